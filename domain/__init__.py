@@ -1,0 +1,1 @@
+"""domain package of crm-ledger."""
