@@ -1,0 +1,284 @@
+"""The keyring: key-encryption keys (KEKs), the log signing key and the blind-index key.
+
+Data keys (DEKs) are never stored in clear: they are wrapped by a KEK from this
+keyring (AES-256-GCM, associated data naming the DEK and its subject). The keyring
+comes from, in order of precedence:
+
+1. `LEDGER_KEYRING`: the keyring JSON itself (for containers and secret managers);
+2. `LEDGER_KEYRING_FILE`: a path to the keyring JSON;
+3. `<LEDGER_DATA_DIR>/keyring.json`: a development keyring, generated on first run
+   with a warning. Never use it in production.
+
+A production deployment can replace `LocalKeyring` by any object implementing
+`KeyWrapper` (for example a HashiCorp Vault transit adapter): see docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+import tempfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from security.errors import KeyringError
+
+log = logging.getLogger(__name__)
+
+KEYRING_FORMAT = "crm-ledger-keyring/1"
+NONCE_SIZE = 12
+
+
+class KeyWrapper(Protocol):
+    """What the key store needs from a KEK holder (local keyring or a KMS)."""
+
+    def active_kek_id(self) -> str:
+        """The id of the KEK that wraps new data keys."""
+
+    def wrap(self, dek: bytes, aad: bytes) -> tuple[str, bytes]:
+        """Wrap a data key under the active KEK; returns (kek id, wrapped bytes)."""
+
+    def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        """Unwrap a data key wrapped by `kek_id`; raises KeyringError if impossible."""
+
+
+@dataclass(frozen=True)
+class Kek:
+    """One key-encryption key with its creation time (for rotation checks)."""
+
+    kek_id: str
+    key: bytes
+    created_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise KeyringError(f"keyring: {what} is not valid base64") from exc
+
+
+def new_kek_id(now: datetime | None = None) -> str:
+    """A fresh KEK id: creation date plus a random suffix, e.g. kek-20261129-3f9a1c."""
+    moment = now or datetime.now(UTC)
+    return f"kek-{moment:%Y%m%d}-{secrets.token_hex(3)}"
+
+
+class LocalKeyring:
+    """KEKs, signing key and index key held in memory, loaded from JSON.
+
+    Thread-safe. When a DEK names a KEK this process has not seen (another process
+    rotated the keyring file), the file is re-read once, so rotation needs no restart.
+    """
+
+    def __init__(
+        self,
+        keks: Mapping[str, Kek],
+        active: str,
+        signing_seed: bytes,
+        index_key: bytes,
+        source: Path | None = None,
+    ) -> None:
+        if active not in keks:
+            raise KeyringError("keyring: the active KEK is not among its keys")
+        for kek in keks.values():
+            if len(kek.key) != 32:
+                raise KeyringError(f"keyring: KEK {kek.kek_id} is not 32 bytes")
+        if len(signing_seed) != 32 or len(index_key) != 32:
+            raise KeyringError("keyring: signing and index keys must be 32 bytes")
+        self._keks = dict(keks)
+        self._active = active
+        self._signing_seed = signing_seed
+        self._index_key = index_key
+        self.source = source
+        self._lock = threading.Lock()
+
+    # --- construction -----------------------------------------------------------------
+
+    @classmethod
+    def generate(cls, source: Path | None = None) -> LocalKeyring:
+        """A new keyring with one KEK, a signing key and an index key."""
+        kek = Kek(new_kek_id(), AESGCM.generate_key(256), datetime.now(UTC))
+        return cls(
+            {kek.kek_id: kek}, kek.kek_id, secrets.token_bytes(32), secrets.token_bytes(32), source
+        )
+
+    @classmethod
+    def from_json(cls, text: str, source: Path | None = None) -> LocalKeyring:
+        """Parse the keyring JSON; raises KeyringError naming what is wrong."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise KeyringError("keyring: not valid JSON") from exc
+        if not isinstance(data, dict) or data.get("format") != KEYRING_FORMAT:
+            raise KeyringError(f"keyring: format must be {KEYRING_FORMAT!r}")
+        try:
+            keks = {
+                kek_id: Kek(
+                    kek_id,
+                    _unb64(entry["key"], f"KEK {kek_id}"),
+                    datetime.fromisoformat(entry["created_at"]),
+                )
+                for kek_id, entry in data["keks"].items()
+            }
+            return cls(
+                keks,
+                data["active_kek"],
+                _unb64(data["signing_key"], "signing_key"),
+                _unb64(data["index_key"], "index_key"),
+                source,
+            )
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            if isinstance(exc, KeyringError):
+                raise
+            raise KeyringError(f"keyring: missing or malformed field ({exc})") from exc
+
+    def to_json(self) -> str:
+        """The keyring as JSON (contains secrets: write it only to protected places)."""
+        with self._lock:
+            data: dict[str, Any] = {
+                "format": KEYRING_FORMAT,
+                "active_kek": self._active,
+                "keks": {
+                    k.kek_id: {"key": _b64(k.key), "created_at": k.created_at.isoformat()}
+                    for k in self._keks.values()
+                },
+                "signing_key": _b64(self._signing_seed),
+                "index_key": _b64(self._index_key),
+            }
+        return json.dumps(data, indent=2, sort_keys=True)
+
+    def save(self, path: Path | None = None) -> None:
+        """Write the keyring atomically (temp file + rename), readable by the owner only."""
+        target = path or self.source
+        if target is None:
+            raise KeyringError("keyring: no file to save to (it came from an env var)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".keyring-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.to_json())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    # --- KEKs ------------------------------------------------------------------------
+
+    def active_kek_id(self) -> str:
+        """The id of the KEK that wraps new data keys."""
+        with self._lock:
+            return self._active
+
+    def kek_ids(self) -> list[str]:
+        """Ids of every KEK held, oldest first."""
+        with self._lock:
+            return [k.kek_id for k in sorted(self._keks.values(), key=lambda k: k.created_at)]
+
+    def kek(self, kek_id: str) -> Kek:
+        """The KEK with this id; re-reads the keyring file once if it is unknown."""
+        with self._lock:
+            found = self._keks.get(kek_id)
+        if found is None:
+            self._reload()
+            with self._lock:
+                found = self._keks.get(kek_id)
+        if found is None:
+            raise KeyringError(f"keyring: KEK {kek_id} is not in the keyring")
+        return found
+
+    def add_kek(self, *, activate: bool = True) -> Kek:
+        """Create a new KEK (and make it active unless told otherwise)."""
+        kek = Kek(new_kek_id(), AESGCM.generate_key(256), datetime.now(UTC))
+        with self._lock:
+            while kek.kek_id in self._keks:  # vanishingly rare id clash
+                kek = Kek(new_kek_id(), kek.key, kek.created_at)
+            self._keks[kek.kek_id] = kek
+            if activate:
+                self._active = kek.kek_id
+        return kek
+
+    def remove_kek(self, kek_id: str) -> None:
+        """Forget a retired KEK; the active one cannot be removed."""
+        with self._lock:
+            if kek_id == self._active:
+                raise KeyringError(f"keyring: {kek_id} is the active KEK and cannot be retired")
+            if kek_id not in self._keks:
+                raise KeyringError(f"keyring: KEK {kek_id} is not in the keyring")
+            del self._keks[kek_id]
+
+    def wrap(self, dek: bytes, aad: bytes) -> tuple[str, bytes]:
+        """Wrap `dek` under the active KEK: nonce ‖ AES-256-GCM(dek, aad)."""
+        kek = self.kek(self.active_kek_id())
+        nonce = secrets.token_bytes(NONCE_SIZE)
+        return kek.kek_id, nonce + AESGCM(kek.key).encrypt(nonce, dek, aad)
+
+    def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
+        """Unwrap a data key; KeyringError if the KEK is unknown or the bytes are wrong."""
+        kek = self.kek(kek_id)
+        try:
+            return AESGCM(kek.key).decrypt(wrapped[:NONCE_SIZE], wrapped[NONCE_SIZE:], aad)
+        except InvalidTag as exc:
+            raise KeyringError(f"keyring: a data key failed to unwrap under {kek_id}") from exc
+
+    # --- other keys ------------------------------------------------------------------
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs Merkle log checkpoints."""
+        return Ed25519PrivateKey.from_private_bytes(self._signing_seed)
+
+    def index_key(self) -> bytes:
+        """The HMAC key of the blind indexes (exact-match search on personal fields)."""
+        return self._index_key
+
+    def _reload(self) -> None:
+        if self.source is None or not self.source.exists():
+            return
+        fresh = LocalKeyring.from_json(self.source.read_text(encoding="utf-8"), self.source)
+        with self._lock:
+            self._keks.update(fresh._keks)
+            self._active = fresh._active
+
+
+def load_keyring(env: Mapping[str, str], data_dir: Path) -> LocalKeyring:
+    """Load the keyring from env or file, or generate the development keyring.
+
+    Generation happens only for the default location in the data dir, and logs a
+    warning: a keyring next to the data it protects is for development only.
+    """
+    inline = env.get("LEDGER_KEYRING", "").strip()
+    if inline:
+        return LocalKeyring.from_json(inline)
+    configured = env.get("LEDGER_KEYRING_FILE", "").strip()
+    if configured:
+        path = Path(configured)
+        if not path.exists():
+            raise KeyringError(f"keyring: LEDGER_KEYRING_FILE {path} does not exist")
+        return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
+    path = data_dir / "keyring.json"
+    if path.exists():
+        return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
+    log.warning(
+        "generating a DEVELOPMENT keyring at %s; production must set LEDGER_KEYRING_FILE "
+        "or LEDGER_KEYRING",
+        path,
+    )
+    keyring = LocalKeyring.generate(path)
+    keyring.save()
+    return keyring

@@ -1,0 +1,52 @@
+"""The two SQL dialects the ledger's own tables are written for (SQLite and PostgreSQL).
+
+The library's datastores hand out cursors; these helpers keep our few statements
+portable: `?` placeholders are rewritten for psycopg, table names are schema-qualified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How to spell our statements for one database kind."""
+
+    name: str  # "sqlite" or "postgres"
+    schema: str = ""
+
+    @property
+    def blob(self) -> str:
+        return "BLOB" if self.name == "sqlite" else "BYTEA"
+
+    @property
+    def bigint(self) -> str:
+        return "INTEGER" if self.name == "sqlite" else "BIGINT"
+
+    def table(self, name: str) -> str:
+        """The table name, schema-qualified on PostgreSQL."""
+        if self.name == "postgres" and self.schema:
+            return f'"{self.schema}".{name}'
+        return name
+
+    def sql(self, statement: str) -> str:
+        """Rewrite `?` placeholders for the driver."""
+        return statement if self.name == "sqlite" else statement.replace("?", "%s")
+
+    def execute(self, cursor: Any, statement: str, params: tuple[Any, ...] = ()) -> None:
+        """Run one statement on a cursor of either driver."""
+        if self.name == "sqlite":
+            cursor.execute(statement, params)
+        else:
+            cursor.execute(self.sql(statement), params, prepare=False)
+
+    def executemany(self, cursor: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
+        """Run one statement for many parameter rows."""
+        if rows:
+            cursor.executemany(self.sql(statement), rows)
+
+    def to_bytes(self, value: Any) -> bytes:
+        """Blob column value as bytes (psycopg gives memoryview, sqlite gives bytes)."""
+        return bytes(value)

@@ -1,0 +1,176 @@
+"""`ledger verify`: recompute every leaf from the stored events and check the log.
+
+What is checked, and reported with the first bad sequence number:
+- every sealed leaf is recomputed from its stored event row (a changed byte in any
+  column of the event changes the leaf hash);
+- the events follow the sealed order exactly (a missing, reordered or inserted
+  event is named);
+- every checkpoint's signature, origin and key; its root equals the root
+  recomputed from the stored events at its size;
+- each checkpoint is consistent with the one before (RFC 9162 consistency proof).
+Events written after the last seal are counted as unsealed, not as errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.persistence import ApplicationRecorder, Notification
+
+from security.checkpoints import CheckpointError, verify_checkpoint
+from security.envelope import leaf_bytes
+from security.errors import EventAuthenticationFailed
+from security.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
+from security.sealed_log import BATCH, SealedLog
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One difference found; `seq` is the leaf index it concerns, if any."""
+
+    seq: int | None
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of a full verification."""
+
+    events: int = 0
+    sealed: int = 0
+    unsealed: int = 0
+    checkpoints: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
+    def add(self, seq: int | None, message: str) -> None:
+        self.problems.append(Problem(seq, message))
+
+
+def _notifications(recorder: ApplicationRecorder) -> Iterator[Notification]:
+    last: int | None = None
+    while True:
+        batch = recorder.select_notifications(
+            start=last, limit=BATCH, inclusive_of_start=last is None
+        )
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].id
+
+
+def _leaf_hash_of(seq: int, note: Notification) -> bytes:
+    return leaf_hash(
+        leaf_bytes(
+            seq, note.id, note.originator_id, note.originator_version, note.topic, note.state
+        )
+    )
+
+
+def verify_log(
+    recorder: ApplicationRecorder,
+    sealed: SealedLog,
+    public_key: Ed25519PublicKey,
+    origin: str,
+    max_problems: int = 100,
+) -> VerifyReport:
+    """Recompute the whole log from the stored rows; see the module docstring."""
+    report = VerifyReport()
+    tree = MerkleTree()
+    notes = _notifications(recorder)
+    pending: Notification | None = next(notes, None)
+    expected = 0
+    for leaf in sealed.leaf_rows():
+        if len(report.problems) >= max_problems:
+            break
+        if leaf.seq != expected:
+            report.add(expected, f"seq {expected}: the sealed leaf index is missing")
+            expected = leaf.seq
+        while pending is not None and pending.id < leaf.notification_id:
+            report.add(
+                leaf.seq,
+                f"seq {leaf.seq}: an event (notification {pending.id}) was inserted "
+                "among sealed events",
+            )
+            report.events += 1
+            pending = next(notes, None)
+        if pending is None or pending.id > leaf.notification_id:
+            report.add(
+                leaf.seq,
+                f"seq {leaf.seq}: the sealed event (notification {leaf.notification_id}) "
+                "is missing",
+            )
+            tree.append(leaf.leaf_hash)
+        else:
+            report.events += 1
+            try:
+                digest = _leaf_hash_of(leaf.seq, pending)
+            except EventAuthenticationFailed:
+                digest = b""
+            if digest != leaf.leaf_hash:
+                report.add(
+                    leaf.seq,
+                    f"seq {leaf.seq}: the stored event (notification {pending.id}) differs "
+                    "from the sealed leaf",
+                )
+            tree.append(digest if len(digest) == 32 else bytes(32))
+            pending = next(notes, None)
+        report.sealed += 1
+        expected += 1
+    while pending is not None:
+        report.events += 1
+        report.unsealed += 1
+        pending = next(notes, None)
+
+    previous = None
+    for checkpoint in sealed.checkpoints():
+        report.checkpoints += 1
+        try:
+            parsed = verify_checkpoint(checkpoint.note, public_key, origin)
+        except CheckpointError as exc:
+            report.add(None, f"checkpoint at size {checkpoint.size}: {exc}")
+            continue
+        if parsed.size != checkpoint.size or parsed.root != checkpoint.root:
+            report.add(None, f"checkpoint at size {checkpoint.size}: stored row differs from note")
+            continue
+        if parsed.size > tree.size:
+            report.add(
+                tree.size,
+                f"checkpoint at size {parsed.size} covers more events than are sealed "
+                f"({tree.size})",
+            )
+            continue
+        if tree.root(parsed.size) != parsed.root:
+            low = previous.size if previous is not None else 0
+            report.add(
+                report.first_bad_seq if report.first_bad_seq is not None else low,
+                f"checkpoint at size {parsed.size}: its root does not match the stored events "
+                f"(a difference lies between seq {low} and {parsed.size - 1})",
+            )
+        if previous is not None:
+            try:
+                verify_consistency(
+                    previous.size,
+                    parsed.size,
+                    tree.consistency_proof(previous.size, parsed.size),
+                    previous.root,
+                    parsed.root,
+                )
+            except ProofError as exc:
+                report.add(
+                    None,
+                    f"checkpoint at size {parsed.size} is not consistent with the one at "
+                    f"size {previous.size}: {exc}",
+                )
+        previous = parsed
+    return report

@@ -1,0 +1,63 @@
+"""Shared fixtures: the two stores every integration test runs against."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from security.bootstrap import LedgerConfig
+
+PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_postgres() -> None:
+    """Skip (locally) or fail (CI=true) when the PostgreSQL server is unreachable."""
+    try:
+        with psycopg.connect(PG_DSN, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        message = f"PostgreSQL unreachable at {PG_DSN}: {exc}".splitlines()[0]
+        if IN_CI:
+            pytest.fail(message + " (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(message + " (set CI=true to make this a failure)")
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema, dropped afterwards."""
+    require_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def make_config(kind: str, data_dir: Path, schema: str | None = None) -> LedgerConfig:
+    """A ledger configuration for the given store kind, isolated to this test."""
+    if kind == "sqlite":
+        return LedgerConfig(data_dir=data_dir)
+    return LedgerConfig(data_dir=data_dir, database_url=f"{PG_DSN}?schema={schema}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def ledger_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> LedgerConfig:
+    """A configuration on SQLite (temp dir) or PostgreSQL (fresh schema)."""
+    if store_kind == "sqlite":
+        return make_config("sqlite", tmp_path)
+    schema = request.getfixturevalue("pg_schema")
+    return make_config("postgres", tmp_path, schema)

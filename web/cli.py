@@ -1,0 +1,167 @@
+"""The `ledger` command line: a first-class interface to the ledger.
+
+Every command builds the ledger from the same configuration as the web app
+(env vars, see docs/operations.md). Errors print one line to stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from domain.errors import DomainError
+from security.bootstrap import Ledger, LedgerConfig, build_ledger
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def clear_errors(func: F) -> F:
+    """Turn domain errors into a one-line message and exit status 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_ledger() -> Ledger:
+    return build_ledger(LedgerConfig.from_env())
+
+
+@click.group()
+def main() -> None:
+    """crm-ledger: an encrypted, verifiable customer-relationship ledger."""
+
+
+@main.command()
+@clear_errors
+def checkpoint() -> None:
+    """Seal every unsealed event and print the signed checkpoint."""
+    ledger = open_ledger()
+    try:
+        stored = ledger.seal()
+        if stored is None:
+            click.echo("the log is empty: nothing to sign", err=True)
+            sys.exit(1)
+        click.echo(stored.note, nl=False)
+    finally:
+        ledger.close()
+
+
+@main.command()
+@click.option("--quiet", is_flag=True, help="Print only failures.")
+@clear_errors
+def verify(quiet: bool) -> None:
+    """Recompute every leaf, the tree and every checkpoint; exit 1 on any difference."""
+    ledger = open_ledger()
+    try:
+        report = ledger.verify()
+    finally:
+        ledger.close()
+    if report.ok:
+        if not quiet:
+            click.echo(
+                f"ok: {report.events} events, {report.sealed} sealed, "
+                f"{report.unsealed} not yet sealed, {report.checkpoints} checkpoints verified"
+            )
+        return
+    click.echo(f"FAILED: first bad seq {report.first_bad_seq}", err=True)
+    for problem in report.problems:
+        click.echo(f"  {problem.message}", err=True)
+    sys.exit(1)
+
+
+@main.group()
+def keys() -> None:
+    """Key-encryption keys: list, rotate, retire."""
+
+
+@keys.command("list")
+@clear_errors
+def keys_list() -> None:
+    """List KEKs with the number of data keys each still wraps."""
+    ledger = open_ledger()
+    try:
+        counts = ledger.keystore.count_by_kek()
+        active = ledger.keyring.active_kek_id()
+        for kek_id in ledger.keyring.kek_ids():
+            kek = ledger.keyring.kek(kek_id)
+            mark = "*" if kek_id == active else " "
+            click.echo(
+                f"{mark} {kek_id}  created {kek.created_at:%Y-%m-%d}  "
+                f"wraps {counts.get(kek_id, 0)} data keys"
+            )
+    finally:
+        ledger.close()
+
+
+@keys.command("rotate")
+@clear_errors
+def keys_rotate() -> None:
+    """Create a new KEK, make it active and re-wrap every data key under it.
+
+    No event is rewritten; running processes pick up the new KEK from the keyring
+    file when they first meet a data key wrapped by it.
+    """
+    ledger = open_ledger()
+    try:
+        if ledger.keyring.source is None:
+            raise DomainError(
+                "the keyring comes from LEDGER_KEYRING (an env var): rotate it in your "
+                "secret manager, or point LEDGER_KEYRING_FILE at a file"
+            )
+        kek = ledger.keyring.add_kek()
+        ledger.keyring.save()
+        count = ledger.keystore.rewrap_all()
+        click.echo(f"active KEK is now {kek.kek_id}; re-wrapped {count} data keys")
+    finally:
+        ledger.close()
+
+
+@keys.command("retire")
+@click.argument("kek_id")
+@clear_errors
+def keys_retire(kek_id: str) -> None:
+    """Remove an old KEK from the keyring once no data key depends on it."""
+    ledger = open_ledger()
+    try:
+        remaining = ledger.keystore.count_by_kek().get(kek_id, 0)
+        if remaining:
+            raise DomainError(
+                f"{kek_id} still wraps {remaining} data keys: run `ledger keys rotate` first"
+            )
+        ledger.keyring.remove_kek(kek_id)
+        ledger.keyring.save()
+        click.echo(f"retired {kek_id}")
+    finally:
+        ledger.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the web app (gunicorn; one ledger per worker, built after fork)."""
+    if dev:
+        from web.app import create_app
+
+        create_app().run(host=host, port=port)
+        return
+    from web.serving import run_gunicorn
+
+    run_gunicorn(host, port, workers)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
