@@ -1,0 +1,33 @@
+"""Special care for elderly customers: age, the elderly flag, and the follow-up cycle."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from domain.rules.errors import RuleError
+from domain.settings import RuleSettings
+
+IS_ELDERLY_VERSION = "is_elderly/1"
+CARE_FOLLOW_UP_VERSION = "next_care_follow_up/1"
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    """Return completed years of age on `on`; the birthday itself counts.
+
+    Someone born on Feb 29 turns a year older on Mar 1 in a common year. A date before
+    birth raises RuleError.
+    """
+    if on < date_of_birth:
+        raise RuleError("cannot compute an age before the date of birth")
+    before_birthday = (on.month, on.day) < (date_of_birth.month, date_of_birth.day)
+    return on.year - date_of_birth.year - int(before_birthday)
+
+
+def is_elderly(date_of_birth: date, on: date, settings: RuleSettings) -> bool:
+    """True from the day the customer reaches `settings.elderly_age` (60) onwards."""
+    return age_on(date_of_birth, on) >= settings.elderly_age
+
+
+def next_care_follow_up(last_visit: date, settings: RuleSettings) -> date:
+    """Return the latest date for the next care follow-up: last visit + 90 days (default)."""
+    return last_visit + timedelta(days=settings.elderly_follow_up_days)

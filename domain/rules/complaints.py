@@ -1,0 +1,128 @@
+"""Complaint deadlines under the CN (default), UK and US rule sets, and their escalation.
+
+`due_at` is the instant the time allowed runs out: a case still open at `due_at` is in
+breach. Calendar-day limits run from the instant of receipt; the UK "end of the 3rd
+business day" is the midnight (UTC) that ends that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from domain.business_days import add_business_days
+from domain.rules._checks import aware_utc, one_of
+from domain.rules.errors import RuleError
+from domain.settings import RuleSettings
+
+COMPLAINT_DEADLINE_VERSION = "complaint_deadline/1"
+ESCALATION_LEVEL_VERSION = "escalation_level/1"
+
+RULE_SETS = ("CN", "UK", "US")
+COMPLEXITIES = ("standard", "complex", "especially_complex")
+
+NO_ESCALATION = 0
+NEAR_DEADLINE = 1
+BREACHED = 2
+
+
+@dataclass(frozen=True)
+class ComplaintDeadline:
+    """When a complaint must be answered, with the inputs and rule version that set it.
+
+    `final_due_at` is the outer limit where the rule set has two stages (UK: final
+    response within 8 weeks; US: final response within 60 days); None for CN.
+    `requires_approval` marks CN's especially complex cases, which need an approver
+    and a notice to the customer.
+    """
+
+    received_at: datetime
+    rule_set: str
+    complexity: str
+    due_at: datetime
+    final_due_at: datetime | None
+    requires_approval: bool
+    rule_version: str = COMPLAINT_DEADLINE_VERSION
+
+
+def complaint_deadline(
+    received_at: datetime, rule_set: str, complexity: str, settings: RuleSettings
+) -> ComplaintDeadline:
+    """Return the deadline(s) of a complaint received at `received_at`.
+
+    CN: 15 / 30 / 60 calendar days by complexity. UK: due at the end of the 3rd UK
+    business day after the day of receipt (`settings.uk_holidays`), final response 8
+    weeks after receipt. US: response 15 days, final 60 days after receipt; UK and US do
+    not vary with complexity, which is still validated and recorded. Guarantees: all
+    datetimes are UTC and `received_at < due_at <= final_due_at`. An unknown rule set or
+    complexity, or a naive `received_at`, raises RuleError.
+    """
+    received = aware_utc("received_at", received_at)
+    one_of("rule set", rule_set, RULE_SETS)
+    one_of("complexity", complexity, COMPLEXITIES)
+    final_due_at: datetime | None = None
+    if rule_set == "CN":
+        days = {
+            "standard": settings.complaint_days_cn_standard,
+            "complex": settings.complaint_days_cn_complex,
+            "especially_complex": settings.complaint_days_cn_especially_complex,
+        }[complexity]
+        due_at = received + timedelta(days=days)
+    elif rule_set == "UK":
+        last_day = add_business_days(
+            received.date(), settings.complaint_uk_business_days, settings.uk_holidays
+        )
+        due_at = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+        final_due_at = received + timedelta(weeks=settings.complaint_uk_final_weeks)
+    else:
+        due_at = received + timedelta(days=settings.complaint_us_response_days)
+        final_due_at = received + timedelta(days=settings.complaint_us_final_days)
+    if final_due_at is not None and final_due_at < due_at:
+        # Only reachable with settings that make the outer limit shorter than the first.
+        raise RuleError(f"{rule_set} final response limit falls before the first deadline")
+    return ComplaintDeadline(
+        received_at=received,
+        rule_set=rule_set,
+        complexity=complexity,
+        due_at=due_at,
+        final_due_at=final_due_at,
+        requires_approval=rule_set == "CN" and complexity == "especially_complex",
+    )
+
+
+def escalation_level(
+    received_at: datetime, due_at: datetime, now: datetime, settings: RuleSettings
+) -> int:
+    """Return 0 (none), 1 (at least 80 % of the time allowed has elapsed) or 2 (breached).
+
+    Level 1 starts exactly when the elapsed share reaches `settings.escalation_fraction`,
+    level 2 exactly at `due_at`. Guarantees: non-decreasing in `now`; compared in whole
+    microseconds with the fraction as an exact ratio, so no rounding decides a boundary.
+    Naive datetimes or `due_at <= received_at` raise RuleError.
+    """
+    start = aware_utc("received_at", received_at)
+    due = aware_utc("due_at", due_at)
+    current = aware_utc("now", now)
+    if due <= start:
+        raise RuleError("due_at must be after received_at")
+    if current >= due:
+        return BREACHED
+    numerator, denominator = settings.escalation_fraction.as_integer_ratio()
+    elapsed = (current - start) // timedelta(microseconds=1)
+    allowed = (due - start) // timedelta(microseconds=1)
+    if elapsed * denominator >= allowed * numerator:
+        return NEAR_DEADLINE
+    return NO_ESCALATION
+
+
+def escalation_at(received_at: datetime, due_at: datetime, settings: RuleSettings) -> datetime:
+    """Return the first instant at which `escalation_level` is at least 1 (for scheduling)."""
+    start = aware_utc("received_at", received_at)
+    due = aware_utc("due_at", due_at)
+    if due <= start:
+        raise RuleError("due_at must be after received_at")
+    numerator, denominator = settings.escalation_fraction.as_integer_ratio()
+    allowed = (due - start) // timedelta(microseconds=1)
+    # Ceiling division: the earliest whole microsecond that satisfies the rule's inequality.
+    micros = -(-allowed * numerator // denominator)
+    return start + timedelta(microseconds=micros)

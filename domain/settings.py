@@ -1,0 +1,305 @@
+"""Every number of the policy's rules, with its default, and how an operator overrides it.
+
+Defaults come from DOMAIN.md "Rules with numbers". `load_settings` lays a JSON file and
+then `LEDGER_RULE_<FIELD>` environment variables over them; anything it does not
+recognise is refused rather than ignored, so a typo cannot silently leave a default in
+force. Values that DOMAIN.md leaves open (tier weights, score caps, holiday calendars)
+are chosen here and documented beside the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from domain.errors import DomainError
+
+ENV_FILE = "LEDGER_RULES_FILE"
+ENV_PREFIX = "LEDGER_RULE_"
+
+
+class SettingsError(DomainError, ValueError):
+    """A rule setting is unknown or has a value the rules cannot work with."""
+
+    code = "settings_error"
+    status = 500  # an operator's configuration fault, never the client's
+
+
+def _days(year: int, spans: tuple[tuple[int, int, int], ...]) -> tuple[date, ...]:
+    # (month, first day, last day) spans read like the State Council notice itself.
+    return tuple(
+        date(year, month, day) for month, first, last in spans for day in range(first, last + 1)
+    )
+
+
+# State Council notice of 2025-11-04 on the 2026 public holidays.
+CN_HOLIDAYS_2026: tuple[date, ...] = _days(
+    2026,
+    (
+        (1, 1, 3),  # New Year
+        (2, 15, 23),  # Spring Festival
+        (4, 4, 6),  # Qingming
+        (5, 1, 5),  # Labour Day
+        (6, 19, 21),  # Dragon Boat
+        (9, 25, 27),  # Mid-Autumn
+        (10, 1, 7),  # National Day
+    ),
+)
+# Weekend days the same notice makes working days (调休), so they count as business days.
+CN_WORKDAYS_2026: tuple[date, ...] = (
+    date(2026, 1, 4),
+    date(2026, 2, 14),
+    date(2026, 2, 28),
+    date(2026, 5, 9),
+    date(2026, 9, 20),
+    date(2026, 10, 10),
+)
+# England and Wales bank holidays 2026; the UK complaint rule counts UK business days.
+UK_HOLIDAYS_2026: tuple[date, ...] = (
+    date(2026, 1, 1),
+    date(2026, 4, 3),
+    date(2026, 4, 6),
+    date(2026, 5, 4),
+    date(2026, 5, 25),
+    date(2026, 8, 31),
+    date(2026, 12, 25),
+    date(2026, 12, 28),
+)
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """The configurable numbers of every rule; constructing one validates them all."""
+
+    # KYC
+    risk_rating_working_days: int = 10
+    reverification_months_high: int = 6
+    reverification_months_medium: int = 12
+    reverification_months_low: int = 24
+    reverification_due_soon_days: int = 30
+    id_expiring_days: int = 90
+    # Complaints (CN is the default rule set)
+    complaint_days_cn_standard: int = 15
+    complaint_days_cn_complex: int = 30
+    complaint_days_cn_especially_complex: int = 60
+    complaint_uk_business_days: int = 3
+    complaint_uk_final_weeks: int = 8
+    complaint_us_response_days: int = 15
+    complaint_us_final_days: int = 60
+    escalation_fraction: Decimal = Decimal("0.8")
+    # Retention and care
+    retention_years: int = 10
+    elderly_age: int = 60
+    elderly_follow_up_days: int = 90
+    dormant_days: int = 180
+    # Value
+    rfm_window_months: int = 12
+    # Grading: amount weighs double because it is what funds the tiers' perks.
+    tier_weight_amount: Decimal = Decimal("0.40")
+    tier_weight_frequency: Decimal = Decimal("0.20")
+    tier_weight_loyalty: Decimal = Decimal("0.20")
+    tier_weight_credit: Decimal = Decimal("0.20")
+    tier_vip_threshold: Decimal = Decimal("80")
+    tier_premium_threshold: Decimal = Decimal("60")
+    tier_downgrade_quarters: int = 2
+    # Caps at which a sub-score reaches 100; loyalty is half tenure, half products held.
+    grade_cap_yearly_amount: Decimal = Decimal("1000000")
+    grade_cap_transaction_count: int = 120
+    grade_cap_tenure_years: int = 10
+    grade_cap_products_held: int = 5
+    # Satisfaction
+    csat_dissatisfied_max: int = 2
+    nps_promoter_min: int = 9
+    nps_detractor_max: int = 6
+    # Churn early warning
+    churn_lookback_days: int = 90
+    churn_drop_fraction: Decimal = Decimal("0.5")
+    churn_complaints_min: int = 2
+    churn_inactive_days: int = 180
+    # Security
+    kek_rotation_days: int = 90
+    # Calendars
+    holidays: tuple[date, ...] = CN_HOLIDAYS_2026
+    workdays: tuple[date, ...] = CN_WORKDAYS_2026
+    uk_holidays: tuple[date, ...] = UK_HOLIDAYS_2026
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check_value(f.name, getattr(self, f.name), f.default)
+        _check_fraction("escalation_fraction", self.escalation_fraction)
+        _check_fraction("churn_drop_fraction", self.churn_drop_fraction)
+        weights = [getattr(self, f"tier_weight_{name}") for name in _WEIGHTS]
+        for name, weight in zip(_WEIGHTS, weights, strict=True):
+            _check_fraction(f"tier_weight_{name}", weight, closed=True)
+        if sum(weights) != 1:
+            raise SettingsError("rule setting 'tier_weight_*': the four weights must sum to 1")
+        if not 0 < self.tier_premium_threshold < self.tier_vip_threshold <= 100:
+            raise SettingsError(
+                "rule setting 'tier_vip_threshold': need 0 < premium < VIP threshold <= 100"
+            )
+        if self.grade_cap_yearly_amount <= 0:
+            raise SettingsError("rule setting 'grade_cap_yearly_amount' must be positive")
+        if self.csat_dissatisfied_max > 4:
+            raise SettingsError("rule setting 'csat_dissatisfied_max' must be between 1 and 4")
+        if not self.nps_detractor_max < self.nps_promoter_min <= 10:
+            raise SettingsError(
+                "rule setting 'nps_promoter_min': need detractor max < promoter min <= 10"
+            )
+        # PBoC: a lower risk tier is never reviewed more often than the tier above it.
+        cycles = (
+            self.reverification_months_high,
+            self.reverification_months_medium,
+            self.reverification_months_low,
+        )
+        if not cycles[0] <= cycles[1] <= cycles[2]:
+            raise SettingsError(
+                "rule setting 'reverification_months_*': cycles must not shorten as risk falls"
+            )
+
+
+_WEIGHTS = ("amount", "frequency", "loyalty", "credit")
+# Integer settings that may be 0; every other integer setting must be at least 1.
+_ZERO_ALLOWED = frozenset({"reverification_due_soon_days", "id_expiring_days", "nps_detractor_max"})
+
+
+def _check_value(name: str, value: object, default: object) -> None:
+    if isinstance(default, tuple):
+        # datetime is a date subclass; a holiday with a time of day is a mistake.
+        ok = isinstance(value, tuple) and all(type(d) is date for d in value)
+    elif isinstance(default, Decimal):
+        ok = isinstance(value, Decimal) and value.is_finite()
+    else:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        floor = 0 if name in _ZERO_ALLOWED else 1
+        if isinstance(value, int) and ok and value < floor:
+            raise SettingsError(f"rule setting {name!r} must be at least {floor}")
+    if not ok:
+        raise SettingsError(f"rule setting {name!r} has a value of the wrong type")
+
+
+def _check_fraction(name: str, value: Decimal, *, closed: bool = False) -> None:
+    if not (0 <= value <= 1 if closed else 0 < value < 1):
+        bounds = "between 0 and 1" if closed else "strictly between 0 and 1"
+        raise SettingsError(f"rule setting {name!r} must be {bounds}")
+
+
+def _parse_int(name: str, raw: object) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return int(raw.strip())
+        except ValueError:
+            pass
+    raise SettingsError(f"rule setting {name!r} must be an integer, got {raw!r}")
+
+
+def _parse_decimal(name: str, raw: object) -> Decimal:
+    # JSON is read with parse_float=Decimal, so binary floats never reach a rule.
+    if isinstance(raw, (Decimal, int, str)) and not isinstance(raw, bool):
+        try:
+            value = Decimal(raw.strip() if isinstance(raw, str) else raw)
+        except InvalidOperation:
+            pass
+        else:
+            if value.is_finite():
+                return value
+    raise SettingsError(f"rule setting {name!r} must be a decimal number, got {raw!r}")
+
+
+def _parse_dates(name: str, raw: object) -> tuple[date, ...]:
+    if not isinstance(raw, list):
+        raise SettingsError(f"rule setting {name!r} must be a list of ISO dates")
+    parsed: set[date] = set()
+    for item in raw:
+        if not isinstance(item, str):
+            raise SettingsError(f"rule setting {name!r} has a non-string date {item!r}")
+        try:
+            parsed.add(date.fromisoformat(item))
+        except ValueError:
+            raise SettingsError(f"rule setting {name!r} has an invalid date {item!r}") from None
+    return tuple(sorted(parsed))
+
+
+def _parser_for(default: object) -> Callable[[str, object], object]:
+    if isinstance(default, tuple):
+        return _parse_dates
+    if isinstance(default, Decimal):
+        return _parse_decimal
+    return _parse_int
+
+
+_DEFAULTS: dict[str, object] = {f.name: f.default for f in fields(RuleSettings)}
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle, parse_float=Decimal)
+    except OSError as exc:
+        raise SettingsError(f"rule settings file {path!r} cannot be read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"rule settings file {path!r} is not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"rule settings file {path!r} must hold a JSON object")
+    return data
+
+
+def load_settings(path: str | None = None, env: Mapping[str, str] | None = None) -> RuleSettings:
+    """Return the defaults overridden by the JSON file, then by `LEDGER_RULE_*` variables.
+
+    The file is `path`, else the one named by `LEDGER_RULES_FILE`, else none. `env`
+    defaults to the process environment. Guarantees: the result passed every check of
+    `RuleSettings`; an unknown key or a bad value raises `SettingsError` whose one-line
+    message names the key (file keys are field names, env keys `LEDGER_RULE_<FIELD>`).
+    """
+    environ: Mapping[str, str] = os.environ if env is None else env
+    values: dict[str, object] = {}
+    file_path = path if path is not None else environ.get(ENV_FILE)
+    if file_path:
+        for key, raw in _read_file(file_path).items():
+            if key not in _DEFAULTS:
+                raise SettingsError(f"unknown rule setting {key!r} in {file_path!r}")
+            values[key] = _parser_for(_DEFAULTS[key])(key, raw)
+    for env_key, raw in environ.items():
+        if not env_key.startswith(ENV_PREFIX):
+            continue
+        key = env_key[len(ENV_PREFIX) :].lower()
+        if key not in _DEFAULTS or env_key != ENV_PREFIX + key.upper():
+            raise SettingsError(f"unknown rule setting environment variable {env_key!r}")
+        parsed_raw: object = raw
+        if isinstance(_DEFAULTS[key], tuple):
+            # A date list in one variable: ISO dates separated by commas, "" for none.
+            parsed_raw = [part.strip() for part in raw.split(",") if part.strip()]
+        values[key] = _parser_for(_DEFAULTS[key])(env_key, parsed_raw)
+    return RuleSettings(**values)  # type: ignore[arg-type]
+
+
+def settings_as_dict(settings: RuleSettings) -> dict[str, object]:
+    """Return every setting as JSON-ready values: decimals and dates as strings, in field order."""
+    out: dict[str, object] = {}
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if isinstance(value, tuple):
+            out[f.name] = [d.isoformat() for d in sorted(value)]
+        elif isinstance(value, Decimal):
+            # Normalised so that 0.80 and 0.8, equal values, print (and hash) alike.
+            out[f.name] = format(value.normalize(), "f")
+        else:
+            out[f.name] = value
+    return out
+
+
+def settings_fingerprint(settings: RuleSettings) -> str:
+    """Return a SHA-256 hex digest that changes exactly when some setting's value changes.
+
+    An event can record it next to a rule version to pin every configurable number used.
+    """
+    canonical = json.dumps(settings_as_dict(settings), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

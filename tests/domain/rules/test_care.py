@@ -1,0 +1,46 @@
+"""Elderly care: age on a date, the 60+ flag, the 90-day follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from domain.rules import RuleError
+from domain.rules.care import age_on, is_elderly, next_care_follow_up
+from domain.settings import RuleSettings
+
+pytestmark = pytest.mark.unit
+
+S = RuleSettings()
+BORN = date(1966, 5, 20)
+
+
+def test_customer_turning_60_today_is_elderly() -> None:
+    assert age_on(BORN, date(2026, 5, 20)) == 60
+    assert is_elderly(BORN, date(2026, 5, 20), S)
+
+
+def test_customer_turning_60_tomorrow_is_not_yet_elderly() -> None:
+    assert age_on(BORN, date(2026, 5, 19)) == 59
+    assert not is_elderly(BORN, date(2026, 5, 19), S)
+
+
+def test_leap_day_birthday_counts_from_march_1_in_a_common_year() -> None:
+    born = date(1964, 2, 29)
+    assert age_on(born, date(2025, 2, 28)) == 60
+    assert age_on(born, date(2025, 3, 1)) == 61
+    assert age_on(born, date(2024, 2, 29)) == 60
+
+
+def test_age_before_birth_is_refused() -> None:
+    with pytest.raises(RuleError):
+        age_on(BORN, date(1966, 5, 19))
+
+
+def test_elderly_age_is_configurable() -> None:
+    assert not is_elderly(BORN, date(2026, 5, 20), RuleSettings(elderly_age=65))
+
+
+def test_next_follow_up_is_90_days_after_the_last_visit() -> None:
+    assert next_care_follow_up(date(2026, 1, 1), S) == date(2026, 4, 1)

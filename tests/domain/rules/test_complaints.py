@@ -1,0 +1,147 @@
+"""Complaint deadlines per rule set, and escalation at 80 % and at breach."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.rules import RuleError
+from domain.rules.complaints import complaint_deadline, escalation_at, escalation_level
+from domain.settings import RuleSettings
+
+pytestmark = pytest.mark.unit
+
+S = RuleSettings()
+RECEIVED = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("complexity", "days"), [("standard", 15), ("complex", 30), ("especially_complex", 60)]
+)
+def test_cn_deadline_is_calendar_days_by_complexity(complexity: str, days: int) -> None:
+    result = complaint_deadline(RECEIVED, "CN", complexity, S)
+    assert result.due_at == RECEIVED + timedelta(days=days)
+    assert result.final_due_at is None
+    assert result.rule_version == "complaint_deadline/1"
+    assert (result.rule_set, result.complexity, result.received_at) == ("CN", complexity, RECEIVED)
+
+
+def test_only_cn_especially_complex_needs_an_approver() -> None:
+    assert complaint_deadline(RECEIVED, "CN", "especially_complex", S).requires_approval
+    assert not complaint_deadline(RECEIVED, "CN", "complex", S).requires_approval
+    assert not complaint_deadline(RECEIVED, "US", "especially_complex", S).requires_approval
+
+
+def test_uk_received_on_friday_before_a_bank_holiday_is_due_end_of_thursday() -> None:
+    # Fri 1 May 2026; Mon 4 May is the early May bank holiday: Tue, Wed, Thu count.
+    received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
+    result = complaint_deadline(received, "UK", "standard", S)
+    assert result.due_at == datetime(2026, 5, 8, 0, 0, tzinfo=UTC)  # end of Thu 7 May
+    assert result.final_due_at == received + timedelta(weeks=8)
+
+
+def test_uk_without_the_holiday_list_would_be_due_a_day_earlier() -> None:
+    received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
+    result = complaint_deadline(received, "UK", "standard", RuleSettings(uk_holidays=()))
+    assert result.due_at == datetime(2026, 5, 7, 0, 0, tzinfo=UTC)
+
+
+def test_uk_day_of_receipt_is_not_counted_even_on_a_saturday() -> None:
+    received = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)  # Saturday
+    result = complaint_deadline(received, "UK", "standard", S)
+    assert result.due_at == datetime(2026, 3, 12, 0, 0, tzinfo=UTC)  # end of Wed 11 Mar
+
+
+def test_us_has_a_response_and_a_final_deadline() -> None:
+    result = complaint_deadline(RECEIVED, "US", "standard", S)
+    assert result.due_at == RECEIVED + timedelta(days=15)
+    assert result.final_due_at == RECEIVED + timedelta(days=60)
+
+
+def test_received_at_is_normalised_to_utc() -> None:
+    beijing = timezone(timedelta(hours=8))
+    result = complaint_deadline(datetime(2026, 3, 2, 18, 30, tzinfo=beijing), "CN", "standard", S)
+    assert result.received_at == RECEIVED
+    assert result.due_at.tzinfo == UTC
+
+
+@pytest.mark.parametrize(
+    ("rule_set", "complexity"), [("EU", "standard"), ("cn", "standard"), ("CN", "simple")]
+)
+def test_unknown_rule_set_or_complexity_is_refused(rule_set: str, complexity: str) -> None:
+    with pytest.raises(RuleError):
+        complaint_deadline(RECEIVED, rule_set, complexity, S)
+
+
+def test_naive_received_at_is_refused() -> None:
+    with pytest.raises(RuleError, match="timezone-aware"):
+        complaint_deadline(datetime(2026, 3, 2, 10, 30), "CN", "standard", S)
+
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+DUE = START + timedelta(days=10)
+
+
+@pytest.mark.parametrize(
+    ("now", "level"),
+    [
+        (START - timedelta(days=1), 0),
+        (START, 0),
+        (START + timedelta(days=8) - timedelta(microseconds=1), 0),
+        (START + timedelta(days=8), 1),  # exactly 80 %
+        (DUE - timedelta(microseconds=1), 1),
+        (DUE, 2),  # exactly at breach
+        (DUE + timedelta(days=30), 2),
+    ],
+)
+def test_escalation_boundaries(now: datetime, level: int) -> None:
+    assert escalation_level(START, DUE, now, S) == level
+
+
+def test_escalation_at_is_the_first_instant_of_level_one() -> None:
+    due = START + timedelta(days=15)  # 80 % = 12 days
+    at = escalation_at(START, due, S)
+    assert at == START + timedelta(days=12)
+    assert escalation_level(START, due, at, S) == 1
+    assert escalation_level(START, due, at - timedelta(microseconds=1), S) == 0
+
+
+def test_escalation_fraction_is_configurable() -> None:
+    s = RuleSettings(escalation_fraction=Decimal("0.5"))
+    assert escalation_level(START, DUE, START + timedelta(days=5), s) == 1
+
+
+def test_escalation_refuses_a_deadline_not_after_receipt() -> None:
+    with pytest.raises(RuleError):
+        escalation_level(START, START, START, S)
+
+
+instants = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31), timezones=st.just(UTC)
+)
+
+
+@given(instants, st.integers(min_value=1, max_value=10**13), instants, instants)
+def test_escalation_level_is_monotonic_in_now(
+    received: datetime, micros: int, now_a: datetime, now_b: datetime
+) -> None:
+    due = received + timedelta(microseconds=micros)
+    early, late = min(now_a, now_b), max(now_a, now_b)
+    assert escalation_level(received, due, early, S) <= escalation_level(received, due, late, S)
+
+
+@given(instants, st.sampled_from(["CN", "UK", "US"]), st.sampled_from(["standard", "complex"]))
+def test_deadlines_always_follow_receipt(received: datetime, rule_set: str, cx: str) -> None:
+    result = complaint_deadline(received, rule_set, cx, S)
+    assert result.received_at < result.due_at
+    assert result.final_due_at is None or result.due_at <= result.final_due_at
+
+
+def test_uk_deadline_over_christmas_skips_both_bank_holidays() -> None:
+    # Thu 24 Dec 2026: 25 (Fri) and 28 (Mon) are bank holidays; 29, 30, 31 count.
+    result = complaint_deadline(datetime(2026, 12, 24, 12, tzinfo=UTC), "UK", "standard", S)
+    assert result.due_at.date() == date(2027, 1, 1)
