@@ -21,22 +21,23 @@ This is exactly what a regulator re-does from an export bundle (docs/export-form
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
 import struct
 import zlib
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
 
-import rfc8785
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
+from security.canonical import canonical_json
 from security.errors import EventAuthenticationFailed
 from security.keystore import KeyStore
 
@@ -80,7 +81,7 @@ class Envelope:
 
 def associated_data(originator_id: UUID | str, originator_version: int, topic: str) -> bytes:
     """GCM associated data: RFC 8785 JSON of originator id, version and topic."""
-    return rfc8785.dumps(
+    return canonical_json(
         {
             "originator_id": str(originator_id),
             "originator_version": originator_version,
@@ -89,10 +90,18 @@ def associated_data(originator_id: UUID | str, originator_version: int, topic: s
     )
 
 
+@lru_cache(maxsize=4096)
+def _hkdf_extract(dek: bytes) -> bytes:
+    # RFC 5869 extract with no salt (HashLen zero bytes); cached per DEK because
+    # every event of a subject starts from the same pseudo-random key
+    return hmac.new(bytes(32), dek, hashlib.sha256).digest()
+
+
 def event_key(dek: bytes, originator_id: UUID | str, originator_version: int) -> bytes:
-    """The per-event AES-256 key: HKDF-SHA256 of the subject DEK, bound to the event."""
+    """The per-event AES-256 key: HKDF-SHA256 (RFC 5869) of the subject DEK, no salt,
+    info = UTF-8(originator id) ‖ uint64be(version), 32 bytes (one expand block)."""
     info = str(originator_id).encode("utf-8") + struct.pack(">Q", originator_version)
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(dek)
+    return hmac.new(_hkdf_extract(dek), info + b"\x01", hashlib.sha256).digest()
 
 
 def leaf_fields(
@@ -127,7 +136,7 @@ def leaf_bytes(
     state: bytes,
 ) -> bytes:
     """The exact leaf bytes: RFC 8785 canonical JSON of `leaf_fields`."""
-    return rfc8785.dumps(
+    return canonical_json(
         leaf_fields(seq, notification_id, originator_id, originator_version, topic, state)
     )
 
