@@ -51,7 +51,7 @@ class BenchApp(Application[UUID]):
 
 
 def append_load(app: Application[UUID]) -> float:
-    """Append AGGREGATES × EVENTS_EACH events, one save per event; returns seconds."""
+    """Append AGGREGATES x EVENTS_EACH events, one save per event; returns seconds."""
     start = time.perf_counter()
     for i in range(AGGREGATES):
         account = Account(f"Customer {i} 客户", f"139{i:08d}")
@@ -112,7 +112,9 @@ def run_one(kind: str) -> None:
                 return
             schemas = [s1, s2]
             plain = Application[UUID](env=plain_env("postgres", s1))
-            config = LedgerConfig(data_dir=Path(tmp) / "ledger", database_url=f"{PG_DSN}?schema={s2}")
+            config = LedgerConfig(
+                data_dir=Path(tmp) / "ledger", database_url=f"{PG_DSN}?schema={s2}"
+            )
         try:
             plain_seconds = append_load(plain)
             plain.close()

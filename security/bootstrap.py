@@ -26,6 +26,7 @@ from security.errors import ConfigurationError
 from security.keyring import LocalKeyring
 from security.keystore import KeyStore
 from security.sealed_log import SealedLog, StoredCheckpoint
+from security.store import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.verify import VerifyReport, verify_log
 
 DEFAULT_ORIGIN = "crm-ledger.local/ledger"
@@ -150,15 +151,15 @@ def build_ledger(
         kwargs["settings"] = settings
     app = app_class(env=config.library_env(), **kwargs)
     factory = app.factory
-    keystore: KeyStore = factory.keystore  # type: ignore[attr-defined]
-    keyring: LocalKeyring = factory.keyring  # type: ignore[attr-defined]
+    if not isinstance(factory, LedgerSQLiteFactory | LedgerPostgresFactory):
+        raise ConfigurationError("the application was not built on a ledger persistence module")
     if hasattr(app, "subject_keys"):
-        app.subject_keys = keystore
+        app.subject_keys = factory.keystore
     sealed = SealedLog(
         app.recorder,
-        factory.datastore,  # type: ignore[attr-defined]
-        factory.dialect,  # type: ignore[attr-defined]
-        keyring.signing_key(),
+        factory.datastore,
+        factory.dialect,
+        factory.keyring.signing_key(),
         config.log_origin,
     )
-    return Ledger(config, app, keyring, keystore, sealed)
+    return Ledger(config, app, factory.keyring, factory.keystore, sealed)

@@ -26,8 +26,8 @@ import hmac
 import secrets
 import struct
 import zlib
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -221,4 +221,3 @@ class EnvelopeMapper(Mapper[UUID]):
         domain_event = object.__new__(cls)
         object.__setattr__(domain_event, "__dict__", event_state)
         return cast(DomainEventProtocol[UUID], domain_event)
-

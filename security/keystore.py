@@ -99,7 +99,9 @@ class KeyStore:
         now = time.monotonic()
         with self._lock:
             cached = self._by_subject.get(subject)
-            if cached is not None and (now - cached[2] < CACHE_SECONDS or cached[0] in self._pending):
+            if cached is not None and (
+                now - cached[2] < CACHE_SECONDS or cached[0] in self._pending
+            ):
                 return cached[0], cached[1]
         rows = self._select("SELECT * FROM {t} WHERE subject_id=?", (subject,))
         if any(row["shredded_at"] is not None for row in rows):
@@ -242,8 +244,7 @@ class KeyStore:
         count = 0
         while True:
             rows = self._select(
-                "SELECT * FROM {t} WHERE wrapped IS NOT NULL AND kek_id<>? "
-                "ORDER BY dek_id LIMIT ?",
+                "SELECT * FROM {t} WHERE wrapped IS NOT NULL AND kek_id<>? ORDER BY dek_id LIMIT ?",
                 (active, batch_size),
             )
             if not rows:

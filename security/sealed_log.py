@@ -104,9 +104,7 @@ class SealedLog:
             else:
                 # take SQLite's write lock now, not on the first insert, so two
                 # sealers queue instead of failing on a lock upgrade
-                self.dialect.execute(
-                    cursor, f"DELETE FROM {self.leaves_table} WHERE seq < 0", ()
-                )
+                self.dialect.execute(cursor, f"DELETE FROM {self.leaves_table} WHERE seq < 0", ())
             latest = self._latest(cursor)
             frontier = CompactRange()
             if latest is not None:
@@ -121,8 +119,7 @@ class SealedLog:
                 )
             self.dialect.execute(
                 cursor,
-                f"SELECT seq, notification_id FROM {self.leaves_table} "
-                "ORDER BY seq DESC LIMIT 1",
+                f"SELECT seq, notification_id FROM {self.leaves_table} ORDER BY seq DESC LIMIT 1",
                 (),
             )
             row = cursor.fetchone()
@@ -204,8 +201,7 @@ class SealedLog:
         with self.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(
                 cursor,
-                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} "
-                "WHERE size=?",
+                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} WHERE size=?",
                 (size,),
             )
             row = cursor.fetchone()
@@ -216,8 +212,7 @@ class SealedLog:
         with self.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(
                 cursor,
-                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} "
-                "ORDER BY size",
+                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} ORDER BY size",
                 (),
             )
             return [self._checkpoint(row) for row in cursor.fetchall()]

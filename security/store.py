@@ -81,18 +81,22 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.keystore = keystore
-        self.sql_create_statements.extend(SQL(ddl).format() for ddl in extra_ddl)  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(ddl).format() for ddl in extra_ddl)
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         pending = self.keystore.pending() if self.keystore else []
-        ids = super().insert_events(stored_events, **{PENDING_KEYS: pending}, **kwargs)
+        ids: Sequence[int] | None = super().insert_events(
+            stored_events, **{PENDING_KEYS: pending}, **kwargs
+        )
         if self.keystore and pending:
             self.keystore.mark_persisted(pending)
         return ids
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
         pending: list[PendingKey] = kwargs.pop(PENDING_KEYS, None) or []
         if self.keystore and pending:
             self.keystore.insert_pending(curs, pending)
@@ -119,7 +123,10 @@ class _LedgerFactoryMixin:
         self.keystore = KeyStore(self.datastore, dialect, self.keyring)
 
     def _ledger_ddl(self) -> list[str]:
-        return [*self.keystore.create_table_statements(), *SealedLog.create_table_statements(self.dialect)]
+        return [
+            *self.keystore.create_table_statements(),
+            *SealedLog.create_table_statements(self.dialect),
+        ]
 
     def mapper(
         self, transcoder: Transcoder | None = None, mapper_class: type[Mapper[Any]] | None = None

@@ -102,7 +102,9 @@ def test_shredding_one_subject_leaves_others_readable_and_log_verifiable(ledger:
 
 def key_rows(ledger: Ledger) -> int:
     with ledger.datastore.transaction(commit=False) as cursor:
-        ledger.keystore.dialect.execute(cursor, f"SELECT COUNT(*) AS n FROM {ledger.keystore.table}")
+        ledger.keystore.dialect.execute(
+            cursor, f"SELECT COUNT(*) AS n FROM {ledger.keystore.table}"
+        )
         return int(cursor.fetchone()["n"])
 
 

@@ -60,7 +60,9 @@ def test_a_changed_ciphertext_byte_is_named(ledger: Ledger) -> None:
     table, nid = events_table(ledger)
     target = nid_of_seq(ledger, 3)
     with ledger.datastore.transaction(commit=False) as cursor:
-        ledger.keystore.dialect.execute(cursor, f"SELECT state FROM {table} WHERE {nid}=?", (target,))
+        ledger.keystore.dialect.execute(
+            cursor, f"SELECT state FROM {table} WHERE {nid}=?", (target,)
+        )
         state = bytearray(bytes(cursor.fetchone()["state"]))
     state[-5] ^= 0x01
     run_sql(ledger, f"UPDATE {table} SET state=? WHERE {nid}=?", (bytes(state), target))

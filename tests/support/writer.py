@@ -11,7 +11,9 @@ from tests.support.sample import SampleApp
 
 def main() -> None:
     data_dir, url = sys.argv[1], sys.argv[2] or None
-    ledger = build_ledger(LedgerConfig(data_dir=Path(data_dir), database_url=url), app_class=SampleApp)
+    ledger = build_ledger(
+        LedgerConfig(data_dir=Path(data_dir), database_url=url), app_class=SampleApp
+    )
     i = 0
     while True:
         person = ledger.app.register(f"Writer {i}", f"1380000{i % 10000:04d}", f"W{i}")
