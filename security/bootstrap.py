@@ -22,10 +22,11 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.application import Application
 
+from security.access_log import AccessLog
 from security.errors import ConfigurationError
 from security.keyring import LocalKeyring
 from security.keystore import KeyStore
-from security.sealed_log import SealedLog, StoredCheckpoint
+from security.sealed_log import EventSource, SealedLog, StoredCheckpoint
 from security.store import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.verify import VerifyReport, verify_log
 
@@ -109,6 +110,8 @@ class Ledger:
     keyring: LocalKeyring
     keystore: KeyStore
     sealed_log: SealedLog
+    access_log: AccessLog
+    access_sealed: SealedLog
 
     @property
     def datastore(self) -> Any:
@@ -121,10 +124,15 @@ class Ledger:
     def verify(self) -> VerifyReport:
         """Recompute the whole log from the stored rows."""
         return verify_log(
-            self.app.recorder,
             self.sealed_log,
             self.sealed_log.public_key,
             self.config.log_origin,
+        )
+
+    def verify_access_log(self) -> VerifyReport:
+        """Recompute the access log's leaves and checkpoints."""
+        return verify_log(
+            self.access_sealed, self.access_sealed.public_key, self.access_sealed.origin
         )
 
     def close(self) -> None:
@@ -156,10 +164,19 @@ def build_ledger(
     if hasattr(app, "subject_keys"):
         app.subject_keys = factory.keystore
     sealed = SealedLog(
-        app.recorder,
+        EventSource(app.recorder),
         factory.datastore,
         factory.dialect,
         factory.keyring.signing_key(),
         config.log_origin,
     )
-    return Ledger(config, app, factory.keyring, factory.keystore, sealed)
+    access = AccessLog(factory.datastore, factory.dialect)
+    access_sealed = SealedLog(
+        access,
+        factory.datastore,
+        factory.dialect,
+        factory.keyring.signing_key(),
+        config.log_origin + "/access",
+        prefix="access",
+    )
+    return Ledger(config, app, factory.keyring, factory.keystore, sealed, access, access_sealed)

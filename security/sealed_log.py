@@ -16,10 +16,10 @@ cannot interleave. A checkpoint is only ever an extension of the previous one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.persistence import ApplicationRecorder
@@ -30,6 +30,61 @@ from security.merkle import CompactRange, MerkleTree, leaf_hash
 from security.sql import Dialect
 
 BATCH = 2000
+
+
+class SourceRow(Protocol):
+    """One entry of a sealed log's source: its position id and its leaf bytes."""
+
+    @property
+    def id(self) -> int: ...
+
+    def leaf(self, seq: int) -> bytes: ...
+
+
+class LeafSource(Protocol):
+    """Where a sealed log's entries come from, in position order."""
+
+    def max_id(self) -> int | None: ...
+
+    def rows_after(
+        self, last_id: int | None, limit: int, stop: int | None = None
+    ) -> Sequence[SourceRow]: ...
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A stored event as a Merkle log entry (leaf bytes of ARCHITECTURE §4)."""
+
+    id: int
+    originator_id: Any
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def leaf(self, seq: int) -> bytes:
+        return leaf_bytes(
+            seq, self.id, self.originator_id, self.originator_version, self.topic, self.state
+        )
+
+
+class EventSource:
+    """The event store's notifications as a leaf source."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def max_id(self) -> int | None:
+        return self.recorder.max_notification_id()
+
+    def rows_after(
+        self, last_id: int | None, limit: int, stop: int | None = None
+    ) -> list[EventRow]:
+        notes = self.recorder.select_notifications(
+            start=last_id, limit=limit, stop=stop, inclusive_of_start=last_id is None
+        )
+        return [
+            EventRow(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes
+        ]
 
 
 @dataclass(frozen=True)
@@ -56,30 +111,32 @@ class SealedLog:
 
     def __init__(
         self,
-        recorder: ApplicationRecorder,
+        source: LeafSource,
         datastore: Any,
         dialect: Dialect,
         signing_key: Ed25519PrivateKey,
         origin: str,
+        prefix: str = "ledger",
     ) -> None:
-        self.recorder = recorder
+        self.source = source
         self.datastore = datastore
         self.dialect = dialect
         self.signing_key = signing_key
         self.origin = origin
-        self.leaves_table = dialect.table("ledger_leaves")
-        self.checkpoints_table = dialect.table("ledger_checkpoints")
+        self.prefix = prefix
+        self.leaves_table = dialect.table(f"{prefix}_leaves")
+        self.checkpoints_table = dialect.table(f"{prefix}_checkpoints")
         self._lock = threading.Lock()
 
     @staticmethod
-    def create_table_statements(dialect: Dialect) -> list[str]:
+    def create_table_statements(dialect: Dialect, prefix: str = "ledger") -> list[str]:
         """DDL of the leaves and checkpoints tables."""
         big, blob = dialect.bigint, dialect.blob
         return [
-            f"CREATE TABLE IF NOT EXISTS {dialect.table('ledger_leaves')} ("
+            f"CREATE TABLE IF NOT EXISTS {dialect.table(prefix + '_leaves')} ("
             f"seq {big} PRIMARY KEY, notification_id {big} NOT NULL UNIQUE, "
             f"leaf_hash {blob} NOT NULL)",
-            f"CREATE TABLE IF NOT EXISTS {dialect.table('ledger_checkpoints')} ("
+            f"CREATE TABLE IF NOT EXISTS {dialect.table(prefix + '_checkpoints')} ("
             f"size {big} PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, "
             f"frontier {blob} NOT NULL, created_at TEXT NOT NULL)",
         ]
@@ -100,7 +157,7 @@ class SealedLog:
         """
         with self._lock, self.datastore.transaction(commit=True) as cursor:
             if self.dialect.name == "postgres":
-                cursor.execute("SELECT pg_advisory_xact_lock(7220310417)")
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.leaves_table,))
             else:
                 # take SQLite's write lock now, not on the first insert, so two
                 # sealers queue instead of failing on a lock upgrade
@@ -130,29 +187,18 @@ class SealedLog:
                     f"sealed log is inconsistent: {seq} leaves but checkpoint size "
                     f"{frontier.size}; run `ledger verify`"
                 )
-            stop = self.recorder.max_notification_id()
+            stop = self.source.max_id()
             while stop is not None:
-                batch = self.recorder.select_notifications(
-                    start=last_nid, limit=BATCH, stop=stop, inclusive_of_start=last_nid is None
-                )
+                batch = self.source.rows_after(last_nid, BATCH, stop)
                 if not batch:
                     break
                 rows = []
-                for note in batch:
-                    digest = leaf_hash(
-                        leaf_bytes(
-                            seq,
-                            note.id,
-                            note.originator_id,
-                            note.originator_version,
-                            note.topic,
-                            note.state,
-                        )
-                    )
-                    rows.append((seq, note.id, digest))
+                for entry in batch:
+                    digest = leaf_hash(entry.leaf(seq))
+                    rows.append((seq, entry.id, digest))
                     frontier.append(digest)
                     seq += 1
-                    last_nid = note.id
+                    last_nid = entry.id
                 self.dialect.executemany(
                     cursor,
                     f"INSERT INTO {self.leaves_table} (seq, notification_id, leaf_hash) "

@@ -23,6 +23,7 @@ from eventsourcing.sqlite import (
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
 
+from security.access_log import AccessLog
 from security.envelope import EnvelopeMapper
 from security.keyring import LocalKeyring, load_keyring
 from security.keystore import KeyStore, PendingKey
@@ -126,6 +127,8 @@ class _LedgerFactoryMixin:
         return [
             *self.keystore.create_table_statements(),
             *SealedLog.create_table_statements(self.dialect),
+            *AccessLog.create_table_statements(self.dialect),
+            *SealedLog.create_table_statements(self.dialect, "access"),
         ]
 
     def mapper(

@@ -17,13 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.persistence import ApplicationRecorder, Notification
 
 from security.checkpoints import CheckpointError, verify_checkpoint
-from security.envelope import leaf_bytes
 from security.errors import EventAuthenticationFailed
 from security.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
-from security.sealed_log import BATCH, SealedLog
+from security.sealed_log import BATCH, LeafSource, SealedLog, SourceRow
 
 
 @dataclass(frozen=True)
@@ -57,28 +55,17 @@ class VerifyReport:
         self.problems.append(Problem(seq, message))
 
 
-def _notifications(recorder: ApplicationRecorder) -> Iterator[Notification]:
+def _entries(source: LeafSource) -> Iterator[SourceRow]:
     last: int | None = None
     while True:
-        batch = recorder.select_notifications(
-            start=last, limit=BATCH, inclusive_of_start=last is None
-        )
+        batch = source.rows_after(last, BATCH)
         if not batch:
             return
         yield from batch
         last = batch[-1].id
 
 
-def _leaf_hash_of(seq: int, note: Notification) -> bytes:
-    return leaf_hash(
-        leaf_bytes(
-            seq, note.id, note.originator_id, note.originator_version, note.topic, note.state
-        )
-    )
-
-
 def verify_log(
-    recorder: ApplicationRecorder,
     sealed: SealedLog,
     public_key: Ed25519PublicKey,
     origin: str,
@@ -87,8 +74,8 @@ def verify_log(
     """Recompute the whole log from the stored rows; see the module docstring."""
     report = VerifyReport()
     tree = MerkleTree()
-    notes = _notifications(recorder)
-    pending: Notification | None = next(notes, None)
+    notes = _entries(sealed.source)
+    pending: SourceRow | None = next(notes, None)
     expected = 0
     for leaf in sealed.leaf_rows():
         if len(report.problems) >= max_problems:
@@ -99,8 +86,8 @@ def verify_log(
         while pending is not None and pending.id < leaf.notification_id:
             report.add(
                 leaf.seq,
-                f"seq {leaf.seq}: an event (notification {pending.id}) was inserted "
-                "among sealed events",
+                f"seq {leaf.seq}: an entry (notification {pending.id}) was inserted "
+                "among sealed entries",
             )
             report.events += 1
             pending = next(notes, None)
@@ -114,7 +101,7 @@ def verify_log(
         else:
             report.events += 1
             try:
-                digest = _leaf_hash_of(leaf.seq, pending)
+                digest = leaf_hash(pending.leaf(leaf.seq))
             except EventAuthenticationFailed:
                 digest = b""
             if digest != leaf.leaf_hash:

@@ -1,0 +1,159 @@
+"""Bearer-token authentication (signed JWT) and role checks.
+
+Tokens are HS256 JWTs with issuer `LEDGER_JWT_ISSUER` (default `crm-ledger`),
+audience `LEDGER_JWT_AUDIENCE` (default `crm-ledger-api`), an expiry, a subject
+(the actor id) and a `roles` claim. The secret is `LEDGER_JWT_SECRET` (at least 32
+bytes) or, for development, derived from the keyring's index key so every process
+sharing a keyring accepts the same tokens.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import jwt
+from flask import current_app, g, request
+
+from domain.errors import DomainError
+
+ROLES = (
+    "front_office",
+    "relationship_manager",
+    "compliance_officer",
+    "security_officer",
+    "regulator",
+    "system",
+)
+ALL_ROLES = frozenset(ROLES)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: actor id (token subject) and roles."""
+
+    actor_id: str
+    roles: frozenset[str]
+
+    def has_any(self, allowed: Iterable[str]) -> bool:
+        return bool(self.roles & set(allowed))
+
+    @property
+    def role(self) -> str:
+        """The caller's role recorded on events: the first of its roles in ROLES order."""
+        return next(r for r in ROLES if r in self.roles)
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    secret: bytes
+    issuer: str = "crm-ledger"
+    audience: str = "crm-ledger-api"
+
+    @classmethod
+    def from_env(cls, index_key: bytes, env: Mapping[str, str] | None = None) -> TokenSettings:
+        source = os.environ if env is None else env
+        secret = source.get("LEDGER_JWT_SECRET", "").encode()
+        if secret and len(secret) < 32:
+            raise DomainError("LEDGER_JWT_SECRET must be at least 32 bytes", code="config")
+        if not secret:
+            secret = hmac.new(index_key, b"crm-ledger/jwt/v1", hashlib.sha256).digest()
+        return cls(
+            secret,
+            source.get("LEDGER_JWT_ISSUER", "crm-ledger"),
+            source.get("LEDGER_JWT_AUDIENCE", "crm-ledger-api"),
+        )
+
+
+def issue_token(settings: TokenSettings, subject: str, roles: Iterable[str], ttl: int = 3600) -> str:
+    """A signed token for `subject` with `roles`, valid `ttl` seconds."""
+    roles = list(roles)
+    unknown = set(roles) - ALL_ROLES
+    if unknown or not roles:
+        raise DomainError(f"unknown role(s): {', '.join(sorted(unknown)) or 'none given'}")
+    if ttl <= 0:
+        raise DomainError("ttl must be positive")
+    now = int(time.time())
+    claims = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": subject,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "roles": roles,
+    }
+    return jwt.encode(claims, settings.secret, algorithm="HS256")
+
+
+def decode_token(settings: TokenSettings, token: str) -> Principal:
+    """Verify signature, issuer, audience and expiry; raise Unauthenticated otherwise."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret,
+            algorithms=["HS256"],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("the bearer token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("the bearer token is not valid") from exc
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not roles or not set(roles) <= ALL_ROLES:
+        raise Unauthenticated("the bearer token carries no known roles")
+    return Principal(str(claims["sub"]), frozenset(roles))
+
+
+def current_principal() -> Principal:
+    """The authenticated caller of this request (raises Unauthenticated if none)."""
+    principal: Principal | None = getattr(g, "principal", None)
+    if principal is not None:
+        return principal
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is required")
+    principal = decode_token(current_app.extensions["token_settings"](), token.strip())
+    g.principal = principal
+    return principal
+
+
+def roles_allowed(*roles: str) -> Callable[[F], F]:
+    """Declare the roles an endpoint allows; 401 without a token, 403 for other roles."""
+    unknown = set(roles) - ALL_ROLES
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            if not principal.has_any(roles):
+                raise Forbidden("your role may not use this endpoint")
+            return func(*args, **kwargs)
+
+        wrapper.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

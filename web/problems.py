@@ -1,0 +1,124 @@
+"""RFC 9457 problem details: every error of the API, mapped in one place.
+
+Each problem has a stable `type` URI (`PROBLEM_BASE` + code), a `title`, the
+`status`, a `detail` that never contains personal data, and for validation errors
+an `errors` object listing every bad field.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, g, json
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from domain.errors import DomainError
+
+PROBLEM_BASE = "https://crm-ledger.example/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+log = logging.getLogger("web.problems")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    428: "precondition_required",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details (documentation of the error payload)."""
+
+    type = ma.fields.String(metadata={"description": "Stable URI naming the problem kind"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    instance = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "Stable machine-readable code"})
+    errors = ma.fields.Dict(metadata={"description": "Every bad field, with its messages"})
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem+json response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title or code.replace("_", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["instance"] = f"urn:request:{request_id}"
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+class LedgerApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering every HTTP error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        status = error.code or 500
+        code = HTTP_CODES.get(status, "http_error")
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        if isinstance(errors, dict) and status == 422:
+            # webargs nests messages by location ("json", "query", "headers")
+            detail = "the request has invalid fields: see errors"
+        else:
+            detail = data.get("message") or error.description or error.name
+        return problem(
+            status, code, str(detail), title=error.name, errors=errors, headers=data.get("headers")
+        )
+
+
+def register_problem_handlers(app: Flask) -> None:
+    """Domain errors and unexpected exceptions become problems too."""
+
+    @app.errorhandler(DomainError)
+    def on_domain_error(exc: DomainError) -> Response:
+        errors = getattr(exc, "errors", None)
+        if exc.status >= 500:
+            log.error("domain error %s: %s", exc.code, exc.message)
+        return problem(exc.status, exc.code, exc.message, errors=errors)
+
+    @app.errorhandler(Exception)
+    def on_unexpected(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            return app.extensions["ledger_api"].handle_http_exception(exc)  # type: ignore[no-any-return]
+        # the message may hold anything, personal data included: log the type and
+        # where it happened, never str(exc)
+        frames = traceback.extract_tb(exc.__traceback__)[-3:]
+        where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames)
+        log.error("unhandled %s at %s", type(exc).__name__, where)
+        return problem(500, "internal_error", "an internal error occurred; it was logged")
