@@ -47,6 +47,11 @@ class Dialect:
         if rows:
             cursor.executemany(self.sql(statement), rows)
 
+    def rowcount(self, cursor: Any) -> int:
+        """Rows affected by the last statement (the library wraps sqlite3's cursor)."""
+        inner = getattr(cursor, "sqlite_cursor", cursor)
+        return int(inner.rowcount)
+
     def to_bytes(self, value: Any) -> bytes:
         """Blob column value as bytes (psycopg gives memoryview, sqlite gives bytes)."""
         return bytes(value)

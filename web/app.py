@@ -1,7 +1,8 @@
 """The Flask app factory.
 
 The ledger is built lazily, on the first request that needs it, so that under
-gunicorn each worker builds its own after the fork.
+gunicorn each worker builds its own after the fork. Tests pass a built ledger in
+`config["LEDGER"]`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,62 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
 
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from web import idempotency, logs
+from web.auth import TokenSettings
+from web.problems import LedgerApi, register_problem_handlers
+
+MAX_BODY_BYTES = 1 * 1024 * 1024
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
+}
+# the API docs page loads its viewer from a CDN; everything else is same-origin only
+DOCS_CSP = "default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https:"
+DEFAULT_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` may carry LEDGER (a built Ledger) or LEDGER_CONFIG."""
     app = Flask(__name__)
+    app.config.update(
+        API_TITLE="crm-ledger",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
     app.config.from_mapping(config or {})
     app.extensions["ledger_lock"] = threading.Lock()
+    logs.configure_logging()
+    logs.install(app)
+
+    api = LedgerApi(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearer": []}],
+        },
+    )
+    app.extensions["ledger_api"] = api
+    app.extensions["token_settings"] = lambda: token_settings(get_ledger())
+    register_problem_handlers(app)
+    idempotency.install(app, lambda: idempotency_store(get_ledger()))
+    register_blueprints(api)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -27,22 +74,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.get("/readyz")
     def readyz() -> Any:
-        ledger = get_ledger()
         checks = {"store": "ok", "keyring": "ok"}
-        status = 200
         try:
+            ledger = get_ledger()
             ledger.app.recorder.max_notification_id()
         except Exception:  # any failure to reach the store means not ready
-            checks["store"] = "unreachable"
-            status = 503
+            return jsonify(status="not ready", checks={"store": "unreachable"}), 503
         try:
             ledger.keyring.kek(ledger.keyring.active_kek_id())
         except Exception:
             checks["keyring"] = "not loaded"
-            status = 503
-        return jsonify(status="ok" if status == 200 else "not ready", checks=checks), status
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify(status="ok" if ready else "not ready", checks=checks), 200 if ready else 503
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        from flask import request
+
+        docs = request.path.startswith("/api/v1/docs")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else DEFAULT_CSP)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     return app
+
+
+def register_blueprints(api: LedgerApi) -> None:
+    """Every API blueprint; each module declares the roles of its endpoints."""
+    from web.api import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
 
 
 def get_ledger() -> Ledger:
@@ -57,3 +122,19 @@ def get_ledger() -> Ledger:
                 ledger = build_ledger(config)
                 app.config["LEDGER"] = ledger
     return ledger
+
+
+def token_settings(ledger: Ledger) -> TokenSettings:
+    cached: TokenSettings | None = current_app.extensions.get("token_settings_value")
+    if cached is None:
+        cached = TokenSettings.from_env(ledger.keyring.index_key())
+        current_app.extensions["token_settings_value"] = cached
+    return cached
+
+
+def idempotency_store(ledger: Ledger) -> idempotency.IdempotencyStore:
+    store: idempotency.IdempotencyStore | None = current_app.extensions.get("idempotency_store")
+    if store is None:
+        store = idempotency.IdempotencyStore(ledger.datastore, ledger.keystore.dialect)
+        current_app.extensions["idempotency_store"] = store
+    return store

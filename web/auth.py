@@ -83,7 +83,9 @@ class TokenSettings:
         )
 
 
-def issue_token(settings: TokenSettings, subject: str, roles: Iterable[str], ttl: int = 3600) -> str:
+def issue_token(
+    settings: TokenSettings, subject: str, roles: Iterable[str], ttl: int = 3600
+) -> str:
     """A signed token for `subject` with `roles`, valid `ttl` seconds."""
     roles = list(roles)
     unknown = set(roles) - ALL_ROLES

@@ -146,6 +146,28 @@ def keys_retire(kek_id: str) -> None:
         ledger.close()
 
 
+@main.group()
+def token() -> None:
+    """Bearer tokens for development and tests."""
+
+
+@token.command("issue")
+@click.option("--role", "roles", multiple=True, required=True, help="A role; repeat for several.")
+@click.option("--subject", required=True, help="The actor id the token names.")
+@click.option("--ttl", default=3600, show_default=True, type=int, help="Seconds of validity.")
+@clear_errors
+def token_issue(roles: tuple[str, ...], subject: str, ttl: int) -> None:
+    """Print a signed bearer token (HS256) for SUBJECT with ROLEs."""
+    from web.auth import TokenSettings, issue_token
+
+    ledger = open_ledger()
+    try:
+        settings = TokenSettings.from_env(ledger.keyring.index_key())
+    finally:
+        ledger.close()
+    click.echo(issue_token(settings, subject, roles, ttl))
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

@@ -1,0 +1,121 @@
+"""Integrity endpoints: the latest checkpoint, inclusion and consistency proofs."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+from flask_smorest import Blueprint
+
+from domain.errors import DomainError, NotFound
+from security.merkle import ProofError
+from security.tlog_proof import format_tlog_proof
+from web.app import get_ledger
+from web.auth import ALL_ROLES, roles_allowed
+
+blp = Blueprint(
+    "integrity", __name__, url_prefix="/api/v1/integrity", description="Merkle log integrity"
+)
+
+READERS = tuple(sorted(ALL_ROLES))
+
+
+class ProofQuery(ma.Schema):
+    seq = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0, max=2**53))
+    size = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**53))
+
+
+class ConsistencyQuery(ma.Schema):
+    from_ = ma.fields.Integer(
+        required=True, data_key="from", validate=ma.validate.Range(min=1, max=2**53)
+    )
+    to = ma.fields.Integer(validate=ma.validate.Range(min=1, max=2**53))
+
+
+class ConsistencySchema(ma.Schema):
+    origin = ma.fields.String()
+    size1 = ma.fields.Integer()
+    size2 = ma.fields.Integer()
+    root1 = ma.fields.String()
+    root2 = ma.fields.String()
+    proof = ma.fields.List(ma.fields.String())
+    checkpoint1 = ma.fields.String()
+    checkpoint2 = ma.fields.String()
+
+
+class ProofRangeError(DomainError):
+    code = "proof_out_of_range"
+    status = 400
+
+
+def _text(body: str) -> Response:
+    return Response(body, mimetype="text/plain")
+
+
+@blp.route("/checkpoint")
+@blp.response(200, content_type="text/plain")
+@roles_allowed(*READERS)
+def checkpoint() -> Response:
+    """The latest signed checkpoint (C2SP tlog-checkpoint), sealing first."""
+    ledger = get_ledger()
+    stored = ledger.seal() or ledger.sealed_log.latest_checkpoint()
+    if stored is None:
+        raise NotFound("the log is empty: no checkpoint yet")
+    return _text(stored.note)
+
+
+@blp.route("/proof")
+@blp.arguments(ProofQuery, location="query")
+@blp.response(200, content_type="text/plain")
+@roles_allowed(*READERS)
+def proof(args: dict[str, Any]) -> Response:
+    """A C2SP tlog-proof@v1 of event `seq` against the checkpoint of `size` (default: latest)."""
+    ledger = get_ledger()
+    latest = ledger.seal() or ledger.sealed_log.latest_checkpoint()
+    if latest is None:
+        raise NotFound("the log is empty: no checkpoint yet")
+    size = args.get("size", latest.size)
+    stored = ledger.sealed_log.checkpoint(size)
+    if stored is None:
+        raise NotFound(f"no checkpoint was signed at size {size}")
+    if args["seq"] >= size:
+        raise ProofRangeError(f"seq must be below the checkpoint size {size}")
+    tree = ledger.sealed_log.tree(size)
+    return _text(
+        format_tlog_proof(args["seq"], tree.inclusion_proof(args["seq"], size), stored.note)
+    )
+
+
+@blp.route("/consistency")
+@blp.arguments(ConsistencyQuery, location="query")
+@blp.response(200, ConsistencySchema)
+@roles_allowed(*READERS)
+def consistency(args: dict[str, Any]) -> dict[str, Any]:
+    """An RFC 9162 consistency proof between two signed checkpoints."""
+    ledger = get_ledger()
+    latest = ledger.seal() or ledger.sealed_log.latest_checkpoint()
+    if latest is None:
+        raise NotFound("the log is empty: no checkpoint yet")
+    size1, size2 = args["from_"], args.get("to", latest.size)
+    first, second = ledger.sealed_log.checkpoint(size1), ledger.sealed_log.checkpoint(size2)
+    if first is None or second is None:
+        raise NotFound("both sizes must be sizes at which a checkpoint was signed")
+    if size1 > size2:
+        raise ProofRangeError("from must not exceed to")
+    try:
+        hashes = ledger.sealed_log.tree(size2).consistency_proof(size1, size2)
+    except ProofError as exc:
+        raise ProofRangeError(str(exc)) from exc
+    b64 = base64.b64encode
+    return {
+        "origin": ledger.config.log_origin,
+        "size1": size1,
+        "size2": size2,
+        "root1": b64(first.root).decode(),
+        "root2": b64(second.root).decode(),
+        "proof": [b64(h).decode() for h in hashes],
+        "checkpoint1": first.note,
+        "checkpoint2": second.note,
+    }

@@ -1,0 +1,136 @@
+"""Idempotent POSTs: a replay with the same `Idempotency-Key` gets the first answer.
+
+Keys are scoped to the caller (token subject). The first request with a key
+reserves it; its response (any status below 500) is stored; a replay with the same
+method, path and body gets that stored response and records nothing new; the same
+key with a different request gets 422; a replay while the first is still running
+gets 409. A 5xx frees the key so the client can retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from security.sql import Dialect
+from web.auth import current_principal
+from web.problems import problem
+
+HEADER = "Idempotency-Key"
+KEPT_HEADERS = ("ETag", "Location", "Content-Type")
+
+
+def create_table_statements(dialect: Dialect) -> list[str]:
+    """DDL of the idempotency table."""
+    return [
+        f"CREATE TABLE IF NOT EXISTS {dialect.table('web_idempotency')} ("
+        "actor_id TEXT NOT NULL, idem_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+        "status INTEGER, body TEXT, headers TEXT, created_at TEXT NOT NULL, "
+        "PRIMARY KEY (actor_id, idem_key))"
+    ]
+
+
+class IdempotencyStore:
+    def __init__(self, datastore: Any, dialect: Dialect) -> None:
+        self.datastore = datastore
+        self.dialect = dialect
+        self.table = dialect.table("web_idempotency")
+        with datastore.transaction(commit=True) as cursor:
+            for statement in create_table_statements(dialect):
+                dialect.execute(cursor, statement)
+
+    def reserve(self, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
+        """Reserve the key; or return the existing row if it was used before."""
+        with self.datastore.transaction(commit=True) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"INSERT INTO {self.table} (actor_id, idem_key, fingerprint, created_at) "
+                "VALUES (?,?,?,?) ON CONFLICT (actor_id, idem_key) DO NOTHING",
+                (actor, key, fingerprint, datetime.now(UTC).isoformat()),
+            )
+            inserted = self.dialect.rowcount(cursor) == 1
+            if inserted:
+                return None
+            self.dialect.execute(
+                cursor,
+                f"SELECT * FROM {self.table} WHERE actor_id=? AND idem_key=?",
+                (actor, key),
+            )
+            return dict(cursor.fetchone())
+
+    def complete(self, actor: str, key: str, response: Response) -> None:
+        headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
+        with self.datastore.transaction(commit=True) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"UPDATE {self.table} SET status=?, body=?, headers=? "
+                "WHERE actor_id=? AND idem_key=?",
+                (
+                    response.status_code,
+                    response.get_data(as_text=True),
+                    json.dumps(headers),
+                    actor,
+                    key,
+                ),
+            )
+
+    def release(self, actor: str, key: str) -> None:
+        with self.datastore.transaction(commit=True) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"DELETE FROM {self.table} WHERE actor_id=? AND idem_key=?",
+                (actor, key),
+            )
+
+
+def install(app: Flask, store_factory: Any) -> None:
+    """Hook idempotency into every POST under /api/."""
+
+    @app.before_request
+    def replay_or_reserve() -> Response | None:
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or not key or not request.path.startswith("/api/"):
+            return None
+        if len(key) > 200:
+            return problem(400, "bad_idempotency_key", "Idempotency-Key is longer than 200")
+        try:
+            actor = current_principal().actor_id
+        except Exception:  # the endpoint itself answers 401 for a bad token
+            return None
+        digest = hashlib.sha256()
+        digest.update(request.method.encode() + b" " + request.path.encode() + b"\n")
+        digest.update(request.get_data(cache=True))
+        fingerprint = digest.hexdigest()
+        store: IdempotencyStore = store_factory()
+        existing = store.reserve(actor, key, fingerprint)
+        if existing is None:
+            g.idempotency = (store, actor, key)
+            return None
+        if existing["fingerprint"] != fingerprint:
+            return problem(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used for a different request",
+            )
+        if existing["status"] is None:
+            return problem(409, "idempotency_in_progress", "the first request is still running")
+        response = Response(existing["body"], status=int(existing["status"]))
+        for name, value in json.loads(existing["headers"] or "{}").items():
+            response.headers[name] = value
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+
+    @app.after_request
+    def remember(response: Response) -> Response:
+        pending = g.pop("idempotency", None)
+        if pending is not None:
+            store, actor, key = pending
+            if response.status_code >= 500:
+                store.release(actor, key)
+            else:
+                store.complete(actor, key, response)
+        return response
