@@ -1,0 +1,93 @@
+"""The `ledger` CLI for the core: checkpoint, verify, keys — called as a user would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from security.bootstrap import LedgerConfig, build_ledger
+from tests.support.sample import SampleApp
+from web.cli import main
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def env(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[LedgerConfig]:
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
+    if ledger_config.database_url:
+        monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
+    else:
+        monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEDGER_KEYRING", raising=False)
+    monkeypatch.delenv("LEDGER_KEYRING_FILE", raising=False)
+    ledger = build_ledger(ledger_config, app_class=SampleApp)
+    for i in range(5):
+        ledger.app.register(f"Cli Person {i}", f"1360000{i:04d}", f"K{i}")
+    ledger.close()
+    yield ledger_config
+
+
+def test_checkpoint_prints_a_signed_note_and_verify_passes(env: LedgerConfig) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["checkpoint"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == env.log_origin
+    assert lines[1] == "5"
+    assert lines[4].startswith("\u2014 " + env.log_origin + " ")
+    result = runner.invoke(main, ["verify"])
+    assert result.exit_code == 0, result.output
+    assert "ok: 5 events, 5 sealed" in result.output
+
+
+def test_verify_exits_non_zero_and_names_the_first_bad_seq(env: LedgerConfig) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["checkpoint"]).exit_code == 0
+    ledger = build_ledger(env, app_class=SampleApp)
+    try:
+        with ledger.datastore.transaction(commit=True) as cursor:
+            ledger.keystore.dialect.execute(
+                cursor,
+                f"UPDATE {ledger.sealed_log.leaves_table} SET leaf_hash=? WHERE seq=2",
+                (bytes(32),),
+            )
+    finally:
+        ledger.close()
+    result = runner.invoke(main, ["verify"])
+    assert result.exit_code == 1
+    assert "first bad seq 2" in result.output
+
+
+def test_keys_rotate_then_retire_the_old_kek(env: LedgerConfig) -> None:
+    runner = CliRunner()
+    keyring = json.loads(Path(env.data_dir, "keyring.json").read_text())
+    old = keyring["active_kek"]
+    assert runner.invoke(main, ["keys", "retire", old]).exit_code == 2  # still in use / active
+    result = runner.invoke(main, ["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "re-wrapped 5 data keys" in result.output
+    result = runner.invoke(main, ["keys", "retire", old])
+    assert result.exit_code == 0, result.output
+    assert old not in json.loads(Path(env.data_dir, "keyring.json").read_text())["keks"]
+    result = runner.invoke(main, ["verify"])
+    assert result.exit_code == 0
+    ledger = build_ledger(env, app_class=SampleApp)
+    try:
+        notes = ledger.app.recorder.select_notifications(start=None, limit=100)
+        assert len(notes) == 5
+        for note in notes:
+            ledger.app.mapper.to_domain_event(note)  # every event still decrypts
+    finally:
+        ledger.close()
+
+
+def test_retiring_an_unknown_kek_is_a_one_line_error(env: LedgerConfig) -> None:
+    result = CliRunner().invoke(main, ["keys", "retire", "kek-nope"])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error:")
+    assert len(result.output.strip().splitlines()) == 1
