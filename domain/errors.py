@@ -46,3 +46,84 @@ class VersionConflict(DomainError):
 
     code = "version_conflict"
     status = 412
+
+
+class ValidationFailed(DomainError):
+    """A command's inputs are invalid; `errors` maps each field to what is wrong with it."""
+
+    code = "validation_failed"
+    status = 422
+
+    def __init__(self, errors: dict[str, str], message: str | None = None) -> None:
+        super().__init__(message or "invalid input: " + ", ".join(sorted(errors)))
+        self.errors = dict(errors)
+
+
+class IllegalTransition(DomainError):
+    """The command is not allowed in the aggregate's current state; nothing was recorded."""
+
+    code = "illegal_transition"
+    status = 409
+
+
+class AlreadyExists(DomainError):
+    """An aggregate with that id was already recorded."""
+
+    code = "already_exists"
+    status = 409
+
+
+class NotPermitted(DomainError):
+    """The actor's role may not give this command."""
+
+    code = "not_permitted"
+    status = 403
+
+
+class ConsentRequired(DomainError):
+    """No live consent covers the purpose of this contact or processing."""
+
+    code = "consent_required"
+    status = 409
+
+
+class ProcessingRestricted(DomainError):
+    """The customer's processing is restricted (erasure requested); only what law requires."""
+
+    code = "processing_restricted"
+    status = 409
+
+
+class LegalHoldActive(DomainError):
+    """A legal hold blocks the erasure of this customer."""
+
+    code = "legal_hold_active"
+    status = 409
+
+
+class RetentionRunning(DomainError):
+    """The retention period has not run out: the customer cannot be erased yet."""
+
+    code = "retention_running"
+    status = 409
+
+
+class BusinessSuspended(DomainError):
+    """Business with the customer is suspended (identity document expired) until restored."""
+
+    code = "business_suspended"
+    status = 409
+
+
+class C3DataRefused(DomainError):
+    """Authentication data (password, PIN, card security code, login biometrics) is never stored."""
+
+    code = "c3_refused"
+    status = 422
+
+
+class SubjectKeysUnavailable(DomainError):
+    """Erasure needs the key store (crypto-shredding), and none was configured."""
+
+    code = "subject_keys_unavailable"
+    status = 500

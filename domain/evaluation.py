@@ -1,0 +1,161 @@
+"""Chapter 8: performance evaluation: KPIs per period, overall, per branch, per staff member.
+
+`evaluate_kpis` turns counts into every KPI of DOMAIN.md with the rules of
+`domain.rules.kpis` and `domain.rules.satisfaction`, and returns the inputs in a form
+that names no customer (score distributions, totals), so the event can be explained
+later and stays under the system key.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from domain.actor import Actor
+from domain.events import LedgerAggregate, OpeningEvent
+from domain.rules import kpis, satisfaction
+
+FORMULA_VERSION = (
+    f"{kpis.KPI_FORMULA_VERSION}+{satisfaction.NPS_VERSION}+{satisfaction.CSAT_VERSION}"
+)
+KPI_NAMES = (
+    "csat",
+    "nps",
+    "loyalty",
+    "churn_rate",
+    "retention_rate",
+    "value_uplift",
+    "complaint_sla",
+    "first_contact_resolution",
+)
+
+
+@dataclass(frozen=True)
+class KpiInputs:
+    """The counts one evaluation is computed from, for one period and scope.
+
+    `values_start`/`values_end` map customer ids to value at the start and end of the
+    period; only their totals over customers present at both are recorded.
+    `loyal_customers` counts customers at the end holding two or more products.
+    """
+
+    customers_at_start: int = 0
+    customers_at_end: int = 0
+    new_customers: int = 0
+    lost_customers: int = 0
+    loyal_customers: int = 0
+    values_start: Mapping[str, Decimal] = field(default_factory=dict)
+    values_end: Mapping[str, Decimal] = field(default_factory=dict)
+    csat_scores: Sequence[int] = ()
+    nps_scores: Sequence[int] = ()
+    cases: int = 0
+    resolved: int = 0
+    resolved_in_time: int = 0
+    resolved_first_contact: int = 0
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
+
+
+def evaluate_kpis(inputs: KpiInputs) -> tuple[dict[str, Decimal | None], dict[str, object]]:
+    """Return (metrics, recorded inputs). A metric is None when it has no basis (a zero
+    denominator). The recorded inputs reproduce every metric and name no customer."""
+    common = sorted(inputs.values_start.keys() & inputs.values_end.keys())
+    start_total = sum((inputs.values_start[c] for c in common), Decimal(0))
+    end_total = sum((inputs.values_end[c] for c in common), Decimal(0))
+    metrics: dict[str, Decimal | None] = {
+        "csat": satisfaction.csat(list(inputs.csat_scores)),
+        "nps": satisfaction.nps(list(inputs.nps_scores)),
+        "loyalty": _rate(inputs.loyal_customers, inputs.customers_at_end),
+        "churn_rate": kpis.churn_rate(inputs.lost_customers, inputs.customers_at_start),
+        "retention_rate": kpis.retention_rate(
+            inputs.customers_at_end, inputs.new_customers, inputs.customers_at_start
+        ),
+        "value_uplift": kpis.value_uplift({"all": start_total}, {"all": end_total})
+        if common
+        else None,
+        "complaint_sla": kpis.complaint_sla_rate(inputs.resolved_in_time, inputs.resolved),
+        "first_contact_resolution": kpis.first_contact_resolution(
+            inputs.resolved_first_contact, inputs.cases
+        ),
+    }
+    recorded: dict[str, object] = {
+        "customers_at_start": inputs.customers_at_start,
+        "customers_at_end": inputs.customers_at_end,
+        "new_customers": inputs.new_customers,
+        "lost_customers": inputs.lost_customers,
+        "loyal_customers": inputs.loyal_customers,
+        "value_customers_in_both": len(common),
+        "value_start_total": start_total,
+        "value_end_total": end_total,
+        "csat_distribution": {str(k): v for k, v in sorted(Counter(inputs.csat_scores).items())},
+        "nps_distribution": {str(k): v for k, v in sorted(Counter(inputs.nps_scores).items())},
+        "cases": inputs.cases,
+        "resolved": inputs.resolved,
+        "resolved_in_time": inputs.resolved_in_time,
+        "resolved_first_contact": inputs.resolved_first_contact,
+    }
+    return metrics, recorded
+
+
+class PerformanceEvaluated(OpeningEvent):
+    period: str
+    scope: str
+    metrics: dict[str, Decimal | None]
+    inputs: dict[str, object]
+    formula_version: str
+
+    def apply(self, aggregate: Evaluation) -> None:
+        aggregate.period = self.period
+        aggregate.scope = self.scope
+        aggregate.metrics = dict(self.metrics)
+        aggregate.inputs = dict(self.inputs)
+        aggregate.formula_version = self.formula_version
+        aggregate.evaluations += 1
+
+
+class Evaluation(LedgerAggregate):
+    """The KPIs of one scope ("overall", "branch:<id>", "staff:<id>") for one period.
+
+    A second evaluation of the same period and scope is a correction: the latest counts.
+    """
+
+    def __init__(self) -> None:
+        self.period: str | None = None
+        self.scope: str | None = None
+        self.metrics: dict[str, Decimal | None] = {}
+        self.inputs: dict[str, object] = {}
+        self.formula_version: str | None = None
+        self.evaluations = 0
+
+    def record(
+        self,
+        *,
+        period: str,
+        scope: str,
+        metrics: dict[str, Decimal | None],
+        inputs: dict[str, object],
+        formula_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> bool:
+        """Record the evaluation; False (nothing recorded) when identical to the latest."""
+        if (self.metrics, self.inputs, self.formula_version) == (metrics, inputs, formula_version):
+            return False
+        self._record(
+            PerformanceEvaluated,
+            actor,
+            at,
+            period=period,
+            scope=scope,
+            metrics=metrics,
+            inputs=inputs,
+            formula_version=formula_version,
+        )
+        return True

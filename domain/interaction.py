@@ -1,0 +1,177 @@
+"""Chapters 2 and 7: a customer's interaction log: contacts, greetings, care visits.
+
+One stream per customer. A marketing contact or a greeting is recorded only with the
+live consent it relies on (its record id is kept in the event); a greeting for an
+occasion is sent at most once a year.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.actor import Actor
+from domain.errors import IllegalTransition
+from domain.events import CustomerOpeningEvent, LedgerAggregate
+
+CHANNELS = ("phone", "email", "sms", "social_media", "online_chat", "branch", "letter")
+DIRECTIONS = ("inbound", "outbound")
+PURPOSES = ("service", "sales", "marketing", "complaint", "care", "kyc", "collection")
+MARKETING_PURPOSES = frozenset({"marketing", "sales"})
+OCCASIONS = ("birthday", "new_year", "spring_festival", "mid_autumn", "christmas", "anniversary")
+VISIT_KINDS = ("home_visit", "phone_follow_up", "branch_visit", "video_call")
+
+
+class InteractionLogged(CustomerOpeningEvent):
+    interaction_id: UUID
+    contact_channel: str
+    direction: str
+    purpose: str
+    topic: str
+    content: str
+    consent_record_id: UUID | None
+
+    def apply(self, aggregate: InteractionLog) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.interactions += 1
+        aggregate.last_contact_at = self.occurred_at
+        aggregate.last_channel = self.contact_channel
+        if self.purpose in MARKETING_PURPOSES:
+            aggregate.marketing_contacts += 1
+
+
+class GreetingSent(CustomerOpeningEvent):
+    occasion: str
+    year: int
+    contact_channel: str
+    message: str
+    consent_record_id: UUID
+
+    def apply(self, aggregate: InteractionLog) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.greetings_sent = sorted(
+            {*aggregate.greetings_sent, f"{self.occasion}:{self.year}"}
+        )
+        aggregate.last_contact_at = self.occurred_at
+
+
+class CareVisitRecorded(CustomerOpeningEvent):
+    visit_kind: str
+    visited_on: date
+    notes: str
+    next_due_on: date | None
+    related_case_id: UUID | None
+    rule_version: str
+
+    def apply(self, aggregate: InteractionLog) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.care_visits += 1
+        aggregate.last_care_visit_on = self.visited_on
+        aggregate.next_care_due_on = self.next_due_on
+        aggregate.last_contact_at = self.occurred_at
+
+
+class InteractionLog(LedgerAggregate):
+    """Counts and dates of one customer's contacts (the contents are in the events)."""
+
+    def __init__(self) -> None:
+        self.customer_id: UUID | None = None
+        self.interactions = 0
+        self.marketing_contacts = 0
+        self.care_visits = 0
+        self.last_contact_at: datetime | None = None
+        self.last_channel: str | None = None
+        self.greetings_sent: list[str] = []
+        self.last_care_visit_on: date | None = None
+        self.next_care_due_on: date | None = None
+
+    def log(
+        self,
+        *,
+        customer_id: UUID,
+        interaction_id: UUID,
+        contact_channel: str,
+        direction: str,
+        purpose: str,
+        topic: str,
+        content: str,
+        consent_record_id: UUID | None,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Log a contact; marketing needs the consent record it relies on."""
+        if purpose in MARKETING_PURPOSES and consent_record_id is None:
+            raise IllegalTransition("a marketing contact needs a live consent")
+        self._record(
+            InteractionLogged,
+            actor,
+            at,
+            customer_id=customer_id,
+            interaction_id=interaction_id,
+            contact_channel=contact_channel,
+            direction=direction,
+            purpose=purpose,
+            topic=topic,
+            content=content,
+            consent_record_id=consent_record_id,
+        )
+
+    def has_greeted(self, occasion: str, year: int) -> bool:
+        """True when the greeting for `occasion` in `year` was already sent."""
+        return f"{occasion}:{year}" in self.greetings_sent
+
+    def send_greeting(
+        self,
+        *,
+        customer_id: UUID,
+        occasion: str,
+        year: int,
+        contact_channel: str,
+        message: str,
+        consent_record_id: UUID,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a greeting; the same occasion twice in one year is refused."""
+        if self.has_greeted(occasion, year):
+            raise IllegalTransition("this greeting was already sent this year")
+        self._record(
+            GreetingSent,
+            actor,
+            at,
+            customer_id=customer_id,
+            occasion=occasion,
+            year=year,
+            contact_channel=contact_channel,
+            message=message,
+            consent_record_id=consent_record_id,
+        )
+
+    def record_care_visit(
+        self,
+        *,
+        customer_id: UUID,
+        visit_kind: str,
+        visited_on: date,
+        notes: str,
+        next_due_on: date | None,
+        related_case_id: UUID | None,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a care visit or follow-up and when the next one is due."""
+        if self.last_care_visit_on is not None and visited_on < self.last_care_visit_on:
+            raise IllegalTransition("a care visit cannot predate the last one recorded")
+        self._record(
+            CareVisitRecorded,
+            actor,
+            at,
+            customer_id=customer_id,
+            visit_kind=visit_kind,
+            visited_on=visited_on,
+            notes=notes,
+            next_due_on=next_due_on,
+            related_case_id=related_case_id,
+            rule_version=rule_version,
+        )

@@ -1,0 +1,310 @@
+"""Chapter 1: the customer's KYC file: identity document, risk rating, re-verification.
+
+Re-verification: pending_rating -> current -> due_soon -> overdue -> in_review ->
+current (a trigger such as an ownership change, a screening hit or an ID expiry starts
+a review at once, from any of current, due_soon or overdue). An identity document that
+expires suspends business until a valid document restores it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from domain.actor import Actor
+from domain.errors import BusinessSuspended as BusinessSuspendedError
+from domain.errors import IllegalTransition
+from domain.events import CustomerEvent, CustomerOpeningEvent, LedgerAggregate
+
+REVIEW_STATES = ("pending_rating", "current", "due_soon", "overdue", "in_review")
+TRIGGERS = ("ownership_change", "screening_hit", "id_expiry", "customer_request")
+DOC_TYPES = ("resident_id", "passport", "business_licence", "residence_permit", "other")
+_DUE_MOVES = {
+    "current": frozenset({"due_soon", "overdue"}),
+    "due_soon": frozenset({"overdue"}),
+}
+
+
+class KycFileOpened(CustomerOpeningEvent):
+    registered_on: date
+    rating_due_on: date
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.registered_on = self.registered_on
+        aggregate.rating_due_on = self.rating_due_on
+
+
+class IdentityDocumentRecorded(CustomerEvent):
+    doc_type: str
+    doc_number: str
+    expires_on: date
+    doc_status: str
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.doc_type = self.doc_type
+        aggregate.doc_number = self.doc_number
+        aggregate.doc_expires_on = self.expires_on
+        aggregate.doc_status = self.doc_status
+
+
+class RiskRatingAssigned(CustomerEvent):
+    risk_level: str
+    factors: list[str]
+    verified_on: date
+    next_review_due: date
+    within_deadline: bool
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.risk_level = self.risk_level
+        aggregate.risk_factors = list(self.factors)
+        aggregate.last_verified_on = self.verified_on
+        aggregate.next_review_due = self.next_review_due
+        if aggregate.review_state == "pending_rating":
+            aggregate.review_state = "current"
+
+
+class ReverificationDue(CustomerEvent):
+    review_state: str
+    due_on: date
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.review_state = self.review_state
+
+
+class ReverificationStarted(CustomerEvent):
+    trigger: str | None
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.review_state = "in_review"
+        aggregate.review_trigger = self.trigger
+
+
+class ReverificationCompleted(CustomerEvent):
+    verified_on: date
+    risk_level: str
+    next_review_due: date
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.review_state = "current"
+        aggregate.review_trigger = None
+        aggregate.risk_level = self.risk_level
+        aggregate.last_verified_on = self.verified_on
+        aggregate.next_review_due = self.next_review_due
+
+
+class IdentityDocumentExpired(CustomerEvent):
+    expired_on: date
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.doc_status = "expired"
+
+
+class BusinessSuspended(CustomerEvent):
+    cause: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.business_suspended = True
+        aggregate.suspended_at = self.occurred_at
+
+
+class BusinessRestored(CustomerEvent):
+    cause: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.business_suspended = False
+        aggregate.suspended_at = None
+
+
+class KycFile(LedgerAggregate):
+    """One customer's know-your-customer file."""
+
+    def __init__(self) -> None:
+        self.customer_id: UUID | None = None
+        self.registered_on: date | None = None
+        self.rating_due_on: date | None = None
+        self.risk_level: str | None = None
+        self.risk_factors: list[str] = []
+        self.last_verified_on: date | None = None
+        self.next_review_due: date | None = None
+        self.review_state = "pending_rating"
+        self.review_trigger: str | None = None
+        self.doc_type: str | None = None
+        self.doc_number: str | None = None
+        self.doc_expires_on: date | None = None
+        self.doc_status: str | None = None
+        self.business_suspended = False
+        self.suspended_at: datetime | None = None
+
+    def require_business(self, on: date) -> None:
+        """Raise BusinessSuspended for business on or after the day of a suspension still in
+        force (facts dated before it may still be recorded)."""
+        suspended = self.suspended_at
+        if self.business_suspended and suspended is not None and on >= suspended.date():
+            raise BusinessSuspendedError("business with this customer is suspended: ID expired")
+
+    def open(
+        self,
+        customer_id: UUID,
+        registered_on: date,
+        rating_due_on: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Open the file at registration, with the risk rating deadline."""
+        if self.exists:
+            raise IllegalTransition("the KYC file is already open")
+        self._record(
+            KycFileOpened,
+            actor,
+            at,
+            customer_id=customer_id,
+            registered_on=registered_on,
+            rating_due_on=rating_due_on,
+            rule_version=rule_version,
+        )
+
+    def record_document(
+        self,
+        doc_type: str,
+        doc_number: str,
+        expires_on: date,
+        doc_status: str,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a (new) identity document; a valid one restores suspended business."""
+        self._record(
+            IdentityDocumentRecorded,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            doc_type=doc_type,
+            doc_number=doc_number,
+            expires_on=expires_on,
+            doc_status=doc_status,
+            rule_version=rule_version,
+        )
+        if self.business_suspended and doc_status != "expired":
+            self._record(
+                BusinessRestored, actor, at, customer_id=self.customer_id, cause="document_renewed"
+            )
+
+    def assign_risk_rating(
+        self,
+        risk_level: str,
+        factors: list[str],
+        today: date,
+        next_review_due: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Assign (or change) the risk rating; the first rating counts as a verification."""
+        self.require_exists()
+        if self.review_state == "in_review":
+            raise IllegalTransition("complete the review in progress to change the rating")
+        within = self.rating_due_on is None or today <= self.rating_due_on
+        self._record(
+            RiskRatingAssigned,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            risk_level=risk_level,
+            factors=factors,
+            verified_on=self.last_verified_on or today,
+            next_review_due=next_review_due,
+            within_deadline=within,
+            rule_version=rule_version,
+        )
+
+    def mark_due(
+        self, review_state: str, due_on: date, rule_version: str, actor: Actor, at: datetime
+    ) -> bool:
+        """Move current -> due_soon -> overdue; False (nothing recorded) when already there."""
+        self.require_exists()
+        if review_state == self.review_state or review_state == "current":
+            return False
+        if review_state not in _DUE_MOVES.get(self.review_state, frozenset()):
+            raise IllegalTransition(
+                f"re-verification cannot go from {self.review_state} to {review_state}"
+            )
+        self._record(
+            ReverificationDue,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            review_state=review_state,
+            due_on=due_on,
+            rule_version=rule_version,
+        )
+        return True
+
+    def start_review(self, trigger: str | None, actor: Actor, at: datetime) -> None:
+        """Start a re-verification (due, or forced at once by a trigger)."""
+        self.require_exists()
+        if self.review_state not in ("current", "due_soon", "overdue"):
+            raise IllegalTransition(f"a review cannot start from {self.review_state}")
+        self._record(
+            ReverificationStarted, actor, at, customer_id=self.customer_id, trigger=trigger
+        )
+
+    def complete_review(
+        self,
+        risk_level: str,
+        today: date,
+        next_review_due: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Complete the review in progress: the file is current until `next_review_due`."""
+        if self.review_state != "in_review":
+            raise IllegalTransition(f"no review in progress ({self.review_state})")
+        self._record(
+            ReverificationCompleted,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            verified_on=today,
+            risk_level=risk_level,
+            next_review_due=next_review_due,
+            rule_version=rule_version,
+        )
+
+    def expire_document(self, today: date, rule_version: str, actor: Actor, at: datetime) -> bool:
+        """Record the expiry and suspend business; False when already recorded."""
+        self.require_exists()
+        if self.doc_expires_on is None or self.doc_status == "expired":
+            return False
+        if today <= self.doc_expires_on:
+            raise IllegalTransition("the identity document has not expired")
+        self._record(
+            IdentityDocumentExpired,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            expired_on=self.doc_expires_on,
+            rule_version=rule_version,
+        )
+        if not self.business_suspended:
+            self._record(
+                BusinessSuspended, actor, at, customer_id=self.customer_id, cause="id_expired"
+            )
+        return True
+
+    def restore_business(self, cause: str, actor: Actor, at: datetime) -> None:
+        """Lift a suspension; only once a document that has not expired is on file."""
+        if not self.business_suspended:
+            raise IllegalTransition("business is not suspended")
+        if self.doc_status == "expired":
+            raise IllegalTransition("record a valid identity document first")
+        self._record(BusinessRestored, actor, at, customer_id=self.customer_id, cause=cause)

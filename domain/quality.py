@@ -1,0 +1,190 @@
+"""Chapter 4: service standards and the monitoring against them.
+
+One stream per service standard: its definition (redefining it records the new
+target), mystery-shopper visits, internal audits, breaches and improvement actions.
+No event here is about a customer, so findings and details must not name one; a breach
+found on a complaint refers to the case by id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain.actor import Actor
+from domain.events import LedgerAggregate, LedgerEvent, OpeningEvent
+
+UNITS = ("minutes", "hours", "days", "percent", "score")
+
+
+class ServiceStandardDefined(OpeningEvent):
+    code: str
+    name: str
+    measure: str
+    target: Decimal
+    unit: str
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.code = self.code
+        aggregate.name = self.name
+        aggregate.measure = self.measure
+        aggregate.target = self.target
+        aggregate.unit = self.unit
+
+
+class MysteryShopRecorded(LedgerEvent):
+    branch: str
+    staff_id: str | None
+    score: int
+    findings: str
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.mystery_shops += 1
+        aggregate.last_score = self.score
+
+
+class QualityAuditCompleted(LedgerEvent):
+    branch: str
+    score: int
+    findings: str
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.audits += 1
+        aggregate.last_score = self.score
+
+
+class StandardBreachRecorded(LedgerEvent):
+    branch: str
+    staff_id: str | None
+    measured: Decimal
+    detail: str
+    case_id: UUID | None
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.breaches += 1
+
+
+class ImprovementActionRecorded(LedgerEvent):
+    action: str
+    owner: str
+    due_on: date | None
+    branch: str | None
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.improvement_actions += 1
+
+
+class QualityCheck(LedgerAggregate):
+    """A service standard with its target and monitoring counts."""
+
+    def __init__(self) -> None:
+        self.code: str | None = None
+        self.name: str | None = None
+        self.measure: str | None = None
+        self.target: Decimal | None = None
+        self.unit: str | None = None
+        self.mystery_shops = 0
+        self.audits = 0
+        self.breaches = 0
+        self.improvement_actions = 0
+        self.last_score: int | None = None
+
+    def define(
+        self,
+        *,
+        code: str,
+        name: str,
+        measure: str,
+        target: Decimal,
+        unit: str,
+        actor: Actor,
+        at: datetime,
+    ) -> bool:
+        """Define (or redefine) the standard; False when nothing changed."""
+        if (self.name, self.measure, self.target, self.unit) == (name, measure, target, unit):
+            return False
+        self._record(
+            ServiceStandardDefined,
+            actor,
+            at,
+            code=code,
+            name=name,
+            measure=measure,
+            target=target,
+            unit=unit,
+        )
+        return True
+
+    def record_mystery_shop(
+        self,
+        *,
+        branch: str,
+        staff_id: str | None,
+        score: int,
+        findings: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a mystery-shopper visit against this standard."""
+        self._record(
+            MysteryShopRecorded,
+            actor,
+            at,
+            branch=branch,
+            staff_id=staff_id,
+            score=score,
+            findings=findings,
+        )
+
+    def complete_audit(
+        self, *, branch: str, score: int, findings: str, actor: Actor, at: datetime
+    ) -> None:
+        """Record an internal audit against this standard."""
+        self._record(
+            QualityAuditCompleted, actor, at, branch=branch, score=score, findings=findings
+        )
+
+    def record_breach(
+        self,
+        *,
+        branch: str,
+        staff_id: str | None,
+        measured: Decimal,
+        detail: str,
+        case_id: UUID | None,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a breach of this standard."""
+        self._record(
+            StandardBreachRecorded,
+            actor,
+            at,
+            branch=branch,
+            staff_id=staff_id,
+            measured=measured,
+            detail=detail,
+            case_id=case_id,
+        )
+
+    def record_improvement(
+        self,
+        *,
+        action: str,
+        owner: str,
+        due_on: date | None,
+        branch: str | None,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record an improvement action decided on this standard."""
+        self._record(
+            ImprovementActionRecorded,
+            actor,
+            at,
+            action=action,
+            owner=owner,
+            due_on=due_on,
+            branch=branch,
+        )

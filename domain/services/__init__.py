@@ -1,0 +1,1 @@
+"""The commands and queries of `LedgerApplication`, one mixin per policy chapter."""

@@ -1,0 +1,221 @@
+"""Chapter 7: relationship maintenance: greetings, special care, crisis incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from uuid import UUID
+
+from domain import crisis as crisis_model
+from domain import customer as customer_model
+from domain import interaction as interaction_model
+from domain.actor import Actor
+from domain.consent import Consent
+from domain.crisis import Crisis
+from domain.customer import Customer
+from domain.errors import ConsentRequired
+from domain.ids import consent_id, interaction_log_id
+from domain.interaction import InteractionLog
+from domain.rules.care import (
+    CARE_FOLLOW_UP_VERSION,
+    IS_ELDERLY_VERSION,
+    is_elderly,
+    next_care_follow_up,
+)
+from domain.services.base import LedgerServices
+from domain.validation import check, one_of_error, text_error
+from domain.views import CrisisView, view_of
+
+
+class CareCommands(LedgerServices):
+    """Greetings within consent, special care and follow-ups, crisis handling."""
+
+    def send_greeting(
+        self,
+        customer_id: UUID,
+        occasion: str,
+        message: str,
+        actor: Actor,
+        *,
+        contact_channel: str = "sms",
+    ) -> bool:
+        """Record a greeting; needs a live `greetings` consent (ConsentRequired). Returns
+        False, recording nothing, when this occasion was already greeted this year."""
+        check(
+            occasion=one_of_error(occasion, interaction_model.OCCASIONS),
+            message=text_error(message, max_length=1000),
+            contact_channel=one_of_error(contact_channel, interaction_model.CHANNELS),
+        )
+        self._customer(customer_id, "greeting")
+        at = self.now()
+        consent = self._find(Consent, consent_id(customer_id, "greetings"))
+        if consent is None or not consent.is_live(at) or consent.record_id is None:
+            raise ConsentRequired("no live greetings consent for this customer")
+        log = self._load_or_blank(InteractionLog, interaction_log_id(customer_id), at)
+        if log.has_greeted(occasion, at.year):
+            return False
+        log.send_greeting(
+            customer_id=customer_id,
+            occasion=occasion,
+            year=at.year,
+            contact_channel=contact_channel,
+            message=message,
+            consent_record_id=consent.record_id,
+            actor=actor,
+            at=at,
+        )
+        self._save(log)
+        return True
+
+    def flag_special_care(
+        self,
+        customer_id: UUID,
+        reasons: Sequence[str],
+        measures: Sequence[str],
+        actor: Actor,
+    ) -> bool:
+        """Flag special care (elderly, disabled) with its measures (priority channel,
+        home service, periodic follow-up); False when already flagged so."""
+        check(
+            reasons=None
+            if reasons and all(r in customer_model.CARE_REASONS for r in reasons)
+            else "elderly and/or disabled",
+            measures=None
+            if all(m in customer_model.CARE_MEASURES for m in measures)
+            else "unknown measure",
+        )
+        customer = self._customer(customer_id, "care")
+        follow_up = (
+            self.settings.elderly_follow_up_days if "periodic_follow_up" in measures else None
+        )
+        changed = customer.flag_special_care(
+            list(reasons), list(measures), follow_up, IS_ELDERLY_VERSION, actor, self.now()
+        )
+        self._save(customer)
+        return changed
+
+    def review_special_care(self, customer_id: UUID, actor: Actor) -> tuple[str, ...]:
+        """Flag a customer who has turned 60 (by default) as elderly; returns the reasons."""
+        customer = self._customer(customer_id, "care")
+        dob = customer.date_of_birth
+        if (
+            dob is not None
+            and "elderly" not in customer.special_care
+            and is_elderly(dob, self.today(), self.settings)
+        ):
+            customer.flag_special_care(
+                [*customer.special_care, "elderly"],
+                sorted({*customer.care_measures, "priority_channel", "periodic_follow_up"}),
+                self.settings.elderly_follow_up_days,
+                IS_ELDERLY_VERSION,
+                actor,
+                self.now(),
+            )
+            self._save(customer)
+        return tuple(customer.special_care)
+
+    def record_care_visit(
+        self,
+        customer_id: UUID,
+        visit_kind: str,
+        notes: str,
+        actor: Actor,
+        *,
+        related_case_id: UUID | None = None,
+    ) -> date | None:
+        """Record a care visit or follow-up; returns when the next one is due (every 90
+        days by default for customers under special care, else None)."""
+        check(
+            visit_kind=one_of_error(visit_kind, interaction_model.VISIT_KINDS),
+            notes=text_error(notes, max_length=4000, required=False),
+        )
+        customer = self._customer(customer_id, "care")
+        at, today = self.now(), self.today()
+        log = self._load_or_blank(InteractionLog, interaction_log_id(customer_id), at)
+        next_due = next_care_follow_up(today, self.settings) if customer.special_care else None
+        log.record_care_visit(
+            customer_id=customer_id,
+            visit_kind=visit_kind,
+            visited_on=today,
+            notes=notes,
+            next_due_on=next_due,
+            related_case_id=related_case_id,
+            rule_version=CARE_FOLLOW_UP_VERSION,
+            actor=actor,
+            at=at,
+        )
+        self._save(log)
+        return next_due
+
+    def care_follow_up_due(self, customer_id: UUID) -> date | None:
+        """When the customer's next care follow-up is due: 90 days (by default) after the
+        last visit, or from the special-care flag if there was none; None without care."""
+        customer = self._load(Customer, customer_id)
+        if not customer.special_care:
+            return None
+        log = self._find(InteractionLog, interaction_log_id(customer_id))
+        if log is not None and log.next_care_due_on is not None:
+            return log.next_care_due_on
+        return next_care_follow_up(customer.modified_on.date(), self.settings)
+
+    # --- crisis --------------------------------------------------------------------
+
+    def open_crisis(
+        self,
+        title: str,
+        scope: str,
+        severity: str,
+        actor: Actor,
+        *,
+        affected_customer_ids: Sequence[UUID] = (),
+        crisis_id: UUID | None = None,
+    ) -> UUID:
+        """Open a crisis incident; affected customers are listed by id. Returns its id."""
+        check(
+            title=text_error(title, max_length=200),
+            scope=text_error(scope, max_length=500),
+            severity=one_of_error(severity, crisis_model.SEVERITIES),
+        )
+        at = self.now()
+        new_id = self._id(crisis_id)
+        crisis = Crisis.blank(new_id, at)
+        crisis.open(
+            title=title,
+            scope=scope,
+            severity=severity,
+            affected_customer_ids=[str(c) for c in affected_customer_ids],
+            actor=actor,
+            at=at,
+        )
+        self._save(crisis)
+        return new_id
+
+    def update_crisis(
+        self,
+        crisis_id: UUID,
+        update_kind: str,
+        text: str,
+        actor: Actor,
+        *,
+        customers_contacted: int = 0,
+    ) -> None:
+        """Record a contact round, a remedy, a public statement or a note."""
+        check(
+            update_kind=one_of_error(update_kind, crisis_model.UPDATE_KINDS),
+            text=text_error(text, max_length=8000),
+            customers_contacted=None if customers_contacted >= 0 else "must not be negative",
+        )
+        crisis = self._load(Crisis, crisis_id)
+        crisis.update(update_kind, text, customers_contacted, actor, self.now())
+        self._save(crisis)
+
+    def close_crisis(self, crisis_id: UUID, summary: str, actor: Actor) -> None:
+        """Close the incident (after a remedy or public statement)."""
+        check(summary=text_error(summary, max_length=4000))
+        crisis = self._load(Crisis, crisis_id)
+        crisis.close(summary, actor, self.now())
+        self._save(crisis)
+
+    def get_crisis(self, crisis_id: UUID) -> CrisisView:
+        """The incident and its progress."""
+        return view_of(CrisisView, self._load(Crisis, crisis_id))

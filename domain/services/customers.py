@@ -1,0 +1,270 @@
+"""Chapter 1 (and 3): registering customers, their profile, lifecycle and classification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain import customer as customer_model
+from domain.activity import Activity
+from domain.actor import Actor
+from domain.classification import (
+    CLASSIFICATION_VERSION,
+    COMPANY_SIZES,
+    INCOME_BANDS,
+    RISK_PREFERENCES,
+    STAGES,
+    classify_customer,
+)
+from domain.customer import Customer, CustomerRegistered
+from domain.errors import ValidationFailed
+from domain.ids import activity_id, kyc_file_id
+from domain.kyc import KycFile
+from domain.personal_data import PROFILE_FIELDS, refuse_c3_names
+from domain.rules.care import IS_ELDERLY_VERSION, is_elderly
+from domain.rules.kyc import RISK_RATING_DEADLINE_VERSION, risk_rating_deadline
+from domain.rules.retention import RETENTION_VERSION, retention_ends
+from domain.services.base import LedgerServices
+from domain.validation import (
+    account_error,
+    credit_code_error,
+    email_error,
+    one_of_error,
+    phone_error,
+    text_error,
+)
+from domain.views import CustomerView, view_of
+
+GENDERS = ("female", "male", "other", "undisclosed")
+SOURCES = ("branch", "online", "core_system", "customer", "public_registry", "migration")
+
+
+def _check_text(value: Any) -> str | None:
+    return text_error(value, max_length=200)
+
+
+_FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "name": _check_text,
+    "gender": lambda v: one_of_error(v, GENDERS),
+    "phone": lambda v: phone_error(v) if isinstance(v, str) else "must be text",
+    "email": lambda v: email_error(v) if isinstance(v, str) else "must be text",
+    "address": lambda v: text_error(v, max_length=400),
+    "occupation": _check_text,
+    "income_band": lambda v: one_of_error(v, INCOME_BANDS),
+    "account_number": lambda v: account_error(v) if isinstance(v, str) else "must be text",
+    "risk_preference": lambda v: one_of_error(v, RISK_PREFERENCES),
+    "credit_code": lambda v: credit_code_error(v) if isinstance(v, str) else "must be text",
+    "legal_representative": _check_text,
+    "company_size": lambda v: one_of_error(v, COMPANY_SIZES),
+    "industry": _check_text,
+    "stage": lambda v: one_of_error(v, STAGES),
+    "branch": _check_text,
+    "relationship_manager": _check_text,
+}
+
+
+def _profile_errors(profile: Mapping[str, Any], today: date) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, value in profile.items():
+        if name not in PROFILE_FIELDS:
+            errors[name] = "not a profile field"
+        elif value is None:
+            continue
+        elif name == "date_of_birth":
+            if not isinstance(value, date) or value > today or value.year < 1900:
+                errors[name] = "must be a past date"
+        else:
+            error = _FIELD_CHECKS[name](value)
+            if error:
+                errors[name] = error
+    return errors
+
+
+class CustomerCommands(LedgerServices):
+    """Registration, profile changes, classification and the customer lifecycle."""
+
+    def register_customer(
+        self,
+        kind: str,
+        profile: Mapping[str, Any],
+        actor: Actor,
+        *,
+        status: str = "active",
+        source: str = "branch",
+        customer_id: UUID | None = None,
+    ) -> UUID:
+        """Register an individual or corporate customer (or prospect); returns its id.
+
+        `profile` holds the profile fields (`PROFILE_FIELDS`); C3 field names are refused
+        with C3DataRefused, unknown ones with ValidationFailed. An active customer gets a
+        KYC file with its risk-rating deadline; an elderly one the special-care flag.
+        """
+        refuse_c3_names(profile)
+        at, today = self.now(), self.today()
+        errors = _profile_errors(profile, today)
+        errors.update(
+            {
+                key: error
+                for key, error in {
+                    "kind": one_of_error(kind, customer_model.KINDS),
+                    "status": one_of_error(status, ("prospect", "active")),
+                    "source": one_of_error(source, SOURCES),
+                    "name": text_error(profile.get("name"), max_length=200),
+                    "branch": text_error(profile.get("branch"), max_length=100),
+                }.items()
+                if error
+            }
+        )
+        if kind == "corporate" and not profile.get("credit_code"):
+            errors.setdefault("credit_code", "required for a corporate customer")
+        if errors:
+            raise ValidationFailed(errors)
+        new_id = self._id(customer_id)
+        customer = Customer.blank(new_id, at)
+        fields = {name: profile.get(name) for name in PROFILE_FIELDS}
+        customer.register(
+            actor, at, kind=kind, status=status, registered_on=today, source=source, **fields
+        )
+        kyc = self._open_kyc(customer, actor) if status == "active" else None
+        self._flag_if_elderly(customer, actor)
+        self._save(customer, kyc)
+        return new_id
+
+    def _open_kyc(self, customer: Customer, actor: Actor) -> KycFile:
+        at = self.now()
+        kyc = self._load_or_blank(KycFile, kyc_file_id(customer.id), at)
+        registered_on = customer.registered_on or at.date()
+        kyc.open(
+            customer.id,
+            registered_on,
+            risk_rating_deadline(at.date(), self.settings),
+            RISK_RATING_DEADLINE_VERSION,
+            actor,
+            at,
+        )
+        return kyc
+
+    def _flag_if_elderly(self, customer: Customer, actor: Actor) -> bool:
+        dob = customer.date_of_birth
+        if customer.kind != "individual" or dob is None or "elderly" in customer.special_care:
+            return False
+        if not is_elderly(dob, self.today(), self.settings):
+            return False
+        return customer.flag_special_care(
+            [*customer.special_care, "elderly"],
+            ["priority_channel", "periodic_follow_up"],
+            self.settings.elderly_follow_up_days,
+            IS_ELDERLY_VERSION,
+            actor,
+            self.now(),
+        )
+
+    def change_profile(
+        self,
+        customer_id: UUID,
+        field: str,
+        value: Any,
+        actor: Actor,
+        *,
+        source: str = "customer",
+        expected_version: int | None = None,
+    ) -> int:
+        """Change one profile field, recording its source; returns the customer's version.
+
+        An unchanged value records nothing. C3 field names raise C3DataRefused.
+        """
+        refuse_c3_names([field])
+        errors = _profile_errors({field: value}, self.today())
+        if source not in SOURCES:
+            errors["source"] = one_of_error(source, SOURCES) or ""
+        if field == "name" and not value:
+            errors["name"] = "required"
+        if errors:
+            raise ValidationFailed(errors)
+        customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
+        customer.change_profile(field, value, source, actor, self.now())
+        if field == "date_of_birth":
+            self._flag_if_elderly(customer, actor)
+        self._save(customer)
+        return customer.version
+
+    def classify_customer(
+        self, customer_id: UUID, actor: Actor, *, expected_version: int | None = None
+    ) -> str:
+        """Classify the customer from its profile (chapter 3); returns the segment."""
+        customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
+        segment, dimensions = classify_customer(
+            customer.kind,
+            today=self.today(),
+            date_of_birth=customer.date_of_birth,
+            income_band=customer.income_band,
+            risk_preference=customer.risk_preference,
+            company_size=customer.company_size,
+            industry=customer.industry,
+            stage=customer.stage,
+        )
+        customer.classify(segment, dimensions, CLASSIFICATION_VERSION, actor, self.now())
+        self._save(customer)
+        return segment
+
+    def activate_customer(
+        self, customer_id: UUID, actor: Actor, *, expected_version: int | None = None
+    ) -> None:
+        """A prospect becomes a customer: active, with a KYC file."""
+        customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
+        customer.change_status("active", "onboarded", actor, self.now())
+        self._save(customer, self._open_kyc(customer, actor))
+
+    def review_lifecycle(self, customer_id: UUID, actor: Actor) -> str:
+        """Mark an active or at-risk customer dormant after 180 days (by default) without
+        activity; returns the status afterwards."""
+        customer = self._customer(customer_id, "lifecycle")
+        if customer.status not in ("active", "at_risk"):
+            return customer.status
+        activity = self._find(Activity, activity_id(customer_id))
+        last = activity.last_on if activity and activity.last_on else customer.registered_on
+        if last is not None and (self.today() - last).days >= self.settings.dormant_days:
+            customer.change_status("dormant", "inactivity", actor, self.now())
+            self._save(customer)
+        return customer.status
+
+    def end_relationship(
+        self,
+        customer_id: UUID,
+        actor: Actor,
+        *,
+        ended_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> date:
+        """End the relationship; returns the day retention runs out (10 years by default)."""
+        customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
+        end = ended_on or self.today()
+        until = retention_ends(end, self.settings)
+        customer.end_relationship(end, until, RETENTION_VERSION, actor, self.now())
+        self._save(customer)
+        return until
+
+    def get_customer(self, customer_id: UUID) -> CustomerView:
+        """The customer's current state (SubjectErased once its key was shredded)."""
+        return view_of(CustomerView, self._load(Customer, customer_id))
+
+    def customer_ids(self, *, start: int = 1, limit: int = 1000) -> Iterator[UUID]:
+        """Every registered customer's id, in registration order, read from the log's
+        clear-text columns (nothing is decrypted)."""
+        topic = get_topic(CustomerRegistered)
+        position: int | None = start
+        while True:
+            batch = self.recorder.select_notifications(position, limit, topics=[topic])
+            for notification in batch:
+                yield UUID(str(notification.originator_id))
+            if len(batch) < limit:
+                return
+            position = batch[-1].id + 1

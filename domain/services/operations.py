@@ -1,0 +1,119 @@
+"""Chapter 8 (performance evaluation) and the scheduler's records: job runs, alerts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from domain import alerts as alert_model
+from domain.actor import Actor
+from domain.alerts import SecurityAlert
+from domain.errors import IllegalTransition, VersionConflict
+from domain.evaluation import FORMULA_VERSION, Evaluation, KpiInputs, evaluate_kpis
+from domain.ids import evaluation_id, job_run_id
+from domain.jobs import JobRun
+from domain.services.base import LedgerServices
+from domain.validation import check, one_of_error, text_error
+from domain.views import AlertView, EvaluationView, JobRunView, view_of
+
+
+class OperationsCommands(LedgerServices):
+    """KPI evaluations, job runs and security alerts."""
+
+    def evaluate_performance(
+        self, period: str, scope: str, inputs: KpiInputs, actor: Actor
+    ) -> EvaluationView:
+        """Compute every KPI for `scope` ("overall", "branch:<id>", "staff:<id>") in
+        `period` and record PerformanceEvaluated with the formula version and inputs.
+        Re-running with the same inputs records nothing new."""
+        check(period=text_error(period, max_length=20), scope=text_error(scope, max_length=100))
+        metrics, recorded = evaluate_kpis(inputs)
+        at = self.now()
+        evaluation = self._load_or_blank(Evaluation, evaluation_id(period, scope), at)
+        evaluation.record(
+            period=period,
+            scope=scope,
+            metrics=metrics,
+            inputs=recorded,
+            formula_version=FORMULA_VERSION,
+            actor=actor,
+            at=at,
+        )
+        self._save(evaluation)
+        return view_of(EvaluationView, evaluation)
+
+    def get_evaluation(self, period: str, scope: str) -> EvaluationView:
+        """The latest evaluation of `scope` for `period`."""
+        return view_of(EvaluationView, self._load(Evaluation, evaluation_id(period, scope)))
+
+    # --- job runs ------------------------------------------------------------------
+
+    def start_job_run(
+        self, job: str, period: str, actor: Actor, *, lease: timedelta = timedelta(hours=1)
+    ) -> bool:
+        """Claim the run of `job` for `period`. False when that period was completed, is
+        being run by someone else (lease not yet out), or another scheduler claimed it
+        at the same moment; True when this caller now owns the run."""
+        check(job=text_error(job, max_length=100), period=text_error(period, max_length=50))
+        at = self.now()
+        run = self._load_or_blank(JobRun, job_run_id(job, period), at)
+        if not run.can_start(at):
+            return False
+        run.start(job, period, at + lease, actor, at)
+        try:
+            self._save(run)
+        except VersionConflict:
+            return False
+        return True
+
+    def complete_job_run(
+        self, job: str, period: str, actor: Actor, *, summary: dict[str, int | str] | None = None
+    ) -> None:
+        """Record the run as completed, with counts (no personal data)."""
+        run = self._load(JobRun, job_run_id(job, period))
+        run.complete(dict(summary or {}), actor, self.now())
+        self._save(run)
+
+    def fail_job_run(self, job: str, period: str, error: str, actor: Actor) -> None:
+        """Record the run as failed; it may be started again."""
+        run = self._load(JobRun, job_run_id(job, period))
+        run.fail(error, actor, self.now())
+        self._save(run)
+
+    def get_job_run(self, job: str, period: str) -> JobRunView | None:
+        """The run of `job` for `period`, or None if it never started."""
+        run = self._find(JobRun, job_run_id(job, period))
+        return None if run is None else view_of(JobRunView, run)
+
+    # --- security alerts -----------------------------------------------------------
+
+    def raise_security_alert(
+        self,
+        kind: str,
+        severity: str,
+        detail: str,
+        actor: Actor,
+        *,
+        job_run_id: UUID | None = None,
+        alert_id: UUID | None = None,
+    ) -> UUID:
+        """Record a security alert (detail without personal data); returns its id."""
+        check(
+            kind=one_of_error(kind, alert_model.KINDS),
+            severity=one_of_error(severity, alert_model.SEVERITIES),
+            detail=text_error(detail, max_length=2000),
+        )
+        at = self.now()
+        new_id = self._id(alert_id)
+        alert = self._load_or_blank(SecurityAlert, new_id, at)
+        if alert.exists:
+            raise IllegalTransition("the alert was already raised")
+        alert.raise_alert(
+            kind=kind, severity=severity, detail=detail, job_run_id=job_run_id, actor=actor, at=at
+        )
+        self._save(alert)
+        return new_id
+
+    def get_alert(self, alert_id: UUID) -> AlertView:
+        """One security alert."""
+        return view_of(AlertView, self._load(SecurityAlert, alert_id))

@@ -1,0 +1,176 @@
+"""Chapter 6: customer value (RFM, CLV), churn early warning and retention actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from domain import value as value_model
+from domain.activity import Activity
+from domain.actor import Actor
+from domain.customer import Customer
+from domain.ids import activity_id, value_id
+from domain.rules.months import add_months
+from domain.rules.retention import RETENTION_VERSION, retention_ends
+from domain.rules.value import (
+    CHURN_SIGNALS_VERSION,
+    CLV_VERSION,
+    RFM_SCORES_VERSION,
+    ChurnInputs,
+    RfmInput,
+    churn_signals,
+    clv,
+    rfm_scores,
+)
+from domain.services.base import LedgerServices
+from domain.validation import check, one_of_error, text_error
+from domain.value import Value
+from domain.views import ValueView, view_of
+
+_VALUE_VERSION = f"{RFM_SCORES_VERSION}+{CLV_VERSION}"
+
+
+class ValueCommands(LedgerServices):
+    """Value assessment, churn warning and what is done about it."""
+
+    def assess_values(
+        self,
+        customer_ids: Sequence[UUID],
+        actor: Actor,
+        *,
+        retention: Decimal = Decimal("0.85"),
+        discount: Decimal = Decimal("0.08"),
+        acquisition_cost: Decimal = Decimal(0),
+    ) -> dict[UUID, ValueView]:
+        """Assess the value of a population: RFM quintiles ranked within `customer_ids`,
+        current value = profit contribution over the RFM window, potential value = CLV
+        with that margin. Each customer's assessment is its own write."""
+        today = self.today()
+        window_start = add_months(today, -self.settings.rfm_window_months)
+        customers: dict[UUID, Customer] = {}
+        activities: dict[UUID, Activity | None] = {}
+        for customer_id in customer_ids:
+            customers[customer_id] = self._customer(customer_id, "valuation")
+            activities[customer_id] = self._find(Activity, activity_id(customer_id))
+        scores = rfm_scores(
+            {
+                str(cid): RfmInput(activity.transactions() if activity else ())
+                for cid, activity in activities.items()
+            },
+            today,
+            self.settings,
+        )
+        views: dict[UUID, ValueView] = {}
+        for customer_id, activity in activities.items():
+            score = scores[str(customer_id)]
+            margin = activity.totals(window_start, today)[2] if activity else Decimal(0)
+            potential = clv(margin, retention, discount, acquisition_cost)
+            at = self.now()
+            value = self._load_or_blank(Value, value_id(customer_id), at)
+            value.assess(
+                customer_id=customer_id,
+                as_of=today,
+                rfm={"r": score.r, "f": score.f, "m": score.m},
+                current_value=margin,
+                potential_value=potential,
+                inputs={
+                    "window_start": score.window_start.isoformat(),
+                    "frequency": str(score.frequency),
+                    "monetary": str(score.monetary),
+                    "population": str(len(customer_ids)),
+                    "retention": str(retention),
+                    "discount": str(discount),
+                    "acquisition_cost": str(acquisition_cost),
+                },
+                rule_version=_VALUE_VERSION,
+                actor=actor,
+                at=at,
+            )
+            self._save(value)
+            views[customer_id] = view_of(ValueView, value)
+        return views
+
+    def scan_churn(
+        self,
+        customer_id: UUID,
+        actor: Actor,
+        *,
+        complaints_received_on: Sequence[date] = (),
+        open_complaint_due_at: Sequence[datetime] = (),
+        latest_nps: int | None = None,
+    ) -> list[str]:
+        """Apply the churn early warning today; returns the signals that fired.
+
+        Transactions come from the customer's activity; complaint and NPS facts are
+        passed in (the projections hold them per customer). A warning marks the
+        customer at risk; a scan with no signal clears an earlier warning.
+        """
+        customer = self._customer(customer_id, "churn")
+        activity = self._find(Activity, activity_id(customer_id))
+        today, at = self.today(), self.now()
+        inputs = ChurnInputs(
+            transactions=activity.transactions() if activity else (),
+            complaints_received_on=tuple(complaints_received_on),
+            open_complaint_due_at=tuple(open_complaint_due_at),
+            latest_nps=latest_nps,
+            customer_since=customer.registered_on,
+        )
+        signals = churn_signals(inputs, today, self.settings)
+        value = self._load_or_blank(Value, value_id(customer_id), at)
+        if signals:
+            value.detect_churn_risk(
+                customer_id=customer_id,
+                as_of=today,
+                signals=signals,
+                inputs={
+                    "transaction_periods": str(len(inputs.transactions)),
+                    "complaints": str(len(inputs.complaints_received_on)),
+                    "open_complaints": str(len(inputs.open_complaint_due_at)),
+                    "latest_nps": str(latest_nps),
+                },
+                rule_version=CHURN_SIGNALS_VERSION,
+                actor=actor,
+                at=at,
+            )
+            if customer.status == "active":
+                customer.change_status("at_risk", "churn_warning", actor, at)
+        elif value.churn_state == "at_risk":
+            value.clear_churn_risk(today, CHURN_SIGNALS_VERSION, actor, at)
+            if customer.status == "at_risk":
+                customer.change_status("active", "churn_cleared", actor, at)
+        self._save(value, customer)
+        return signals
+
+    def take_retention_action(
+        self, customer_id: UUID, action: str, description: str, actor: Actor
+    ) -> None:
+        """Record a retention action for a customer at risk."""
+        check(
+            action=one_of_error(action, value_model.RETENTION_ACTIONS),
+            description=text_error(description, max_length=2000),
+        )
+        self._customer(customer_id, "churn")
+        value = self._load(Value, value_id(customer_id))
+        value.take_retention_action(action, description, actor, self.now())
+        self._save(value)
+
+    def record_churn(self, customer_id: UUID, cause: str, actor: Actor) -> date:
+        """Record that the customer was lost; this ends the relationship (retention
+        starts). Returns the day retention runs out."""
+        check(cause=text_error(cause, max_length=100))
+        customer = self._customer(customer_id, "relationship_end")
+        at, today = self.now(), self.today()
+        value = self._load_or_blank(Value, value_id(customer_id), at)
+        value.record_churn(
+            customer_id=customer_id, churned_on=today, cause=cause, actor=actor, at=at
+        )
+        until = retention_ends(today, self.settings)
+        customer.end_relationship(today, until, RETENTION_VERSION, actor, at)
+        self._save(value, customer)
+        return until
+
+    def get_value(self, customer_id: UUID) -> ValueView:
+        """The latest value assessment and churn state."""
+        return view_of(ValueView, self._load(Value, value_id(customer_id)))

@@ -1,0 +1,133 @@
+"""Test data for the domain tests: a settable clock, actors and ready-made customers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.actor import Actor
+from domain.application import LedgerApplication
+
+POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+FRONT = Actor("fo-001", "front_office", "branch")
+RM = Actor("rm-007", "relationship_manager", "phone")
+COMPLIANCE = Actor("co-003", "compliance_officer", "console", "audit request 2026-17")
+SYSTEM = Actor("scheduler", "system", "scheduler")
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, when: datetime) -> datetime:
+        self.now = when
+        return self.now
+
+
+class RecordingKeys:
+    """A SubjectKeys double that remembers what was shredded."""
+
+    def __init__(self) -> None:
+        self.shredded: list[UUID] = []
+
+    def shred(self, subject_id: UUID) -> None:
+        self.shredded.append(subject_id)
+
+    def is_shredded(self, subject_id: UUID) -> bool:
+        return subject_id in self.shredded
+
+
+def new_app(clock: Clock | None = None, **kwargs: Any) -> LedgerApplication:
+    """A ledger on in-memory persistence."""
+    return LedgerApplication(env=POPO, clock=clock or Clock(), **kwargs)
+
+
+def recorded(app: LedgerApplication) -> int:
+    """How many events the ledger holds."""
+    return app.recorder.max_notification_id() or 0
+
+
+def individual(app: LedgerApplication, **overrides: Any) -> UUID:
+    """Register an active individual customer with a full profile."""
+    profile: dict[str, Any] = {
+        "name": "王芳",
+        "date_of_birth": date(1985, 6, 15),
+        "gender": "female",
+        "phone": "13812345678",
+        "email": "wang.fang@example.cn",
+        "address": "北京市朝阳区建国路88号",
+        "occupation": "engineer",
+        "income_band": "high",
+        "risk_preference": "balanced",
+        "branch": "BJ-01",
+        "relationship_manager": "rm-007",
+    }
+    status = overrides.pop("status", "active")
+    profile.update(overrides)
+    return app.register_customer("individual", profile, FRONT, status=status)
+
+
+def corporate(app: LedgerApplication, **overrides: Any) -> UUID:
+    """Register an active corporate customer."""
+    profile: dict[str, Any] = {
+        "name": "Shanghai Bright Logistics Co., Ltd.",
+        "credit_code": "91310000MA1FL3LQ2X",
+        "legal_representative": "李强",
+        "company_size": "medium",
+        "industry": "logistics",
+        "stage": "growth",
+        "phone": "02155551234",
+        "branch": "SH-02",
+    }
+    profile.update(overrides)
+    return app.register_customer("corporate", profile, FRONT)
+
+
+def grant_marketing(app: LedgerApplication, customer_id: UUID, purpose: str = "marketing") -> UUID:
+    """Grant a live consent for `purpose` (ordinary contact data)."""
+    return app.grant_consent(
+        customer_id,
+        purpose,
+        FRONT,
+        data_categories=["contact", "preferences"],
+        notice_version="2026.1",
+        method="electronic",
+        evidence="app-consent-7731",
+    )
+
+
+def quarter_of_trades(
+    app: LedgerApplication, customer_id: UUID, start: date, count: int, amount: str, ref: str
+) -> None:
+    """Record a quarter's transaction summary ending 89 days after `start`."""
+    app.record_transactions(
+        customer_id,
+        start,
+        start + timedelta(days=89),
+        count,
+        Decimal(amount),
+        SYSTEM,
+        products=["deposit", "fund"],
+        profit_contribution=Decimal(amount) / 100,
+        source_ref=ref,
+    )
+
+
+def trade_on(app: LedgerApplication, customer_id: UUID, day: date, ref: str) -> None:
+    """Record a single trade on `day`."""
+    app.record_transactions(
+        customer_id, day, day, 1, Decimal("250.00"), SYSTEM, products=["fx"], source_ref=ref
+    )
