@@ -104,9 +104,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_blueprints(api: LedgerApi) -> None:
     """Every API blueprint; each module declares the roles of its endpoints."""
-    from web.api import BLUEPRINTS
+    from web.api import blueprints
 
-    for blueprint in BLUEPRINTS:
+    for blueprint in blueprints():
         api.register_blueprint(blueprint)
 
 

@@ -146,6 +146,36 @@ def keys_retire(kek_id: str) -> None:
         ledger.close()
 
 
+@main.command()
+@click.option("--customers", default=200, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--if-empty", is_flag=True, help="Do nothing if the ledger already holds events.")
+@clear_errors
+def demo(customers: int, seed: int, if_empty: bool) -> None:
+    """Seed realistic synthetic customers and a year of activity (deterministic per seed)."""
+    from domain.demo import generate_demo
+    from rich.progress import Progress
+
+    ledger = open_ledger()
+    try:
+        if if_empty and ledger.app.recorder.max_notification_id():
+            click.echo("the ledger already holds events: demo data not added")
+            return
+        with Progress(disable=not sys.stderr.isatty(), transient=True) as progress:
+            task = progress.add_task("demo customers", total=customers)
+            summary = generate_demo(
+                ledger.app,
+                customers=customers,
+                seed=seed,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+        checkpoint = ledger.seal()
+        size = checkpoint.size if checkpoint else 0
+        click.echo(f"demo data written: {summary}; log sealed at size {size}")
+    finally:
+        ledger.close()
+
+
 @main.group()
 def token() -> None:
     """Bearer tokens for development and tests."""
@@ -184,6 +214,22 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 
     run_gunicorn(host, port, workers)
 
+
+def _register_command_modules() -> None:
+    """Add the commands of every `web/cli_*.py` module (each exposes `COMMANDS`)."""
+    import importlib
+    import pkgutil
+
+    import web
+
+    for info in sorted(pkgutil.iter_modules(web.__path__), key=lambda m: m.name):
+        if info.name.startswith("cli_"):
+            module = importlib.import_module(f"web.{info.name}")
+            for command in getattr(module, "COMMANDS", []):
+                main.add_command(command)
+
+
+_register_command_modules()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,9 +1,22 @@
-"""The REST API under /api/v1: one blueprint module per resource."""
+"""The REST API under /api/v1: one module per resource, each exposing `blp`.
+
+Modules are discovered, so adding a resource is adding a module.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from flask_smorest import Blueprint
 
-from web.api.integrity import blp as integrity
 
-BLUEPRINTS: list[Blueprint] = [integrity]
+def blueprints() -> list[Blueprint]:
+    """The `blp` of every module of this package, in module-name order."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        blp = getattr(module, "blp", None)
+        if isinstance(blp, Blueprint):
+            found.append(blp)
+    return found
