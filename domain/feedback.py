@@ -300,7 +300,8 @@ class FeedbackCase(LedgerAggregate):
     ) -> None:
         """investigating -> resolved, recording whether it was in time."""
         self._move("resolved")
-        in_time = None if self.due_at is None else at <= self.due_at
+        # The rules treat a case still open at `due_at` as breached.
+        in_time = None if self.due_at is None else at < self.due_at
         self._record(
             Resolved,
             actor,

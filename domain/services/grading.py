@@ -55,7 +55,7 @@ class GradingCommands(LedgerServices):
         period: str,
         actor: Actor,
         *,
-        credit_score: int = 600,
+        credit_score: int = 60,
         inputs: GradeInputs | None = None,
     ) -> GradingView:
         """Grade the customer for a quarter ("2026Q2") and decide the tier held: upgrades at

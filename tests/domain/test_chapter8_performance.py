@@ -1,0 +1,96 @@
+"""Chapter 8, performance evaluation; and the job-run records the scheduler relies on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from domain.application import LedgerApplication
+from domain.errors import IllegalTransition, ValidationFailed
+from domain.evaluation import KpiInputs
+from domain.ids import job_run_id
+from tests.domain.factories import SYSTEM, Clock, recorded
+
+pytestmark = pytest.mark.unit
+
+INPUTS = KpiInputs(
+    customers_at_start=200,
+    customers_at_end=210,
+    new_customers=20,
+    lost_customers=10,
+    loyal_customers=105,
+    values_start={"a": Decimal(100), "b": Decimal(300), "gone": Decimal(50)},
+    values_end={"a": Decimal(150), "b": Decimal(350), "new": Decimal(10)},
+    csat_scores=[5, 4, 4, 2, 3],
+    nps_scores=[10, 9, 8, 6, 0],
+    cases=40,
+    resolved=30,
+    resolved_in_time=27,
+    resolved_first_contact=12,
+)
+
+
+def test_every_kpi_is_recorded_with_its_formula_version_and_inputs(
+    app: LedgerApplication,
+) -> None:
+    view = app.evaluate_performance("2026-03", "branch:BJ-01", INPUTS, SYSTEM)
+    assert view.metrics == {
+        "csat": Decimal("0.6000"),  # 3 of 5 answers are 4 or 5
+        "nps": Decimal("0.00"),  # 40 % promoters minus 40 % detractors
+        "loyalty": Decimal("0.5000"),
+        "churn_rate": Decimal("0.0500"),
+        "retention_rate": Decimal("0.9500"),
+        "value_uplift": Decimal("0.2500"),  # (500 - 400) / 400 over customers in both
+        "complaint_sla": Decimal("0.9000"),
+        "first_contact_resolution": Decimal("0.3000"),
+    }
+    assert view.formula_version.startswith("kpis/1")
+    assert view.inputs["value_customers_in_both"] == 2
+    assert view.inputs["nps_distribution"] == {"0": 1, "6": 1, "8": 1, "9": 1, "10": 1}
+    (event,) = app.events_of(view.id)
+    assert event.subject_id is None
+
+
+def test_evaluating_the_same_period_again_records_nothing_new(app: LedgerApplication) -> None:
+    app.evaluate_performance("2026Q1", "overall", INPUTS, SYSTEM)
+    before = recorded(app)
+    app.evaluate_performance("2026Q1", "overall", INPUTS, SYSTEM)
+    assert recorded(app) == before
+
+
+def test_a_job_period_runs_once(app: LedgerApplication) -> None:
+    assert app.start_job_run("performance", "2026-03", SYSTEM)
+    assert not app.start_job_run("performance", "2026-03", SYSTEM)  # still running
+    app.complete_job_run("performance", "2026-03", SYSTEM, summary={"scopes": 12})
+    assert not app.start_job_run("performance", "2026-03", SYSTEM)
+    run = app.get_job_run("performance", "2026-03")
+    assert run is not None
+    assert (run.state, run.attempt, run.summary) == ("completed", 1, {"scopes": 12})
+    assert run.id == job_run_id("performance", "2026-03")
+    assert app.get_job_run("performance", "2026-04") is None
+
+
+def test_a_failed_or_abandoned_run_can_start_again(app: LedgerApplication, clock: Clock) -> None:
+    assert app.start_job_run("retention", "2026-03-02", SYSTEM)
+    app.fail_job_run("retention", "2026-03-02", "store unavailable", SYSTEM)
+    assert app.start_job_run("retention", "2026-03-02", SYSTEM, lease=timedelta(minutes=10))
+    clock.advance(minutes=11)  # the process died: the lease ran out
+    assert app.start_job_run("retention", "2026-03-02", SYSTEM)
+    run = app.get_job_run("retention", "2026-03-02")
+    assert run is not None and (run.state, run.attempt) == ("started", 3)
+    app.complete_job_run("retention", "2026-03-02", SYSTEM)
+    with pytest.raises(IllegalTransition):
+        app.complete_job_run("retention", "2026-03-02", SYSTEM)
+
+
+def test_security_alerts_are_recorded_without_a_subject(app: LedgerApplication) -> None:
+    alert_id = app.raise_security_alert(
+        "unusual_reads", "warning", "actor fo-001 read 420 subjects in one hour", SYSTEM
+    )
+    alert = app.get_alert(alert_id)
+    assert (alert.kind, alert.severity) == ("unusual_reads", "warning")
+    assert app.events_of(alert_id)[0].subject_id is None
+    with pytest.raises(ValidationFailed):
+        app.raise_security_alert("weather", "warning", "rain", SYSTEM)
