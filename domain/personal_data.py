@@ -320,9 +320,9 @@ _C3_TEXT = re.compile(
 
 def is_c3_name(name: str) -> bool:
     """True when a field name denotes authentication data (password, PIN, CVV, biometrics)."""
-    tokens = {token.lower() for token in _SPLIT.split(name) if token}
+    tokens = [token.lower() for token in _SPLIT.split(name) if token]
     joined = "".join(tokens)
-    return bool(tokens & _C3_TOKENS) or any(part in joined for part in _C3_JOINED)
+    return bool(_C3_TOKENS.intersection(tokens)) or any(part in joined for part in _C3_JOINED)
 
 
 def contains_c3_text(text: str) -> bool:

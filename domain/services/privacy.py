@@ -82,8 +82,11 @@ class PrivacyCommands(LedgerServices):
         if self.subject_keys is None:
             raise SubjectKeysUnavailable("erasure needs the key store; none is configured")
         customer = self._load(Customer, customer_id)
-        if customer.status != "erased":
-            decision = self._decision(customer)
-            customer.erase(self.today(), decision, ERASURE_DECISION_VERSION, actor, self.now())
-            self._save(customer)
+        if customer.status == "erased":
+            if not self.subject_keys.is_shredded(customer_id):
+                self.subject_keys.shred(customer_id)
+            return
+        decision = self._decision(customer)
+        customer.erase(self.today(), decision, ERASURE_DECISION_VERSION, actor, self.now())
+        self._save(customer)
         self.subject_keys.shred(customer_id)
