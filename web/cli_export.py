@@ -1,0 +1,159 @@
+"""`ledger export` and `ledger verify-bundle`: audit-trail bundles for regulators.
+
+`export` writes a bundle (docs/export-format.md) and records the export in the
+ledger; `verify-bundle` checks one offline, with no database and no private key.
+Bad arguments print one line to stderr and exit 2; a bundle that does not verify
+prints each failure (file and seq) and exits 1.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.errors import DomainError
+from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bundle_verify import summary
+from security.bundle_verify import verify_bundle as check_bundle
+from security.export import ExportActor, ExportScope, ExportScopeError, export_bundle
+
+
+def open_ledger() -> Ledger:
+    """The ledger from the environment (the same composition root as `ledger` itself)."""
+    return build_ledger(LedgerConfig.from_env())
+
+
+class ArgumentError(click.ClickException):
+    """A bad argument: one line on stderr, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class OneLineCommand(click.Command):
+    """A command whose usage errors are one line, not click's usage block."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise ArgumentError(exc.format_message()) from None
+
+
+def parse_moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time (without a zone it is UTC, see ExportScope)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time") from None
+
+
+def default_actor() -> str:
+    """`cli:<os user>`, the actor recorded for exports made from a shell."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli:unknown"
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress callback drawing a bar on a terminal; None when stderr is not one."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+@click.command(cls=OneLineCommand)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
+@click.option("--customer", "customers", multiple=True, metavar="ID", help="A customer id.")
+@click.option("--since", callback=parse_moment, metavar="TIME", help="Window start, inclusive.")
+@click.option("--until", callback=parse_moment, metavar="TIME", help="Window end, exclusive.")
+@click.option("--all", "everything", is_flag=True, help="Export the whole log.")
+@click.option("--tar", is_flag=True, help="Write OUT.tar.gz instead of a folder.")
+@click.option("--actor", default=None, help="Who exports (default: cli:<os user>).")
+@click.option("--reason", default=None, help="Why: legal basis or request reference.")
+def export(
+    out: Path,
+    customers: tuple[str, ...],
+    since: datetime | None,
+    until: datetime | None,
+    everything: bool,
+    tar: bool,
+    actor: str | None,
+    reason: str | None,
+) -> None:
+    """Write an audit-trail bundle a regulator can verify offline, and record it."""
+    try:
+        scope = ExportScope(customers, since, until, everything)
+    except ExportScopeError as exc:
+        raise ArgumentError(exc.message) from None
+    who = ExportActor(actor or default_actor(), "compliance_officer", "cli", reason)
+    ledger = open_ledger()
+    try:
+        with progress_bar("exporting") as progress:
+            result = export_bundle(ledger, out, scope, who, tar=tar, progress=progress)
+    except ExportScopeError as exc:
+        raise ArgumentError(exc.message) from None
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    finally:
+        ledger.close()
+    click.echo(
+        f"wrote {result.path}: {result.events} events ({result.decrypted} decrypted, "
+        f"{result.erased} erased) against checkpoint size {result.checkpoint_size}\n"
+        f"bundle digest (SHA-256 of manifest.json): {result.bundle_digest}"
+    )
+
+
+@click.command("verify-bundle", cls=OneLineCommand)
+@click.argument("bundle", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--trusted-vkey",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The log's verifier key obtained from the firm; log.vkey must equal it.",
+)
+def verify_bundle(bundle: Path, trusted_vkey: Path | None) -> None:
+    """Check a bundle (folder or .tar.gz) offline; exit 1 naming each failure."""
+    try:
+        vkey = trusted_vkey.read_text("utf-8") if trusted_vkey else None
+        with progress_bar("verifying") as progress:
+            report = check_bundle(bundle, trusted_vkey=vkey, progress=progress)
+    except (OSError, ValueError) as exc:
+        raise ArgumentError(str(exc)) from None
+    if not report.ok:
+        click.echo(summary(report), err=True)
+        sys.exit(1)
+    click.echo(summary(report))
+
+
+COMMANDS = [export, verify_bundle]
+"""Registered on `ledger` by web/cli.py's discovery of `web/cli_*.py` modules."""
