@@ -653,8 +653,8 @@ class _Verifier:
     def check_event(self, seq: int, items: dict[str, Any]) -> None:
         report = self.report
         if "leaves" not in items:
-            for kind in items:
-                report.fail(_FILES[kind], seq, "has a line for a seq not in leaves.jsonl")
+            others = ", ".join(_FILES[kind] for kind in items)
+            report.fail("leaves.jsonl", seq, f"no line for this seq, which {others} has")
             return
         raw, leaf = items["leaves"]
         report.events += 1
@@ -766,6 +766,15 @@ class _Verifier:
                     self.report.fail(name, seq, "proves a leaf that leaves.jsonl does not contain")
 
     def check_counts(self) -> None:
+        scope, size = self.header.get("scope"), self.report.checkpoint_size
+        if isinstance(scope, dict) and scope.get("all") is True and self.report.events != size:
+            # a whole-log bundle must disclose every seq below the checkpoint size
+            self.report.fail(
+                "leaves.jsonl",
+                None,
+                f"the scope is the whole log, yet it holds "
+                f"{self.report.events} of the checkpoint's {size} events",
+            )
         counts = self.header.get("counts")
         found = {"events": self.report.events, "decrypted": self.report.decrypted}
         found["erased"] = self.report.erased
