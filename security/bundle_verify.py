@@ -654,7 +654,7 @@ class _Verifier:
         report = self.report
         if "leaves" not in items:
             others = ", ".join(_FILES[kind] for kind in items)
-            report.fail("leaves.jsonl", seq, f"no line for this seq, which {others} has")
+            report.fail("leaves.jsonl", seq, f"no line for this seq, although {others} hold one")
             return
         raw, leaf = items["leaves"]
         report.events += 1
@@ -662,13 +662,15 @@ class _Verifier:
         self.check_proof(seq, raw)
         state: dict[str, Any] | None = None
         if "keys" in items:
+            report.decrypted += 1  # counts events with a key line, decryptable or not
             try:
                 state = json.loads(decrypt_leaf(leaf, items["keys"]))
             except InvalidTag:
                 report.fail(
                     "keys.jsonl",
                     seq,
-                    "the key does not decrypt the leaf's ciphertext under its associated data",
+                    "the key does not decrypt the leaf's ciphertext under its associated "
+                    "data: the key or the leaf was altered",
                 )
                 return
             except (ValueError, zlib.error):
@@ -683,6 +685,8 @@ class _Verifier:
             report.fail("keys.jsonl", seq, "no key for an event events.jsonl does not mark erased")
             return
         customer = event.get("customer") if event is not None else None
+        if event is None and items.get("csv"):
+            customer = items["csv"][2] or None  # so that a lost line is named only once
         if customer is not None and not isinstance(customer, str):
             report.fail("events.jsonl", seq, "'customer' is not a string or null")
             customer = None
@@ -690,7 +694,6 @@ class _Verifier:
         if state is None:
             report.erased += 1
         else:
-            report.decrypted += 1
             owner = expected["fields"].get("customer_id")
             if isinstance(owner, str) and owner != customer:
                 report.fail("events.jsonl", seq, "'customer' is not the decrypted customer_id")
