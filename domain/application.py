@@ -25,6 +25,7 @@ from domain.services.history import HistoryQueries
 from domain.services.kyc import KycCommands
 from domain.services.operations import OperationsCommands
 from domain.services.privacy import PrivacyCommands
+from domain.services.quality import QualityCommands
 from domain.services.satisfaction import SatisfactionCommands
 from domain.services.value import ValueCommands
 from domain.settings import RuleSettings, load_settings
@@ -36,6 +37,7 @@ class LedgerApplication(
     EngagementCommands,
     FeedbackCommands,
     GradingCommands,
+    QualityCommands,
     SatisfactionCommands,
     ValueCommands,
     CareCommands,

@@ -73,6 +73,8 @@ class CareCommands(LedgerServices):
         reasons: Sequence[str],
         measures: Sequence[str],
         actor: Actor,
+        *,
+        expected_version: int | None = None,
     ) -> bool:
         """Flag special care (elderly, disabled) with its measures (priority channel,
         home service, periodic follow-up); False when already flagged so."""
@@ -85,6 +87,7 @@ class CareCommands(LedgerServices):
             else "unknown measure",
         )
         customer = self._customer(customer_id, "care")
+        self._expect(customer, expected_version)
         follow_up = (
             self.settings.elderly_follow_up_days if "periodic_follow_up" in measures else None
         )
@@ -198,6 +201,7 @@ class CareCommands(LedgerServices):
         actor: Actor,
         *,
         customers_contacted: int = 0,
+        expected_version: int | None = None,
     ) -> None:
         """Record a contact round, a remedy, a public statement or a note."""
         check(
@@ -206,13 +210,22 @@ class CareCommands(LedgerServices):
             customers_contacted=None if customers_contacted >= 0 else "must not be negative",
         )
         crisis = self._load(Crisis, crisis_id)
+        self._expect(crisis, expected_version)
         crisis.update(update_kind, text, customers_contacted, actor, self.now())
         self._save(crisis)
 
-    def close_crisis(self, crisis_id: UUID, summary: str, actor: Actor) -> None:
+    def close_crisis(
+        self,
+        crisis_id: UUID,
+        summary: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
         """Close the incident (after a remedy or public statement)."""
         check(summary=text_error(summary, max_length=4000))
         crisis = self._load(Crisis, crisis_id)
+        self._expect(crisis, expected_version)
         crisis.close(summary, actor, self.now())
         self._save(crisis)
 

@@ -21,7 +21,7 @@ from domain.classification import (
     classify_customer,
 )
 from domain.customer import Customer, CustomerRegistered
-from domain.errors import ValidationFailed
+from domain.errors import AlreadyExists, ValidationFailed
 from domain.ids import activity_id, kyc_file_id
 from domain.kyc import KycFile
 from domain.personal_data import PROFILE_FIELDS, refuse_c3_names
@@ -124,6 +124,8 @@ class CustomerCommands(LedgerServices):
         if errors:
             raise ValidationFailed(errors)
         new_id = self._id(customer_id)
+        if customer_id is not None and self._find(Customer, new_id) is not None:
+            raise AlreadyExists("a customer with this id is already registered")
         customer = Customer.blank(new_id, at)
         fields = {name: profile.get(name) for name in PROFILE_FIELDS}
         customer.register(

@@ -103,11 +103,13 @@ class EngagementCommands(LedgerServices):
         *,
         method: str = "electronic",
         evidence: str | None = None,
+        expected_version: int | None = None,
     ) -> None:
         """Withdraw the live consent for `purpose` (as easy as granting: any channel)."""
         check(method=one_of_error(method, consent_model.METHODS))
         self._customer(customer_id, "consent_withdrawal")
         consent = self._load(Consent, consent_id(customer_id, purpose))
+        self._expect(consent, expected_version)
         consent.withdraw(method, evidence, actor, self.now())
         self._save(consent)
 
@@ -255,10 +257,17 @@ class EngagementCommands(LedgerServices):
         return invitation.id
 
     def record_attendance(
-        self, campaign_id: UUID, customer_id: UUID, attended: bool, actor: Actor
+        self,
+        campaign_id: UUID,
+        customer_id: UUID,
+        attended: bool,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
     ) -> None:
         """Record whether an invited customer attended."""
         invitation = self._load(CampaignInvitation, invitation_id(campaign_id, customer_id))
+        self._expect(invitation, expected_version)
         invitation.record_attendance(attended, actor, self.now())
         self._save(invitation)
 

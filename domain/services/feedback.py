@@ -190,11 +190,18 @@ class FeedbackCommands(LedgerServices):
         return case.resolved_in_time
 
     def pay_redress(
-        self, case_id: UUID, amount: Decimal, actor: Actor, *, currency: str = "CNY"
+        self,
+        case_id: UUID,
+        amount: Decimal,
+        actor: Actor,
+        *,
+        currency: str = "CNY",
+        expected_version: int | None = None,
     ) -> None:
         """Record redress paid on a resolved case."""
         check(amount=amount_error(amount, allow_zero=False), currency=text_error(currency))
         case = self._case(case_id)
+        self._expect(case, expected_version)
         case.pay_redress(amount, currency, actor, self.now())
         self._save(case)
 

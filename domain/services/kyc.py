@@ -98,22 +98,34 @@ class KycCommands(LedgerServices):
         return kyc.review_state
 
     def start_reverification(
-        self, customer_id: UUID, actor: Actor, *, trigger: str | None = None
+        self,
+        customer_id: UUID,
+        actor: Actor,
+        *,
+        trigger: str | None = None,
+        expected_version: int | None = None,
     ) -> None:
         """Start a review: when due, or at once for a trigger (ownership change,
         screening hit, ID expiry, customer request)."""
         if trigger is not None:
             check(trigger=one_of_error(trigger, kyc_model.TRIGGERS))
         kyc = self._kyc(customer_id)
+        self._expect(kyc, expected_version)
         kyc.start_review(trigger, actor, self.now())
         self._save(kyc)
 
     def complete_reverification(
-        self, customer_id: UUID, actor: Actor, *, risk_level: str | None = None
+        self,
+        customer_id: UUID,
+        actor: Actor,
+        *,
+        risk_level: str | None = None,
+        expected_version: int | None = None,
     ) -> date:
         """Complete the review in progress (the rating may change); returns the next due
         date. A file that is due but not yet in review is started and completed at once."""
         kyc = self._kyc(customer_id)
+        self._expect(kyc, expected_version)
         level = risk_level or kyc.risk_level
         check(risk_level=one_of_error(level, RISK_LEVELS))
         assert level is not None
@@ -140,10 +152,17 @@ class KycCommands(LedgerServices):
             self._save(kyc)
         return status
 
-    def restore_business(self, customer_id: UUID, actor: Actor) -> None:
+    def restore_business(
+        self,
+        customer_id: UUID,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
         """Lift a suspension by hand (compliance); needs a document that has not expired."""
         actor.require_role("compliance_officer")
         kyc = self._kyc(customer_id)
+        self._expect(kyc, expected_version)
         kyc.restore_business("manual_review", actor, self.now())
         self._save(kyc)
 

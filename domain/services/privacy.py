@@ -30,10 +30,17 @@ class PrivacyCommands(LedgerServices):
             self.settings,
         )
 
-    def request_erasure(self, customer_id: UUID, actor: Actor) -> str:
+    def request_erasure(
+        self,
+        customer_id: UUID,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> str:
         """Record the request and restrict processing at once; returns today's decision
         ("restrict", "blocked_by_hold" or "erase": erasure itself is `erase_customer`)."""
         customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
         at, today = self.now(), self.today()
         decision = erasure_decision(
             True, customer.relationship_ended_on, customer.legal_hold, today, self.settings
@@ -47,19 +54,34 @@ class PrivacyCommands(LedgerServices):
         return self._decision(self._load(Customer, customer_id))
 
     def place_legal_hold(
-        self, customer_id: UUID, hold_ref: str, authority: str, actor: Actor
+        self,
+        customer_id: UUID,
+        hold_ref: str,
+        authority: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
     ) -> None:
         """Place a legal hold (compliance): erasure is blocked until it is lifted."""
         actor.require_role("compliance_officer")
         check(hold_ref=text_error(hold_ref, max_length=100), authority=text_error(authority))
         customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
         customer.place_legal_hold(hold_ref, authority, actor, self.now())
         self._save(customer)
 
-    def lift_legal_hold(self, customer_id: UUID, hold_ref: str, actor: Actor) -> None:
+    def lift_legal_hold(
+        self,
+        customer_id: UUID,
+        hold_ref: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> None:
         """Lift a legal hold (compliance)."""
         actor.require_role("compliance_officer")
         customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
         customer.lift_legal_hold(hold_ref, actor, self.now())
         self._save(customer)
 

@@ -70,12 +70,14 @@ class SatisfactionCommands(LedgerServices):
         *,
         verbatim: str | None = None,
         recovery_case_id: UUID | None = None,
+        expected_version: int | None = None,
     ) -> UUID | None:
         """Record the answer. A dissatisfied one (CSAT <= 2, NPS <= 6 by default) is
         flagged and opens a service-recovery complaint case in the same write; returns
         that case's id, or None."""
         check(verbatim=text_error(verbatim, max_length=4000, required=False))
         survey = self._load(Survey, survey_id)
+        self._expect(survey, expected_version)
         instrument = survey.instrument or ""
         low, high = _RANGES[instrument]
         if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
@@ -120,6 +122,7 @@ class SatisfactionCommands(LedgerServices):
         actor: Actor,
         *,
         amount: Decimal | None = None,
+        expected_version: int | None = None,
     ) -> None:
         """Record an apology, compensation (with its amount) or improvement."""
         check(
@@ -130,6 +133,7 @@ class SatisfactionCommands(LedgerServices):
         if action == "compensation" and amount is None:
             raise ValidationFailed({"amount": "required for compensation"})
         survey = self._load(Survey, survey_id)
+        self._expect(survey, expected_version)
         survey.record_recovery(action, description, amount, actor, self.now())
         self._save(survey)
 

@@ -144,7 +144,13 @@ class ValueCommands(LedgerServices):
         return signals
 
     def take_retention_action(
-        self, customer_id: UUID, action: str, description: str, actor: Actor
+        self,
+        customer_id: UUID,
+        action: str,
+        description: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
     ) -> None:
         """Record a retention action for a customer at risk."""
         check(
@@ -153,14 +159,23 @@ class ValueCommands(LedgerServices):
         )
         self._customer(customer_id, "churn")
         value = self._load(Value, value_id(customer_id))
+        self._expect(value, expected_version)
         value.take_retention_action(action, description, actor, self.now())
         self._save(value)
 
-    def record_churn(self, customer_id: UUID, cause: str, actor: Actor) -> date:
+    def record_churn(
+        self,
+        customer_id: UUID,
+        cause: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> date:
         """Record that the customer was lost; this ends the relationship (retention
         starts). Returns the day retention runs out."""
         check(cause=text_error(cause, max_length=100))
         customer = self._customer(customer_id, "relationship_end")
+        self._expect(customer, expected_version)
         at, today = self.now(), self.today()
         value = self._load_or_blank(Value, value_id(customer_id), at)
         value.record_churn(
