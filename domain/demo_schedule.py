@@ -31,6 +31,7 @@ class Schedule:
     items: list[tuple[datetime, int, Callable[[], object]]] = field(default_factory=list)
 
     def at(self, when: datetime, command: Callable[[], object]) -> None:
+        """Run `command` at `when` (after anything scheduled earlier for the same time)."""
         self.items.append((when, len(self.items), command))
 
 
@@ -53,6 +54,7 @@ class Facts:
     targets: set[str] = field(default_factory=set)
 
     def count(self, name: str) -> None:
+        """Add one to the counter `name`."""
         self.counts[name] = self.counts.get(name, 0) + 1
 
 

@@ -19,9 +19,11 @@ class DateAsISO(Transcoding):
     name = "date_iso"
 
     def encode(self, obj: date) -> str:
+        """The ISO text of the date."""
         return obj.isoformat()
 
     def decode(self, data: str) -> date:
+        """The date of an ISO text."""
         return date.fromisoformat(data)
 
 
