@@ -314,7 +314,7 @@ _SPLIT = re.compile(r"[^0-9A-Za-z\u4e00-\u9fff]+|(?<=[a-z])(?=[A-Z])")
 _C3_TEXT = re.compile(
     r"(?i)\b(?:password|passwd|pwd|passcode|pin|cvv2?|cvc2?|cvn|security\s+code)\b"
     r"\s*(?:is|was|=|:|\uff1a|#)?\s*[\"']?[^\s\"']*\d"
-    r"|(?:密码|口令|安全码|验证码|支付密码)\s*(?:是|为|:|\uff1a)?\s*[A-Za-z0-9]{3,}"
+    r"|(?:密码|口令|安全码|验证码|pin码|cvv码|cvv2码)\s*(?:是|为|:|\uff1a)?\s*[A-Za-z0-9]{3,}"
 )
 
 

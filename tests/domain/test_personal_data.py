@@ -134,6 +134,8 @@ def test_ordinary_field_names_are_not_c3(name: str) -> None:
         ("password: hunter2", True),
         ("CVV 123 on the back", True),
         ("密码是123456", True),
+        ("PIN码是123456", True),
+        ("忘记PIN码了", False),
         ("I forgot my password and the app locked me out", False),
         ("the PIN was reset at the branch on 3 May", False),
         ("忘记密码了", False),
