@@ -91,3 +91,19 @@ def test_retiring_an_unknown_kek_is_a_one_line_error(env: LedgerConfig) -> None:
     assert result.exit_code == 2
     assert result.output.strip().startswith("error:")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_demo_seeds_once_and_the_log_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo", "--customers", "25", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "25 customers" in result.output
+    result = runner.invoke(main, ["demo", "--if-empty"])
+    assert "already holds events" in result.output
+    result = runner.invoke(main, ["verify"])
+    assert result.exit_code == 0, result.output
+    assert " 0 not yet sealed" in result.output
