@@ -153,8 +153,9 @@ def keys_retire(kek_id: str) -> None:
 @clear_errors
 def demo(customers: int, seed: int, if_empty: bool) -> None:
     """Seed realistic synthetic customers and a year of activity (deterministic per seed)."""
-    from domain.demo import generate_demo
     from rich.progress import Progress
+
+    from domain.demo import generate_demo
 
     ledger = open_ledger()
     try:
