@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 import tarfile
 import tempfile
@@ -47,6 +48,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from security.checkpoints import Checkpoint, CheckpointError, parse_checkpoint, parse_verifier_key
 from security.checkpoints import verify_checkpoint as verify_note_checkpoint
 from security.merkle import ProofError, leaf_hash, verify_inclusion
+from security.tlog_proof import HEADER as TLOG_HEADER
 from security.tlog_proof import TlogProofError, parse_tlog_proof
 
 FORMAT: Final = "crm-ledger-bundle/v1"
@@ -374,12 +376,49 @@ def parse_manifest(fh: IO[str], on_file: Callable[[str, str], None]) -> dict[str
     return header
 
 
-def _sha256_file(path: Path) -> str:
+def _open_regular(path: Path) -> IO[bytes] | None:
+    """The file opened for reading if it is a regular file and not a symbolic link
+    (a link could point outside the bundle); None otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def _sha256_file(path: Path) -> str | None:
+    """SHA-256 hex of a regular file, None if it is missing or not a regular file."""
+    fh = _open_regular(path)
+    if fh is None:
+        return None
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _parse_proof_head(head: str) -> tuple[int, tuple[bytes, ...]]:
+    """Index and hashes of a tlog-proof whose checkpoint part was already matched:
+    the same strict rules as `parse_tlog_proof`, without re-parsing the note."""
+    lines = head.split("\n")
+    if lines[0] != TLOG_HEADER or len(lines) < 2:
+        raise TlogProofError("malformed tlog-proof: bad header")
+    if lines[1].startswith("extra "):
+        base64.b64decode(lines.pop(1)[6:], validate=True)
+    index_text = lines[1].removeprefix("index ")
+    if index_text == lines[1] or not re.fullmatch(r"0|[1-9][0-9]{0,19}", index_text):
+        raise TlogProofError("malformed tlog-proof: missing or bad 'index <n>' line")
+    hashes = []
+    for line in lines[2:]:
+        raw = base64.b64decode(line, validate=True)
+        if len(raw) != 32 or base64.b64encode(raw).decode("ascii") != line:
+            raise TlogProofError("malformed tlog-proof: a proof hash is not canonical 32 bytes")
+        hashes.append(raw)
+    return int(index_text), tuple(hashes)
 
 
 # --------------------------------------------------------------------------- line readers
@@ -462,6 +501,7 @@ class _Verifier:
         self.leaf_seqs = _SeqSet()
         self.checkpoint: Checkpoint | None = None
         self.note = ""
+        self.note_bytes = b""
 
     def run(self) -> None:
         self.check_manifest()
@@ -485,20 +525,21 @@ class _Verifier:
         else:
             self.report.fail("manifest.json", None, f"lists an unexpected file {path!r}")
             return
-        target = self.root / path
+        actual = _sha256_file(self.root / path)
         if not _HEX64.fullmatch(digest):
             self.report.fail(path, seq, "manifest.json gives no lowercase SHA-256 hex for it")
-        elif target.is_symlink() or not target.is_file():
+        elif actual is None:
             self.report.fail(path, seq, "listed in manifest.json but missing")
-        elif _sha256_file(target) != digest:
+        elif actual != digest:
             self.report.fail(path, seq, "its SHA-256 differs from manifest.json: it was changed")
 
     def check_manifest(self) -> None:
         path = self.root / "manifest.json"
-        if path.is_symlink() or not path.is_file():
+        digest = _sha256_file(path)
+        if digest is None:
             self.report.fail("manifest.json", None, "missing: this is not a bundle")
             return
-        self.report.bundle_digest = _sha256_file(path)
+        self.report.bundle_digest = digest
         try:
             with path.open(encoding="utf-8") as fh:
                 self.header = parse_manifest(fh, self._on_file)
@@ -554,6 +595,7 @@ class _Verifier:
         if raw is None:
             return
         self.note = raw.decode("utf-8", errors="replace")
+        self.note_bytes = raw
         try:
             if pub is None or not name:
                 raise CheckpointError("no usable public key in log.pub / log.vkey to check it")
@@ -697,7 +739,7 @@ class _Verifier:
             owner = expected["fields"].get("customer_id")
             if isinstance(owner, str) and owner != customer:
                 report.fail("events.jsonl", seq, "'customer' is not the decrypted customer_id")
-        if event is not None:
+        if event is not None and _jcs(expected) != _jcs(event):
             keys = sorted(set(expected) | set(event))
             diff = [k for k in keys if not _same(expected.get(k, _MISSING), event.get(k, _MISSING))]
             if diff:
@@ -714,27 +756,35 @@ class _Verifier:
 
     def check_proof(self, seq: int, raw: bytes) -> None:
         name = proof_path(seq)
-        path = self.root / name
-        if path.is_symlink() or not path.is_file():
+        fh = _open_regular(self.root / name)
+        if fh is None:
             self.report.fail(name, seq, "missing: no inclusion proof for this leaf")
             return
+        with fh:
+            data = fh.read()
+        cp, tail = self.checkpoint, b"\n\n" + self.note_bytes
         try:
-            proof = parse_tlog_proof(path.read_bytes())
-        except TlogProofError as exc:
-            self.report.fail(name, seq, str(exc))
+            if cp is not None and data.endswith(tail):
+                # the usual case: the bundle's own checkpoint, parsed and checked once
+                index, hashes = _parse_proof_head(data[: -len(tail)].decode("ascii"))
+            else:
+                proof = parse_tlog_proof(data)
+                if cp is not None and proof.checkpoint.note != self.note:
+                    self.report.fail(name, seq, "is against another checkpoint than the bundle's")
+                    return
+                index, hashes = proof.index, proof.hashes
+        except (TlogProofError, ValueError) as exc:
+            self.report.fail(name, seq, str(exc) or "malformed tlog-proof")
             return
-        cp = self.checkpoint
-        if proof.index != seq:
-            self.report.fail(name, seq, f"proves index {proof.index}, not this leaf's seq")
+        if index != seq:
+            self.report.fail(name, seq, f"proves index {index}, not this leaf's seq")
         elif cp is None:
             return
-        elif proof.checkpoint.note != self.note:
-            self.report.fail(name, seq, "is against another checkpoint than the bundle's")
         elif seq >= cp.size:
             self.report.fail("leaves.jsonl", seq, f"is beyond the checkpoint's size {cp.size}")
         else:
             try:
-                verify_inclusion(leaf_hash(raw), seq, cp.size, proof.hashes, cp.root)
+                verify_inclusion(leaf_hash(raw), seq, cp.size, hashes, cp.root)
             except ProofError:
                 self.report.fail(
                     name,

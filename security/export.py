@@ -63,7 +63,7 @@ from security.envelope import Envelope, decrypt_with_event_key, event_key, leaf_
 from security.errors import EventAuthenticationFailed, KeyringError
 from security.keystore import SYSTEM_SUBJECT, KeyStore, wrap_aad
 from security.merkle import MerkleTree, leaf_hash
-from security.tlog_proof import format_tlog_proof
+from security.tlog_proof import HEADER, format_tlog_proof
 
 BATCH = 1000
 Progress = Callable[[int, int], None]
@@ -238,8 +238,8 @@ class _KeyDirectory:
         return key
 
 
-def _state(note: Notification, key: _Key, seq: int) -> dict[str, Any] | None:
-    """The decrypted transcoder JSON of an event, None if its subject was erased."""
+def _decrypt(note: Notification, key: _Key, seq: int) -> tuple[dict[str, Any], bytes] | None:
+    """(decrypted transcoder JSON, per-event key) of an event; None if it was erased."""
     if key.dek is None:
         return None
     envelope = Envelope.unpack(note.state)
@@ -253,7 +253,13 @@ def _state(note: Notification, key: _Key, seq: int) -> dict[str, Any] | None:
             f"the event at seq {seq} fails authentication; run `ledger verify`"
         ) from exc
     state: dict[str, Any] = json.loads(plaintext)
-    return state
+    return state, ek
+
+
+def _state(note: Notification, key: _Key, seq: int) -> dict[str, Any] | None:
+    """The decrypted transcoder JSON of an event, None if its subject was erased."""
+    opened = _decrypt(note, key, seq)
+    return None if opened is None else opened[0]
 
 
 def _times(state: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
@@ -371,6 +377,9 @@ class _BundleWriter:
 
     def __init__(self, bundle: Path, digests: Path, tree: MerkleTree, note: str) -> None:
         self.bundle, self.tree, self.note = bundle, tree, note
+        sample = f"{HEADER}\nindex 0\n\n{note}"
+        if sample != format_tlog_proof(0, [], note):  # also checks the note parses
+            raise ExportError("the tlog-proof layout differs from security/tlog_proof.py")
         (bundle / "proofs").mkdir(parents=True)
         self.files = {
             name: _HashingFile(bundle / name)
@@ -389,12 +398,13 @@ class _BundleWriter:
         raw = canonical_json(leaf)
         if leaf_hash(raw) != self.tree.leaf_hash_at(seq):
             raise ExportError(f"the stored event at seq {seq} differs from the sealed log")
-        state = _state(note, key, seq)
-        if state is None:
+        opened = _decrypt(note, key, seq)
+        state: dict[str, Any] | None = None
+        if opened is None:
             self.erased += 1
         else:
             self.decrypted += 1
-            ek = event_key(key.dek or b"", note.originator_id, note.originator_version)
+            state, ek = opened
             line = {"seq": seq, "key": base64.b64encode(ek).decode("ascii")}
             self.files["keys.jsonl"].write(json.dumps(line, separators=(",", ":")) + "\n")
         customer = None if key.subject == SYSTEM_SUBJECT else key.subject
@@ -402,8 +412,18 @@ class _BundleWriter:
         self.files["leaves.jsonl"].write_bytes(raw + b"\n")
         self.files["events.jsonl"].write(record_line(record))
         self.csv.writerow(csv_cells(record))
-        proof = format_tlog_proof(seq, self.tree.inclusion_proof(seq), self.note).encode()
-        (self.bundle / proof_path(seq)).write_bytes(proof)
+        hashes = "".join(
+            base64.b64encode(h).decode("ascii") + "\n" for h in self.tree.inclusion_proof(seq)
+        )
+        # tlog-proof@v1 as format_tlog_proof writes it (checked once in __init__),
+        # without re-parsing the checkpoint for each of a million proofs
+        proof = f"{HEADER}\nindex {seq}\n{hashes}\n{self.note}".encode()
+        fd = os.open(self.bundle / proof_path(seq), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            if os.write(fd, proof) != len(proof):
+                raise OSError(f"short write to {proof_path(seq)}")
+        finally:
+            os.close(fd)
         self.digests.write(f"{seq} {hashlib.sha256(proof).hexdigest()}\n")
         self.events += 1
 
