@@ -17,8 +17,9 @@ Scope:
 - both: the customers' events in the window; `everything`: the whole log.
 
 The bundle is built in a temporary directory beside the target, the export is
-recorded in the ledger (`AuditTrailExported`, with the SHA-256 of manifest.json),
-and only then is the bundle moved into place. Safe to call from a background
+recorded in the ledger (`AuditTrailExported`, with the SHA-256 of manifest.json)
+and in the access log (one `regulatory_request` entry per customer whose decrypted
+data it discloses), and only then is the bundle moved into place. Safe to call from a background
 thread: it only reads through short transactions and saves one aggregate.
 """
 
@@ -390,6 +391,7 @@ class _BundleWriter:
         self.csv.writerow(CSV_HEADER)
         self.digests = digests.open("w", encoding="ascii", buffering=1 << 20)
         self.events = self.decrypted = self.erased = 0
+        self.subjects: set[str] = set()  # customers whose data is disclosed (access log)
 
     def add(self, seq: int, note: Notification, key: _Key) -> None:
         leaf = leaf_fields(
@@ -408,6 +410,8 @@ class _BundleWriter:
             line = {"seq": seq, "key": base64.b64encode(ek).decode("ascii")}
             self.files["keys.jsonl"].write(json.dumps(line, separators=(",", ":")) + "\n")
         customer = None if key.subject == SYSTEM_SUBJECT else key.subject
+        if customer is not None and state is not None:
+            self.subjects.add(customer)
         record = event_record(leaf, customer, state)
         self.files["leaves.jsonl"].write_bytes(raw + b"\n")
         self.files["events.jsonl"].write(record_line(record))
@@ -483,6 +487,18 @@ def _pack(bundle: Path, name: str, digests: Path, dest: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the export
+
+
+def _log_access(ledger: Ledger, actor: ExportActor, subjects: set[str], what: str) -> None:
+    """One access-log entry per customer whose decrypted data the bundle discloses."""
+    for subject in sorted(subjects):
+        ledger.access_log.record(
+            actor_id=actor.actor_id,
+            role=actor.actor_role,
+            purpose="regulatory_request",
+            subject_id=subject,
+            what=what,
+        )
 
 
 def _target(out: Path, tar: bool) -> Path:
@@ -622,6 +638,7 @@ def export_bundle(
         )
         if tar:
             _pack(bundle, name, digests, work / "bundle.tar.gz")
+        _log_access(ledger, actor, writer.subjects, f"audit_export:{record.id}")
         ledger.app.save(record)
         if tar:
             os.replace(work / "bundle.tar.gz", target)

@@ -183,7 +183,7 @@ def test_whole_log_bundle_verifies_four_independent_ways(ledger: Ledger, tmp_pat
 
 
 def test_every_export_is_recorded_in_the_ledger(ledger: Ledger, tmp_path: Path) -> None:
-    populate(ledger)
+    people = populate(ledger)
     result = export(ledger, tmp_path, ExportScope(everything=True))
     digest = hashlib.sha256((result.path / "manifest.json").read_bytes()).hexdigest()
     assert result.bundle_digest == digest
@@ -196,6 +196,12 @@ def test_every_export_is_recorded_in_the_ledger(ledger: Ledger, tmp_path: Path) 
     )
     assert recorded.scope == {"all": True, "customers": [], "since": None, "until": None}
     assert (recorded.checkpoint_size, recorded.event_count) == (7, 7)
+    # and visible in the access log: one entry per customer whose data it disclosed
+    entries = ledger.access_log.entries(actor_id="officer-7")
+    assert {e.subject_id for e in entries} == {str(people["ann"]), str(people["bob"])}
+    assert {(e.purpose, e.role, e.what) for e in entries} == {
+        ("regulatory_request", "compliance_officer", f"audit_export:{result.export_id}")
+    }
     # the record is in the log after the bundle's checkpoint: the next export discloses it
     second = export_bundle(
         ledger, tmp_path / "out" / "again", ExportScope(everything=True), OFFICER
@@ -338,3 +344,4 @@ def test_an_export_of_a_tampered_store_fails_leaving_no_bundle_and_no_record(
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
     topics = [n.topic for n in ledger.app.recorder.select_notifications(None, 100)]
     assert EXPORTED_TOPIC not in topics
+    assert ledger.access_log.entries(actor_id="officer-7") == []
