@@ -1,0 +1,52 @@
+"""Complaint SLA (every 15 minutes): escalate at 80 % of the deadline and at breach.
+
+Every unresolved complaint with a deadline is checked against the run's moment with
+`check_case_escalation`, which records Escalated once per level (1 at 80 % of the
+time allowed, 2 at breach). Cases whose latest event shows they are resolved, closed
+or withdrawn are skipped without being decrypted.
+
+Idempotent: a level is recorded once, so re-runs and overlapping runs add nothing.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain import feedback
+from domain.feedback import (
+    Closed,
+    FeedbackReceived,
+    FollowUpCompleted,
+    RedressPaid,
+    Resolved,
+    Withdrawn,
+)
+from domain.views import CaseView
+from scheduler.context import JobContext
+from scheduler.population import latest_topic, stream_ids
+
+# After any of these, a case is not unresolved (until a Reopened event comes later).
+_SETTLED_TOPICS = frozenset(
+    get_topic(cls) for cls in (Resolved, RedressPaid, FollowUpCompleted, Closed, Withdrawn)
+)
+
+
+def run(ctx: JobContext) -> None:
+    """Escalate every unresolved complaint that reached 80 % of its deadline or breached it."""
+
+    def escalate(case_id: UUID) -> str | None:
+        if latest_topic(ctx.app, case_id) in _SETTLED_TOPICS:
+            return None
+        case: CaseView = ctx.app.get_case(case_id)
+        if case.kind != "complaint" or case.due_at is None:
+            return None
+        if case.state not in feedback.UNRESOLVED_STATES:
+            return None
+        level = int(ctx.app.check_case_escalation(case_id, ctx.actor))
+        if level > case.escalation_level:
+            return "escalated_breach" if level >= 2 else "escalated_80pct"
+        return "checked"
+
+    ctx.each(stream_ids(ctx.app, FeedbackReceived), escalate, "complaints")

@@ -1,0 +1,180 @@
+"""Hourly security checks: log integrity and checkpoints, keys, unusual reads.
+
+1. Event log: `ledger verify` recomputes every sealed leaf from the stored rows, the
+   tree and every checkpoint. Only if that passes is a new checkpoint signed over the
+   events recorded since the last one; the new checkpoint's signature and its RFC 9162
+   consistency with the previous checkpoint are then checked. A failed verification is
+   an `integrity_failure` alert and NO checkpoint is signed, so a changed event is never
+   covered by a signature.
+2. Access log: the same, for the separately sealed log of personal-data reads.
+3. KEK age: the active key-encryption key older than the rotation period (90 days by
+   default, `LEDGER_RULE_KEK_ROTATION_DAYS`), or an old KEK still wrapping data keys
+   after a rotation, is a `kek_rotation_due` alert (once a day per KEK).
+4. Data keys that fail to unwrap are a `dek_unwrap_failure` alert.
+5. An actor who read more distinct customers in the last hour than the threshold
+   (`unusual_reads_per_hour`, 200 by default) is an `unusual_reads` alert.
+
+Every alert is a SecurityAlertRaised event (no personal data: counts, sequence numbers,
+key and staff ids) and an error-level log line. A check that raises does not stop the
+others; it is an alert too, and the run fails so the period can be run again. Alerts
+are raised once per period and kind, so a re-run adds none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from scheduler.context import JobContext
+from security.checkpoints import CheckpointError, verify_checkpoint
+from security.merkle import ProofError, verify_consistency
+from security.sealed_log import SealedLog
+from security.verify import VerifyReport
+
+UNWRAP_IDS_SHOWN = 10
+
+
+def _report_detail(what: str, report: VerifyReport) -> str:
+    first = report.problems[0].message if report.problems else ""
+    return (
+        f"{what} verification failed: {len(report.problems)} problem(s), first bad seq "
+        f"{report.first_bad_seq}; {first}; no checkpoint was signed"
+    )
+
+
+def _seal_verified(
+    ctx: JobContext, what: str, sealed: SealedLog, verify: Callable[[], VerifyReport]
+) -> None:
+    report = verify()
+    ctx.count(f"{what}_events_verified", report.sealed)
+    if not report.ok:
+        ctx.alert(
+            "integrity_failure",
+            "critical",
+            _report_detail(what, report),
+            key=f"{ctx.period}:integrity_failure:{what}",
+        )
+        ctx.note(f"{what}_checkpoint", "not signed: verification failed")
+        return
+    previous = sealed.latest_checkpoint()
+    latest = sealed.seal()
+    if latest is None:
+        ctx.note(f"{what}_checkpoint", "log empty")
+        return
+    try:
+        verify_checkpoint(latest.note, sealed.public_key, sealed.origin)
+        if previous is not None and latest.size > previous.size:
+            tree = sealed.tree(latest.size)
+            verify_consistency(
+                previous.size,
+                latest.size,
+                tree.consistency_proof(previous.size, latest.size),
+                previous.root,
+                latest.root,
+            )
+    except (CheckpointError, ProofError) as exc:
+        ctx.alert(
+            "checkpoint_inconsistent",
+            "critical",
+            f"{what} checkpoint at size {latest.size} does not check against the one at "
+            f"size {previous.size if previous else 0}: {exc}",
+            key=f"{ctx.period}:checkpoint_inconsistent:{what}",
+        )
+        return
+    ctx.note(f"{what}_checkpoint", str(latest.size))
+    if previous is None or latest.size > previous.size:
+        ctx.count(f"{what}_checkpoints_signed")
+
+
+def check_event_log(ctx: JobContext) -> None:
+    """Verify the event log, then sign a checkpoint consistent with the last one."""
+    _seal_verified(ctx, "ledger", ctx.ledger.sealed_log, ctx.ledger.verify)
+
+
+def check_access_log(ctx: JobContext) -> None:
+    """Verify the access log, then sign its checkpoint."""
+    _seal_verified(ctx, "access_log", ctx.ledger.access_sealed, ctx.ledger.verify_access_log)
+
+
+def check_keks(ctx: JobContext) -> None:
+    """Alert when the active KEK outlived the rotation period or a rotation is unfinished."""
+    keyring, keystore = ctx.ledger.keyring, ctx.ledger.keystore
+    period = timedelta(days=ctx.app.settings.kek_rotation_days)
+    active = keyring.active_kek_id()
+    age = ctx.moment - keyring.kek(active).created_at
+    day = ctx.moment.date().isoformat()
+    if age > period:
+        ctx.alert(
+            "kek_rotation_due",
+            "warning",
+            f"the active KEK {active} is {age.days} days old; rotation period "
+            f"{period.days} days: run `ledger keys rotate`",
+            key=f"kek_rotation_due:{active}:{day}",
+        )
+    stale = {k: n for k, n in keystore.count_by_kek().items() if k != active and n}
+    for kek_id, count in sorted(stale.items()):
+        ctx.alert(
+            "kek_rotation_due",
+            "warning",
+            f"KEK {kek_id} is no longer active but still wraps {count} data keys: "
+            "finish the rotation (`ledger keys rotate`)",
+            key=f"kek_rotation_due:{kek_id}:{day}",
+        )
+    ctx.note("active_kek_age_days", str(age.days))
+
+
+def check_deks(ctx: JobContext) -> None:
+    """Alert when any live data key fails to unwrap under its KEK."""
+    failures = list(ctx.ledger.keystore.unwrap_failures())
+    ctx.count("dek_unwrap_failures", len(failures))
+    if failures:
+        shown = ", ".join(failures[:UNWRAP_IDS_SHOWN])
+        hidden = len(failures) - UNWRAP_IDS_SHOWN
+        more = f" and {hidden} more" if hidden > 0 else ""
+        ctx.alert(
+            "dek_unwrap_failure",
+            "critical",
+            f"{len(failures)} data key(s) fail to unwrap: {shown}{more}",
+        )
+
+
+def check_reads(ctx: JobContext) -> None:
+    """Alert on every actor who read more distinct subjects in the last hour than allowed."""
+    threshold = ctx.options.unusual_reads_per_hour
+    since = (ctx.moment - timedelta(hours=1)).isoformat()
+    counts = ctx.ledger.access_log.distinct_subjects_by_actor(since)
+    for actor_id, subjects in sorted(counts.items()):
+        if subjects > threshold:
+            ctx.alert(
+                "unusual_reads",
+                "warning",
+                f"actor {actor_id} read {subjects} distinct subjects in the hour before "
+                f"{ctx.moment:%Y-%m-%dT%H:%MZ} (threshold {threshold})",
+                key=f"{ctx.period}:unusual_reads:{actor_id}",
+            )
+    ctx.count("actors_reading", len(counts))
+
+
+CHECKS: tuple[Callable[[JobContext], None], ...] = (
+    check_event_log,
+    check_access_log,
+    check_keks,
+    check_deks,
+    check_reads,
+)
+
+
+def run(ctx: JobContext) -> None:
+    """Run every check; one that raises is alerted and does not stop the others."""
+    for check in CHECKS:
+        ctx.check_stop()
+        try:
+            check(ctx)
+        except Exception as exc:  # a broken check is itself a security finding
+            ctx.fail_item(check.__name__, exc)
+            ctx.alert(
+                "job_failure",
+                "critical",
+                f"security check {check.__name__} raised {type(exc).__name__}: {exc}"[:2000],
+                key=f"{ctx.period}:job_failure:{check.__name__}",
+            )
