@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, current_app, jsonify
 
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
-from web import idempotency, logs
+from web import auth, idempotency, logs
 from web.auth import TokenSettings
 from web.problems import LedgerApi, register_problem_handlers
 
@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["ledger_api"] = api
     app.extensions["token_settings"] = lambda: token_settings(get_ledger())
     register_problem_handlers(app)
+    auth.install(app)  # before idempotency: a replay needs the caller's token and role
     idempotency.install(app, lambda: idempotency_store(get_ledger()))
     register_blueprints(api)
 

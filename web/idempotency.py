@@ -95,8 +95,12 @@ def install(app: Flask, store_factory: Any) -> None:
         key = request.headers.get(HEADER)
         if request.method != "POST" or not key or not request.path.startswith("/api/"):
             return None
-        if len(key) > 200:
-            return problem(400, "bad_idempotency_key", "Idempotency-Key is longer than 200")
+        if len(key) > 200 or not (key.isascii() and key.isprintable()):
+            return problem(
+                400,
+                "bad_idempotency_key",
+                "Idempotency-Key must be 1 to 200 printable ASCII characters",
+            )
         try:
             actor = current_principal().actor_id
         except Exception:  # the endpoint itself answers 401 for a bad token

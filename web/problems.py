@@ -7,6 +7,7 @@ an `errors` object listing every bad field.
 
 from __future__ import annotations
 
+import http
 import logging
 import traceback
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, Response, g, json
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
@@ -86,6 +88,18 @@ class LedgerApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, answering every HTTP error as problem+json."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Document every error response as what it is: application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "A problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

@@ -1,0 +1,124 @@
+"""What every resource module needs from the request: the acting caller, If-Match,
+the ETag, and the parameters documented in the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from flask import request
+
+from domain.actor import Actor
+from domain.errors import DomainError, VersionConflict
+from security.access_log import PURPOSES
+from web.auth import acting_role, current_principal
+
+CHANNEL = "api"
+_ETAG = re.compile(r'^"([0-9]{1,18})"$|^([0-9]{1,18})$')
+
+
+class PreconditionRequired(DomainError):
+    """An update was sent without If-Match (RFC 6585 428)."""
+
+    code = "precondition_required"
+    status = 428
+
+
+class BadPrecondition(DomainError):
+    """If-Match is not one ETag of this API."""
+
+    code = "bad_if_match"
+    status = 400
+
+
+def actor() -> Actor:
+    """The caller as the domain records it: token subject, acting role, channel `api`,
+    and the stated purpose (from the fixed vocabulary, never free text) as the reason."""
+    principal = current_principal()
+    purpose = request.headers.get("X-Purpose")
+    reason = purpose if purpose in PURPOSES else None
+    return Actor(principal.actor_id, acting_role(), CHANNEL, reason)
+
+
+def etag(version: int) -> str:
+    """The strong ETag of an aggregate version."""
+    return f'"{version}"'
+
+
+def expected_version(*, required: bool) -> int | None:
+    """The aggregate version named by If-Match; None for `*` or (when optional) none.
+
+    Missing and required: 428. A weak tag never matches (RFC 9110 compares If-Match
+    strongly): 412. Anything else that is not one ETag of ours: 400.
+    """
+    header = request.headers.get("If-Match")
+    if header is None or not header.strip():
+        if required:
+            raise PreconditionRequired("this update needs If-Match with the version's ETag")
+        return None
+    value = header.strip()
+    if value == "*":
+        return None
+    if value.startswith("W/"):
+        raise VersionConflict("a weak ETag never matches If-Match")
+    match = _ETAG.match(value)
+    if match is None:
+        raise BadPrecondition('If-Match must be one ETag of this API, like "3"')
+    return int(match.group(1) or match.group(2))
+
+
+def jsonable(value: Any) -> Any:
+    """Domain values as JSON values: dates ISO 8601, decimals and UUIDs as strings."""
+    if value is None or isinstance(value, bool | int | str | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {key: jsonable(item) for key, item in asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+# --- documented parameters ------------------------------------------------------------
+
+PURPOSE_PARAM = {
+    "in": "header",
+    "name": "X-Purpose",
+    "required": False,
+    "schema": {"type": "string", "enum": list(PURPOSES)},
+    "description": "Why personal data is read. With a role allowed to see it, the "
+    "answer is unmasked and the read is recorded in the access log; an unknown purpose "
+    "is a 400 problem.",
+}
+IF_MATCH_REQUIRED = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "schema": {"type": "string", "pattern": '^"[0-9]{1,18}"$'},
+    "description": 'The ETag (aggregate version, like "3") the update is based on: '
+    "missing 428, stale 412.",
+}
+IF_MATCH_OPTIONAL = {
+    **IF_MATCH_REQUIRED,
+    "required": False,
+    "description": "Optional ETag (aggregate version) the command is based on: stale 412.",
+}
+IDEMPOTENCY_PARAM = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+    "description": "A replay with the same key and body returns the first answer "
+    "(`Idempotent-Replayed: true`) and records nothing new; the same key with another "
+    "body is a 422 problem.",
+}
+ETAG_HEADER = {"ETag": {"description": "the aggregate version", "schema": {"type": "string"}}}

@@ -1,0 +1,94 @@
+"""A customer's history: as of any moment, the changes between versions, the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask_smorest import Blueprint
+
+from domain.errors import ValidationFailed
+from web.api._disclosure import disclosure, masked
+from web.api._http import PURPOSE_PARAM, jsonable
+from web.api.customers import PERSONAL, customer_view
+from web.app import get_ledger
+from web.auth import roles_allowed
+from web.schemas.history import (
+    AsOfQuery,
+    ChangesQuery,
+    ChangesSchema,
+    CustomerAsOfSchema,
+    TimelineSchema,
+)
+
+blp = Blueprint(
+    "customer_history",
+    __name__,
+    url_prefix="/api/v1/customers",
+    description="What compliance audits: a customer's history",
+)
+
+AUDITORS = ("relationship_manager", "compliance_officer")
+
+
+@blp.route("/<uuid:customer_id>/history", methods=["GET"])
+@blp.arguments(AsOfQuery, location="query")
+@blp.response(200, CustomerAsOfSchema)
+@blp.doc(parameters=[PURPOSE_PARAM])
+@roles_allowed(*AUDITORS)
+def customer_as_of(args: dict[str, Any], customer_id: UUID) -> dict[str, Any]:
+    """The customer as it was at `as_of` (404 if not yet registered then).
+
+    Masked unless disclosed for a purpose, as for the current customer.
+    """
+    app = get_ledger().app
+    app.get_customer(customer_id)  # a customer, not another aggregate; 410 once erased
+    view = app.customer_as_of(customer_id, args["as_of"])
+    data = customer_view(view)
+    data["as_of"] = args["as_of"].isoformat()
+    return data
+
+
+@blp.route("/<uuid:customer_id>/changes", methods=["GET"])
+@blp.arguments(ChangesQuery, location="query")
+@blp.response(200, ChangesSchema)
+@blp.doc(parameters=[PURPOSE_PARAM])
+@roles_allowed(*AUDITORS)
+def customer_changes(args: dict[str, Any], customer_id: UUID) -> dict[str, Any]:
+    """Every field change after version `from` up to `to` (default: the latest): old and
+    new value, who, when, through which channel and why. Personal values are masked
+    unless disclosed for a purpose (then the read is access-logged)."""
+    app = get_ledger().app
+    latest = app.get_customer(customer_id).version
+    upper = args.get("to", latest)
+    try:
+        changes = app.changes(customer_id, args["from_"], upper)
+    except ValidationFailed as exc:
+        raise ValidationFailed({"to": exc.errors.get("to_version", "out of range")}) from None
+    shown = disclosure()
+    listed = []
+    for change in changes:
+        entry = jsonable(change)
+        if change.field in PERSONAL and not shown.full:
+            kind = PERSONAL[change.field].masking
+            entry["old"], entry["new"] = masked(entry["old"], kind), masked(entry["new"], kind)
+        listed.append(entry)
+    shown.record(customer_id, "customer.changes")
+    return {
+        "id": customer_id,
+        "from_": args["from_"],
+        "to": upper,
+        "disclosure": shown.label,
+        "changes": listed,
+    }
+
+
+@blp.route("/<uuid:customer_id>/timeline", methods=["GET"])
+@blp.response(200, TimelineSchema)
+@roles_allowed(*AUDITORS)
+def customer_timeline(customer_id: UUID) -> dict[str, Any]:
+    """The customer's events in order: what happened, when, by whom, through which
+    channel and why, without their data."""
+    app = get_ledger().app
+    app.get_customer(customer_id)
+    return {"id": customer_id, "events": jsonable(app.timeline(customer_id))}
