@@ -1,0 +1,200 @@
+"""Hourly security checks: verify then sign; a tampered event is an alert and never signed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from domain.alerts import SecurityAlertRaised
+from scheduler.population import stream_ids
+from scheduler.runner import JobRunner
+from security.bootstrap import Ledger, LedgerConfig
+from security.checkpoints import verify_checkpoint
+from security.merkle import verify_consistency
+from tests.domain.factories import Clock, individual
+from tests.scheduler.conftest import open_test_runner
+
+pytestmark = pytest.mark.integration
+
+
+def alerts(runner: JobRunner) -> list[SecurityAlertRaised]:
+    app = runner.ledger.app
+    return [app.events_of(i)[0] for i in stream_ids(app, SecurityAlertRaised)]
+
+
+def run_sql(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> None:
+    with ledger.datastore.transaction(commit=True) as cursor:
+        ledger.keystore.dialect.execute(cursor, statement, params)
+
+
+def flip_a_byte_of_a_sealed_event(ledger: Ledger, seq: int) -> None:
+    """Change one byte of a stored event's state, as an attacker with SQL access could."""
+    if ledger.config.store_kind == "sqlite":
+        table, nid_column = "stored_events", "rowid"
+    else:
+        table, nid_column = f'"{ledger.datastore.schema}".ledger_events', "notification_id"
+    nid = next(ledger.sealed_log.leaf_rows(seq, seq + 1)).notification_id
+    with ledger.datastore.transaction(commit=False) as cursor:
+        ledger.keystore.dialect.execute(
+            cursor, f"SELECT state FROM {table} WHERE {nid_column}=?", (nid,)
+        )
+        state = bytearray(bytes(cursor.fetchone()["state"]))
+    state[-3] ^= 0x20
+    run_sql(ledger, f"UPDATE {table} SET state=? WHERE {nid_column}=?", (bytes(state), nid))
+
+
+def test_a_clean_log_is_verified_and_signed_consistent_with_the_last_checkpoint(
+    runner: JobRunner, clock: Clock
+) -> None:
+    ledger = runner.ledger
+    for _ in range(3):
+        individual(ledger.app)
+    previous = ledger.seal()
+    assert previous is not None
+    individual(ledger.app)
+    clock.advance(minutes=5)
+    outcome = runner.run("security_checks")
+    assert (outcome.state, outcome.period) == ("completed", "2026-03-02T09")
+    assert outcome.summary["ledger_checkpoints_signed"] == 1
+    latest = ledger.sealed_log.latest_checkpoint()
+    assert latest is not None and latest.size > previous.size
+    verify_checkpoint(latest.note, ledger.sealed_log.public_key, ledger.config.log_origin)
+    tree = ledger.sealed_log.tree(latest.size)
+    proof = tree.consistency_proof(previous.size, latest.size)
+    verify_consistency(previous.size, latest.size, proof, previous.root, latest.root)
+    assert ledger.verify().ok
+    assert alerts(runner) == []
+
+
+def test_a_tampered_event_is_an_alert_and_no_checkpoint_is_signed_over_it(
+    runner: JobRunner, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = runner.ledger
+    for _ in range(4):
+        individual(ledger.app)
+    sealed = ledger.seal()
+    assert sealed is not None
+    checkpoints_before = ledger.sealed_log.checkpoints()
+    flip_a_byte_of_a_sealed_event(ledger, 2)
+    individual(ledger.app)  # written after the tampering: must not get sealed either
+
+    with caplog.at_level(logging.ERROR, logger="scheduler"):
+        outcome = runner.run("security_checks")
+    assert outcome.summary["ledger_checkpoint"] == "not signed: verification failed"
+    (alert,) = alerts(runner)
+    assert (alert.kind, alert.severity) == ("integrity_failure", "critical")
+    assert "first bad seq 2" in alert.detail
+    assert ledger.sealed_log.checkpoints() == checkpoints_before
+    assert any("integrity_failure" in r.getMessage() for r in caplog.records)
+
+    clock.advance(hours=1)  # the next hour's check alerts again and still signs nothing
+    runner.run("security_checks")
+    assert [a.kind for a in alerts(runner)] == ["integrity_failure"] * 2
+    assert ledger.sealed_log.checkpoints() == checkpoints_before
+
+
+def test_a_re_run_of_the_same_hour_raises_no_second_alert(
+    runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = runner.ledger
+    individual(ledger.app)
+    ledger.seal()
+    flip_a_byte_of_a_sealed_event(ledger, 0)
+    real = ledger.keystore.unwrap_failures
+
+    def broken() -> Any:
+        raise RuntimeError("key store unreachable")
+
+    monkeypatch.setattr(ledger.keystore, "unwrap_failures", broken)
+    first = runner.run("security_checks")
+    assert first.state == "failed"  # a check raised: alerted, and the hour can be re-run
+    kinds = sorted(a.kind for a in alerts(runner))
+    assert kinds == ["integrity_failure", "job_failure", "job_failure"]
+    monkeypatch.setattr(ledger.keystore, "unwrap_failures", real)
+    again = runner.run("security_checks")
+    assert (again.state, again.attempt) == ("completed", 2)
+    assert sorted(a.kind for a in alerts(runner)) == kinds
+
+
+def test_an_old_kek_and_an_unfinished_rotation_are_alerted_once_a_day(
+    runner: JobRunner, clock: Clock
+) -> None:
+    ledger = runner.ledger
+    individual(ledger.app)
+    old = ledger.keyring.active_kek_id()
+    ledger.keyring.add_kek()  # rotated, but the data keys were not re-wrapped
+    created = ledger.keyring.kek(ledger.keyring.active_kek_id()).created_at
+    clock.set(created + timedelta(days=91))
+    runner.run("security_checks")
+    clock.advance(hours=1)
+    runner.run("security_checks")
+    found = alerts(runner)
+    assert [a.kind for a in found] == ["kek_rotation_due"] * 2
+    assert {old in a.detail for a in found} == {True, False}
+    assert all("91 days old" in a.detail for a in found if old not in a.detail)
+
+
+def test_a_data_key_that_fails_to_unwrap_is_alerted(runner: JobRunner) -> None:
+    ledger = runner.ledger
+    individual(ledger.app)
+    run_sql(
+        ledger,
+        f"UPDATE {ledger.keystore.table} SET wrapped=? WHERE subject_id<>?",
+        (bytes(60), "system"),
+    )
+    outcome = runner.run("security_checks")
+    assert outcome.summary["dek_unwrap_failures"] >= 1
+    (alert,) = alerts(runner)
+    assert (alert.kind, alert.severity) == ("dek_unwrap_failure", "critical")
+
+
+def test_an_actor_reading_more_subjects_an_hour_than_allowed_is_alerted(
+    ledger_config: LedgerConfig, clock: Clock
+) -> None:
+    checker = open_test_runner(ledger_config, clock, LEDGER_SCHEDULER_UNUSUAL_READS_PER_HOUR="3")
+    try:
+        log = checker.ledger.access_log
+        for i in range(5):
+            at = clock.now - timedelta(minutes=50 - i)
+            log.record(
+                actor_id="fo-001",
+                role="front_office",
+                purpose="customer_service",
+                subject_id=f"subject-{i}",
+                what="profile",
+                at=at,
+            )
+            log.record(
+                actor_id="rm-007",
+                role="relationship_manager",
+                purpose="relationship_care",
+                subject_id="subject-0",
+                what="profile",
+                at=at,
+            )
+        log.record(
+            actor_id="co-003",
+            role="compliance_officer",
+            purpose="compliance_audit",
+            subject_id=f"subject-{i}",
+            what="profile",
+            at=clock.now - timedelta(hours=2),
+        )
+        checker.run("security_checks")
+        (alert,) = alerts(checker)
+        assert (alert.kind, alert.severity) == ("unusual_reads", "warning")
+        assert "actor fo-001 read 5 distinct subjects" in alert.detail
+        assert checker.ledger.access_sealed.latest_checkpoint() is not None
+    finally:
+        checker.close()
+
+
+def test_the_checks_run_at_the_time_of_their_period_when_backfilled(
+    runner: JobRunner,
+) -> None:
+    individual(runner.ledger.app)
+    outcome = runner.run_by_hand("security_checks", datetime(2026, 3, 1, 23, 5, tzinfo=UTC))
+    assert (outcome.state, outcome.period) == ("completed", "2026-03-01T23")
