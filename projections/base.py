@@ -1,0 +1,193 @@
+"""What every view projection shares: its tables, its handlers, and the transaction
+helpers its handlers write through.
+
+A projection is a plain object: `tables` (its schema), and `handlers()` mapping event
+classes to functions `(tx, event, ctx) -> None`. Handlers write only through `Tx`,
+on the cursor of the transaction that also moves the view's tracked position, and
+they must be deterministic in the events (times come from the events, never from
+the clock), so a rebuild from zero produces the very same rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from projections.sealing import BlindIndex, ViewCipher
+from projections.store import Table, ViewStore
+from security.sql import Dialect
+
+
+def when(moment: datetime | None) -> str | None:
+    """A time as fixed-width UTC ISO 8601 text (sorts correctly as text)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def day(value: date | datetime | None) -> str | None:
+    """A date as ISO 8601 text."""
+    if value is None:
+        return None
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
+def month(moment: datetime | date | None) -> str | None:
+    """The calendar month (`YYYY-MM`) a time falls in: the KPI period."""
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def as_json(value: Any) -> str:
+    """Compact, key-sorted JSON of C1 structures (lists of codes, metric maps)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def plain(value: Any) -> Any:
+    """A value in a JSON-friendly form for sealing (dates, decimals, UUIDs as text)."""
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What a handler knows about the event beside its fields."""
+
+    position: int
+    originator_id: str
+    originator_version: int
+    key_ref: str
+    cipher: ViewCipher
+    index: BlindIndex
+
+    @property
+    def evidence_ref(self) -> str:
+        """A reference to this event in the log: `<originator id>@v<version>`."""
+        return f"{self.originator_id}@v{self.originator_version}"
+
+
+class Tx:
+    """Statements of one projector transaction, with table names resolved.
+
+    Statements name tables as `{pv_customer}`; they are replaced by the physical
+    (live or shadow, schema-qualified) names of this transaction.
+    """
+
+    def __init__(self, cursor: Any, dialect: Dialect, names: Mapping[str, str]) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+        self.names = dict(names)
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.dialect.execute(self.cursor, statement.format_map(self.names), tuple(params))
+
+    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.execute(statement, params)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        found = self.all(statement, params)
+        return found[0] if found else None
+
+    def insert_ignore(self, table: str, values: Mapping[str, Any]) -> None:
+        """Insert a row unless its key exists."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.execute(
+            f"INSERT INTO {{{table}}} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            list(values.values()),
+        )
+
+    def upsert(self, table: str, key: Sequence[str], values: Mapping[str, Any]) -> None:
+        """Insert the row, or update its non-key columns when its key exists."""
+        columns = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        updates = ", ".join(f"{c}=excluded.{c}" for c in values if c not in key)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        self.execute(
+            f"INSERT INTO {{{table}}} ({columns}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(key)}) {action}",
+            list(values.values()),
+        )
+
+    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        """Set `values` on the row(s) matching `key`."""
+        sets = ", ".join(f"{c}=?" for c in values)
+        where = " AND ".join(f"{c}=?" for c in key)
+        self.execute(
+            f"UPDATE {{{table}}} SET {sets} WHERE {where}", [*values.values(), *key.values()]
+        )
+
+    def delete(self, table: str, key: Mapping[str, Any]) -> None:
+        """Delete the rows matching `key`."""
+        where = " AND ".join(f"{c}=?" for c in key)
+        self.execute(f"DELETE FROM {{{table}}} WHERE {where}", list(key.values()))
+
+
+Handler = Callable[[Tx, Any, EventContext], None]
+
+
+class ViewProjection(ABC):
+    """A read model: its tables and how each event class changes them."""
+
+    name: ClassVar[str] = ""
+    tables: ClassVar[tuple[Table, ...]] = ()
+
+    def __init__(self) -> None:
+        self._handlers: dict[type, Handler] = dict(self.handlers())
+        self.topics: tuple[str, ...] = tuple(sorted(get_topic(c) for c in self._handlers))
+
+    @abstractmethod
+    def handlers(self) -> Mapping[type, Handler]:
+        """The event classes this view follows and what each does to it."""
+
+    def apply(self, tx: Tx, event: Any, ctx: EventContext) -> bool:
+        """Apply one event; False when this view does not follow its class."""
+        handler = self._handlers.get(type(event))
+        if handler is None:
+            return False
+        handler(tx, event, ctx)
+        return True
+
+    def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
+        """CREATE statements of every table (live or shadow)."""
+        return [
+            s for t in self.tables for s in t.ddl(dialect, shadow=shadow, generation=generation)
+        ]
+
+    def schema_hash(self) -> str:
+        """Changes whenever the tables change: a view built to another schema needs a rebuild."""
+        text = repr([(t.name, t.columns, t.key, t.indexes) for t in self.tables])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def names(self, store: ViewStore, *, shadow: bool) -> dict[str, str]:
+        """Logical table name -> physical, schema-qualified name."""
+        return {t.name: store.table(t.physical(shadow)) for t in self.tables}
+
+    def purge_customer(self, tx: Tx, customer_id: str, keep: Iterable[str] = ()) -> None:
+        """Delete every row about a customer from this view's tables (erasure)."""
+        kept = set(keep)
+        for table in self.tables:
+            if table.name not in kept and any(c.startswith("customer_id ") for c in table.columns):
+                tx.delete(table.name, {"customer_id": customer_id})

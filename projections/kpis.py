@@ -1,0 +1,181 @@
+"""The `kpis` view: the facts chapter 8's KPIs are computed from, per period (calendar
+month), branch and staff member, and the evaluations the performance job recorded.
+
+Fact rows, not counters: a KPI table is a GROUP BY over them at query time
+(projections.kpi_queries), so erasing a customer removes exactly their facts, and a
+rebuild from zero yields the same rows as incremental processing. Staff member: the
+case owner (else whoever resolved it) for cases, the relationship manager for
+customers and their survey answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain import customer as c
+from domain import evaluation as ev
+from domain import feedback as f
+from domain import survey as s
+from domain import value as v
+from projections.base import EventContext, Handler, Tx, ViewProjection, as_json, month, when
+from projections.schema import (
+    EVALUATION,
+    EVALUATION_TABLE,
+    KPI_CASE,
+    KPI_CASE_TABLE,
+    KPI_CUSTOMER,
+    KPI_CUSTOMER_TABLE,
+    KPI_SURVEY,
+    KPI_SURVEY_TABLE,
+)
+
+
+def _customer(tx: Tx, event: Any, ctx: EventContext, **values: Any) -> None:
+    tx.update(
+        KPI_CUSTOMER,
+        {"customer_id": str(event.originator_id)},
+        {**values, "position": ctx.position},
+    )
+
+
+class KpisProjection(ViewProjection):
+    """KPI facts and recorded evaluations (see the module docstring)."""
+
+    name = "kpis"
+    tables = (KPI_CUSTOMER_TABLE, KPI_CASE_TABLE, KPI_SURVEY_TABLE, EVALUATION_TABLE)
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {
+            c.CustomerRegistered: self.registered,
+            c.ProfileFieldChanged: self.profile_changed,
+            c.RelationshipEnded: lambda tx, e, x: _customer(
+                tx, e, x, ended_period=month(e.ended_on)
+            ),
+            c.CustomerErased: lambda tx, e, x: self.purge_customer(tx, str(e.originator_id)),
+            v.CustomerChurned: lambda tx, e, x: tx.update(
+                KPI_CUSTOMER,
+                {"customer_id": str(e.customer_id)},
+                {"churned_period": month(e.churned_on), "position": x.position},
+            ),
+            f.FeedbackReceived: self.case_received,
+            f.InvestigationStarted: lambda tx, e, x: self.case(tx, e, x, staff=e.owner),
+            f.Resolved: self.case_resolved,
+            f.Reopened: lambda tx, e, x: self.case(
+                tx, e, x, resolved_period=None, in_time=None, first_contact=None
+            ),
+            s.SurveySent: self.survey_sent,
+            s.SurveyAnswered: lambda tx, e, x: self.survey(
+                tx, e, x, answered_period=month(e.occurred_at), score=e.score
+            ),
+            s.DissatisfactionFlagged: lambda tx, e, x: self.survey(tx, e, x, dissatisfied=1),
+            ev.PerformanceEvaluated: self.evaluated,
+        }
+
+    # --- customers ---------------------------------------------------------------------
+
+    def registered(self, tx: Tx, event: c.CustomerRegistered, ctx: EventContext) -> None:
+        tx.upsert(
+            KPI_CUSTOMER,
+            ("customer_id",),
+            {
+                "customer_id": str(event.originator_id),
+                "branch": event.branch,
+                "staff": event.relationship_manager,
+                "registered_period": month(event.registered_on),
+                "ended_period": None,
+                "churned_period": None,
+                "position": ctx.position,
+            },
+        )
+
+    def profile_changed(self, tx: Tx, event: c.ProfileFieldChanged, ctx: EventContext) -> None:
+        if event.field == "branch":
+            _customer(tx, event, ctx, branch=event.value)
+        elif event.field == "relationship_manager":
+            _customer(tx, event, ctx, staff=event.value)
+
+    # --- cases -------------------------------------------------------------------------
+
+    def case(self, tx: Tx, event: Any, ctx: EventContext, **values: Any) -> None:
+        tx.update(
+            KPI_CASE, {"case_id": str(event.originator_id)}, {**values, "position": ctx.position}
+        )
+
+    def case_received(self, tx: Tx, event: f.FeedbackReceived, ctx: EventContext) -> None:
+        tx.upsert(
+            KPI_CASE,
+            ("case_id",),
+            {
+                "case_id": str(event.originator_id),
+                "customer_id": str(event.customer_id),
+                "kind": event.kind,
+                "branch": event.branch,
+                "staff": None,
+                "received_period": month(event.received_at),
+                "resolved_period": None,
+                "in_time": None,
+                "first_contact": None,
+                "position": ctx.position,
+            },
+        )
+
+    def case_resolved(self, tx: Tx, event: f.Resolved, ctx: EventContext) -> None:
+        tx.execute(
+            "UPDATE {pv_kpi_case} SET resolved_period=?, in_time=?, first_contact=?, "
+            "staff=COALESCE(staff, ?), position=? WHERE case_id=?",
+            [
+                month(event.occurred_at),
+                None if event.in_time is None else int(event.in_time),
+                int(event.first_contact),
+                event.actor_id,
+                ctx.position,
+                str(event.originator_id),
+            ],
+        )
+
+    # --- surveys and evaluations ---------------------------------------------------------
+
+    def survey(self, tx: Tx, event: Any, ctx: EventContext, **values: Any) -> None:
+        tx.update(
+            KPI_SURVEY,
+            {"survey_id": str(event.originator_id)},
+            {**values, "position": ctx.position},
+        )
+
+    def survey_sent(self, tx: Tx, event: s.SurveySent, ctx: EventContext) -> None:
+        tx.upsert(
+            KPI_SURVEY,
+            ("survey_id",),
+            {
+                "survey_id": str(event.originator_id),
+                "customer_id": str(event.customer_id),
+                "instrument": event.instrument,
+                "sent_period": month(event.occurred_at),
+                "answered_period": None,
+                "score": None,
+                "dissatisfied": 0,
+                "position": ctx.position,
+            },
+        )
+
+    def evaluated(self, tx: Tx, event: ev.PerformanceEvaluated, ctx: EventContext) -> None:
+        row = tx.one(
+            "SELECT evaluations FROM {pv_evaluation} WHERE period=? AND scope=?",
+            [event.period, event.scope],
+        )
+        tx.upsert(
+            EVALUATION,
+            ("period", "scope"),
+            {
+                "period": event.period,
+                "scope": event.scope,
+                "metrics": as_json(
+                    {k: None if m is None else str(m) for k, m in event.metrics.items()}
+                ),
+                "formula_version": event.formula_version,
+                "evaluated_at": when(event.occurred_at),
+                "evaluations": (int(row["evaluations"]) if row else 0) + 1,
+                "position": ctx.position,
+            },
+        )

@@ -1,0 +1,235 @@
+"""The projector: applies the log's events to the views, exactly once.
+
+One batch = one transaction in the view store. For each view behind the batch, the
+transaction first moves the view's tracked position with a compare-and-set
+(projections.tracking), then applies the batch's events that lie past the old
+position; everything commits together or not at all. So:
+
+- a crash (or an exception) after a view change and before the commit loses the
+  whole batch, position included, and the batch is applied again on restart;
+- a crash after the commit loses nothing, and the next batch starts after it;
+- a redelivered notification is at or below the position and is not applied;
+- two projectors on one view cannot both commit the same batch.
+
+Events of a crypto-shredded subject cannot be decrypted (SubjectErased): they are
+skipped and counted in the view's tracking row (`skipped`, `last_skipped`); the view
+never stalls on them. Any other failure to read an event (a missing key, a
+ciphertext that fails authentication) stops the batch: the view must not silently
+lose a fact, so it waits, and `ledger projections status` shows why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from domain.errors import SubjectErased
+from projections.base import EventContext, Tx, ViewProjection
+from projections.sealing import BlindIndex, ViewCipher
+from projections.store import ViewStore
+from projections.tracking import Position, Tracking, tracking_ddl
+from security.bootstrap import Ledger
+from security.envelope import Envelope
+
+SHADOW_MARK = "@next"
+SYNC_MARK_SECONDS = 5.0
+
+Fault = Callable[[str, str, int], None]
+"""A test hook: called with (stage, view name, notification id); stage "applied" comes
+after an event's view change (inside the transaction), "committed" after a commit."""
+
+
+class SchemaChanged(Exception):
+    """The view's tables were built for another schema: rebuild it."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One notification, decrypted: `event` is None when its subject was erased."""
+
+    event: Any | None
+    key_ref: str
+
+
+class Projector:
+    """Moves a set of views (live or shadow) along the log; see the module docstring."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        store: ViewStore,
+        projections: Sequence[ViewProjection],
+        *,
+        shadow: bool = False,
+        batch_size: int = 500,
+        fault: Fault | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.store = store
+        self.projections = list(projections)
+        self.shadow = shadow
+        self.batch_size = batch_size
+        self.fault = fault
+        self.tracking = Tracking(store)
+        self.cipher = ViewCipher(ledger.keystore)
+        self.index = BlindIndex(ledger.keyring.index_key())
+        self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
+        self._last_sync_mark = 0.0
+
+    def tracking_name(self, projection: ViewProjection) -> str:
+        """The tracking row of a view: its name, or `<name>@next` for a rebuild."""
+        return projection.name + (SHADOW_MARK if self.shadow else "")
+
+    def install(self, generation: int | None = None) -> None:
+        """Create the tracking table, the views' tables and their tracking rows.
+
+        Idempotent. A live view whose tracked schema differs from the code's keeps
+        its tables untouched (it must be rebuilt; `run_once` refuses it).
+        """
+        with self.store.transaction(commit=True) as cursor:
+            for statement in tracking_ddl(self.store):
+                self.store.dialect.execute(cursor, statement)
+        for projection in self.projections:
+            with self.store.transaction(commit=True) as cursor:
+                name = self.tracking_name(projection)
+                self.tracking.create(cursor, name, generation or 1, projection.schema_hash())
+                seen = self.tracking.get(name, cursor)
+                assert seen is not None
+                if seen.schema_hash != projection.schema_hash():
+                    continue
+                for statement in projection.ddl(
+                    self.store.dialect, shadow=self.shadow, generation=seen.generation
+                ):
+                    self.store.dialect.execute(cursor, statement)
+
+    def positions(self) -> dict[str, Position]:
+        """The current position of each of this projector's views, by view name."""
+        found = self.tracking.positions()
+        result = {}
+        for projection in self.projections:
+            seen = found.get(self.tracking_name(projection))
+            if seen is None:
+                raise LookupError(f"view {projection.name} is not installed")
+            if seen.schema_hash != projection.schema_hash():
+                raise SchemaChanged(
+                    f"view {projection.name} was built for another schema: "
+                    f"run `ledger projections rebuild {projection.name}`"
+                )
+            result[projection.name] = seen
+        return result
+
+    def run_once(self) -> int:
+        """Apply the next batch of events to every view behind; returns how many
+        notifications the batch held (0 when every view is at the head)."""
+        positions = self.positions()
+        lowest = min(p.position for p in positions.values())
+        batch = self.ledger.app.recorder.select_notifications(
+            lowest + 1, self.batch_size, inclusive_of_start=True
+        )
+        if not batch:
+            self._mark_synced(list(positions.values()))
+            return 0
+        self._apply(batch, positions, synced=len(batch) < self.batch_size)
+        return len(batch)
+
+    def process(self, batch: Sequence[Notification]) -> int:
+        """Apply `batch` (consecutive notifications, in order) to every view that has not
+        yet seen them; returns how many view changes were applied. Notifications at or
+        below a view's position change nothing, so a redelivery is harmless. Raises
+        ValueError when the batch would skip an event a view has not seen."""
+        positions = self.positions()
+        for projection in self.projections:
+            seen = positions[projection.name]
+            todo = [n for n in batch if n.id > seen.position]
+            if todo:
+                following = self.ledger.app.recorder.select_notifications(
+                    seen.position + 1, 1, inclusive_of_start=True
+                )
+                if not following or following[0].id != todo[0].id:
+                    raise ValueError(f"the batch skips events view {projection.name} has not seen")
+        return self._apply(batch, positions, synced=False)
+
+    def _apply(
+        self, batch: Sequence[Notification], positions: dict[str, Position], *, synced: bool
+    ) -> int:
+        """Apply a consecutive batch in one transaction (see the module docstring)."""
+        decoded = self._decode(batch, positions)
+        applied = 0
+        with self.store.transaction(commit=True) as cursor:
+            for projection in self.projections:
+                seen = positions[projection.name]
+                todo = [n for n in batch if n.id > seen.position]
+                if not todo:
+                    continue
+                erased = [n.id for n in todo if n.id in decoded and decoded[n.id].event is None]
+                self.tracking.advance(
+                    cursor,
+                    seen,
+                    todo[-1].id,
+                    skipped=len(erased),
+                    last_skipped=max(erased) if erased else None,
+                    synced=synced,
+                )
+                tx = Tx(cursor, self.store.dialect, self._names[projection.name])
+                for notification in todo:
+                    item = decoded.get(notification.id)
+                    if item is None or item.event is None:
+                        continue
+                    ctx = EventContext(
+                        position=notification.id,
+                        originator_id=str(notification.originator_id),
+                        originator_version=notification.originator_version,
+                        key_ref=item.key_ref,
+                        cipher=self.cipher,
+                        index=self.index,
+                    )
+                    if projection.apply(tx, item.event, ctx):
+                        applied += 1
+                        if self.fault is not None:
+                            self.fault("applied", projection.name, notification.id)
+        if self.fault is not None:
+            self.fault("committed", ",".join(positions), batch[-1].id)
+        return applied
+
+    def _decode(
+        self, batch: Sequence[Notification], positions: dict[str, Position]
+    ) -> dict[int, Decoded]:
+        """Decrypt each notification that some view behind it follows, once."""
+        result: dict[int, Decoded] = {}
+        for notification in batch:
+            wanted = any(
+                notification.topic in p.topics and notification.id > positions[p.name].position
+                for p in self.projections
+            )
+            if not wanted:
+                continue
+            key_ref = Envelope.unpack(notification.state).key_ref
+            try:
+                event = self.ledger.app.mapper.to_domain_event(notification)
+            except SubjectErased:
+                event = None
+            result[notification.id] = Decoded(event, key_ref)
+        return result
+
+    def _mark_synced(self, positions: list[Position]) -> None:
+        """At the head: refresh `synced_at` (at most every SYNC_MARK_SECONDS)."""
+        now = time.monotonic()
+        if now - self._last_sync_mark < SYNC_MARK_SECONDS:
+            return
+        self._last_sync_mark = now
+        self.tracking.mark_synced(positions)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Run batches until every view is at the head; returns notifications read."""
+        total = 0
+        while True:
+            count = self.run_once()
+            total += count
+            if progress is not None and count:
+                progress(min(p.position for p in self.positions().values()))
+            if count < self.batch_size:
+                return total

@@ -1,0 +1,121 @@
+"""The watch-lists on the customer view: churn, re-verification due, special care.
+
+Each is a page of customer summaries (masked name, C1 fields) with the columns the
+list is about; days left are computed at query time from the application's clock.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from projections.base import day
+from projections.customer_queries import TIER_RANK, CustomerQueries
+from projections.paging import Page, Where, order_by
+
+
+def days_until(iso_day: str | None, today: date) -> int | None:
+    """Days from `today` to an ISO date (negative when past); None for no date."""
+    if iso_day is None:
+        return None
+    return (date.fromisoformat(iso_day) - today).days
+
+
+class WatchLists(CustomerQueries):
+    """Churn watch-list, re-verification due list and special-care list."""
+
+    def churn_watch(
+        self,
+        *,
+        branch: str | None = None,
+        signal: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """Customers at risk of churning, most valuable tier first, longest at risk first."""
+        where = Where().add("churn_state=?", "at_risk").equal("branch", branch)
+        if signal:
+            where.add("churn_signals LIKE ?", f'%"{signal}"%')
+        order = order_by(
+            "tier,since", {"tier": TIER_RANK, "since": "churn_since"}, "", "customer_id"
+        )
+        return self._page(
+            where,
+            order,
+            limit,
+            offset,
+            lambda r: {
+                "signals": json.loads(r["churn_signals"]),
+                "since": r["churn_since"],
+                "retention_actions": int(r["retention_actions"]),
+                "last_contact_at": r["last_contact_at"],
+            },
+        )
+
+    def reverification_due(
+        self,
+        *,
+        within_days: int = 30,
+        branch: str | None = None,
+        risk_level: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """Customers whose re-verification is due within `within_days`, overdue, or in
+        review, or whose ID document has expired; the most overdue first."""
+        horizon = (self.clock().date() + timedelta(days=within_days)).isoformat()
+        where = Where().equal("branch", branch).equal("risk_level", risk_level)
+        where.add(
+            "(next_review_due<=? OR review_state IN ('due_soon','overdue','in_review') "
+            "OR doc_status='expired')",
+            horizon,
+        )
+        where.add("status<>?", "erased")
+        order = order_by("due", {"due": "next_review_due"}, "", "customer_id")
+        today = self.clock().date()
+        return self._page(
+            where,
+            order,
+            limit,
+            offset,
+            lambda r: {
+                "review_state": r["review_state"],
+                "next_review_due": r["next_review_due"],
+                "days_left": days_until(r["next_review_due"], today),
+                "doc_status": r["doc_status"],
+                "doc_expires_on": r["doc_expires_on"],
+                "business_suspended": bool(r["business_suspended"]),
+            },
+        )
+
+    def special_care(
+        self,
+        *,
+        branch: str | None = None,
+        reason: str | None = None,
+        due_only: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """Customers under special care, the follow-up most due first (never visited first)."""
+        where = Where().add("care_reasons<>?", "[]").equal("branch", branch)
+        if reason:
+            where.add("care_reasons LIKE ?", f'%"{reason}"%')
+        today = self.clock().date()
+        if due_only:
+            where.add("(next_care_due_on IS NULL OR next_care_due_on<=?)", day(today))
+        order = " ORDER BY next_care_due_on IS NOT NULL, next_care_due_on, customer_id"
+        return self._page(
+            where,
+            order,
+            limit,
+            offset,
+            lambda r: {
+                "reasons": json.loads(r["care_reasons"]),
+                "measures": json.loads(r["care_measures"]),
+                "follow_up_days": r["care_follow_up_days"],
+                "last_visit_on": r["last_care_visit_on"],
+                "next_due_on": r["next_care_due_on"],
+                "days_left": days_until(r["next_care_due_on"], today),
+            },
+        )
