@@ -26,13 +26,16 @@ thread: it only reads through short transactions and saves one aggregate.
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import hashlib
 import json
 import os
+import queue
 import shutil
 import tarfile
 import tempfile
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -373,6 +376,50 @@ class _HashingFile:
         return self.sha.hexdigest()
 
 
+class _ProofFiles:
+    """Creates proof files on a background thread. Creating a million small files is
+    the slowest part of an export and mostly waits on the file system (the GIL is
+    released), so it overlaps with decrypting and proving the next events. The
+    queue is bounded, so memory stays bounded too."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.queue: queue.Queue[tuple[str, bytes] | None] = queue.Queue(maxsize=4096)
+        self.error: OSError | None = None
+        self.closed = False
+        self.thread = threading.Thread(target=self._run, name="export-proofs", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # keep draining so the producer never blocks
+            name, data = item
+            try:
+                fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                try:
+                    if os.write(fd, data) != len(data):
+                        raise OSError(f"short write to {name}")
+                finally:
+                    os.close(fd)
+            except OSError as exc:
+                self.error = exc
+
+    def put(self, name: str, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put((name, data))
+
+    def close(self) -> None:
+        """Wait for every file; raises the first write error."""
+        if not self.closed:
+            self.closed = True
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 class _BundleWriter:
     """Writes leaves, keys, events, CSV and proofs of each disclosed event as it comes."""
 
@@ -390,6 +437,7 @@ class _BundleWriter:
         self.csv = csv.writer(self.files["events.csv"])
         self.csv.writerow(CSV_HEADER)
         self.digests = digests.open("w", encoding="ascii", buffering=1 << 20)
+        self.proofs = _ProofFiles(bundle)
         self.events = self.decrypted = self.erased = 0
         self.subjects: set[str] = set()  # customers whose data is disclosed (access log)
 
@@ -422,16 +470,13 @@ class _BundleWriter:
         # tlog-proof@v1 as format_tlog_proof writes it (checked once in __init__),
         # without re-parsing the checkpoint for each of a million proofs
         proof = f"{HEADER}\nindex {seq}\n{hashes}\n{self.note}".encode()
-        fd = os.open(self.bundle / proof_path(seq), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            if os.write(fd, proof) != len(proof):
-                raise OSError(f"short write to {proof_path(seq)}")
-        finally:
-            os.close(fd)
+        self.proofs.put(proof_path(seq), proof)
         self.digests.write(f"{seq} {hashlib.sha256(proof).hexdigest()}\n")
         self.events += 1
 
     def close(self) -> dict[str, str]:
+        """Finish every file (also on failure paths); the SHA-256 of each JSONL/CSV file."""
+        self.proofs.close()
         self.digests.close()
         return {name: file.close() for name, file in self.files.items()}
 
@@ -487,6 +532,35 @@ def _pack(bundle: Path, name: str, digests: Path, dest: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the export
+
+
+def _write_events(
+    ledger: Ledger,
+    writer: _BundleWriter,
+    keys: _KeyDirectory,
+    selected: bytearray | None,
+    wanted: set[str] | None,
+    size: int,
+    last_nid: int,
+    progress: Progress | None,
+) -> int:
+    """Stream the sealed events, handing the ones in scope to `writer`; returns how
+    many events were read (the checkpoint size, if the store matches its log)."""
+    seq, done = 0, size if selected is not None else 0
+    for batch in _batches(ledger, last_nid):
+        refs = _refs(batch)
+        if selected is not None:
+            take = [selected[seq + i] == 1 for i in range(len(batch))]
+        else:
+            take = [wanted is None or ref in wanted for ref in refs]
+        keys.prefetch(ref for ref, chosen in zip(refs, take, strict=True) if chosen)
+        for i, note in enumerate(batch):
+            if take[i]:
+                writer.add(seq + i, note, keys.get(refs[i], seq + i))
+        seq += len(batch)
+        if progress is not None:
+            progress(done + seq, done + size)
+    return seq
 
 
 def _log_access(ledger: Ledger, actor: ExportActor, subjects: set[str], what: str) -> None:
@@ -559,25 +633,15 @@ def export_bundle(
         if scope.windowed:
             selected = _select_window(ledger, scope, keys, wanted, size, last_nid, progress)
         writer = _BundleWriter(bundle, digests, tree, checkpoint.note)
-        seq, done = 0, size if selected is not None else 0
-        for batch in _batches(ledger, last_nid):
-            refs = _refs(batch)
-            take = [
-                (selected[seq + i] == 1)
-                if selected is not None
-                else (wanted is None or ref in wanted)
-                for i, ref in enumerate(refs)
-            ]
-            keys.prefetch(ref for ref, chosen in zip(refs, take, strict=True) if chosen)
-            for i, note in enumerate(batch):
-                if take[i]:
-                    writer.add(seq + i, note, keys.get(refs[i], seq + i))
-            seq += len(batch)
-            if progress is not None:
-                progress(done + seq, done + size)
+        try:
+            seq = _write_events(ledger, writer, keys, selected, wanted, size, last_nid, progress)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                writer.close()  # stop the proof thread and close the files
+            raise
+        top = writer.close()
         if seq != size:
             raise ExportError(f"{seq} events found for a checkpoint of {size}; run `ledger verify`")
-        top = writer.close()
         origin = ledger.sealed_log.origin
         public_key = ledger.sealed_log.public_key
         vkey = verifier_key(origin, public_key)
