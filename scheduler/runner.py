@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from eventsourcing.persistence import InternalError, OperationalError
 
 from domain.actor import Actor
 from domain.errors import DomainError
@@ -41,6 +44,7 @@ from security.bootstrap import Ledger, LedgerConfig, build_ledger
 
 log = logging.getLogger("scheduler")
 LOOKBACK_PERIODS = 100
+STARTUP_ATTEMPTS = 5
 
 
 class FutureRun(DomainError):
@@ -257,5 +261,17 @@ def open_runner(
     and a runner over it. Configuration defaults to the process environment."""
     scheduler_settings = settings or load_scheduler_settings(DEFAULT_CRONS)
     clock = JobClock(base_clock)
-    ledger = build_ledger(config or LedgerConfig.from_env(), clock=clock)
+    ledger_config = config or LedgerConfig.from_env()
+    for attempt in range(1, STARTUP_ATTEMPTS + 1):
+        try:
+            ledger = build_ledger(ledger_config, clock=clock)
+            break
+        except (InternalError, OperationalError) as exc:
+            # Processes starting together on one PostgreSQL schema can collide in the
+            # store's CREATE ... IF NOT EXISTS / CREATE OR REPLACE statements ("tuple
+            # concurrently updated"); the tables exist after the winner: try again.
+            if attempt == STARTUP_ATTEMPTS:
+                raise
+            log.warning("opening the ledger failed (%s); retrying", exc)
+            time.sleep(0.2 * attempt)
     return JobRunner(ledger, clock, scheduler_settings)
