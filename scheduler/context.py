@@ -110,6 +110,8 @@ class JobContext:
                 return "erased"
             except ProcessingRestricted:
                 return "restricted"
+            except Interrupted:
+                raise
             except Exception as exc:  # a failed item must not stop the others
                 self.fail_item(item, exc)
                 return None

@@ -170,19 +170,22 @@ class JobRunner:
         self, ctx: JobContext, error: str, *, alert: bool, attempt: int = 0
     ) -> None:
         try:
-            if alert:
-                severity = "critical" if ctx.job == "security_checks" else "warning"
-                ctx.alert(
-                    "job_failure",
-                    severity,
-                    f"job {ctx.job} period {ctx.period} attempt {attempt} failed: {error}",
-                    key=f"{ctx.period}:job_failure:{attempt}",
-                )
             ctx.app.fail_job_run(ctx.job, ctx.period, error, ctx.actor)
         except Exception:  # the store itself may be what failed: keep the log line
             log.exception(
                 "job %s period %s: the failure could not be recorded", ctx.job, ctx.period
             )
+        if not alert:
+            return
+        try:
+            ctx.alert(
+                "job_failure",
+                "critical" if ctx.job == "security_checks" else "warning",
+                f"job {ctx.job} period {ctx.period} attempt {attempt} failed: {error}",
+                key=f"{ctx.period}:job_failure:{attempt}",
+            )
+        except Exception:  # as above: the error-level log line stands in for the alert
+            log.exception("job %s period %s: the alert could not be recorded", ctx.job, ctx.period)
 
     def run_by_hand(self, name: str, as_of: datetime | None = None) -> RunOutcome:
         """`ledger jobs run`: run `name` now, or as of a past moment (a backfill).

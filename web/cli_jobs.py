@@ -143,7 +143,8 @@ def jobs_list() -> None:
     header = ("JOB", "TRIGGER", "PERIOD", "LAST RUN", "NEXT RUN")
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
 
 
 @jobs.command("run", cls=OneLineCommand)
