@@ -311,7 +311,7 @@ class _JsonStream:
     def take(self, allowed: str) -> str:
         char = self.peek()
         if not char or char not in allowed:
-            raise ManifestError(f"expected one of {allowed!r} at a byte near {self.pos}")
+            raise ManifestError(f"expected one of {allowed!r}, found {char or 'the end'!r}")
         self.pos += 1
         return char
 
@@ -554,11 +554,12 @@ class _Verifier:
     # -- 2. keys and checkpoint
 
     def _read(self, name: str) -> bytes | None:
-        try:
-            return (self.root / name).read_bytes()
-        except OSError:
-            self.report.fail(name, None, "cannot be read")
+        fh = _open_regular(self.root / name)
+        if fh is None:
+            self.report.fail(name, None, "cannot be read as a regular file")
             return None
+        with fh:
+            return fh.read()
 
     def check_checkpoint(self) -> None:
         report = self.report

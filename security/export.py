@@ -19,8 +19,8 @@ Scope:
 The bundle is built in a temporary directory beside the target, the export is
 recorded in the ledger (`AuditTrailExported`, with the SHA-256 of manifest.json)
 and in the access log (one `regulatory_request` entry per customer whose decrypted
-data it discloses), and only then is the bundle moved into place. Safe to call from a background
-thread: it only reads through short transactions and saves one aggregate.
+data it discloses), and only then is the bundle moved into place. Safe to call from
+a background thread: it reads through short transactions and saves one aggregate.
 """
 
 from __future__ import annotations
