@@ -65,6 +65,11 @@ def months(first: str, last: str) -> list[str]:
     return result
 
 
+def _grouped(*expressions: str) -> str:
+    """A GROUP BY list without constants (PostgreSQL refuses a literal there)."""
+    return ", ".join(e for e in expressions if not e.startswith("'"))
+
+
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -96,7 +101,7 @@ class KpiQueries:
         customers = self.store.rows(
             f"SELECT {dims['customer']} AS g, c.registered_period AS r, {LOST} AS l, "
             f"COUNT(*) AS n FROM {self.t[KPI_CUSTOMER]} c{where.sql} "
-            f"GROUP BY {dims['customer']}, c.registered_period, {LOST}",
+            f"GROUP BY {_grouped(dims['customer'], 'c.registered_period', LOST)}",
             where.params,
         )
         for period in months(first, last):
@@ -115,7 +120,7 @@ class KpiQueries:
         for row in self.store.rows(
             f"SELECT k.received_period AS p, {dims['case']} AS g, COUNT(*) AS n "
             f"FROM {self.t[KPI_CASE]} k {joined} WHERE k.received_period BETWEEN ? AND ?{also} "
-            f"GROUP BY k.received_period, {dims['case']}",
+            f"GROUP BY {_grouped('k.received_period', dims['case'])}",
             [first, last, *where.params],
         ):
             facts[(row["p"], row["g"] or "")]["cases_received"] += int(row["n"])
@@ -124,7 +129,7 @@ class KpiQueries:
             "SUM(CASE WHEN k.in_time=1 THEN 1 ELSE 0 END) AS t, "
             "SUM(CASE WHEN k.first_contact=1 THEN 1 ELSE 0 END) AS f "
             f"FROM {self.t[KPI_CASE]} k {joined} WHERE k.resolved_period BETWEEN ? AND ?{also} "
-            f"GROUP BY k.resolved_period, {dims['case']}, k.kind",
+            f"GROUP BY {_grouped('k.resolved_period', dims['case'], 'k.kind')}",
             [first, last, *where.params],
         ):
             bucket = facts[(row["p"], row["g"] or "")]
@@ -140,7 +145,7 @@ class KpiQueries:
             f"LEFT JOIN {self.t[KPI_CUSTOMER]} c ON c.customer_id=s.customer_id "
             "WHERE s.answered_period BETWEEN ? AND ? AND s.score IS NOT NULL"
             f"{where.sql.replace(' WHERE ', ' AND ', 1)} "
-            f"GROUP BY s.answered_period, {dims['survey']}, s.instrument, s.score",
+            f"GROUP BY {_grouped('s.answered_period', dims['survey'], 's.instrument', 's.score')}",
             [first, last, *where.params],
         ):
             bucket = facts[(row["p"], row["g"] or "")]

@@ -8,8 +8,9 @@ fork, like the ledger itself). `follow()` starts this process's background proje
 
 from __future__ import annotations
 
+import contextlib
 import threading
-import weakref
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -27,10 +28,12 @@ from projections.rebuild import Progress, Rebuilt, rebuild
 from projections.sealing import BlindIndex, ViewCipher
 from projections.status import Readiness, ViewStatus, readiness, view_statuses
 from projections.store import ViewStore
-from projections.tracking import Tracking
+from projections.tracking import PositionConflict, Tracking
 from projections.watch_queries import WatchLists
 from security.bootstrap import Ledger
 
+INLINE_BATCH = 200
+CACHE_ATTRIBUTE = "_read_models"
 VIEW_CLASSES: tuple[type[ViewProjection], ...] = (
     CustomersProjection,
     CasesProjection,
@@ -110,15 +113,27 @@ class ReadModels:
     def wait_for(self, names: Sequence[str], position: int, timeout: float) -> int:
         """Block until the views `names` reflect `position`; ViewLagging after `timeout`.
 
-        Returns the lowest of their positions (at least `position`).
+        With a follower in this process, wake it and wait; without one, run the
+        projector here, batch by batch (safe beside projectors elsewhere: exactly
+        once holds across processes). Returns the lowest of the views' positions.
         """
-        if self.follower is not None:
-            self.follower.notify()
-        reached = self.tracking.wait_for(list(names), position, timeout)
-        if reached < position:
-            raise ViewLagging(
-                f"the views reflect the log up to {reached}, not yet {position}; retry shortly"
-            )
+        deadline = time.monotonic() + max(0.0, timeout)
+        reached = self.position_of(names)
+        while reached < position:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ViewLagging(
+                    f"the views reflect the log up to {reached}, not yet {position}; retry shortly"
+                )
+            follower = self.follower
+            if follower is not None and follower.running:
+                follower.notify()
+                reached = self.tracking.wait_for(list(names), position, min(left, 0.5))
+                continue
+            # another projector moving the view first is fine: read where it is now
+            with contextlib.suppress(PositionConflict):
+                self.projector(batch_size=INLINE_BATCH).run_once()
+            reached = self.position_of(names)
         return reached
 
     def position_of(self, names: Sequence[str]) -> int:
@@ -156,26 +171,30 @@ class ReadModels:
         self.store.close()
 
 
-_models: dict[int, ReadModels] = {}
 _models_lock = threading.Lock()
 
 
 def read_models(ledger: Ledger) -> ReadModels:
-    """The read models of `ledger`, built and installed on first use, then cached."""
-    key = id(ledger)
+    """The read models of `ledger`: built and installed on first use, then cached on the
+    ledger itself (so they live exactly as long as it does, one per process)."""
     with _models_lock:
-        models = _models.get(key)
-        if models is None:
+        models = vars(ledger).get(CACHE_ATTRIBUTE)
+        if not isinstance(models, ReadModels):
             models = ReadModels(ledger, ViewStore.for_ledger(ledger))
             models.install()
-            _models[key] = models
-            weakref.finalize(ledger, _models.pop, key, None)
+            vars(ledger)[CACHE_ATTRIBUTE] = models
         return models
 
 
+def start_following(ledger: Ledger, poll_interval: float | None = None) -> Follower:
+    """Start this process's background projector for `ledger` (idempotent): the hook for
+    a web worker or the scheduler process, called once the ledger is built."""
+    return read_models(ledger).follow(poll_interval)
+
+
 def close_read_models(ledger: Ledger) -> None:
-    """Stop and forget the read models of `ledger` (call before `ledger.close()`)."""
+    """Stop the follower and close the view store of `ledger` (before `ledger.close()`)."""
     with _models_lock:
-        models = _models.pop(id(ledger), None)
-    if models is not None:
+        models = vars(ledger).pop(CACHE_ATTRIBUTE, None)
+    if isinstance(models, ReadModels):
         models.close()

@@ -98,6 +98,8 @@ def readiness(
             reasons.append(f"{status.name}: built for another schema, rebuild it")
         elif status.lag_events > max_lag_events:
             reasons.append(f"{status.name}: {status.lag_events} events behind")
+        elif status.lag_seconds == float("inf"):
+            reasons.append(f"{status.name}: {status.lag_events} events behind, never caught up")
         elif status.lag_seconds > max_lag_seconds:
-            reasons.append(f"{status.name}: {status.lag_seconds:.0f} s behind")
+            reasons.append(f"{status.name}: behind for {status.lag_seconds:.0f} s")
     return Readiness(not reasons, tuple(reasons), tuple(statuses))
