@@ -26,7 +26,10 @@ class Text(ma.fields.String):
 
     def __init__(self, max_length: int = 200, **kwargs: Any) -> None:
         self.max_length = max_length
-        validators = [ma.validate.Length(min=1, max=max_length), _printable]
+        validators: list[Callable[[Any], Any]] = [
+            ma.validate.Length(min=1, max=max_length),
+            _printable,
+        ]
         super().__init__(validate=validators, **kwargs)
 
 
@@ -43,7 +46,8 @@ class Amount(ma.fields.String):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {})
         kwargs["metadata"].setdefault("description", "an exact amount, as a string")
-        super().__init__(validate=ma.validate.Regexp(_AMOUNT, error="a decimal amount"), **kwargs)
+        kwargs["metadata"]["pattern"] = _AMOUNT.pattern
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)

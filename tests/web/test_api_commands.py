@@ -1,0 +1,234 @@
+"""The other resources over HTTP: KYC, lifecycle, activity, grading, value, campaigns,
+quality, crises, evaluations, security alerts and the access log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from domain.actor import SYSTEM
+from domain.evaluation import KpiInputs
+from tests.web.conftest import BRIGHT, WANG, Api
+
+pytestmark = pytest.mark.e2e
+
+
+def test_kyc_document_number_is_masked_and_the_rating_sets_the_review(api: Api) -> None:
+    customer_id = api.register()
+    kyc = api.get(f"/customers/{customer_id}/kyc", "front_office").get_json()
+    assert kyc["doc_number"] == "110***********1234"
+    assert kyc["review_state"] == "pending_rating"
+    rated = api.post(
+        f"/customers/{customer_id}/kyc/risk-rating", "compliance_officer", {"risk_level": "high"}
+    )
+    assert rated.status_code == 200
+    assert rated.get_json()["next_review_due"] == "2026-09-02"
+    started = api.post(
+        f"/customers/{customer_id}/kyc/reviews", "compliance_officer", {"trigger": "screening_hit"}
+    )
+    assert started.status_code == 200
+    done = api.post(
+        f"/customers/{customer_id}/kyc/reviews/completion",
+        "compliance_officer",
+        {"risk_level": "medium"},
+        If_Match=started.headers["ETag"],
+    )
+    assert done.status_code == 200, done.get_json()
+    full = api.get(f"/customers/{customer_id}/kyc", "compliance_officer", X_Purpose="kyc_review")
+    assert full.get_json()["doc_number"] == "110101195802031234"
+    assert full.get_json()["risk_level"] == "medium"
+
+
+def test_a_new_document_type_maps_onto_the_domain(api: Api) -> None:
+    customer_id = api.register(BRIGHT)
+    response = api.post(
+        f"/customers/{customer_id}/kyc/documents",
+        "front_office",
+        {"type": "business_licence", "number": "91310000MA1FL3LQ2X", "expires_on": "2040-01-01"},
+    )
+    assert response.status_code == 201
+    assert response.get_json()["status"] == "valid"
+
+
+def test_a_prospect_is_activated_classified_and_flagged_for_care(api: Api) -> None:
+    body = {key: value for key, value in WANG.items() if key != "id_document"}
+    customer_id = api.register({**body, "status": "prospect"})
+    path = f"/customers/{customer_id}"
+    assert api.post(f"{path}/activation", "front_office").status_code == 200
+    assert api.get(path, "front_office").get_json()["status"] == "active"
+    assert api.post(f"{path}/classification", "relationship_manager").status_code == 200
+    care = api.post(
+        f"{path}/special-care",
+        "front_office",
+        {"reasons": ["disabled"], "measures": ["home_service"]},
+    )
+    assert care.status_code == 200
+    view = api.get(path, "relationship_manager", X_Purpose="relationship_care").get_json()
+    assert view["special_care"] == ["disabled"]
+    assert view["segment"] is not None
+    visit = api.post(f"{path}/care-visits", "front_office", {"visit_kind": "home_visit"})
+    assert visit.status_code == 201 and visit.get_json()["next_due_on"]
+
+
+def test_transactions_grading_and_value(api: Api) -> None:
+    customer_id = api.register()
+    path = f"/customers/{customer_id}"
+    start = (api.clock.now - timedelta(days=60)).date()
+    recorded = api.post(
+        f"{path}/transactions",
+        "system",
+        {
+            "period_start": start.isoformat(),
+            "period_end": (start + timedelta(days=30)).isoformat(),
+            "count": 12,
+            "amount": "250000.00",
+            "profit_contribution": "1800.50",
+            "products": ["deposit", "fund"],
+            "source_ref": "core-2026-02",
+        },
+    )
+    assert recorded.status_code == 201, recorded.get_json()
+    activity = api.get(f"{path}/activity", "relationship_manager").get_json()
+    assert (activity["transaction_count"], activity["amount"]) == (12, "***")
+    graded = api.post(f"{path}/grade", "system", {"period": "2026Q1", "credit_score": 80})
+    assert graded.status_code == 200, graded.get_json()
+    grade = api.get(f"{path}/grade", "front_office").get_json()
+    assert grade["tier"] in ("vip", "premium", "ordinary", "VIP")
+    assert grade["periods"] == ["2026Q1"]
+    assert api.get(f"{path}/value", "relationship_manager").status_code == 404
+    api.ledger.app.assess_values([customer_id], SYSTEM)
+    value = api.get(f"{path}/value", "relationship_manager").get_json()
+    assert value["current_value"] == "***"
+    action = api.post(
+        f"{path}/retention-actions",
+        "relationship_manager",
+        {"action": "call", "description": "checked in"},
+    )
+    assert action.status_code == 409  # only for a customer at risk of churning
+    churn = api.post(f"{path}/churn", "relationship_manager", {"cause": "moved abroad"})
+    assert churn.status_code == 200
+    assert churn.get_json()["retention_ends_on"].startswith("2036")
+
+
+def test_campaign_invitation_needs_consent_then_attendance(api: Api) -> None:
+    customer_id = api.register()
+    campaign = api.post(
+        "/campaigns",
+        "relationship_manager",
+        {
+            "kind": "lecture",
+            "title": "Retirement planning",
+            "starts_on": "2026-03-10",
+            "ends_on": "2026-03-10",
+        },
+    )
+    assert campaign.status_code == 201
+    campaign_id = campaign.get_json()["id"]
+    invite = {"customer_id": str(customer_id)}
+    refused = api.post(f"/campaigns/{campaign_id}/invitations", "relationship_manager", invite)
+    assert refused.status_code == 409
+    api.post(
+        f"/customers/{customer_id}/consents",
+        "front_office",
+        {
+            "purpose": "marketing",
+            "data_categories": ["contact"],
+            "notice_version": "2026.1",
+            "method": "written",
+            "evidence": "form 12",
+        },
+    )
+    invited = api.post(f"/campaigns/{campaign_id}/invitations", "relationship_manager", invite)
+    assert invited.status_code == 201
+    attended = api.post(
+        f"/campaigns/{campaign_id}/invitations/{customer_id}/attendance",
+        "front_office",
+        {"attended": True},
+    )
+    assert attended.status_code == 200
+    view = api.get(f"/campaigns/{campaign_id}/invitations/{customer_id}", "front_office")
+    assert view.get_json()["attendance"] == "attended"
+    assert api.get(f"/campaigns/{campaign_id}", "front_office").get_json()["kind"] == "lecture"
+
+
+def test_service_standards_and_their_monitoring(api: Api) -> None:
+    defined = api.post(
+        "/service-standards",
+        "compliance_officer",
+        {
+            "code": "Q-WAIT",
+            "name": "Counter wait",
+            "measure": "wait",
+            "target": "15",
+            "unit": "minutes",
+        },
+    )
+    assert defined.status_code == 201
+    base = "/service-standards/Q-WAIT"
+    posts = {
+        "mystery-shops": {"branch": "BJ-01", "score": 82, "findings": "greeted promptly"},
+        "audits": {"branch": "BJ-01", "score": 90, "findings": "queue signage ok"},
+        "breaches": {"branch": "BJ-01", "measured": "27", "detail": "lunch peak"},
+        "improvement-actions": {"action": "add a counter at noon", "owner": "branch-manager"},
+    }
+    for resource, body in posts.items():
+        response = api.post(f"{base}/{resource}", "compliance_officer", body)
+        assert response.status_code == 201, (resource, response.get_json())
+    view = api.get(base, "front_office").get_json()
+    assert (view["mystery_shops"], view["audits"], view["breaches"]) == (1, 1, 1)
+    assert view["target"] == "15"
+    assert api.get("/service-standards/NOPE", "front_office").status_code == 404
+
+
+def test_a_crisis_is_opened_updated_and_closed(api: Api) -> None:
+    customer_id = api.register()
+    opened = api.post(
+        "/crises",
+        "compliance_officer",
+        {
+            "title": "App outage",
+            "scope": "mobile banking",
+            "severity": "high",
+            "affected_customer_ids": [str(customer_id)],
+        },
+    )
+    assert opened.status_code == 201
+    crisis = opened.get_json()["id"]
+    early = api.post(f"/crises/{crisis}/closure", "compliance_officer", {"summary": "done"})
+    assert early.status_code == 409
+    update = {"kind": "statement", "text": "We apologise", "customers_contacted": 1}
+    assert api.post(f"/crises/{crisis}/updates", "relationship_manager", update).status_code == 201
+    closed = api.post(f"/crises/{crisis}/closure", "compliance_officer", {"summary": "restored"})
+    assert closed.status_code == 200
+    assert api.get(f"/crises/{crisis}", "front_office").get_json()["state"] == "closed"
+
+
+def test_evaluations_security_alerts_and_the_access_log(api: Api) -> None:
+    api.ledger.app.evaluate_performance(
+        "2026Q1",
+        "overall",
+        KpiInputs(customers_at_start=10, customers_at_end=11, new_customers=1),
+        SYSTEM,
+    )
+    report = api.get("/evaluations?period=2026Q1", "regulator")
+    assert report.status_code == 200
+    assert report.get_json()["scope"] == "overall"
+    assert api.get("/evaluations?period=1999Q1", "regulator").status_code == 404
+    alert = api.post(
+        "/security-alerts",
+        "security_officer",
+        {"kind": "unusual_reads", "severity": "warning", "detail": "actor rm-9 read 400"},
+    )
+    assert alert.status_code == 201
+    alert_id = alert.get_json()["id"]
+    assert api.get(f"/security-alerts/{alert_id}", "security_officer").status_code == 200
+    customer_id = api.register()
+    api.get(f"/customers/{customer_id}", "compliance_officer", X_Purpose="compliance_audit")
+    log = api.get(f"/access-log?subject={customer_id}", "security_officer").get_json()
+    (entry,) = log["entries"]
+    assert (entry["subject_id"], entry["purpose"]) == (str(customer_id), "compliance_audit")
+    since = (api.clock.now + timedelta(days=3650)).isoformat().replace("+", "%2B")
+    assert api.get(f"/access-log?since={since}", "compliance_officer").get_json() == {"entries": []}
+    assert UUID(entry["subject_id"]) == customer_id

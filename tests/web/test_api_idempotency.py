@@ -1,0 +1,92 @@
+"""Idempotency-Key: a replay returns the first answer and records nothing new."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web.conftest import WANG, Api
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_replay_returns_the_first_response_and_records_nothing(api: Api) -> None:
+    first = api.post("/customers", "front_office", WANG, Idempotency_Key="reg-0001")
+    assert first.status_code == 201
+    recorded = api.events()
+    replay = api.post("/customers", "front_office", WANG, Idempotency_Key="reg-0001")
+    assert replay.status_code == 201
+    assert replay.get_json() == first.get_json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.headers["ETag"] == first.headers["ETag"]
+    assert replay.headers["Location"] == first.headers["Location"]
+    assert "Idempotent-Replayed" not in first.headers
+    assert api.events() == recorded
+
+
+def test_the_same_key_with_another_body_is_422_and_records_nothing(api: Api) -> None:
+    api.post("/customers", "front_office", WANG, Idempotency_Key="reg-0002")
+    recorded = api.events()
+    other = api.post(
+        "/customers", "front_office", {**WANG, "phone": "13900001111"}, Idempotency_Key="reg-0002"
+    )
+    assert other.status_code == 422
+    assert other.get_json()["type"].endswith("/idempotency_key_reused")
+    assert api.events() == recorded
+
+
+def test_keys_belong_to_their_caller(api: Api) -> None:
+    api.post("/customers", "front_office", WANG, Idempotency_Key="shared-key")
+    recorded = api.events()
+    response = api.call(
+        "POST",
+        "/customers",
+        None,
+        WANG,
+        {
+            "Authorization": f"Bearer {api.token('front_office', 'fo-other')}",
+            "Idempotency-Key": "shared-key",
+        },
+    )
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert api.events() > recorded
+
+
+def test_a_replayed_transition_is_not_applied_twice(api: Api) -> None:
+    customer_id = api.register()
+    case = api.post(
+        "/feedback",
+        "front_office",
+        {
+            "customer_id": str(customer_id),
+            "kind": "complaint",
+            "category": "fees",
+            "narrative": "charged twice",
+        },
+    ).get_json()
+    path = f"/feedback/{case['id']}/transitions"
+    first = api.post(path, "front_office", {"transition": "acknowledge"}, Idempotency_Key="ack-1")
+    recorded = api.events()
+    replay = api.post(path, "front_office", {"transition": "acknowledge"}, Idempotency_Key="ack-1")
+    assert (first.status_code, replay.status_code) == (200, 200)
+    assert replay.get_json() == first.get_json()
+    assert api.events() == recorded
+    again = api.post(path, "front_office", {"transition": "acknowledge"}, Idempotency_Key="ack-2")
+    assert again.status_code == 409
+
+
+def test_a_refused_command_is_replayed_as_refused(api: Api) -> None:
+    body = {**WANG, "id_document": {**WANG["id_document"], "expires_on": "2020-01-01"}}
+    first = api.post("/customers", "front_office", body, Idempotency_Key="bad-1")
+    replay = api.post("/customers", "front_office", body, Idempotency_Key="bad-1")
+    assert (first.status_code, replay.status_code) == (422, 422)
+    assert replay.get_json() == first.get_json()
+    assert replay.headers["Content-Type"] == "application/problem+json"
+
+
+def test_an_unusable_key_is_a_400(api: Api) -> None:
+    before = api.events()
+    response = api.post("/customers", "front_office", WANG, Idempotency_Key="k" * 201)
+    assert response.status_code == 400
+    assert response.get_json()["type"].endswith("/bad_idempotency_key")
+    assert api.events() == before

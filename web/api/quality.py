@@ -1,0 +1,124 @@
+"""Service quality: standards and their monitoring (mystery shopping, audits,
+breaches, improvement actions). Findings name no customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from web.api._http import ETAG_HEADER, IDEMPOTENCY_PARAM, actor, etag, jsonable
+from web.app import get_ledger
+from web.auth import roles_allowed
+from web.schemas.common import CreatedSchema
+from web.schemas.quality import (
+    AuditSchema,
+    BreachSchema,
+    ImprovementSchema,
+    MysteryShopSchema,
+    StandardSchema,
+    StandardViewSchema,
+)
+
+blp = Blueprint(
+    "quality", __name__, url_prefix="/api/v1/service-standards", description="Service quality"
+)
+
+MONITORS = ("compliance_officer", "system")
+READERS = ("front_office", "relationship_manager", "compliance_officer", "system")
+
+
+def _recorded(code: str) -> Any:
+    view = get_ledger().app.get_service_standard(code)
+    return {"id": view.id, "version": view.version}, 201, {"ETag": etag(view.version)}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(StandardSchema)
+@blp.response(201, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def define_standard(args: dict[str, Any]) -> Any:
+    """Define a service standard with its target time or score (redefining one
+    records the new definition)."""
+    get_ledger().app.define_service_standard(
+        args["code"], args["name"], args["measure"], args["target"], args["unit"], actor()
+    )
+    return _recorded(args["code"])
+
+
+@blp.route("/<string:code>", methods=["GET"])
+@blp.response(200, StandardViewSchema, headers=ETAG_HEADER)
+@roles_allowed(*READERS)
+def read_standard(code: str) -> Any:
+    """A standard with its target and monitoring counts."""
+    view = get_ledger().app.get_service_standard(code)
+    return jsonable(view), 200, {"ETag": etag(view.version)}
+
+
+@blp.route("/<string:code>/mystery-shops", methods=["POST"])
+@blp.arguments(MysteryShopSchema)
+@blp.response(201, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def record_mystery_shop(args: dict[str, Any], code: str) -> Any:
+    """Record a mystery-shopper visit (score 0-100) against the standard."""
+    get_ledger().app.record_mystery_shop(
+        code,
+        args["branch"],
+        args["score"],
+        args["findings"],
+        actor(),
+        staff_id=args.get("staff_id"),
+    )
+    return _recorded(code)
+
+
+@blp.route("/<string:code>/audits", methods=["POST"])
+@blp.arguments(AuditSchema)
+@blp.response(201, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def record_audit(args: dict[str, Any], code: str) -> Any:
+    """Record an internal quality audit (score 0-100) against the standard."""
+    get_ledger().app.complete_quality_audit(
+        code, args["branch"], args["score"], args["findings"], actor()
+    )
+    return _recorded(code)
+
+
+@blp.route("/<string:code>/breaches", methods=["POST"])
+@blp.arguments(BreachSchema)
+@blp.response(201, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def record_breach(args: dict[str, Any], code: str) -> Any:
+    """Record a breach of the standard: the measured value against its target."""
+    get_ledger().app.record_standard_breach(
+        code,
+        args["branch"],
+        args["measured"],
+        args["detail"],
+        actor(),
+        staff_id=args.get("staff_id"),
+        case_id=args.get("case_id"),
+    )
+    return _recorded(code)
+
+
+@blp.route("/<string:code>/improvement-actions", methods=["POST"])
+@blp.arguments(ImprovementSchema)
+@blp.response(201, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def record_improvement(args: dict[str, Any], code: str) -> Any:
+    """Record an improvement action decided on the standard."""
+    get_ledger().app.record_improvement_action(
+        code,
+        args["action"],
+        args["owner"],
+        actor(),
+        due_on=args.get("due_on"),
+        branch=args.get("branch"),
+    )
+    return _recorded(code)

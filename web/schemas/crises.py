@@ -1,0 +1,44 @@
+"""Crisis incidents: scope, affected customers (by id), updates and closing."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from domain import crisis as crisis_model
+from web.schemas.common import EntryView, Text, one_of
+
+
+class NewCrisisSchema(ma.Schema):
+    title = Text(200, required=True)
+    scope = Text(500, required=True)
+    severity = ma.fields.String(required=True, validate=one_of(crisis_model.SEVERITIES))
+    affected_customer_ids = ma.fields.List(
+        ma.fields.UUID(), load_default=list, validate=ma.validate.Length(max=10_000)
+    )
+
+
+class CrisisUpdateSchema(ma.Schema):
+    """A contact round, a remedy, a public statement or a note."""
+
+    kind = ma.fields.String(required=True, validate=one_of(crisis_model.UPDATE_KINDS))
+    text = Text(8000, required=True)
+    customers_contacted = ma.fields.Integer(
+        load_default=0, strict=True, validate=ma.validate.Range(0, 10**7)
+    )
+
+
+class CrisisClosureSchema(ma.Schema):
+    summary = Text(4000, required=True)
+
+
+class CrisisSchema(EntryView):
+    title = ma.fields.String(required=True)
+    scope = ma.fields.String(required=True)
+    severity = ma.fields.String(required=True)
+    affected_customer_ids = ma.fields.List(ma.fields.String())
+    state = ma.fields.String(required=True)
+    updates = ma.fields.List(ma.fields.String())
+    customers_contacted = ma.fields.Integer(required=True)
+    statements = ma.fields.Integer(required=True)
+    opened_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    closed_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})

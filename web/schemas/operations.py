@@ -1,0 +1,40 @@
+"""Performance evaluations (KPI reports) and security alerts."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from domain import alerts as alert_model
+from web.schemas.common import EntryView, Text, one_of
+
+
+class EvaluationQuery(ma.Schema):
+    period = Text(20, required=True, metadata={"description": "e.g. 2026Q1 or 2026-03"})
+    scope = Text(
+        100, load_default="overall", metadata={"description": "overall, branch:<id>, staff:<id>"}
+    )
+
+
+class EvaluationSchema(EntryView):
+    period = ma.fields.String(required=True)
+    scope = ma.fields.String(required=True)
+    metrics = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(allow_none=True))
+    inputs = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True))
+    formula_version = ma.fields.String(required=True)
+    evaluations = ma.fields.Integer(required=True)
+
+
+class NewAlertSchema(ma.Schema):
+    """A security alert; its detail must name no customer's personal data."""
+
+    kind = ma.fields.String(required=True, validate=one_of(alert_model.KINDS))
+    severity = ma.fields.String(required=True, validate=one_of(alert_model.SEVERITIES))
+    detail = Text(2000, required=True)
+
+
+class AlertSchema(EntryView):
+    kind = ma.fields.String(required=True)
+    severity = ma.fields.String(required=True)
+    detail = ma.fields.String(required=True)
+    job_run_id = ma.fields.UUID(allow_none=True)
+    raised_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})

@@ -1,0 +1,61 @@
+"""Service quality: standards with targets and the monitoring against them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from domain import quality as quality_model
+from web.schemas.common import Amount, Day, EntryView, Text, one_of
+
+SCORE = ma.validate.Range(0, 100)
+
+
+class StandardSchema(ma.Schema):
+    """Define (or redefine) a service standard with its target."""
+
+    code = Text(50, required=True)
+    name = Text(200, required=True)
+    measure = Text(100, required=True)
+    target = Amount(required=True)
+    unit = ma.fields.String(required=True, validate=one_of(quality_model.UNITS))
+
+
+class MysteryShopSchema(ma.Schema):
+    branch = Text(100, required=True)
+    score = ma.fields.Integer(required=True, strict=True, validate=SCORE)
+    findings = Text(4000, required=True)
+    staff_id = Text(100, allow_none=True)
+
+
+class AuditSchema(ma.Schema):
+    branch = Text(100, required=True)
+    score = ma.fields.Integer(required=True, strict=True, validate=SCORE)
+    findings = Text(4000, required=True)
+
+
+class BreachSchema(ma.Schema):
+    branch = Text(100, required=True)
+    measured = Amount(required=True)
+    detail = Text(4000, required=True)
+    staff_id = Text(100, allow_none=True)
+    case_id = ma.fields.UUID(allow_none=True)
+
+
+class ImprovementSchema(ma.Schema):
+    action = Text(4000, required=True)
+    owner = Text(100, required=True)
+    due_on = Day(allow_none=True)
+    branch = Text(100, allow_none=True)
+
+
+class StandardViewSchema(EntryView):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    measure = ma.fields.String(required=True)
+    target = ma.fields.String(required=True)
+    unit = ma.fields.String(required=True)
+    mystery_shops = ma.fields.Integer(required=True)
+    audits = ma.fields.Integer(required=True)
+    breaches = ma.fields.Integer(required=True)
+    improvement_actions = ma.fields.Integer(required=True)
+    last_score = ma.fields.Integer(allow_none=True)
