@@ -56,7 +56,7 @@ class JobContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("scheduler"))
     summary: Counter[str] = field(default_factory=Counter)
     notes: dict[str, str] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # error class of each failed item
 
     @property
     def app(self) -> Any:
@@ -84,7 +84,7 @@ class JobContext:
 
     def fail_item(self, item: object, exc: BaseException) -> None:
         """Count a failed item and log it (by id and error class) at error level."""
-        self.failures.append(f"{item}: {type(exc).__name__}")
+        self.failures.append(type(exc).__name__)
         self.log.error(
             "job %s period %s: item %s failed: %s: %s",
             self.job,
@@ -143,6 +143,12 @@ class JobContext:
             return False
         self.count(f"alerts_{kind}")
         return True
+
+    def failure_summary(self) -> str:
+        """The failed items as counts per error class (their ids are in the error log)."""
+        counts = Counter(self.failures)
+        kinds = ", ".join(f"{name} x{n}" for name, n in sorted(counts.items()))
+        return f"{len(self.failures)} item(s) failed: {kinds}; their ids are in the error log"
 
     def summary_record(self) -> dict[str, int | str]:
         """The summary recorded on JobRunCompleted: counters and notes, sorted."""

@@ -150,7 +150,9 @@ class JobRunner:
         try:
             spec.run(ctx)
             if ctx.failures:
-                raise IncompleteRun(f"{len(ctx.failures)} item(s) failed, first {ctx.failures[0]}")
+                raise IncompleteRun(ctx.failure_summary())
+            summary = ctx.summary_record()
+            app.complete_job_run(spec.name, period, actor, summary=summary)
         except Interrupted as exc:
             self._record_failure(ctx, str(exc), alert=False)
             log.warning("job %s period %s: interrupted by shutdown", spec.name, period)
@@ -160,8 +162,6 @@ class JobRunner:
             log.error("job %s period %s: failed: %s", spec.name, period, error, exc_info=True)
             self._record_failure(ctx, error, alert=True, attempt=attempt)
             return RunOutcome(spec.name, period, "failed", moment, attempt, error=error)
-        summary = ctx.summary_record()
-        app.complete_job_run(spec.name, period, actor, summary=summary)
         seconds = (self.clock.base_now() - began).total_seconds()
         log.info("job %s period %s: completed in %.2fs: %s", spec.name, period, seconds, summary)
         return RunOutcome(spec.name, period, "completed", moment, attempt, summary)
