@@ -84,6 +84,17 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self.keystore = keystore
         self.sql_create_statements.extend(SQL(ddl).format() for ddl in extra_ddl)
 
+    def create_table(self) -> None:
+        """Create tables under a session advisory lock: PostgreSQL's DDL is not safe
+        against itself, and several processes (gunicorn workers, schedulers) start at once.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext('crm-ledger/ddl'))")
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('crm-ledger/ddl'))")
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:

@@ -116,3 +116,27 @@ def test_kill_minus_9_mid_write_loses_no_acknowledged_write(ledger: Ledger) -> N
         assert report.sealed >= len(acknowledged)
     finally:
         restarted.close()
+
+
+@pytest.mark.postgres
+def test_processes_starting_at_once_on_a_new_postgres_schema_all_come_up(
+    pg_schema: str, tmp_path: Path
+) -> None:
+    """Without the DDL lock, concurrent CREATE TYPE/TABLE collide in pg_type."""
+    from tests.conftest import make_config
+
+    config = make_config("postgres", tmp_path, pg_schema)
+    errors: list[str] = []
+
+    def start() -> None:
+        try:
+            build_ledger(config, app_class=SampleApp).close()
+        except Exception as exc:  # surfaced below
+            errors.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
