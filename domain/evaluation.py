@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from domain.actor import Actor
 from domain.events import LedgerAggregate, OpeningEvent
 from domain.rules import kpis, satisfaction
+from domain.settings import RuleSettings
 
 FORMULA_VERSION = (
     f"{kpis.KPI_FORMULA_VERSION}+{satisfaction.NPS_VERSION}+{satisfaction.CSAT_VERSION}"
@@ -63,7 +64,9 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
 
 
-def evaluate_kpis(inputs: KpiInputs) -> tuple[dict[str, Decimal | None], dict[str, object]]:
+def evaluate_kpis(
+    inputs: KpiInputs, settings: RuleSettings | None = None
+) -> tuple[dict[str, Decimal | None], dict[str, object]]:
     """Return (metrics, recorded inputs). A metric is None when it has no basis (a zero
     denominator). The recorded inputs reproduce every metric and name no customer."""
     common = sorted(inputs.values_start.keys() & inputs.values_end.keys())
@@ -71,7 +74,7 @@ def evaluate_kpis(inputs: KpiInputs) -> tuple[dict[str, Decimal | None], dict[st
     end_total = sum((inputs.values_end[c] for c in common), Decimal(0))
     metrics: dict[str, Decimal | None] = {
         "csat": satisfaction.csat(list(inputs.csat_scores)),
-        "nps": satisfaction.nps(list(inputs.nps_scores)),
+        "nps": satisfaction.nps(list(inputs.nps_scores), settings=settings),
         "loyalty": _rate(inputs.loyal_customers, inputs.customers_at_end),
         "churn_rate": kpis.churn_rate(inputs.lost_customers, inputs.customers_at_start),
         "retention_rate": kpis.retention_rate(

@@ -142,7 +142,7 @@ def check_reads(ctx: JobContext) -> None:
     """Alert on every actor who read more distinct subjects in the last hour than allowed."""
     threshold = ctx.options.unusual_reads_per_hour
     since = (ctx.moment - timedelta(hours=1)).isoformat()
-    counts = ctx.ledger.access_log.distinct_subjects_by_actor(since)
+    counts = ctx.ledger.access_log.distinct_subjects_by_actor(since, ctx.moment.isoformat())
     for actor_id, subjects in sorted(counts.items()):
         if subjects > threshold:
             ctx.alert(

@@ -134,14 +134,15 @@ class AccessLog:
             )
             return [self._entry(row) for row in cursor.fetchall()]
 
-    def distinct_subjects_by_actor(self, since: str) -> dict[str, int]:
-        """How many distinct subjects each actor read since a time (for anomaly checks)."""
+    def distinct_subjects_by_actor(self, since: str, until: str | None = None) -> dict[str, int]:
+        """How many distinct subjects each actor read in [since, until) (anomaly checks)."""
+        bound, params = ("AND recorded_at<? ", (since, until)) if until else ("", (since,))
         with self.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(
                 cursor,
                 f"SELECT actor_id, COUNT(DISTINCT subject_id) AS n FROM {self.table} "
-                "WHERE recorded_at>=? GROUP BY actor_id",
-                (since,),
+                f"WHERE recorded_at>=? {bound}GROUP BY actor_id",
+                params,
             )
             return {row["actor_id"]: int(row["n"]) for row in cursor.fetchall()}
 

@@ -27,7 +27,7 @@ class OperationsCommands(LedgerServices):
         `period` and record PerformanceEvaluated with the formula version and inputs.
         Re-running with the same inputs records nothing new."""
         check(period=text_error(period, max_length=20), scope=text_error(scope, max_length=100))
-        metrics, recorded = evaluate_kpis(inputs)
+        metrics, recorded = evaluate_kpis(inputs, self.settings)
         at = self.now()
         evaluation = self._load_or_blank(Evaluation, evaluation_id(period, scope), at)
         evaluation.record(

@@ -94,3 +94,17 @@ def test_security_alerts_are_recorded_without_a_subject(app: LedgerApplication) 
     assert app.events_of(alert_id)[0].subject_id is None
     with pytest.raises(ValidationFailed):
         app.raise_security_alert("weather", "warning", "rain", SYSTEM)
+
+
+def test_the_nps_kpi_follows_configured_promoter_and_detractor_bands() -> None:
+    from dataclasses import replace
+
+    from domain.evaluation import KpiInputs, evaluate_kpis
+    from domain.settings import RuleSettings
+
+    inputs = KpiInputs(nps_scores=(8, 8, 10, 3))
+    default, _ = evaluate_kpis(inputs, RuleSettings())
+    wider = replace(RuleSettings(), nps_promoter_min=8, nps_detractor_max=5)
+    configured, _ = evaluate_kpis(inputs, wider)
+    assert default["nps"] == 0  # one promoter, one detractor of four
+    assert configured["nps"] == 50  # three promoters, one detractor
