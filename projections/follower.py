@@ -32,6 +32,7 @@ class Listener:
         self.wake = wake
         self.stopping = stopping
         self.connected = threading.Event()
+        self.backend_pid: int | None = None
         self.thread = threading.Thread(target=self._run, name="projections-listen", daemon=True)
 
     def start(self) -> None:
@@ -44,6 +45,7 @@ class Listener:
             try:
                 with self.recorder.datastore.get_connection() as conn:
                     conn.execute(SQL("LISTEN {0}").format(Identifier(self.recorder.channel_name)))
+                    self.backend_pid = conn.info.backend_pid
                     self.connected.set()
                     try:
                         while not self.stopping.is_set():

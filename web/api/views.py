@@ -142,6 +142,34 @@ class ListSchema(ma.Schema):
     position = ma.fields.Integer(required=True)
 
 
+class Customer360Schema(ma.Schema):
+    customer_id = ma.fields.String(required=True)
+    kind = ma.fields.String(allow_none=True)
+    status = ma.fields.String(required=True)
+    branch = ma.fields.String(allow_none=True)
+    relationship_manager = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True, metadata={"description": "masked"})
+    erased = ma.fields.Boolean(required=True)
+    tier = ma.fields.String(allow_none=True)
+    tier_since = ma.fields.String(allow_none=True)
+    risk_level = ma.fields.String(allow_none=True)
+    registered_on = ma.fields.String(allow_none=True)
+    profile = ma.fields.Dict(metadata={"description": "personal fields, masked"})
+    grade = ma.fields.Dict()
+    reverification = ma.fields.Dict()
+    value = ma.fields.Dict(metadata={"description": "RFM scores; amounts masked"})
+    churn = ma.fields.Dict()
+    care = ma.fields.Dict()
+    restrictions = ma.fields.Dict()
+    live_consents = ma.fields.List(ma.fields.Dict())
+    open_cases = ma.fields.List(ma.fields.Dict())
+    last_interactions = ma.fields.List(ma.fields.Dict())
+    last_contact_at = ma.fields.String(allow_none=True)
+    interactions = ma.fields.Integer()
+    updated_at = ma.fields.String(allow_none=True)
+    position = ma.fields.Integer(metadata={"description": "log position of the last change"})
+
+
 class StatusSchema(ma.Schema):
     ready = ma.fields.Boolean(required=True)
     reasons = ma.fields.List(ma.fields.String(), required=True)
@@ -232,7 +260,7 @@ def search_customers(args: dict[str, Any]) -> Any:
 
 @blp.route("/customers/<uuid:customer_id>")
 @blp.arguments(Query, location="query")
-@blp.response(200, ma.Schema.from_dict({"customer_id": ma.fields.String()})())
+@blp.response(200, Customer360Schema)
 @blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
