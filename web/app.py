@@ -7,16 +7,17 @@ gunicorn each worker builds its own after the fork. Tests pass a built ledger in
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
 from web import auth, idempotency, logs
 from web.auth import TokenSettings
-from web.problems import LedgerApi, register_problem_handlers
+from web.problems import LedgerApi, problem, register_problem_handlers
 
 MAX_BODY_BYTES = 1 * 1024 * 1024
 
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["token_settings"] = lambda: token_settings(get_ledger())
     register_problem_handlers(app)
     auth.install(app)  # before idempotency: a replay needs the caller's token and role
+    install_json_guard(app)
     idempotency.install(app, lambda: idempotency_store(get_ledger()))
     register_blueprints(api)
 
@@ -92,8 +94,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     def security_headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-        from flask import request
-
         docs = request.path.startswith("/api/v1/docs")
         response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else DEFAULT_CSP)
         if request.path.startswith("/api/"):
@@ -101,6 +101,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def install_json_guard(app: Flask) -> None:
+    """A JSON body the parser cannot take (nested too deep, a number too long) is a 400
+    problem, not an error deep inside argument parsing."""
+
+    @app.before_request
+    def refuse_unparseable_json() -> Response | None:
+        if not request.path.startswith("/api/") or not request.is_json:
+            return None
+        data = request.get_data(cache=True)
+        if not data:
+            return None
+        try:
+            json.loads(data)
+        except (ValueError, RecursionError):
+            return problem(400, "bad_request", "the body is not valid JSON")
+        return None
 
 
 def register_blueprints(api: LedgerApi) -> None:

@@ -213,7 +213,7 @@ def test_history_as_of_a_moment_shows_the_customer_then(api: Api) -> None:
     masked = api.get(path, "compliance_officer").get_json()
     assert masked["phone"] == "138****5678"
     entries = api.ledger.access_log.entries(subject_id=str(customer_id))
-    assert [e.what for e in entries] == ["customer.profile"]
+    assert [e.what for e in entries] == ["customer.history"]
 
 
 def test_history_needs_an_aware_time(api: Api) -> None:

@@ -30,6 +30,26 @@ def test_malformed_json_is_a_400_problem(sqlite_api: Api) -> None:
     _problem(response)
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 200_000 + b"]" * 200_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"kind": 1' + b"0" * 5000 + b"}",
+        b'{"kind": "\xff\xfe"}',
+    ],
+    ids=["deep-array", "deep-object", "huge-number", "bad-utf8"],
+)
+def test_json_the_parser_cannot_take_is_a_400_problem(sqlite_api: Api, raw: bytes) -> None:
+    response = sqlite_api.client.post(
+        f"{API}/customers",
+        data=raw,
+        headers={**sqlite_api.headers("front_office"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    _problem(response)
+
+
 @pytest.mark.parametrize("body", [[], "text", 42, None, {"kind": {"nested": True}}])
 def test_a_body_of_the_wrong_shape_is_a_422_problem(sqlite_api: Api, body: object) -> None:
     response = sqlite_api.post("/customers", "front_office", body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from tests.web.conftest import WANG, Api
@@ -90,3 +92,25 @@ def test_an_unusable_key_is_a_400(api: Api) -> None:
     assert response.status_code == 400
     assert response.get_json()["type"].endswith("/bad_idempotency_key")
     assert api.events() == before
+
+
+def test_a_retry_after_a_failure_between_two_writes_completes_the_same_customer(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = api.ledger.app
+    original = app.record_identity_document
+
+    def fail_once(*args: object, **kwargs: object) -> str:
+        monkeypatch.setattr(app, "record_identity_document", original)
+        raise OSError("the store went away")
+
+    monkeypatch.setattr(app, "record_identity_document", fail_once)
+    failed = api.post("/customers", "front_office", WANG, Idempotency_Key="reg-retry")
+    assert failed.status_code == 500
+    assert "store went away" not in failed.get_data(as_text=True)
+    retried = api.post("/customers", "front_office", WANG, Idempotency_Key="reg-retry")
+    assert retried.status_code == 201
+    customer_id = retried.get_json()["id"]
+    assert list(app.customer_ids()).count(UUID(customer_id)) == 1
+    assert len(list(app.customer_ids())) == 1
+    assert app.get_kyc(UUID(customer_id)).doc_number == WANG["id_document"]["number"]

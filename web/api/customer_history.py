@@ -44,7 +44,7 @@ def customer_as_of(args: dict[str, Any], customer_id: UUID) -> dict[str, Any]:
     app = get_ledger().app
     app.get_customer(customer_id)  # a customer, not another aggregate; 410 once erased
     view = app.customer_as_of(customer_id, args["as_of"])
-    data = customer_view(view)
+    data = customer_view(view, "customer.history")
     data["as_of"] = args["as_of"].isoformat()
     return data
 

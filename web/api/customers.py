@@ -76,8 +76,9 @@ def _renamed(error: ValidationFailed) -> ValidationFailed:
     return ValidationFailed(errors, error.message)
 
 
-def customer_view(view: CustomerView) -> dict[str, Any]:
-    """The customer as this request may see it, fields named as the API names them."""
+def customer_view(view: CustomerView, what: str = "customer.profile") -> dict[str, Any]:
+    """The customer as this request may see it, fields named as the API names them;
+    a full read is access-logged as `what`."""
     shown = disclosure()
     data = shown.show(vars(view), PERSONAL)
     if view.kind == "corporate":
@@ -88,7 +89,7 @@ def customer_view(view: CustomerView) -> dict[str, Any]:
             data.pop(domain_name, None)
     for name in _OF_KIND.get(view.kind, set()):
         data.pop(name, None)
-    shown.record(view.id, "customer.profile")
+    shown.record(view.id, what)
     return data
 
 
@@ -110,6 +111,7 @@ def register_customer(args: dict[str, Any]) -> Any:
     if document is not None:
         _check_document(document)
     wanted = _customer_id()
+    resumed = False
     try:
         customer_id = ledger.app.register_customer(
             kind, _domain_profile(args), who, status=status, source=source, customer_id=wanted
@@ -119,8 +121,8 @@ def register_customer(args: dict[str, Any]) -> Any:
     except AlreadyExists:
         # only a retry of the same key after a failure between the two writes gets here
         assert wanted is not None
-        customer_id = wanted
-    if document is not None and ledger.app.get_kyc(customer_id).doc_number is None:
+        customer_id, resumed = wanted, True
+    if document is not None and not (resumed and ledger.app.get_kyc(customer_id).doc_number):
         ledger.app.record_identity_document(
             customer_id,
             DOC_TYPE_TO_DOMAIN[document["type"]],
