@@ -278,3 +278,28 @@ def test_an_erased_customer_reads_as_410_subject_erased(api: Api) -> None:
         response = api.get(read, "compliance_officer", X_Purpose="data_subject_request")
         assert response.status_code == 410, read
         assert response.get_json()["type"].endswith("/subject_erased")
+
+
+def test_if_match_star_skips_the_check_and_a_weak_etag_never_matches(api: Api) -> None:
+    customer_id = api.register()
+    path = f"/customers/{customer_id}"
+    weak = api.patch(path, "front_office", {"phone": "13900001111"}, If_Match='W/"2"')
+    assert weak.status_code == 412
+    star = api.patch(path, "front_office", {"phone": "13900001111"}, If_Match="*")
+    assert star.status_code == 200
+    assert api.ledger.app.get_customer(customer_id).phone == "13900001111"
+
+
+def test_a_patch_refuses_fields_of_the_other_kind_and_null_for_a_name(api: Api) -> None:
+    customer_id = api.register()
+    etag = _etag(api, customer_id)
+    before = api.events()
+    other = api.patch(
+        f"/customers/{customer_id}", "front_office", {"registered_name": "X Ltd"}, If_Match=etag
+    )
+    assert other.status_code == 422
+    nameless = api.patch(f"/customers/{customer_id}", "front_office", {"name": None}, If_Match=etag)
+    assert nameless.status_code == 422
+    empty = api.patch(f"/customers/{customer_id}", "front_office", {}, If_Match=etag)
+    assert empty.status_code == 422
+    assert api.events() == before
