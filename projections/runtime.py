@@ -26,7 +26,14 @@ from projections.kpis import KpisProjection
 from projections.projector import Fault, Projector
 from projections.rebuild import Progress, Rebuilt, rebuild
 from projections.sealing import BlindIndex, ViewCipher
-from projections.status import Readiness, ViewStatus, readiness, view_statuses
+from projections.status import (
+    MAX_LAG_EVENTS,
+    MAX_LAG_SECONDS,
+    Readiness,
+    ViewStatus,
+    readiness,
+    view_statuses,
+)
 from projections.store import ViewStore
 from projections.tracking import PositionConflict, Tracking
 from projections.watch_queries import WatchLists
@@ -146,9 +153,13 @@ class ReadModels:
         head = self.ledger.app.recorder.max_notification_id() or 0
         return view_statuses(self.tracking, self.projections, head)
 
-    def readiness(self, **limits: float) -> Readiness:
+    def readiness(
+        self, *, max_lag_events: int = MAX_LAG_EVENTS, max_lag_seconds: float = MAX_LAG_SECONDS
+    ) -> Readiness:
         """Whether the views are within the lag limits (see projections.status)."""
-        return readiness(self.statuses(), **limits)  # type: ignore[arg-type]
+        return readiness(
+            self.statuses(), max_lag_events=max_lag_events, max_lag_seconds=max_lag_seconds
+        )
 
     def rebuild(
         self,
@@ -190,6 +201,18 @@ def start_following(ledger: Ledger, poll_interval: float | None = None) -> Follo
     """Start this process's background projector for `ledger` (idempotent): the hook for
     a web worker or the scheduler process, called once the ledger is built."""
     return read_models(ledger).follow(poll_interval)
+
+
+def views_ready(
+    ledger: Ledger,
+    *,
+    max_lag_events: int = MAX_LAG_EVENTS,
+    max_lag_seconds: float = MAX_LAG_SECONDS,
+) -> Readiness:
+    """The readiness signal for `/readyz`: every view current and within both lag limits."""
+    return read_models(ledger).readiness(
+        max_lag_events=max_lag_events, max_lag_seconds=max_lag_seconds
+    )
 
 
 def close_read_models(ledger: Ledger) -> None:

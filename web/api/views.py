@@ -9,6 +9,8 @@ with `Retry-After`. Every answer carries `X-View-Position`: the log position it 
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -180,10 +182,14 @@ class StatusSchema(ma.Schema):
 
 
 def _models() -> ReadModels:
-    """This process's read models; the background projector starts on first use unless
-    `VIEWS_FOLLOW` is false (default: on, but off under TESTING)."""
+    """This process's read models. Its background projector starts on first use unless
+    the app's `VIEWS_FOLLOW` (else env `LEDGER_VIEWS_FOLLOW`) is off; off under TESTING."""
     models = read_models(get_ledger())
-    if current_app.config.get("VIEWS_FOLLOW", not current_app.testing):
+    follow = current_app.config.get("VIEWS_FOLLOW")
+    if follow is None:
+        setting = os.environ.get("LEDGER_VIEWS_FOLLOW", "on").strip().lower()
+        follow = setting not in ("off", "0", "false", "no") and not current_app.testing
+    if follow:
         models.follow()
     return models
 
@@ -219,7 +225,6 @@ def _paged(page: Page, position: int) -> tuple[dict[str, Any], int, dict[str, st
 
 def lagging_as_503(func: T) -> T:
     """A view that did not catch up in time: 503 with Retry-After, not a bare error."""
-    import functools
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
