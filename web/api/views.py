@@ -16,10 +16,9 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import marshmallow as ma
-from flask import Response, current_app, request
+from flask import Response, current_app
 from flask_smorest import Blueprint
 
-from domain.errors import ValidationFailed
 from projections.paging import MAX_LIMIT, Page
 from projections.runtime import ReadModels, ViewLagging, read_models
 from web.app import get_ledger
@@ -34,13 +33,6 @@ FRONT = ("front_office", "relationship_manager", "compliance_officer")
 ANALYSTS = ("relationship_manager", "compliance_officer", "system")
 OPERATORS = ("security_officer", "compliance_officer", "system")
 CUSTOMER_VIEWS = ("customers", "cases", "consents")
-MIN_POSITION_PARAM = {
-    "in": "header",
-    "name": "X-Min-Position",
-    "required": False,
-    "schema": {"type": "integer", "minimum": 0},
-    "description": "Wait until the view reflects this log position (as `min_position`).",
-}
 T = TypeVar("T", bound=Callable[..., Any])
 
 
@@ -48,7 +40,18 @@ T = TypeVar("T", bound=Callable[..., Any])
 
 
 class Query(ma.Schema):
-    min_position = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2**62))
+    min_position = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=2**62),
+        metadata={"description": "wait until the view reflects this log position"},
+    )
+
+
+class Headers(ma.Schema):
+    min_position = ma.fields.Integer(
+        data_key="X-Min-Position",
+        validate=ma.validate.Range(min=0, max=2**62),
+        metadata={"description": "as the `min_position` query parameter"},
+    )
 
 
 class PageQuery(Query):
@@ -115,10 +118,12 @@ class ConsentQuery(PageQuery):
 
 
 class KpiQuery(Query):
-    from_ = ma.fields.String(
+    first = ma.fields.String(
         data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
     )
-    to = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$"))
+    last = ma.fields.String(
+        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
     by = ma.fields.String(
         load_default="overall", validate=ma.validate.OneOf(("overall", "branch", "staff"))
     )
@@ -144,32 +149,45 @@ class ListSchema(ma.Schema):
     position = ma.fields.Integer(required=True)
 
 
-class Customer360Schema(ma.Schema):
-    customer_id = ma.fields.String(required=True)
-    kind = ma.fields.String(allow_none=True)
-    status = ma.fields.String(required=True)
-    branch = ma.fields.String(allow_none=True)
-    relationship_manager = ma.fields.String(allow_none=True)
-    name = ma.fields.String(allow_none=True, metadata={"description": "masked"})
-    erased = ma.fields.Boolean(required=True)
-    tier = ma.fields.String(allow_none=True)
-    tier_since = ma.fields.String(allow_none=True)
-    risk_level = ma.fields.String(allow_none=True)
-    registered_on = ma.fields.String(allow_none=True)
-    profile = ma.fields.Dict(metadata={"description": "personal fields, masked"})
-    grade = ma.fields.Dict()
-    reverification = ma.fields.Dict()
-    value = ma.fields.Dict(metadata={"description": "RFM scores; amounts masked"})
-    churn = ma.fields.Dict()
-    care = ma.fields.Dict()
-    restrictions = ma.fields.Dict()
-    live_consents = ma.fields.List(ma.fields.Dict())
-    open_cases = ma.fields.List(ma.fields.Dict())
-    last_interactions = ma.fields.List(ma.fields.Dict())
-    last_contact_at = ma.fields.String(allow_none=True)
-    interactions = ma.fields.Integer()
-    updated_at = ma.fields.String(allow_none=True)
-    position = ma.fields.Integer(metadata={"description": "log position of the last change"})
+_OPTIONAL_TEXT = (
+    "kind",
+    "branch",
+    "relationship_manager",
+    "name",
+    "tier",
+    "tier_since",
+    "risk_level",
+    "registered_on",
+    "last_contact_at",
+    "updated_at",
+)
+Customer360Schema = ma.Schema.from_dict(
+    {
+        "customer_id": ma.fields.String(required=True),
+        "status": ma.fields.String(required=True),
+        "erased": ma.fields.Boolean(required=True),
+        "interactions": ma.fields.Integer(),
+        "position": ma.fields.Integer(metadata={"description": "log position of the last change"}),
+        **{name: ma.fields.String(allow_none=True) for name in _OPTIONAL_TEXT},
+        **{
+            name: ma.fields.Dict(metadata={"description": "personal fields and amounts masked"})
+            for name in (
+                "profile",
+                "grade",
+                "reverification",
+                "value",
+                "churn",
+                "care",
+                "restrictions",
+            )
+        },
+        **{
+            name: ma.fields.List(ma.fields.Dict())
+            for name in ("live_consents", "open_cases", "last_interactions")
+        },
+    },
+    name="Customer360",
+)
 
 
 class StatusSchema(ma.Schema):
@@ -197,30 +215,34 @@ def _models() -> ReadModels:
 def _reflecting(models: ReadModels, views: Sequence[str], args: dict[str, Any]) -> int:
     """Wait for `min_position` (query or header) on `views`; the position they reflect."""
     wanted = args.get("min_position")
-    header = request.headers.get("X-Min-Position")
-    if wanted is None and header is not None:
-        if not header.strip().isdigit() or len(header.strip()) > 18:
-            raise ValidationFailed({"X-Min-Position": "a log position: a whole number"})
-        wanted = int(header.strip())
     if wanted is None:
         return models.position_of(views)
     timeout = float(current_app.config.get("VIEWS_MAX_WAIT", 5.0))
     return models.wait_for(views, wanted, timeout)
 
 
-def _answer(body: dict[str, Any], position: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _serve(
+    views: Sequence[str], args: dict[str, Any], headers: dict[str, Any], query: Callable[..., Any]
+) -> Any:
+    """Wait as asked (read-your-writes), run `query(models, **filters)`, and answer it
+    with the position the views reflect (body `position` and header `X-View-Position`)."""
+    models = _models()
+    position = _reflecting(models, views, {**headers, **args})
+    filters = {name: value for name, value in args.items() if name != "min_position"}
+    result = query(models, **filters)
+    if isinstance(result, Page):
+        body = {
+            "items": result.items,
+            "total": result.total,
+            "limit": result.limit,
+            "offset": result.offset,
+            "position": position,
+        }
+    elif isinstance(result, list):
+        body = {"items": result, "position": position}
+    else:
+        body = result
     return body, 200, {"X-View-Position": str(position)}
-
-
-def _paged(page: Page, position: int) -> tuple[dict[str, Any], int, dict[str, str]]:
-    body = {
-        "items": page.items,
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "position": position,
-    }
-    return _answer(body, position)
 
 
 def lagging_as_503(func: T) -> T:
@@ -236,163 +258,125 @@ def lagging_as_503(func: T) -> T:
     return wrapper  # type: ignore[return-value]
 
 
-def _filters(args: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {name: args[name] for name in names if name in args}
-
-
 # --- endpoints ------------------------------------------------------------------------
 
 
 @blp.route("/customers")
 @blp.arguments(SearchQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, PageSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def search_customers(args: dict[str, Any]) -> Any:
+def search_customers(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """Search customers by branch, tier, segment, status, kind or relationship manager,
     and by exact phone, e-mail or ID number (matched through keyed blind indexes)."""
-    models = _models()
-    position = _reflecting(models, ["customers"], args)
-    page = models.customers.search(
-        **_filters(
-            args, "branch", "tier", "segment", "status", "kind", "relationship_manager",
-            "phone", "email", "id_number", "sort", "limit", "offset",
-        )
-    )  # fmt: skip
-    return _paged(page, position)
+    return _serve(["customers"], args, headers, lambda m, **f: m.customers.search(**f))
 
 
 @blp.route("/customers/<uuid:customer_id>")
 @blp.arguments(Query, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, Customer360Schema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def customer_360(args: dict[str, Any], customer_id: UUID) -> Any:
+def customer_360(args: dict[str, Any], headers: dict[str, Any], customer_id: UUID) -> Any:
     """The customer 360: masked profile, tier, risk rating, re-verification, live
     consents, open cases, last interactions, value (masked) and churn risk. An erased
     customer is a 410 problem `subject_erased`; one unknown to the views, 404."""
-    models = _models()
-    position = _reflecting(models, CUSTOMER_VIEWS, args)
-    return _answer(models.customers.customer_360(str(customer_id)), position)
+    return _serve(
+        CUSTOMER_VIEWS, args, headers, lambda m: m.customers.customer_360(str(customer_id))
+    )
 
 
 @blp.route("/distribution")
 @blp.arguments(DistributionQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, ListSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*ANALYSTS)
 @lagging_as_503
-def distribution(args: dict[str, Any]) -> Any:
+def distribution(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """Customer counts by tier and segment (live customers unless `status` is given)."""
-    models = _models()
-    position = _reflecting(models, ["customers"], args)
-    items = models.customers.distribution(**_filters(args, "branch", "kind", "status"))
-    return _answer({"items": items, "position": position}, position)
+    return _serve(["customers"], args, headers, lambda m, **f: m.customers.distribution(**f))
 
 
 @blp.route("/churn-watch")
 @blp.arguments(ChurnQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, PageSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def churn_watch(args: dict[str, Any]) -> Any:
+def churn_watch(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """Customers at risk of churning with the signals that fired; top tiers first."""
-    models = _models()
-    position = _reflecting(models, ["customers"], args)
-    page = models.customers.churn_watch(**_filters(args, "branch", "signal", "limit", "offset"))
-    return _paged(page, position)
+    return _serve(["customers"], args, headers, lambda m, **f: m.customers.churn_watch(**f))
 
 
 @blp.route("/reverification-due")
 @blp.arguments(ReverificationQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, PageSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def reverification_due(args: dict[str, Any]) -> Any:
+def reverification_due(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """Re-verification due within `within_days`, overdue or in review; most overdue first."""
-    models = _models()
-    position = _reflecting(models, ["customers"], args)
-    names = ("within_days", "branch", "risk_level", "limit", "offset")
-    return _paged(models.customers.reverification_due(**_filters(args, *names)), position)
+    return _serve(["customers"], args, headers, lambda m, **f: m.customers.reverification_due(**f))
 
 
 @blp.route("/special-care")
 @blp.arguments(CareQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, PageSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def special_care(args: dict[str, Any]) -> Any:
+def special_care(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """Customers under special care (elderly, disabled); follow-up most due first."""
-    models = _models()
-    position = _reflecting(models, ["customers"], args)
-    names = ("branch", "reason", "due_only", "limit", "offset")
-    return _paged(models.customers.special_care(**_filters(args, *names)), position)
+    return _serve(["customers"], args, headers, lambda m, **f: m.customers.special_care(**f))
 
 
 @blp.route("/complaints")
 @blp.arguments(ComplaintQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, PageSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def complaint_queue(args: dict[str, Any]) -> Any:
+def complaint_queue(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """Every open case with due time, time left, escalation level and owner; overdue first."""
-    models = _models()
-    position = _reflecting(models, ["cases"], args)
-    names = ("kind", "branch", "owner", "state", "escalated", "overdue", "sort", "limit", "offset")
-    return _paged(models.cases.complaint_queue(**_filters(args, *names)), position)
+    return _serve(["cases"], args, headers, lambda m, **f: m.cases.complaint_queue(**f))
 
 
 @blp.route("/consents")
 @blp.arguments(ConsentQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, PageSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*FRONT)
 @lagging_as_503
-def consent_register(args: dict[str, Any]) -> Any:
+def consent_register(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """The consent register: per customer and purpose, the current state and evidence
     reference (the event holding the evidence)."""
-    models = _models()
-    position = _reflecting(models, ["consents"], args)
     if "customer_id" in args:
         args["customer_id"] = str(args["customer_id"])
-    names = ("customer_id", "purpose", "state", "live", "sort", "limit", "offset")
-    return _paged(models.cases.consent_register(**_filters(args, *names)), position)
+    return _serve(["consents"], args, headers, lambda m, **f: m.cases.consent_register(**f))
 
 
 @blp.route("/kpis")
 @blp.arguments(KpiQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, ListSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*ANALYSTS)
 @lagging_as_503
-def kpi_table(args: dict[str, Any]) -> Any:
+def kpi_table(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """KPIs per month from `from` to `to`, overall or by branch or staff member."""
-    models = _models()
-    position = _reflecting(models, ["kpis"], args)
-    items = models.kpis.kpi_table(
-        args["from_"], args["to"], **_filters(args, "by", "branch", "staff")
-    )
-    return _answer({"items": items, "position": position}, position)
+    return _serve(["kpis"], args, headers, lambda m, **f: m.kpis.kpi_table(**f))
 
 
 @blp.route("/kpis/evaluations")
 @blp.arguments(EvaluationQuery, location="query")
+@blp.arguments(Headers, location="headers")
 @blp.response(200, ListSchema)
-@blp.doc(parameters=[MIN_POSITION_PARAM])
 @roles_allowed(*ANALYSTS)
 @lagging_as_503
-def evaluations(args: dict[str, Any]) -> Any:
+def evaluations(args: dict[str, Any], headers: dict[str, Any]) -> Any:
     """The KPI evaluations the performance job recorded, per period and scope."""
-    models = _models()
-    position = _reflecting(models, ["kpis"], args)
-    items = models.kpis.evaluations(**_filters(args, "period", "scope"))
-    return _answer({"items": items, "position": position}, position)
+    return _serve(["kpis"], args, headers, lambda m, **f: m.kpis.evaluations(**f))
 
 
 @blp.route("/status")
