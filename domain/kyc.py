@@ -8,6 +8,7 @@ expires suspends business until a valid document restores it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
@@ -18,7 +19,27 @@ from domain.events import CustomerEvent, CustomerOpeningEvent, LedgerAggregate
 
 REVIEW_STATES = ("pending_rating", "current", "due_soon", "overdue", "in_review")
 TRIGGERS = ("ownership_change", "screening_hit", "id_expiry", "customer_request")
-DOC_TYPES = ("resident_id", "passport", "business_licence", "residence_permit", "other")
+DOC_TYPES = (
+    "resident_id",
+    "passport",
+    "hk_macau_permit",
+    "taiwan_permit",
+    "foreign_permanent_resident",
+    "business_licence",
+    "residence_permit",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class IdentityDocument:
+    """An identity document as presented at registration."""
+
+    doc_type: str
+    number: str
+    expires_on: date
+
+
 _DUE_MOVES = {
     "current": frozenset({"due_soon", "overdue"}),
     "due_soon": frozenset({"overdue"}),

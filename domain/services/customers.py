@@ -23,12 +23,17 @@ from domain.classification import (
 from domain.customer import Customer, CustomerRegistered
 from domain.errors import AlreadyExists, ValidationFailed
 from domain.ids import activity_id, kyc_file_id
-from domain.kyc import KycFile
+from domain.kyc import IdentityDocument, KycFile
 from domain.personal_data import PROFILE_FIELDS, refuse_c3_names
 from domain.rules.care import IS_ELDERLY_VERSION, is_elderly
-from domain.rules.kyc import RISK_RATING_DEADLINE_VERSION, risk_rating_deadline
+from domain.rules.kyc import (
+    ID_DOCUMENT_STATUS_VERSION,
+    RISK_RATING_DEADLINE_VERSION,
+    risk_rating_deadline,
+)
 from domain.rules.retention import RETENTION_VERSION, retention_ends
 from domain.services.base import LedgerServices
+from domain.services.kyc import checked_document_status
 from domain.validation import (
     account_error,
     credit_code_error,
@@ -96,12 +101,14 @@ class CustomerCommands(LedgerServices):
         status: str = "active",
         source: str = "branch",
         customer_id: UUID | None = None,
+        id_document: IdentityDocument | None = None,
     ) -> UUID:
         """Register an individual or corporate customer (or prospect); returns its id.
 
         `profile` holds the profile fields (`PROFILE_FIELDS`); C3 field names are refused
         with C3DataRefused, unknown ones with ValidationFailed. An active customer gets a
-        KYC file with its risk-rating deadline; an elderly one the special-care flag.
+        KYC file with its risk-rating deadline, and `id_document` recorded in it, all in
+        one atomic write; an elderly one the special-care flag.
         """
         refuse_c3_names(profile)
         at, today = self.now(), self.today()
@@ -121,6 +128,20 @@ class CustomerCommands(LedgerServices):
         )
         if kind == "corporate" and not profile.get("credit_code"):
             errors.setdefault("credit_code", "required for a corporate customer")
+        if id_document is not None:
+            if status != "active":
+                errors["id_document"] = "only an active customer has a KYC file"
+            else:
+                try:
+                    doc_status = checked_document_status(
+                        id_document.doc_type,
+                        id_document.number,
+                        id_document.expires_on,
+                        today,
+                        self.settings,
+                    )
+                except ValidationFailed as exc:
+                    errors.update({f"id_document.{k}": v for k, v in exc.errors.items()})
         if errors:
             raise ValidationFailed(errors)
         new_id = self._id(customer_id)
@@ -132,6 +153,16 @@ class CustomerCommands(LedgerServices):
             actor, at, kind=kind, status=status, registered_on=today, source=source, **fields
         )
         kyc = self._open_kyc(customer, actor) if status == "active" else None
+        if kyc is not None and id_document is not None:
+            kyc.record_document(
+                id_document.doc_type,
+                id_document.number,
+                id_document.expires_on,
+                doc_status,
+                ID_DOCUMENT_STATUS_VERSION,
+                actor,
+                self.now(),
+            )
         self._flag_if_elderly(customer, actor)
         self._save(customer, kyc)
         return new_id
@@ -179,18 +210,40 @@ class CustomerCommands(LedgerServices):
 
         An unchanged value records nothing. C3 field names raise C3DataRefused.
         """
-        refuse_c3_names([field])
-        errors = _profile_errors({field: value}, self.today())
+        return self.change_profile_fields(
+            customer_id, {field: value}, actor, source=source, expected_version=expected_version
+        )
+
+    def change_profile_fields(
+        self,
+        customer_id: UUID,
+        changes: Mapping[str, Any],
+        actor: Actor,
+        *,
+        source: str = "customer",
+        expected_version: int | None = None,
+    ) -> int:
+        """Change several profile fields in one atomic write; returns the new version.
+
+        Every field is checked first (all bad fields reported at once); each changed
+        field is its own ProfileFieldChanged event with its source; unchanged values
+        record nothing. C3 field names raise C3DataRefused.
+        """
+        refuse_c3_names(list(changes))
+        errors = _profile_errors(changes, self.today())
         if source not in SOURCES:
             errors["source"] = one_of_error(source, SOURCES) or ""
-        if field == "name" and not value:
+        if "name" in changes and not changes["name"]:
             errors["name"] = "required"
+        if not changes:
+            errors["changes"] = "name at least one field"
         if errors:
             raise ValidationFailed(errors)
         customer = self._load(Customer, customer_id)
         self._expect(customer, expected_version)
-        customer.change_profile(field, value, source, actor, self.now())
-        if field == "date_of_birth":
+        for field, value in changes.items():
+            customer.change_profile(field, value, source, actor, self.now())
+        if "date_of_birth" in changes:
             self._flag_if_elderly(customer, actor)
         self._save(customer)
         return customer.version

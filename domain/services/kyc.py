@@ -24,10 +24,27 @@ from domain.rules.kyc import (
     reverification_status,
 )
 from domain.services.base import LedgerServices
+from domain.settings import RuleSettings
 from domain.validation import amount_error, check, id_number_error, one_of_error, text_error
 from domain.views import ActivityView, KycView, view_of
 
 _SCHEDULE_VERSION = f"{REVERIFICATION_DUE_VERSION}+{REVERIFICATION_STATUS_VERSION}"
+
+
+def checked_document_status(
+    doc_type: str, doc_number: str, expires_on: date, today: date, settings: RuleSettings
+) -> str:
+    """Check an identity document's fields; its status today. An expired one is refused
+    with ValidationFailed, as is any bad field (all bad fields at once)."""
+    check(
+        doc_type=one_of_error(doc_type, kyc_model.DOC_TYPES),
+        doc_number=id_number_error(doc_number) if isinstance(doc_number, str) else "text",
+        expires_on=None if isinstance(expires_on, date) else "must be a date",
+    )
+    status = id_document_status(expires_on, today, settings)
+    if status == "expired":
+        raise ValidationFailed({"expires_on": "the document has already expired"})
+    return status
 
 
 class KycCommands(LedgerServices):
@@ -49,14 +66,9 @@ class KycCommands(LedgerServices):
     ) -> str:
         """Record an identity document; returns its status (valid / expiring). An expired
         document is refused; a valid one restores business suspended by an expired one."""
-        check(
-            doc_type=one_of_error(doc_type, kyc_model.DOC_TYPES),
-            doc_number=id_number_error(doc_number) if isinstance(doc_number, str) else "text",
-            expires_on=None if isinstance(expires_on, date) else "must be a date",
+        status = checked_document_status(
+            doc_type, doc_number, expires_on, self.today(), self.settings
         )
-        status = id_document_status(expires_on, self.today(), self.settings)
-        if status == "expired":
-            raise ValidationFailed({"expires_on": "the document has already expired"})
         kyc = self._kyc(customer_id)
         self._expect(kyc, expected_version)
         kyc.record_document(

@@ -202,3 +202,57 @@ def test_classification_of_an_individual_by_age_income_and_risk(app: LedgerAppli
     segment = app.classify_customer(customer_id, RM)
     assert segment == "individual/30_44/high/balanced"
     assert app.get_customer(customer_id).segment_dimensions["age_band"] == "30_44"
+
+
+def test_registration_with_an_identity_document_is_one_atomic_write(
+    app: LedgerApplication,
+) -> None:
+    from domain.errors import ValidationFailed
+    from domain.kyc import IdentityDocument
+    from tests.domain.factories import FRONT, recorded
+
+    profile = {"name": "陈静", "phone": "13900001111", "branch": "SH-02"}
+    before = recorded(app)
+    with pytest.raises(ValidationFailed) as refused:
+        app.register_customer(
+            "individual",
+            profile,
+            FRONT,
+            id_document=IdentityDocument("hk_macau_permit", "H12345678", date(2020, 1, 1)),
+        )
+    assert "id_document.expires_on" in refused.value.errors
+    assert recorded(app) == before  # nothing of the customer was recorded
+    customer_id = app.register_customer(
+        "individual",
+        profile,
+        FRONT,
+        id_document=IdentityDocument("taiwan_permit", "T1234567890", date(2031, 5, 1)),
+    )
+    kyc = app.get_kyc(customer_id)
+    assert (kyc.doc_type, kyc.doc_number) == ("taiwan_permit", "T1234567890")
+
+
+def test_several_profile_fields_change_in_one_write_or_not_at_all(
+    app: LedgerApplication,
+) -> None:
+    from domain.errors import ValidationFailed
+    from tests.domain.factories import RM, individual, recorded
+
+    customer_id = individual(app)
+    version = app.get_customer(customer_id).version
+    before = recorded(app)
+    with pytest.raises(ValidationFailed) as refused:
+        app.change_profile_fields(
+            customer_id, {"phone": "13700002222", "email": "not-an-email"}, RM
+        )
+    assert set(refused.value.errors) == {"email"}
+    assert recorded(app) == before
+    new_version = app.change_profile_fields(
+        customer_id,
+        {"phone": "13700002222", "email": "chen@example.cn"},
+        RM,
+        expected_version=version,
+    )
+    assert new_version == version + 2
+    view = app.get_customer(customer_id)
+    assert (view.phone, view.email) == ("13700002222", "chen@example.cn")

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from domain.customer import Customer
 from domain.errors import AlreadyExists, ValidationFailed
-from domain.rules.kyc import id_document_status
+from domain.kyc import IdentityDocument
 from domain.views import CustomerView
 from web.api._disclosure import PURPOSE_HEADER, disclosure, personal_fields_of
 from web.api._http import (
@@ -35,7 +35,6 @@ from web.schemas.customers import (
     NewCustomerSchema,
     ProfileChangeSchema,
 )
-from web.schemas.kyc import DOC_TYPE_TO_DOMAIN
 
 blp = Blueprint(
     "customers", __name__, url_prefix="/api/v1/customers", description="Customers and profiles"
@@ -62,12 +61,6 @@ def _customer_id() -> UUID | None:
 
 def _domain_profile(args: dict[str, Any]) -> dict[str, Any]:
     return {API_TO_DOMAIN.get(name, name): value for name, value in args.items()}
-
-
-def _check_document(document: dict[str, Any]) -> None:
-    app = get_ledger().app
-    if id_document_status(document["expires_on"], app.today(), app.settings) == "expired":
-        raise ValidationFailed({"id_document.expires_on": "the document has already expired"})
 
 
 def _renamed(error: ValidationFailed) -> ValidationFailed:
@@ -108,28 +101,25 @@ def register_customer(args: dict[str, Any]) -> Any:
     who = actor()
     document = args.pop("id_document", None)
     kind, status, source = args.pop("kind"), args.pop("status"), args.pop("source")
-    if document is not None:
-        _check_document(document)
     wanted = _customer_id()
-    resumed = False
     try:
         customer_id = ledger.app.register_customer(
-            kind, _domain_profile(args), who, status=status, source=source, customer_id=wanted
+            kind,
+            _domain_profile(args),
+            who,
+            status=status,
+            source=source,
+            customer_id=wanted,
+            id_document=None
+            if document is None
+            else IdentityDocument(document["type"], document["number"], document["expires_on"]),
         )
     except ValidationFailed as exc:
         raise _renamed(exc) from None
     except AlreadyExists:
-        # only a retry of the same key after a failure between the two writes gets here
+        # the write is atomic: only a retry of a key whose first answer was lost gets here
         assert wanted is not None
-        customer_id, resumed = wanted, True
-    if document is not None and not (resumed and ledger.app.get_kyc(customer_id).doc_number):
-        ledger.app.record_identity_document(
-            customer_id,
-            DOC_TYPE_TO_DOMAIN[document["type"]],
-            document["number"],
-            document["expires_on"],
-            who,
-        )
+        customer_id = wanted
     version = ledger.app.get_customer(customer_id).version
     headers = {"ETag": etag(version), "Location": f"{blp.url_prefix}/{customer_id}"}
     return {"id": customer_id, "version": version}, 201, headers
@@ -169,18 +159,10 @@ def change_profile(args: dict[str, Any], customer_id: UUID) -> Any:
     foreign = _OF_KIND.get(view.kind, set()) & set(args)
     if foreign:
         raise ValidationFailed({name: f"not a field of a {view.kind} customer" for name in foreign})
-    version = view.version
-    who = actor()
-    current = expected
-    changes = _domain_profile(args)
-    # the one check the schema cannot make (today by the ledger's clock) goes first
-    ordered = sorted(changes.items(), key=lambda item: item[0] != "date_of_birth")
     try:
-        for field, value in ordered:
-            version = app.change_profile(
-                customer_id, field, value, who, source=source, expected_version=current
-            )
-            current = version
+        version = app.change_profile_fields(
+            customer_id, _domain_profile(args), actor(), source=source, expected_version=expected
+        )
     except ValidationFailed as exc:
         raise _renamed(exc) from None
     return {"id": customer_id, "version": version}, 200, {"ETag": etag(version)}

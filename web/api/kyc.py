@@ -15,7 +15,6 @@ from web.api._http import expected_version as if_match
 from web.app import get_ledger
 from web.auth import roles_allowed
 from web.schemas.kyc import (
-    DOC_TYPE_TO_DOMAIN,
     DocumentRecordedSchema,
     IdDocumentSchema,
     KycSchema,
@@ -63,7 +62,7 @@ def record_document(args: dict[str, Any], customer_id: UUID) -> Any:
     `expiring`."""
     status = get_ledger().app.record_identity_document(
         customer_id,
-        DOC_TYPE_TO_DOMAIN[args["type"]],
+        args["type"],
         args["number"],
         args["expires_on"],
         actor(),

@@ -1,8 +1,7 @@
 """KYC: identity documents, risk ratings, re-verification and the KYC file view.
 
-The API accepts the document types front offices meet (resident ID, passport, Hong
-Kong/Macau and Taiwan permits, foreign permanent resident ID, business licence);
-`DOC_TYPE_TO_DOMAIN` maps each onto the domain's own document types.
+The API accepts the domain's document types: resident ID, passport, Hong Kong/Macau
+and Taiwan permits, foreign permanent resident ID, business licence, residence permit.
 """
 
 from __future__ import annotations
@@ -14,18 +13,7 @@ from domain.rules.kyc import RISK_LEVELS
 from domain.validation import id_number_error
 from web.schemas.common import Day, DisclosedView, Text, checked_by, one_of
 
-# The domain knows resident_id, passport, business_licence, residence_permit, other.
-DOC_TYPE_TO_DOMAIN = {
-    "resident_id": "resident_id",
-    "passport": "passport",
-    "hk_macau_permit": "other",
-    "taiwan_permit": "other",
-    "foreign_permanent_resident": "residence_permit",
-    "residence_permit": "residence_permit",
-    "business_licence": "business_licence",
-    "other": "other",
-}
-DOC_TYPES = tuple(DOC_TYPE_TO_DOMAIN)
+DOC_TYPES = kyc_model.DOC_TYPES
 
 
 class IdDocumentSchema(ma.Schema):
