@@ -36,6 +36,7 @@ from security.bootstrap import Ledger
 from security.envelope import Envelope
 
 SHADOW_MARK = "@next"
+INSTALL_LOCK = 0x63726D7076  # "crmpv": the advisory lock key of view installs
 SYNC_MARK_SECONDS = 5.0
 
 Fault = Callable[[str, str, int], None]
@@ -91,10 +92,14 @@ class Projector:
         its tables untouched (it must be rebuilt; `run_once` refuses it).
         """
         with self.store.transaction(commit=True) as cursor:
+            if self.store.kind == "postgres":
+                # processes starting together must not race on CREATE ... IF NOT EXISTS
+                self.store.dialect.execute(
+                    cursor, "SELECT pg_advisory_xact_lock(?)", (INSTALL_LOCK,)
+                )
             for statement in tracking_ddl(self.store):
                 self.store.dialect.execute(cursor, statement)
-        for projection in self.projections:
-            with self.store.transaction(commit=True) as cursor:
+            for projection in self.projections:
                 name = self.tracking_name(projection)
                 self.tracking.create(cursor, name, generation or 1, projection.schema_hash())
                 seen = self.tracking.get(name, cursor)
@@ -126,6 +131,8 @@ class Projector:
         """Apply the next batch of events to every view behind; returns how many
         notifications the batch held (0 when every view is at the head)."""
         positions = self.positions()
+        if not positions:
+            return 0
         lowest = min(p.position for p in positions.values())
         batch = self.ledger.app.recorder.select_notifications(
             lowest + 1, self.batch_size, inclusive_of_start=True
