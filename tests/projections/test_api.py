@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from uuid import UUID
 
 import pytest
 
@@ -34,16 +35,20 @@ def api(ledger_config: LedgerConfig, clock: Clock) -> Iterator[Api]:
 def test_a_view_read_after_a_write_waits_for_that_write(api: Api, follow: bool) -> None:
     api.app.config["VIEWS_FOLLOW"] = follow
     assert api.get("/views/customers", "front_office").status_code == 200  # views exist
-    customer_id = api.register(WANG)
-    written = api.events()
+    registered = api.post("/customers", "front_office", WANG)
+    customer_id = registered.get_json()["id"]
+    written = int(registered.headers["X-Ledger-Position"])
+    assert written == api.events()
     response = api.get(
         f"/views/customers?min_position={written}&phone=138-1234-5678", "front_office"
     )
     assert response.status_code == 200, response.get_json()
     assert int(response.headers["X-View-Position"]) >= written
-    assert [c["customer_id"] for c in response.get_json()["items"]] == [str(customer_id)]
+    assert [c["customer_id"] for c in response.get_json()["items"]] == [customer_id]
 
-    case = api.ledger.app.receive_feedback(customer_id, "complaint", "fees", "too high", FRONT)
+    case = api.ledger.app.receive_feedback(
+        UUID(customer_id), "complaint", "fees", "too high", FRONT
+    )
     written = api.events()
     queue = api.get("/views/complaints", "relationship_manager", X_Min_Position=str(written))
     assert queue.status_code == 200

@@ -1,10 +1,11 @@
 """Read views for the front office: served from the projections, never by replaying.
 
 Every list is paginated (`limit`, `offset`), filterable and sorted; personal fields
-are masked. Read-your-writes: give the position a write returned as `min_position`
-(or the `X-Min-Position` header) and the view waits until it reflects that position,
-for at most `VIEWS_MAX_WAIT` seconds (default 5), else a 503 problem `view_lagging`
-with `Retry-After`. Every answer carries `X-View-Position`: the log position it reflects.
+are masked. Read-your-writes: every successful write under /api/ answers
+`X-Ledger-Position`; pass it back as `min_position` (or the `X-Min-Position` header)
+and the view waits until it reflects that position, for at most `VIEWS_MAX_WAIT`
+seconds (default 5), else a 503 problem `view_lagging` with `Retry-After`. Every
+answer carries `X-View-Position`: the log position it reflects.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import marshmallow as ma
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from projections.paging import MAX_LIMIT, Page
@@ -33,6 +34,7 @@ FRONT = ("front_office", "relationship_manager", "compliance_officer")
 ANALYSTS = ("relationship_manager", "compliance_officer", "system")
 OPERATORS = ("security_officer", "compliance_officer", "system")
 CUSTOMER_VIEWS = ("customers", "cases", "consents")
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 T = TypeVar("T", bound=Callable[..., Any])
 
 
@@ -243,6 +245,21 @@ def _serve(
     else:
         body = result
     return body, 200, {"X-View-Position": str(position)}
+
+
+@blp.after_app_request
+def tell_the_position(response: Response) -> Response:
+    """Every successful write under /api/ answers `X-Ledger-Position`: a log position at
+    or past its events, for the client to pass back as `min_position`."""
+    if (
+        request.method in WRITES
+        and response.status_code < 400
+        and request.path.startswith("/api/")
+        and current_app.config.get("LEDGER") is not None
+    ):
+        position = current_app.config["LEDGER"].app.recorder.max_notification_id() or 0
+        response.headers.setdefault("X-Ledger-Position", str(position))
+    return response
 
 
 def lagging_as_503(func: T) -> T:
