@@ -1,0 +1,206 @@
+"""What the other streams about a customer do to its row in the `customers` view: the
+KYC file (risk rating, re-verification, identity document), grading, value and churn,
+and contacts (interactions, greetings, care visits).
+
+Every handler writes through `touch` (C1 columns) or `reseal` (personal fields, sealed
+under the customer's key); a row that does not exist (never registered, or erased)
+is left alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import grading as g
+from domain import interaction as i
+from domain import kyc as k
+from domain import value as v
+from projections.base import EventContext, Handler, Tx, as_json, day, plain, when
+from projections.schema import CUSTOMER, INTERACTION
+
+
+def touch(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **values: Any) -> None:
+    """Update the customer's row (if it exists) and stamp the change."""
+    values.update(updated_at=when(event.occurred_at), position=ctx.position)
+    tx.update(CUSTOMER, {"customer_id": str(customer_id)}, values)
+
+
+def reseal(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **changes: Any) -> None:
+    """Merge `changes` into the row's sealed personal fields, re-sealed under the subject key."""
+    cid = str(customer_id)
+    row = tx.one("SELECT sealed_ref, sealed FROM {pv_customer} WHERE customer_id=?", [cid])
+    if row is None:
+        return
+    data: dict[str, Any] = {}
+    if row["sealed"] is not None:
+        data = ctx.cipher.open(row["sealed_ref"], cid, CUSTOMER, bytes(row["sealed"]))
+    data.update(plain(changes))
+    sealed = ctx.cipher.seal(ctx.key_ref, cid, CUSTOMER, data)
+    touch(tx, cid, event, ctx, sealed_ref=ctx.key_ref, sealed=sealed)
+
+
+def fact_handlers() -> dict[type, Handler]:
+    """The handlers of every non-customer stream the `customers` view follows."""
+    return {
+        k.KycFileOpened: lambda tx, e, x: touch(
+            tx,
+            e.customer_id,
+            e,
+            x,
+            rating_due_on=day(e.rating_due_on),
+            review_state="pending_rating",
+        ),
+        k.IdentityDocumentRecorded: document_recorded,
+        k.RiskRatingAssigned: rated,
+        k.ReverificationDue: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, review_state=e.review_state
+        ),
+        k.ReverificationStarted: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, review_state="in_review", review_trigger=e.trigger
+        ),
+        k.ReverificationCompleted: lambda tx, e, x: touch(
+            tx,
+            e.customer_id,
+            e,
+            x,
+            review_state="current",
+            review_trigger=None,
+            risk_level=e.risk_level,
+            last_verified_on=day(e.verified_on),
+            next_review_due=day(e.next_review_due),
+        ),
+        k.IdentityDocumentExpired: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, doc_status="expired"
+        ),
+        k.BusinessSuspended: lambda tx, e, x: touch(tx, e.customer_id, e, x, business_suspended=1),
+        k.BusinessRestored: lambda tx, e, x: touch(tx, e.customer_id, e, x, business_suspended=0),
+        g.GradeAssigned: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, grade_period=e.period, grade_score=str(e.score)
+        ),
+        g.TierChanged: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, tier=e.to_tier, tier_since=when(e.occurred_at)
+        ),
+        v.ValueAssessed: value_assessed,
+        v.ChurnRiskDetected: lambda tx, e, x: touch(
+            tx,
+            e.customer_id,
+            e,
+            x,
+            churn_state="at_risk",
+            churn_signals=as_json(sorted(e.signals)),
+            churn_since=day(e.as_of),
+        ),
+        v.RetentionActionTaken: lambda tx, e, x: tx.execute(
+            "UPDATE {pv_customer} SET retention_actions=retention_actions+1, "
+            "updated_at=?, position=? WHERE customer_id=?",
+            [when(e.occurred_at), x.position, str(e.customer_id)],
+        ),
+        v.ChurnRiskCleared: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, churn_state="cleared", churn_signals="[]", churn_since=None
+        ),
+        v.CustomerChurned: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, churn_state="churned", churn_since=day(e.churned_on)
+        ),
+        i.InteractionLogged: lambda tx, e, x: contact(
+            tx, e, x, "interaction", e.contact_channel, e.direction, e.purpose, e.topic
+        ),
+        i.GreetingSent: lambda tx, e, x: contact(
+            tx, e, x, "greeting", e.contact_channel, "outbound", "greeting", e.occasion
+        ),
+        i.CareVisitRecorded: care_visit,
+    }
+
+
+def document_recorded(tx: Tx, event: k.IdentityDocumentRecorded, ctx: EventContext) -> None:
+    """The document number goes into the sealed fields and the ID-number blind index."""
+    reseal(tx, event.customer_id, event, ctx, doc_number=event.doc_number)
+    touch(
+        tx,
+        event.customer_id,
+        event,
+        ctx,
+        doc_type=event.doc_type,
+        doc_expires_on=day(event.expires_on),
+        doc_status=event.doc_status,
+        id_number_ix=ctx.index.digest("id_number", event.doc_number),
+    )
+
+
+def rated(tx: Tx, event: k.RiskRatingAssigned, ctx: EventContext) -> None:
+    """A first rating makes a pending re-verification current."""
+    tx.execute(
+        "UPDATE {pv_customer} SET risk_level=?, last_verified_on=?, next_review_due=?, "
+        "review_state=CASE WHEN review_state='pending_rating' OR review_state IS NULL "
+        "THEN 'current' ELSE review_state END, updated_at=?, position=? WHERE customer_id=?",
+        [
+            event.risk_level,
+            day(event.verified_on),
+            day(event.next_review_due),
+            when(event.occurred_at),
+            ctx.position,
+            str(event.customer_id),
+        ],
+    )
+
+
+def value_assessed(tx: Tx, event: v.ValueAssessed, ctx: EventContext) -> None:
+    """Amounts are sealed; only the RFM scores (C1) stay in clear."""
+    reseal(
+        tx,
+        event.customer_id,
+        event,
+        ctx,
+        current_value=event.current_value,
+        potential_value=event.potential_value,
+        uplift=event.uplift,
+    )
+    touch(
+        tx,
+        event.customer_id,
+        event,
+        ctx,
+        rfm=as_json(event.rfm),
+        value_assessed_on=day(event.as_of),
+    )
+
+
+def contact(tx: Tx, event: Any, ctx: EventContext, kind: str, *fields: Any) -> None:
+    """One row per contact (channel, direction, purpose, topic: never the content);
+    ignored for a customer not in the view."""
+    cid = str(event.customer_id)
+    if tx.one("SELECT 1 AS x FROM {pv_customer} WHERE customer_id=?", [cid]) is None:
+        return
+    channel, direction, purpose, topic = fields
+    at = when(event.occurred_at)
+    tx.insert_ignore(
+        INTERACTION,
+        {
+            "customer_id": cid,
+            "position": ctx.position,
+            "at": at,
+            "kind": kind,
+            "channel": channel,
+            "direction": direction,
+            "purpose": purpose,
+            "topic": topic,
+            "actor_id": event.actor_id,
+        },
+    )
+    tx.execute(
+        "UPDATE {pv_customer} SET interactions=interactions+1, last_contact_at=?, "
+        "updated_at=?, position=? WHERE customer_id=?",
+        [at, at, ctx.position, cid],
+    )
+
+
+def care_visit(tx: Tx, event: i.CareVisitRecorded, ctx: EventContext) -> None:
+    """A contact, and the special-care follow-up dates."""
+    contact(tx, event, ctx, "care_visit", None, "outbound", "care", event.visit_kind)
+    touch(
+        tx,
+        event.customer_id,
+        event,
+        ctx,
+        last_care_visit_on=day(event.visited_on),
+        next_care_due_on=day(event.next_due_on),
+    )
