@@ -100,13 +100,16 @@ class Tx:
         self.names = dict(names)
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement (tables named `{logical}`, `?` placeholders)."""
         self.dialect.execute(self.cursor, statement.format_map(self.names), tuple(params))
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Every row of one statement, as dicts."""
         self.execute(statement, params)
         return [dict(row) for row in self.cursor.fetchall()]
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        """The first row of one statement, or None."""
         found = self.all(statement, params)
         return found[0] if found else None
 

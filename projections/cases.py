@@ -30,6 +30,7 @@ class CasesProjection(ViewProjection):
     tables = (CASE_TABLE,)
 
     def handlers(self) -> Mapping[type, Handler]:
+        """Each case event sets the case's state and circumstances; erasure deletes."""
         return {
             f.FeedbackReceived: self.received,
             f.Acknowledged: lambda tx, e, x: _set(
@@ -79,6 +80,7 @@ class CasesProjection(ViewProjection):
         }
 
     def received(self, tx: Tx, event: f.FeedbackReceived, ctx: EventContext) -> None:
+        """A new case row, state `received`, with its deadlines."""
         at = when(event.occurred_at)
         tx.upsert(
             CASE,

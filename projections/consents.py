@@ -24,6 +24,7 @@ class ConsentsProjection(ViewProjection):
     tables = (CONSENT_TABLE,)
 
     def handlers(self) -> Mapping[type, Handler]:
+        """Grants open a record, withdrawals and expiries close it; erasure deletes."""
         return {
             k.ConsentGranted: self.granted,
             k.ConsentWithdrawn: self.withdrawn,
@@ -32,6 +33,7 @@ class ConsentsProjection(ViewProjection):
         }
 
     def granted(self, tx: Tx, event: k.ConsentGranted, ctx: EventContext) -> None:
+        """The purpose's current record becomes this grant (counting earlier records)."""
         key = {"customer_id": str(event.customer_id), "purpose": event.purpose}
         row = tx.one(
             "SELECT records FROM {pv_consent} WHERE customer_id=? AND purpose=?",
@@ -62,6 +64,7 @@ class ConsentsProjection(ViewProjection):
         )
 
     def withdrawn(self, tx: Tx, event: k.ConsentWithdrawn, ctx: EventContext) -> None:
+        """The named record is withdrawn; evidence now points to the withdrawal."""
         tx.update(
             CONSENT,
             {"customer_id": str(event.customer_id), "record_id": str(event.record_id)},
@@ -76,6 +79,7 @@ class ConsentsProjection(ViewProjection):
         )
 
     def expired(self, tx: Tx, event: k.ConsentExpired, ctx: EventContext) -> None:
+        """The named record has run out."""
         tx.update(
             CONSENT,
             {"customer_id": str(event.customer_id), "record_id": str(event.record_id)},

@@ -32,6 +32,7 @@ class CustomersProjection(ViewProjection):
     tables = (CUSTOMER_TABLE, INTERACTION_TABLE)
 
     def handlers(self) -> Mapping[type, Handler]:
+        """The customer's own events, and the other streams about it (customer_facts)."""
         return {
             c.CustomerRegistered: self.registered,
             c.ProfileFieldChanged: self.profile_changed,
@@ -61,6 +62,7 @@ class CustomersProjection(ViewProjection):
     # --- the customer aggregate --------------------------------------------------------
 
     def registered(self, tx: Tx, event: c.CustomerRegistered, ctx: EventContext) -> None:
+        """A new row: C1 columns in clear, personal fields sealed, blind indexes."""
         cid = str(event.originator_id)
         personal = {name: plain(getattr(event, name)) for name in PERSONAL}
         at = when(event.occurred_at)
@@ -85,6 +87,7 @@ class CustomersProjection(ViewProjection):
         )
 
     def profile_changed(self, tx: Tx, event: c.ProfileFieldChanged, ctx: EventContext) -> None:
+        """A personal field is re-sealed (and re-indexed); a C1 one is set in clear."""
         field = event.field
         if field in PERSONAL:
             reseal(tx, event.originator_id, event, ctx, **{field: event.value})
@@ -95,11 +98,13 @@ class CustomersProjection(ViewProjection):
             touch(tx, event.originator_id, event, ctx, **{field: event.value})
 
     def classified(self, tx: Tx, event: c.CustomerClassified, ctx: EventContext) -> None:
+        """The segment is C2: sealed, and searchable by its blind index only."""
         reseal(tx, event.originator_id, event, ctx, segment=event.segment)
         digest = ctx.index.digest("segment", event.segment)
         touch(tx, event.originator_id, event, ctx, segment_ix=digest)
 
     def care_flagged(self, tx: Tx, event: c.SpecialCareFlagged, ctx: EventContext) -> None:
+        """The special-care reasons, measures and follow-up interval."""
         touch(
             tx,
             event.originator_id,
@@ -111,6 +116,7 @@ class CustomersProjection(ViewProjection):
         )
 
     def count_hold(self, tx: Tx, event: Any, ctx: EventContext, step: int) -> None:
+        """Count legal holds up (placed) or down (lifted)."""
         tx.execute(
             "UPDATE {pv_customer} SET legal_holds=legal_holds+?, updated_at=?, position=? "
             "WHERE customer_id=?",
@@ -118,6 +124,7 @@ class CustomersProjection(ViewProjection):
         )
 
     def erased(self, tx: Tx, event: c.CustomerErased, ctx: EventContext) -> None:
+        """Delete everything about the customer; leave a tombstone saying only `erased`."""
         cid = str(event.originator_id)
         self.purge_customer(tx, cid)
         at = when(event.occurred_at)

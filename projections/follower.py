@@ -36,6 +36,7 @@ class Listener:
         self.thread = threading.Thread(target=self._run, name="projections-listen", daemon=True)
 
     def start(self) -> None:
+        """Start listening in a daemon thread."""
         self.thread.start()
 
     def _run(self) -> None:
@@ -102,6 +103,7 @@ class Follower:
 
     @property
     def running(self) -> bool:
+        """True while the follower thread is alive."""
         return self.thread.is_alive()
 
     def _run(self) -> None:

@@ -46,6 +46,7 @@ class KpisProjection(ViewProjection):
     tables = (KPI_CUSTOMER_TABLE, KPI_CASE_TABLE, KPI_SURVEY_TABLE, EVALUATION_TABLE)
 
     def handlers(self) -> Mapping[type, Handler]:
+        """Fact rows for customers, cases and surveys; recorded evaluations; erasure deletes."""
         return {
             c.CustomerRegistered: self.registered,
             c.ProfileFieldChanged: self.profile_changed,
@@ -75,6 +76,7 @@ class KpisProjection(ViewProjection):
     # --- customers ---------------------------------------------------------------------
 
     def registered(self, tx: Tx, event: c.CustomerRegistered, ctx: EventContext) -> None:
+        """A customer fact: branch, relationship manager, month registered."""
         tx.upsert(
             KPI_CUSTOMER,
             ("customer_id",),
@@ -90,6 +92,7 @@ class KpisProjection(ViewProjection):
         )
 
     def profile_changed(self, tx: Tx, event: c.ProfileFieldChanged, ctx: EventContext) -> None:
+        """A change of branch or relationship manager moves the customer's facts."""
         if event.field == "branch":
             _customer(tx, event, ctx, branch=event.value)
         elif event.field == "relationship_manager":
@@ -98,11 +101,13 @@ class KpisProjection(ViewProjection):
     # --- cases -------------------------------------------------------------------------
 
     def case(self, tx: Tx, event: Any, ctx: EventContext, **values: Any) -> None:
+        """Set columns of the case's fact row."""
         tx.update(
             KPI_CASE, {"case_id": str(event.originator_id)}, {**values, "position": ctx.position}
         )
 
     def case_received(self, tx: Tx, event: f.FeedbackReceived, ctx: EventContext) -> None:
+        """A case fact: kind, branch, month received."""
         tx.upsert(
             KPI_CASE,
             ("case_id",),
@@ -121,6 +126,7 @@ class KpisProjection(ViewProjection):
         )
 
     def case_resolved(self, tx: Tx, event: f.Resolved, ctx: EventContext) -> None:
+        """Month resolved, in time, first contact; the resolver if no owner."""
         tx.execute(
             "UPDATE {pv_kpi_case} SET resolved_period=?, in_time=?, first_contact=?, "
             "staff=COALESCE(staff, ?), position=? WHERE case_id=?",
@@ -137,6 +143,7 @@ class KpisProjection(ViewProjection):
     # --- surveys and evaluations ---------------------------------------------------------
 
     def survey(self, tx: Tx, event: Any, ctx: EventContext, **values: Any) -> None:
+        """Set columns of the survey's fact row."""
         tx.update(
             KPI_SURVEY,
             {"survey_id": str(event.originator_id)},
@@ -144,6 +151,7 @@ class KpisProjection(ViewProjection):
         )
 
     def survey_sent(self, tx: Tx, event: s.SurveySent, ctx: EventContext) -> None:
+        """A survey fact: instrument and month sent."""
         tx.upsert(
             KPI_SURVEY,
             ("survey_id",),
@@ -160,6 +168,7 @@ class KpisProjection(ViewProjection):
         )
 
     def evaluated(self, tx: Tx, event: ev.PerformanceEvaluated, ctx: EventContext) -> None:
+        """The latest evaluation of a period and scope (counting corrections)."""
         row = tx.one(
             "SELECT evaluations FROM {pv_evaluation} WHERE period=? AND scope=?",
             [event.period, event.scope],

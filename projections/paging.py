@@ -36,6 +36,7 @@ class Where:
     params: list[Any] = field(default_factory=list)
 
     def add(self, condition: str, *params: Any) -> Where:
+        """AND one condition with its parameters."""
         self.conditions.append(condition)
         self.params.extend(params)
         return self
@@ -55,6 +56,7 @@ class Where:
 
     @property
     def sql(self) -> str:
+        """The WHERE clause (empty without conditions)."""
         return (" WHERE " + " AND ".join(self.conditions)) if self.conditions else ""
 
 

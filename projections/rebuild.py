@@ -131,6 +131,7 @@ def rebuild(
     notifications = 0
 
     def report(position: int) -> None:
+        """Pass (position, head) to the progress callback."""
         if progress is not None:
             progress(position, ledger.app.recorder.max_notification_id() or 0)
 

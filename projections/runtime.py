@@ -57,6 +57,8 @@ class ViewLagging(DomainError):
 
 
 class UnknownView(DomainError):
+    """No view has that name."""
+
     code = "unknown_view"
     status = 404
 

@@ -36,6 +36,7 @@ class ViewStatus:
 
     @property
     def caught_up(self) -> bool:
+        """True at the head of the log."""
         return self.lag_events == 0
 
 

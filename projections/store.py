@@ -105,6 +105,7 @@ class ViewStore:
 
     @property
     def kind(self) -> str:
+        """`sqlite` or `postgres`."""
         return self.dialect.name
 
     def table(self, name: str) -> str:
