@@ -13,6 +13,8 @@ from projections.base import day
 from projections.customer_queries import TIER_RANK, CustomerQueries
 from projections.paging import Page, Where, order_by
 
+DUE = "COALESCE(next_review_due, rating_due_on)"
+
 
 def days_until(iso_day: str | None, today: date) -> int | None:
     """Days from `today` to an ISO date (negative when past); None for no date."""
@@ -61,17 +63,19 @@ class WatchLists(CustomerQueries):
         limit: int = 50,
         offset: int = 0,
     ) -> Page:
-        """Customers whose re-verification is due within `within_days`, overdue, or in
-        review, or whose ID document has expired; the most overdue first."""
+        """Customers whose re-verification (or first risk rating) is due within
+        `within_days`, overdue or in review, or whose ID document has expired; the
+        earliest due date first. `due_on` is the review date, or the rating deadline
+        while the first rating is pending."""
         horizon = (self.clock().date() + timedelta(days=within_days)).isoformat()
         where = Where().equal("branch", branch).equal("risk_level", risk_level)
         where.add(
-            "(next_review_due<=? OR review_state IN ('due_soon','overdue','in_review') "
+            f"({DUE}<=? OR review_state IN ('due_soon','overdue','in_review') "
             "OR doc_status='expired')",
             horizon,
         )
         where.add("status<>?", "erased")
-        order = order_by("due", {"due": "next_review_due"}, "", "customer_id")
+        order = order_by("due", {"due": DUE}, "", "customer_id")
         today = self.clock().date()
         return self._page(
             where,
@@ -80,8 +84,8 @@ class WatchLists(CustomerQueries):
             offset,
             lambda r: {
                 "review_state": r["review_state"],
-                "next_review_due": r["next_review_due"],
-                "days_left": days_until(r["next_review_due"], today),
+                "due_on": r["next_review_due"] or r["rating_due_on"],
+                "days_left": days_until(r["next_review_due"] or r["rating_due_on"], today),
                 "doc_status": r["doc_status"],
                 "doc_expires_on": r["doc_expires_on"],
                 "business_suspended": bool(r["business_suspended"]),
