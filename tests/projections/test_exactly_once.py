@@ -3,8 +3,11 @@ a redelivered notification changes nothing, and racing projectors apply each eve
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -90,6 +93,47 @@ def test_a_projector_killed_mid_way_resumes_without_losing_or_doubling_a_fact(
     finally:
         close_read_models(restarted)
         restarted.close()
+
+
+DIE_MID_BATCH = """
+import os, sys
+from pathlib import Path
+from projections.runtime import read_models
+from security.bootstrap import LedgerConfig, build_ledger
+
+ledger = build_ledger(LedgerConfig(data_dir=Path(sys.argv[1]), database_url=sys.argv[2] or None))
+seen = []
+
+def fault(stage, view, position):
+    if stage == "applied":
+        seen.append(position)
+        if len(seen) == int(sys.argv[3]):
+            os._exit(9)  # no rollback, no cleanup: the process is gone
+
+read_models(ledger).projector(batch_size=4, fault=fault).catch_up()
+"""
+
+
+def test_a_projector_process_killed_mid_batch_leaves_nothing_half_done(
+    ledger: Ledger, ledger_config: LedgerConfig, clock: Clock, models: ReadModels
+) -> None:
+    world = populate(ledger.app, clock)
+    head = ledger.app.recorder.max_notification_id()
+    root = Path(__file__).resolve().parents[2]
+    args = [str(ledger_config.data_dir), ledger_config.database_url or "", "10"]
+    killed = subprocess.run(
+        [sys.executable, "-c", DIE_MID_BATCH, *args],
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        timeout=60,
+    )
+    assert killed.returncode == 9, killed.stderr.decode()[-2000:]
+    reached = min(p.position for p in models.tracking.positions().values())
+    assert 0 < reached < head  # some batches committed, the one in flight did not
+    models.catch_up()
+    assert_counts_right(models, world, head)
+    assert dump(models) == reference(models)
 
 
 def test_a_redelivered_notification_changes_nothing(
