@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain security
+	$(BIN)/mypy domain security projections scheduler
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest

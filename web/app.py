@@ -87,6 +87,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             ledger.keyring.kek(ledger.keyring.active_kek_id())
         except Exception:
             checks["keyring"] = "not loaded"
+        from projections.runtime import views_ready
+        from web.api.views import models_for_request
+
+        models_for_request()  # starts this worker's projector unless configured off
+        views = views_ready(ledger)
+        checks["views"] = "ok" if views.ready else "lagging: " + "; ".join(views.reasons)
         ready = all(v == "ok" for v in checks.values())
         return jsonify(status="ok" if ready else "not ready", checks=checks), 200 if ready else 503
 

@@ -52,8 +52,14 @@ def test_serve_answers_healthz_and_readyz(tmp_path: Path, dev: bool) -> None:
             except OSError:
                 time.sleep(0.2)
         assert status == 200 and b'"ok"' in body
-        status, body = get(f"http://127.0.0.1:{port}/readyz")
+        # ready once the store answers, the keyring is loaded and the views caught up
+        while time.monotonic() < deadline:
+            status, body = get(f"http://127.0.0.1:{port}/readyz")
+            if status == 200:
+                break
+            time.sleep(0.3)
         assert status == 200, body
+        assert b'"views":"ok"' in body.replace(b" ", b"")
     finally:
         proc.terminate()
         proc.wait(timeout=20)

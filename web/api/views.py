@@ -201,7 +201,7 @@ class StatusSchema(ma.Schema):
 # --- helpers --------------------------------------------------------------------------
 
 
-def _models() -> ReadModels:
+def models_for_request() -> ReadModels:
     """This process's read models. Its background projector starts on first use unless
     the app's `VIEWS_FOLLOW` (else env `LEDGER_VIEWS_FOLLOW`) is off; off under TESTING."""
     models = read_models(get_ledger())
@@ -228,7 +228,7 @@ def _serve(
 ) -> Any:
     """Wait as asked (read-your-writes), run `query(models, **filters)`, and answer it
     with the position the views reflect (body `position` and header `X-View-Position`)."""
-    models = _models()
+    models = models_for_request()
     position = _reflecting(models, views, {**headers, **args})
     filters = {name: value for name, value in args.items() if name != "min_position"}
     result = query(models, **filters)
@@ -401,7 +401,7 @@ def evaluations(args: dict[str, Any], headers: dict[str, Any]) -> Any:
 @roles_allowed(*OPERATORS)
 def status() -> Response | tuple[dict[str, Any], int]:
     """Position, lag (events and seconds) and errors per view; 503 when not ready."""
-    result = _models().readiness()
+    result = models_for_request().readiness()
     body = {
         "ready": result.ready,
         "reasons": list(result.reasons),

@@ -1,0 +1,23 @@
+"""/readyz: store, keyring and the views' lag."""
+
+from __future__ import annotations
+
+import pytest
+
+from projections.runtime import read_models
+from tests.web.conftest import Api
+
+pytestmark = pytest.mark.e2e
+
+
+def test_readyz_reports_lagging_views_until_they_catch_up(api: Api) -> None:
+    api.register()
+    lagging = api.client.get("/readyz")
+    assert lagging.status_code == 503
+    body = lagging.get_json()
+    assert body["checks"]["store"] == "ok" and body["checks"]["keyring"] == "ok"
+    assert body["checks"]["views"].startswith("lagging")
+    read_models(api.ledger).catch_up()
+    ready = api.client.get("/readyz")
+    assert ready.status_code == 200, ready.get_json()
+    assert ready.get_json()["checks"]["views"] == "ok"
