@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from domain.errors import DomainError
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from web.commands import open_ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,10 +31,6 @@ def clear_errors(func: F) -> F:
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
-
-
-def open_ledger() -> Ledger:
-    return build_ledger(LedgerConfig.from_env())
 
 
 @click.group()

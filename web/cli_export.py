@@ -14,45 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from domain.errors import DomainError
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
 from security.bundle_verify import summary
 from security.bundle_verify import verify_bundle as check_bundle
 from security.export import ExportActor, ExportScope, ExportScopeError, export_bundle
-
-
-def open_ledger() -> Ledger:
-    """The ledger from the environment (the same composition root as `ledger` itself)."""
-    return build_ledger(LedgerConfig.from_env())
-
-
-class ArgumentError(click.ClickException):
-    """A bad argument: one line on stderr, exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class OneLineCommand(click.Command):
-    """A command whose usage errors are one line, not click's usage block."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise ArgumentError(exc.format_message()) from None
+from web.commands import ArgumentError, OneLineCommand, open_ledger
 
 
 def parse_moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import Any
 
 import click
 
@@ -20,32 +19,8 @@ from scheduler.clock import parse_moment
 from scheduler.config import load_scheduler_settings
 from scheduler.registry import DEFAULT_CRONS, JOBS, job
 from scheduler.runner import JobRunner, RunOutcome, open_runner
+from web.commands import ArgumentError, OneLineCommand
 from web.logs import configure_logging
-
-
-class ArgumentError(click.ClickException):
-    """A bad argument or setting: one line on stderr, exit status 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-class OneLineCommand(click.Command):
-    """A command whose usage errors are one line, not click's usage block."""
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            raise ArgumentError(exc.format_message()) from None
 
 
 def _runner() -> JobRunner:

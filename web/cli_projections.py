@@ -21,12 +21,7 @@ import click
 from domain.errors import DomainError
 from projections.runtime import close_read_models, read_models
 from projections.status import MAX_LAG_EVENTS, MAX_LAG_SECONDS, ViewStatus
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
-
-
-def open_ledger() -> Ledger:
-    """The ledger from the environment (the same composition root as the web app)."""
-    return build_ledger(LedgerConfig.from_env())
+from web.commands import open_ledger
 
 
 def _seconds(value: float) -> str:
