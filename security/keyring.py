@@ -107,6 +107,7 @@ class LocalKeyring:
         self._index_key = index_key
         self.source = source
         self._lock = threading.Lock()
+        self._seen_mtime = self._mtime()
 
     # --- construction -----------------------------------------------------------------
 
@@ -178,11 +179,38 @@ class LocalKeyring:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        if target == self.source:
+            self._seen_mtime = self._mtime()
+
+    def save_new(self, path: Path) -> LocalKeyring:
+        """Write the keyring to `path` only if no keyring is there yet; returns the
+        keyring that is there afterwards (this one, or one another process wrote first)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keyring-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self.to_json())
+            os.chmod(tmp, 0o600)
+            try:
+                os.link(tmp, path)  # atomic, and fails if another process got there first
+            except FileExistsError:
+                return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        self.source = path
+        self._seen_mtime = self._mtime()
+        return self
 
     # --- KEKs ------------------------------------------------------------------------
 
     def active_kek_id(self) -> str:
-        """The id of the KEK that wraps new data keys."""
+        """The id of the KEK that wraps new data keys, as the keyring file says now.
+
+        Another process may have rotated the file: a changed file is re-read, so no
+        process keeps wrapping new data keys under a KEK that was retired.
+        """
+        if self.source is not None and self._mtime() != self._seen_mtime:
+            self._reload()
         with self._lock:
             return self._active
 
@@ -247,13 +275,21 @@ class LocalKeyring:
         """The HMAC key of the blind indexes (exact-match search on personal fields)."""
         return self._index_key
 
+    def _mtime(self) -> int | None:
+        try:
+            return None if self.source is None else self.source.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+
     def _reload(self) -> None:
         if self.source is None or not self.source.exists():
             return
+        mtime = self._mtime()
         fresh = LocalKeyring.from_json(self.source.read_text(encoding="utf-8"), self.source)
         with self._lock:
             self._keks.update(fresh._keks)
             self._active = fresh._active
+            self._seen_mtime = mtime
 
 
 def load_keyring(env: Mapping[str, str], data_dir: Path) -> LocalKeyring:
@@ -279,6 +315,4 @@ def load_keyring(env: Mapping[str, str], data_dir: Path) -> LocalKeyring:
         "or LEDGER_KEYRING",
         path,
     )
-    keyring = LocalKeyring.generate(path)
-    keyring.save()
-    return keyring
+    return LocalKeyring.generate().save_new(path)

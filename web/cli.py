@@ -130,6 +130,9 @@ def keys_retire(kek_id: str) -> None:
     """Remove an old KEK from the keyring once no data key depends on it."""
     ledger = open_ledger()
     try:
+        # a process that wrapped a key under the old KEK just before it saw the rotation
+        # would leave that key behind: re-wrap once more, then count
+        ledger.keystore.rewrap_all()
         remaining = ledger.keystore.count_by_kek().get(kek_id, 0)
         if remaining:
             raise DomainError(
