@@ -24,12 +24,20 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.persistence import ApplicationRecorder
 
+from domain.errors import DomainError
 from security.checkpoints import sign_checkpoint
 from security.envelope import leaf_bytes
 from security.merkle import CompactRange, MerkleTree, leaf_hash
 from security.sql import Dialect
 
 BATCH = 2000
+
+
+class SealedLogInconsistent(DomainError):
+    """The sealed log's own tables disagree: sealing stops rather than sign over it."""
+
+    code = "sealed_log_inconsistent"
+    status = 500
 
 
 class SourceRow(Protocol):
@@ -127,6 +135,8 @@ class SealedLog:
         self.leaves_table = dialect.table(f"{prefix}_leaves")
         self.checkpoints_table = dialect.table(f"{prefix}_checkpoints")
         self._lock = threading.Lock()
+        self._tree_lock = threading.Lock()
+        self._tree = MerkleTree()
 
     @staticmethod
     def create_table_statements(dialect: Dialect, prefix: str = "ledger") -> list[str]:
@@ -171,9 +181,19 @@ class SealedLog:
                     (latest.size,),
                 )
                 blob = self.dialect.to_bytes(cursor.fetchone()["frontier"])
-                frontier = CompactRange.from_hashes(
-                    latest.size, [blob[i : i + 32] for i in range(0, len(blob), 32)]
-                )
+                try:
+                    frontier = CompactRange.from_hashes(
+                        latest.size, [blob[i : i + 32] for i in range(0, len(blob), 32)]
+                    )
+                    intact = frontier.root() == latest.root
+                except ValueError:
+                    intact = False
+                if not intact:
+                    # signing on top of a wrong frontier would fork the log
+                    raise SealedLogInconsistent(
+                        f"the stored frontier at size {latest.size} does not match its signed "
+                        "root; nothing was sealed; run `ledger verify`"
+                    )
             self.dialect.execute(
                 cursor,
                 f"SELECT seq, notification_id FROM {self.leaves_table} ORDER BY seq DESC LIMIT 1",
@@ -183,7 +203,7 @@ class SealedLog:
             seq = 0 if row is None else int(row["seq"]) + 1
             last_nid = None if row is None else int(row["notification_id"])
             if seq != frontier.size:
-                raise RuntimeError(
+                raise SealedLogInconsistent(
                     f"sealed log is inconsistent: {seq} leaves but checkpoint size "
                     f"{frontier.size}; run `ledger verify`"
                 )
@@ -293,6 +313,30 @@ class SealedLog:
             row = cursor.fetchone()
         return 0 if row is None or row["m"] is None else int(row["m"]) + 1
 
+    def sizes(self) -> tuple[int, int]:
+        """(sealed leaves, size of the latest checkpoint), read in one statement so both
+        come from the same snapshot: a seal commits leaves and checkpoint together, so
+        they differ only if the tables were changed behind the ledger's back."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT (SELECT MAX(seq) FROM {self.leaves_table}) AS m, "
+                f"(SELECT MAX(size) FROM {self.checkpoints_table}) AS s",
+                (),
+            )
+            row = cursor.fetchone()
+        sealed = 0 if row["m"] is None else int(row["m"]) + 1
+        return sealed, 0 if row["s"] is None else int(row["s"])
+
+    def frontier(self, size: int) -> bytes | None:
+        """The stored compact range of the checkpoint at `size` (hashes concatenated)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor, f"SELECT frontier FROM {self.checkpoints_table} WHERE size=?", (size,)
+            )
+            row = cursor.fetchone()
+        return None if row is None else self.dialect.to_bytes(row["frontier"])
+
     def seq_of_notification(self, notification_id: int) -> int | None:
         """The leaf index of a notification id, if sealed."""
         with self.datastore.transaction(commit=False) as cursor:
@@ -305,7 +349,19 @@ class SealedLog:
         return None if row is None else int(row["seq"])
 
     def tree(self, size: int | None = None) -> MerkleTree:
-        """The Merkle tree of the stored leaf hashes (up to `size` leaves)."""
+        """A new Merkle tree of exactly the stored leaf hashes up to `size` (default all)."""
         tree = MerkleTree()
         tree.extend(row.leaf_hash for row in self.leaf_rows(0, size))
         return tree
+
+    def shared_tree(self, size: int) -> MerkleTree:
+        """A tree holding at least `size` sealed leaves, kept in memory and extended with
+        new leaves, so serving proofs does not re-read the log on each request. Callers
+        must pass explicit sizes to `root`, `inclusion_proof` and `consistency_proof`."""
+        with self._tree_lock:
+            tree = self._tree
+            if size > tree.size:
+                tree.extend(row.leaf_hash for row in self.leaf_rows(tree.size, size))
+            if size > tree.size:
+                raise SealedLogInconsistent(f"only {tree.size} leaves are sealed, not {size}")
+            return tree

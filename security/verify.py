@@ -73,11 +73,15 @@ def verify_log(
 ) -> VerifyReport:
     """Recompute the whole log from the stored rows; see the module docstring."""
     report = VerifyReport()
+    # checkpoints first: a seal running meanwhile adds leaves beyond the latest size,
+    # which this run then counts as unsealed instead of reporting a false difference
+    checkpoints = sealed.checkpoints()
+    limit = checkpoints[-1].size if checkpoints else 0
     tree = MerkleTree()
     notes = _entries(sealed.source)
     pending: SourceRow | None = next(notes, None)
     expected = 0
-    for leaf in sealed.leaf_rows():
+    for leaf in sealed.leaf_rows(0, limit):
         if len(report.problems) >= max_problems:
             break
         if leaf.seq != expected:
@@ -119,8 +123,18 @@ def verify_log(
         report.unsealed += 1
         pending = next(notes, None)
 
+    if expected < limit:
+        report.add(expected, f"seq {expected}: sealed leaves end before the latest checkpoint")
+    leaves, signed = sealed.sizes()
+    if leaves != signed:
+        report.add(
+            min(leaves, signed),
+            f"seq {min(leaves, signed)}: {leaves} leaves are sealed but the latest checkpoint "
+            f"covers {signed} (a checkpoint or leaves were removed or added)",
+        )
+
     previous = None
-    for checkpoint in sealed.checkpoints():
+    for checkpoint in checkpoints:
         report.checkpoints += 1
         try:
             parsed = verify_checkpoint(checkpoint.note, public_key, origin)
@@ -137,6 +151,13 @@ def verify_log(
                 f"({tree.size})",
             )
             continue
+        stored_frontier = sealed.frontier(parsed.size)
+        if stored_frontier != b"".join(tree.compact_range(parsed.size).to_hashes()):
+            report.add(
+                None,
+                f"checkpoint at size {parsed.size}: its stored frontier does not match the "
+                "log (the next seal would fork it)",
+            )
         if tree.root(parsed.size) != parsed.root:
             low = previous.size if previous is not None else 0
             report.add(

@@ -20,7 +20,7 @@ def _load(data_dir: str, out: multiprocessing.Queue) -> None:  # type: ignore[ty
 
 
 def test_processes_starting_together_share_one_development_keyring(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")  # fork from a threaded pytest is unsafe
     out = context.Queue()
     procs = [context.Process(target=_load, args=(str(tmp_path), out)) for _ in range(6)]
     for proc in procs:

@@ -182,3 +182,33 @@ def test_unsealed_events_are_not_errors_and_sealing_again_covers_them(ledger: Le
     assert stored is not None and stored.size == 4
     assert ledger.seal() == stored  # nothing new: the same checkpoint
     assert ledger.verify().ok
+
+
+def test_a_corrupted_frontier_is_reported_and_never_signed_over(ledger: Ledger) -> None:
+    from security.sealed_log import SealedLogInconsistent
+
+    write_people(ledger, 3)
+    first = ledger.seal()
+    assert first is not None
+    checkpoints = ledger.sealed_log.checkpoints_table
+    run_sql(ledger, f"UPDATE {checkpoints} SET frontier=? WHERE size=?", (bytes(64), first.size))
+    report = ledger.verify()
+    assert any("frontier" in p.message for p in report.problems)
+    write_people(ledger, 1)
+    with pytest.raises(SealedLogInconsistent):
+        ledger.seal()
+    assert ledger.sealed_log.latest_checkpoint() == first
+
+
+def test_a_removed_latest_checkpoint_with_its_sealed_tail_is_reported(ledger: Ledger) -> None:
+    write_people(ledger, 3)
+    ledger.seal()
+    write_people(ledger, 2)
+    second = ledger.seal()
+    assert second is not None
+    checkpoints = ledger.sealed_log.checkpoints_table
+    run_sql(ledger, f"DELETE FROM {checkpoints} WHERE size=?", (second.size,))
+    report = ledger.verify()
+    assert not report.ok
+    assert report.first_bad_seq == 3
+    assert "leaves are sealed but the latest checkpoint covers 3" in report.problems[0].message

@@ -82,7 +82,7 @@ def proof(args: dict[str, Any]) -> Response:
         raise NotFound(f"no checkpoint was signed at size {size}")
     if args["seq"] >= size:
         raise ProofRangeError(f"seq must be below the checkpoint size {size}")
-    tree = ledger.sealed_log.tree(size)
+    tree = ledger.sealed_log.shared_tree(size)
     return _text(
         format_tlog_proof(args["seq"], tree.inclusion_proof(args["seq"], size), stored.note)
     )
@@ -105,7 +105,7 @@ def consistency(args: dict[str, Any]) -> dict[str, Any]:
     if size1 > size2:
         raise ProofRangeError("from must not exceed to")
     try:
-        hashes = ledger.sealed_log.tree(size2).consistency_proof(size1, size2)
+        hashes = ledger.sealed_log.shared_tree(size2).consistency_proof(size1, size2)
     except ProofError as exc:
         raise ProofRangeError(str(exc)) from exc
     b64 = base64.b64encode
