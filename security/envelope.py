@@ -27,7 +27,6 @@ import secrets
 import struct
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -90,10 +89,9 @@ def associated_data(originator_id: UUID | str, originator_version: int, topic: s
     )
 
 
-@lru_cache(maxsize=4096)
 def _hkdf_extract(dek: bytes) -> bytes:
-    # RFC 5869 extract with no salt (HashLen zero bytes); cached per DEK because
-    # every event of a subject starts from the same pseudo-random key
+    # RFC 5869 extract with no salt (HashLen zero bytes). Not cached: a cache would
+    # keep data keys in memory after their subject was shredded.
     return hmac.new(bytes(32), dek, hashlib.sha256).digest()
 
 

@@ -140,6 +140,21 @@ class KeyStore:
         """Insert pending DEK rows inside the caller's (event-inserting) transaction."""
         if not pending:
             return
+        # another process may have shredded a subject since this one made its key:
+        # refusing here aborts the whole write, so no event of an erased subject lands
+        subjects = sorted({key.subject for key in pending})
+        marks = ",".join("?" * len(subjects))
+        self.dialect.execute(
+            cursor,
+            f"SELECT subject_id FROM {self.table} WHERE shredded_at IS NOT NULL "
+            f"AND subject_id IN ({marks})",
+            tuple(subjects),
+        )
+        erased = [row["subject_id"] for row in cursor.fetchall()]
+        if erased:
+            for subject in erased:
+                self._forget(subject)
+            raise SubjectErased("this subject was erased: its data key was destroyed")
         statement = (
             f"INSERT INTO {self.table} (dek_id, subject_id, kek_id, wrapped, created_at) "
             "VALUES (?,?,?,?,?) ON CONFLICT (dek_id) DO NOTHING"

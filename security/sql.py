@@ -42,6 +42,15 @@ class Dialect:
         else:
             cursor.execute(self.sql(statement), params, prepare=False)
 
+    def create_tables(self, datastore: Any, statements: list[str]) -> None:
+        """Run DDL in one transaction, on PostgreSQL under the ledger's DDL lock
+        (concurrent CREATE TABLE/TYPE collide in PostgreSQL's catalogue)."""
+        with datastore.transaction(commit=True) as cursor:
+            if self.name == "postgres":
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm-ledger/ddl'))")
+            for statement in statements:
+                self.execute(cursor, statement)
+
     def executemany(self, cursor: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one statement for many parameter rows."""
         if rows:

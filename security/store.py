@@ -25,6 +25,7 @@ from psycopg.sql import SQL
 
 from security.access_log import AccessLog
 from security.envelope import EnvelopeMapper
+from security.errors import ConfigurationError
 from security.keyring import LocalKeyring, load_keyring
 from security.keystore import KeyStore, PendingKey
 from security.sealed_log import SealedLog
@@ -170,6 +171,10 @@ class LedgerPostgresFactory(_LedgerFactoryMixin, PostgresFactory):
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
+        if self.datastore.enable_db_functions:
+            raise ConfigurationError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS must be off: the Merkle log needs the table lock"
+            )
         self._init_ledger(Dialect("postgres", self.datastore.schema))
 
     def application_recorder(self) -> ApplicationRecorder:

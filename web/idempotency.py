@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -21,6 +21,7 @@ from web.auth import current_principal
 from web.problems import problem
 
 HEADER = "Idempotency-Key"
+STALE_SECONDS = 120  # longer than any request may run (gunicorn's timeout is 60 s)
 KEPT_HEADERS = ("ETag", "Location", "Content-Type")
 
 
@@ -39,9 +40,7 @@ class IdempotencyStore:
         self.datastore = datastore
         self.dialect = dialect
         self.table = dialect.table("web_idempotency")
-        with datastore.transaction(commit=True) as cursor:
-            for statement in create_table_statements(dialect):
-                dialect.execute(cursor, statement)
+        dialect.create_tables(datastore, create_table_statements(dialect))
 
     def reserve(self, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
         """Reserve the key; or return the existing row if it was used before."""
@@ -54,6 +53,17 @@ class IdempotencyStore:
             )
             inserted = self.dialect.rowcount(cursor) == 1
             if inserted:
+                return None
+            # a reservation whose request died with its worker is taken over, or the
+            # key would answer 409 forever
+            stale = (datetime.now(UTC) - timedelta(seconds=STALE_SECONDS)).isoformat()
+            self.dialect.execute(
+                cursor,
+                f"UPDATE {self.table} SET fingerprint=?, created_at=? WHERE actor_id=? "
+                "AND idem_key=? AND status IS NULL AND created_at<?",
+                (fingerprint, datetime.now(UTC).isoformat(), actor, key, stale),
+            )
+            if self.dialect.rowcount(cursor) == 1:
                 return None
             self.dialect.execute(
                 cursor,

@@ -157,3 +157,22 @@ def test_a_process_started_before_rotation_reads_keys_wrapped_after_it(
         assert other.app.repository.get(person).name == "Before Rotation"
     finally:
         other.close()
+
+
+def test_a_key_made_before_another_process_shredded_the_subject_is_never_stored(
+    ledger: Ledger,
+) -> None:
+    from tests.support.sample import Person
+
+    person = Person("Late Writer", "13700000077", "Z9")
+    ledger.keystore.dek_for_subject(person.id)  # this process made a key, not yet stored
+    other = build_ledger(ledger.config, app_class=SampleApp)
+    try:
+        other.keystore.shred(person.id)
+    finally:
+        other.close()
+    before = ledger.app.recorder.max_notification_id()
+    with pytest.raises(SubjectErased):
+        ledger.app.save(person)
+    assert ledger.app.recorder.max_notification_id() == before
+    assert not any(k.subject == str(person.id) for k in ledger.keystore.pending())

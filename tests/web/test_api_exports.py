@@ -103,3 +103,19 @@ def _other() -> dict[str, Any]:
 
 def _entries(log: Any) -> list[dict[str, Any]]:
     return log["entries"] if isinstance(log, dict) else log
+
+
+def test_bundles_are_owner_only_and_expire(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = api.register()
+    response = api.post("/exports", "compliance_officer", {"customers": [str(customer)]})
+    job = wait_done(api, response.get_json()["id"])
+    assert job["status"] == "done"
+    from web.api.exports import ExportJobs
+
+    path = ExportJobs(api.ledger).bundle_path(job["id"])
+    assert path.stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("LEDGER_EXPORT_KEEP_DAYS", "0")
+    gone = api.get(f"/exports/{job['id']}/bundle", "compliance_officer")
+    assert gone.status_code == 410
+    assert gone.get_json()["code"] == "bundle_expired"
+    assert not path.exists()

@@ -116,3 +116,24 @@ def test_a_failed_registration_records_nothing_and_a_retry_completes_it(
     customer_id = retried.get_json()["id"]
     assert list(app.customer_ids()) == [UUID(customer_id)]
     assert app.get_kyc(UUID(customer_id)).doc_number == WANG["id_document"]["number"]
+
+
+def test_a_reservation_left_by_a_dead_request_is_taken_over(api: Api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from web.app import idempotency_store
+
+    with api.app.app_context():
+        store = idempotency_store(api.ledger)
+    long_ago = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
+    with api.ledger.datastore.transaction(commit=True) as cursor:
+        store.dialect.execute(
+            cursor,
+            f"INSERT INTO {store.table} (actor_id, idem_key, fingerprint, created_at) "
+            "VALUES (?,?,?,?)",
+            ("front_office-1", "dead-1", "whatever", long_ago),
+        )
+    response = api.post("/customers", "front_office", WANG, Idempotency_Key="dead-1")
+    assert response.status_code == 201
+    replay = api.post("/customers", "front_office", WANG, Idempotency_Key="dead-1")
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +28,7 @@ from security.bootstrap import Ledger
 from security.export import ExportActor, ExportScope, export_bundle
 from security.sql import Dialect
 from web.app import get_ledger
-from web.auth import Forbidden, current_principal, roles_allowed
+from web.auth import current_principal, roles_allowed
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Audit exports")
 log = logging.getLogger(__name__)
@@ -74,6 +76,19 @@ class ExportNotReady(DomainError):
     status = 409
 
 
+class BundleExpired(DomainError):
+    code = "bundle_expired"
+    status = 410
+
+
+def keep_days() -> float:
+    """How long HTTP export bundles (decrypted data and keys) are kept on the server."""
+    try:
+        return max(0.0, float(os.environ.get("LEDGER_EXPORT_KEEP_DAYS", "7")))
+    except ValueError:
+        return 7.0
+
+
 class ExportJobs:
     """Export jobs as rows; bundles under `<data dir>/exports/<id>.tar.gz`."""
 
@@ -82,14 +97,15 @@ class ExportJobs:
         self.dialect: Dialect = ledger.keystore.dialect
         self.table = self.dialect.table("web_exports")
         self.folder = Path(ledger.config.data_dir) / "exports"
-        with ledger.datastore.transaction(commit=True) as cursor:
-            self.dialect.execute(
-                cursor,
+        self.dialect.create_tables(
+            ledger.datastore,
+            [
                 f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, "
                 "requested_by TEXT NOT NULL, addressed_to TEXT, scope TEXT NOT NULL, "
                 "status TEXT NOT NULL, created_at TEXT NOT NULL, finished_at TEXT, "
-                "bundle_digest TEXT, events INTEGER, error TEXT)",
-            )
+                "bundle_digest TEXT, events INTEGER, error TEXT)"
+            ],
+        )
 
     def create(self, requested_by: str, addressed_to: str | None, scope: ExportScope) -> str:
         job_id = str(uuid.uuid4())
@@ -133,6 +149,18 @@ class ExportJobs:
     def bundle_path(self, job_id: str) -> Path:
         return self.folder / f"{job_id}.tar.gz"
 
+    def purge(self, now: float | None = None) -> int:
+        """Delete bundles older than `keep_days()`; returns how many were deleted."""
+        if not self.folder.exists():
+            return 0
+        limit = (now or time.time()) - keep_days() * 86400
+        gone = 0
+        for path in self.folder.glob("*.tar.gz"):
+            if path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+                gone += 1
+        return gone
+
     def _select(self, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self.ledger.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(cursor, f"SELECT * FROM {self.table} {where}", params)
@@ -154,8 +182,11 @@ def jobs() -> ExportJobs:
 def run_export(store: ExportJobs, job_id: str, scope: ExportScope, actor: ExportActor) -> None:
     """Write the bundle and record the outcome; never raises (it runs in a thread)."""
     try:
-        store.folder.mkdir(parents=True, exist_ok=True)
+        store.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store.purge()
         result = export_bundle(store.ledger, store.bundle_path(job_id), scope, actor, tar=True)
+        # the bundle holds decrypted personal data and keys: owner-only
+        store.bundle_path(job_id).chmod(0o600)
         store.finish(
             job_id, status="done", bundle_digest=result.bundle_digest, events=result.events
         )
@@ -235,9 +266,10 @@ def download_bundle(export_id: uuid.UUID) -> Response:
     job = visible(store.get(str(export_id)))
     if job["status"] != "done":
         raise ExportNotReady(f"the export is {job['status']}, not done")
+    store.purge()
     path = store.bundle_path(str(export_id))
     if not path.exists():
-        raise Forbidden("the bundle file is no longer kept on this server")
+        raise BundleExpired("the bundle is no longer kept on this server; export again")
     return send_file(
         path,
         mimetype="application/gzip",
