@@ -43,7 +43,7 @@ def test_serve_answers_healthz_and_readyz(tmp_path: Path, dev: bool) -> None:
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         status = 0
         while time.monotonic() < deadline:
             try:
