@@ -1,0 +1,80 @@
+"""The outcome of verifying a bundle: each failed check, the counts, the summary text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One check that did not hold: the file it concerns, the seq if any, what."""
+
+    file: str
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.seq is None else f"{self.file} seq {self.seq}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class BundleReport:
+    """The outcome of `verify_bundle`: `ok` only if no check failed."""
+
+    events: int = 0
+    decrypted: int = 0
+    erased: int = 0
+    origin: str = ""
+    checkpoint_size: int = 0
+    key: str = ""
+    bundle_digest: str = ""
+    failures: list[Failure] = field(default_factory=list)
+    failure_count: int = 0
+    max_failures: int = 200
+
+    @property
+    def ok(self) -> bool:
+        return self.failure_count == 0
+
+    def fail(self, file: str, seq: int | None, message: str) -> None:
+        self.failure_count += 1
+        if len(self.failures) < self.max_failures:
+            self.failures.append(Failure(file, seq, message))
+
+
+class SeqSet:
+    """A set of non-negative ints as a bitmap: one bit per possible seq."""
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+
+    def add(self, seq: int) -> bool:
+        """Add `seq`; False if it was already there."""
+        byte, bit = divmod(seq, 8)
+        if byte >= len(self.bits):
+            self.bits.extend(bytes(byte + 1 - len(self.bits)))
+        if self.bits[byte] >> bit & 1:
+            return False
+        self.bits[byte] |= 1 << bit
+        return True
+
+    def __contains__(self, seq: int) -> bool:
+        byte, bit = divmod(seq, 8)
+        return byte < len(self.bits) and bool(self.bits[byte] >> bit & 1)
+
+
+def summary(report: BundleReport) -> str:
+    """The one-paragraph outcome printed by `ledger verify-bundle`."""
+    if report.ok:
+        return (
+            f"ok: {report.events} events ({report.decrypted} decrypted, {report.erased} "
+            f"erased) verified against checkpoint {report.origin} size "
+            f"{report.checkpoint_size}, key {report.key}\n"
+            f"bundle digest (SHA-256 of manifest.json): {report.bundle_digest}"
+        )
+    lines = [f"FAILED: {report.failure_count} check(s) did not hold"]
+    lines += [f"  {failure}" for failure in report.failures]
+    if report.failure_count > len(report.failures):
+        lines.append(f"  ... and {report.failure_count - len(report.failures)} more")
+    return "\n".join(lines)
