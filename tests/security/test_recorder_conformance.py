@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -25,16 +26,26 @@ from tests.conftest import PG_DSN, require_postgres
 pytestmark = pytest.mark.integration
 
 
+def join_threads_started_since(before: set[threading.Thread], timeout: float = 30) -> None:
+    for thread in set(threading.enumerate()) - before:
+        if thread is not threading.current_thread():
+            thread.join(timeout)
+
+
 def ledger_ddl(dialect: Dialect, keystore: KeyStore) -> list[str]:
     return [*keystore.create_table_statements(), *SealedLog.create_table_statements(dialect)]
 
 
 class SQLiteLedgerRecorderConformance(ApplicationRecorderTestCase[LedgerSQLiteApplicationRecorder]):
     def setUp(self) -> None:
+        self.threads_before = set(threading.enumerate())
         self.tmp = tempfile.TemporaryDirectory()
         self.datastore = SQLiteDatastore(str(Path(self.tmp.name) / "conformance.sqlite3"))
 
     def tearDown(self) -> None:
+        # the library's concurrency tests can return while their reader threads are
+        # still inside a query: closing the pool under them crashes CPython's sqlite3
+        join_threads_started_since(self.threads_before)
         self.datastore.close()
         self.tmp.cleanup()
 
@@ -53,6 +64,7 @@ class PostgresLedgerRecorderMixin:
 
     def setUp(self) -> None:
         require_postgres()
+        self.threads_before = set(threading.enumerate())
         self.schema = f"c_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{self.schema}"')
@@ -61,6 +73,7 @@ class PostgresLedgerRecorderMixin:
         )
 
     def tearDown(self) -> None:
+        join_threads_started_since(self.threads_before)
         self.datastore.close()
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
