@@ -28,6 +28,8 @@ class BundleCheckpoint:
     checkpoint: Checkpoint | None = None
     note: str = ""
     note_bytes: bytes = b""
+    key: Ed25519PublicKey | None = None
+    key_name: str = ""
 
 
 def _read(root: Path, report: BundleReport, name: str) -> bytes | None:
@@ -75,7 +77,7 @@ def check_checkpoint(
     report.key = f"{name}+{kid.hex()}" if name else ""
     raw = _read(root, report, "checkpoint")
     if raw is None:
-        return BundleCheckpoint()
+        return BundleCheckpoint(key=pub, key_name=name)
     note = raw.decode("utf-8", errors="replace")
     try:
         if pub is None or not name:
@@ -86,7 +88,7 @@ def check_checkpoint(
         try:
             cp = parse_checkpoint(raw)
         except CheckpointError:
-            return BundleCheckpoint(None, note, raw)
+            return BundleCheckpoint(None, note, raw, pub, name)
     report.origin, report.checkpoint_size = cp.origin, cp.size
     log = header.get("log")
     stated = {
@@ -98,4 +100,4 @@ def check_checkpoint(
     }
     if not isinstance(log, dict) or any(log.get(k) != v for k, v in stated.items()):
         report.fail("manifest.json", None, "its 'log' member does not match the checkpoint")
-    return BundleCheckpoint(cp, note, raw)
+    return BundleCheckpoint(cp, note, raw, pub, name)

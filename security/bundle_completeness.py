@@ -11,6 +11,7 @@ from typing import Any
 from security.bundle_layout import PROOF_NAME
 from security.bundle_manifest import ManifestListing
 from security.bundle_report import BundleReport, SeqSet
+from security.bundle_signature import MANIFEST_SIG
 
 
 def check_unlisted(
@@ -24,7 +25,9 @@ def check_unlisted(
                 _check_proof_dir(entry.path, report, listing, leaf_seqs)
             elif entry.is_symlink() or not entry.is_file():
                 report.fail(entry.name, None, "is not a regular file or proofs/")
-            elif entry.name != "manifest.json" and entry.name not in listing.top:
+            elif (
+                entry.name not in ("manifest.json", MANIFEST_SIG) and entry.name not in listing.top
+            ):
                 report.fail(entry.name, None, "is not listed in manifest.json")
 
 

@@ -23,6 +23,8 @@ def parse_proof_head(head: str) -> tuple[int, tuple[bytes, ...]]:
         raise TlogProofError("malformed tlog-proof: bad header")
     if lines[1].startswith("extra "):
         base64.b64decode(lines.pop(1)[6:], validate=True)
+    if len(lines) < 2:
+        raise TlogProofError("malformed tlog-proof: missing 'index <n>' line")
     index_text = lines[1].removeprefix("index ")
     if index_text == lines[1] or not re.fullmatch(r"0|[1-9][0-9]{0,19}", index_text):
         raise TlogProofError("malformed tlog-proof: missing or bad 'index <n>' line")

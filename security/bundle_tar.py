@@ -21,7 +21,7 @@ def pack(bundle: Path, name: str, digests: Path, dest: Path) -> None:
 
     with tarfile.open(dest, "w:gz", compresslevel=6) as tar:
         tar.add(bundle, arcname=name, recursive=False, filter=anonymous)
-        for top in ("manifest.json", *TOP_FILES):
+        for top in ("manifest.json", "manifest.sig", *TOP_FILES):
             tar.add(bundle / top, arcname=f"{name}/{top}", filter=anonymous)
         tar.add(bundle / "proofs", arcname=f"{name}/proofs", recursive=False, filter=anonymous)
         with digests.open(encoding="ascii") as proofs:

@@ -39,6 +39,7 @@ from security.bundle_layout import FORMAT, TOP_FILES, proof_path
 from security.bundle_lines import LEAF_FIELDS, associated_data, decrypt_leaf
 from security.bundle_manifest import ManifestError, check_manifest, parse_manifest
 from security.bundle_report import BundleReport, Failure, summary
+from security.bundle_signature import check_manifest_signature
 from security.bundle_tar import bundle_root, extract, is_archive
 from security.checkpoints import CheckpointError, parse_verifier_key
 
@@ -72,6 +73,7 @@ def _verify_directory(
 ) -> None:
     listing = check_manifest(root, report)
     anchor = check_checkpoint(root, report, listing.header, trusted)
+    check_manifest_signature(root, report, anchor)
     leaf_seqs = check_events(root, report, listing.header, anchor, progress)
     check_unlisted(root, report, listing, leaf_seqs)
     check_counts(report, listing.header)

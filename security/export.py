@@ -49,6 +49,7 @@ from uuid import UUID
 from domain.audit_export import AuditExport
 from security.bootstrap import Ledger
 from security.bundle_layout import FORMAT
+from security.bundle_signature import sign_manifest
 from security.bundle_tar import pack
 from security.checkpoints import public_key_pem, verifier_key
 from security.export_errors import ExportError, ExportScopeError
@@ -226,6 +227,7 @@ def export_bundle(
             "counts": counts,
         }
         digest = write_manifest(bundle / "manifest.json", header, top, digests)
+        sign_manifest(bundle, digest, ledger.keyring.signing_key(), origin)
         record = AuditExport(
             actor.actor_id,
             actor.actor_role,

@@ -122,6 +122,12 @@ def verify_bundle(bundle: Path, trusted_vkey: Path | None) -> None:
         click.echo(summary(report), err=True)
         sys.exit(1)
     click.echo(summary(report))
+    if trusted_vkey is None:
+        click.echo(
+            "note: checked against the bundle's own key; compare log.vkey with the key the "
+            "firm published, or pass --trusted-vkey",
+            err=True,
+        )
 
 
 COMMANDS = [export, verify_bundle]

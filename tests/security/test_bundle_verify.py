@@ -20,6 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from security.bootstrap import LedgerConfig, build_ledger
+from security.bundle_signature import sign_manifest
 from security.bundle_verify import csv_cells, parse_manifest, summary, verify_bundle
 from security.checkpoints import parse_checkpoint, public_key_pem, sign_checkpoint, verifier_key
 from security.export import ExportActor, ExportScope, export_bundle
@@ -244,6 +245,8 @@ def resign(bundle: Path, signer: Ed25519PrivateKey) -> None:
     manifest["log"]["key_id"] = verifier_key(old.origin, signer.public_key()).split("+")[1]
     (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     rehash(bundle)
+    digest = hashlib.sha256((bundle / "manifest.json").read_bytes()).hexdigest()
+    sign_manifest(bundle, digest, signer, old.origin)
 
 
 def test_a_re_signed_bundle_fails_against_the_trusted_key(bundle: Path) -> None:
@@ -312,3 +315,36 @@ def test_the_streaming_manifest_parser_agrees_with_json(pristine: Path, indent: 
     ):
         with pytest.raises(ValueError):
             parse_manifest(Trickle(bad), files.__setitem__)
+
+
+def test_a_rewritten_manifest_without_the_log_key_is_named(bundle: Path) -> None:
+    """Dropping an event, narrowing the scope and recomputing every hash is not enough:
+    the manifest is signed by the log key."""
+    for name in ("leaves.jsonl", "events.jsonl"):
+        edit_lines(bundle / name, lambda rows: rows.pop(4))
+    edit_lines(bundle / "events.csv", lambda rows: rows.pop(5))
+    edit_lines(
+        bundle / "keys.jsonl", lambda rows: rows.remove(next(r for r in rows if '"seq":4,' in r))
+    )
+    (bundle / "proofs" / "4.tlog-proof").unlink()
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    manifest["scope"] = {"all": False, "customers": [], "since": None, "until": None}
+    manifest["counts"] = {"events": 8, "decrypted": 6, "erased": 2}
+    (bundle / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    rehash(bundle)
+    text = summary(verify_bundle(bundle))
+    assert "manifest.json: differs from the one the log key signed" in text
+
+
+def test_a_bundle_without_its_manifest_signature_fails(bundle: Path) -> None:
+    (bundle / "manifest.sig").unlink()
+    text = summary(verify_bundle(bundle))
+    assert "manifest.sig: missing: the manifest is not signed" in text
+
+
+def test_a_proof_with_extra_data_and_no_index_is_a_failure_not_a_crash(bundle: Path) -> None:
+    path = bundle / "proofs" / "0.tlog-proof"
+    tail = path.read_text("utf-8").split("\n\n", 1)[1]
+    path.write_text("c2sp.org/tlog-proof@v1\nextra AAAA\n\n" + tail, "utf-8")
+    report = verify_bundle(bundle)
+    assert not report.ok and "proofs/0.tlog-proof" in summary(report)
