@@ -27,8 +27,9 @@ pytestmark = pytest.mark.integration
 
 
 def join_threads_started_since(before: set[threading.Thread], timeout: float = 30) -> None:
+    """Wait for the threads a test started (the SQLite datastore starts none of its own)."""
     for thread in set(threading.enumerate()) - before:
-        if thread is not threading.current_thread():
+        if thread is not threading.current_thread() and not thread.name.startswith("pool-"):
             thread.join(timeout)
 
 
@@ -64,7 +65,6 @@ class PostgresLedgerRecorderMixin:
 
     def setUp(self) -> None:
         require_postgres()
-        self.threads_before = set(threading.enumerate())
         self.schema = f"c_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{self.schema}"')
@@ -73,7 +73,6 @@ class PostgresLedgerRecorderMixin:
         )
 
     def tearDown(self) -> None:
-        join_threads_started_since(self.threads_before)
         self.datastore.close()
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
