@@ -94,8 +94,8 @@ def _rss_mb() -> float:
 
 def child(argv: list[str]) -> None:
     """Run one operation and print {"seconds", "peak_mb", "before_mb", ...} as JSON."""
-    from security.bundle_verify import verify_bundle
-    from security.export import ExportActor, ExportScope, export_bundle
+    from ledger_verify.bundle.verify import verify_bundle
+    from security.export.exporter import ExportActor, ExportScope, export_bundle
 
     operation, data_dir, bundle = argv
     if operation == "export":

@@ -1,6 +1,6 @@
 """Read views: catch-up rate from zero and view query latency at that size.
 
-BENCH_PROJECTION_EVENTS (default 100,000) demo events (domain.demo, about 16.5 per
+BENCH_PROJECTION_EVENTS (default 100,000) demo events (demo.year, about 16.5 per
 customer) are written once into a SQLite ledger and kept under
 BENCH_PROJECTION_CACHE (default `var/bench/projections-<events>`), since writing
 them through the application takes minutes; later runs copy that ledger. The same
@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import StoredEvent
 
-from domain.demo import generate_demo
+from demo.year import generate_demo
 from projections.runtime import ReadModels, close_read_models, read_models
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
 

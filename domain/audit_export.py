@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 
 class AuditExport(Aggregate):
-    """One export of an audit-trail bundle (see security/export.py)."""
+    """One export of an audit-trail bundle (see security/export/exporter.py)."""
 
     class Event(Aggregate.Event):
         """An event of an export: about no customer."""

@@ -22,9 +22,9 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from projections.sealing import BlindIndex, ViewCipher
+from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import Table, ViewStore
-from security.sql import Dialect
+from security.dialect import Dialect
 
 
 def when(moment: datetime | None) -> str | None:
@@ -78,7 +78,7 @@ class EventContext:
     originator_id: str
     originator_version: int
     key_ref: str
-    cipher: ViewCipher
+    cipher: FieldCipher
     index: BlindIndex
 
     @property

@@ -2,7 +2,7 @@
 KYC file (risk rating, re-verification, identity document), grading, value and churn,
 and contacts (interactions, greetings, care visits).
 
-Every handler writes through `touch` (C1 columns) or `reseal` (personal fields, sealed
+Every handler writes through `touch` (C1 columns) or `reencrypt` (personal fields, encrypted
 under the customer's key); a row that does not exist (never registered, or erased)
 is left alone.
 """
@@ -25,18 +25,18 @@ def touch(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **values: Any
     tx.update(CUSTOMER, {"customer_id": str(customer_id)}, values)
 
 
-def reseal(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **changes: Any) -> None:
-    """Merge `changes` into the row's sealed personal fields, re-sealed under the subject key."""
+def reencrypt(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **changes: Any) -> None:
+    """Merge `changes` into the row's encrypted personal fields, under the subject key."""
     cid = str(customer_id)
-    row = tx.one("SELECT sealed_ref, sealed FROM {pv_customer} WHERE customer_id=?", [cid])
+    row = tx.one("SELECT personal_ref, encrypted FROM {pv_customer} WHERE customer_id=?", [cid])
     if row is None:
         return
     data: dict[str, Any] = {}
-    if row["sealed"] is not None:
-        data = ctx.cipher.open(row["sealed_ref"], cid, CUSTOMER, bytes(row["sealed"]))
+    if row["encrypted"] is not None:
+        data = ctx.cipher.decrypt(row["personal_ref"], cid, CUSTOMER, bytes(row["encrypted"]))
     data.update(plain(changes))
-    sealed = ctx.cipher.seal(ctx.key_ref, cid, CUSTOMER, data)
-    touch(tx, cid, event, ctx, sealed_ref=ctx.key_ref, sealed=sealed)
+    encrypted = ctx.cipher.encrypt(ctx.key_ref, cid, CUSTOMER, data)
+    touch(tx, cid, event, ctx, personal_ref=ctx.key_ref, encrypted=encrypted)
 
 
 def fact_handlers() -> dict[type, Handler]:
@@ -112,8 +112,8 @@ def fact_handlers() -> dict[type, Handler]:
 
 
 def document_recorded(tx: Tx, event: k.IdentityDocumentRecorded, ctx: EventContext) -> None:
-    """The document number goes into the sealed fields and the ID-number blind index."""
-    reseal(tx, event.customer_id, event, ctx, doc_number=event.doc_number)
+    """The document number goes into the encrypted fields and the ID-number blind index."""
+    reencrypt(tx, event.customer_id, event, ctx, doc_number=event.doc_number)
     touch(
         tx,
         event.customer_id,
@@ -144,8 +144,8 @@ def rated(tx: Tx, event: k.RiskRatingAssigned, ctx: EventContext) -> None:
 
 
 def value_assessed(tx: Tx, event: v.ValueAssessed, ctx: EventContext) -> None:
-    """Amounts are sealed; only the RFM scores (C1) stay in clear."""
-    reseal(
+    """Amounts are encrypted; only the RFM scores (C1) stay in clear."""
+    reencrypt(
         tx,
         event.customer_id,
         event,

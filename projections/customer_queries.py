@@ -19,9 +19,9 @@ from domain.errors import NotFound, SubjectErased
 from domain.masking import mask
 from domain.personal_data import FIELD_KINDS, Masking
 from projections.base import when
+from projections.field_encryption import BlindIndex, FieldCipher
 from projections.paging import Page, Where, check_page, order_by
 from projections.schema import CASE, CONSENT, CUSTOMER, INTERACTION
-from projections.sealing import BlindIndex, ViewCipher
 from projections.store import ViewStore
 
 VALUE_FIELDS = ("current_value", "potential_value", "uplift")
@@ -56,7 +56,7 @@ class CustomerQueries:
     def __init__(
         self,
         store: ViewStore,
-        cipher: ViewCipher,
+        cipher: FieldCipher,
         index: BlindIndex,
         clock: Callable[[], datetime],
     ) -> None:
@@ -69,12 +69,12 @@ class CustomerQueries:
     # --- rows --------------------------------------------------------------------------
 
     def _opened(self, row: dict[str, Any]) -> dict[str, Any] | None:
-        sealed = row.get("sealed")
-        return self.cipher.try_open(
-            row.get("sealed_ref"),
+        encrypted = row.get("encrypted")
+        return self.cipher.try_decrypt(
+            row.get("personal_ref"),
             row["customer_id"],
             CUSTOMER,
-            None if sealed is None else bytes(sealed),
+            None if encrypted is None else bytes(encrypted),
         )
 
     def summary(self, row: dict[str, Any]) -> dict[str, Any]:

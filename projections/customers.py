@@ -2,8 +2,8 @@
 watch-lists) and the customer's interactions.
 
 Personal fields (name, phone, e-mail, ID number, segment, value...) are only ever in
-the row's `sealed` column, encrypted under the customer's own key
-(projections.sealing); phone, e-mail, ID number and segment are also kept as blind
+the row's `encrypted` column, encrypted under the customer's own key
+(projections.field_encryption); phone, e-mail, ID number and segment are also kept as blind
 index digests for exact-match search. Everything else in the row is C1.
 `CustomerErased` deletes every row about the customer and leaves a tombstone that
 says only "erased".
@@ -17,7 +17,7 @@ from typing import Any
 from domain import customer as c
 from domain.personal_data import PROFILE_FIELDS
 from projections.base import EventContext, Handler, Tx, ViewProjection, as_json, day, plain, when
-from projections.customer_facts import fact_handlers, reseal, touch
+from projections.customer_facts import fact_handlers, reencrypt, touch
 from projections.schema import CUSTOMER, CUSTOMER_TABLE, INTERACTION_TABLE
 
 PERSONAL = tuple(name for name, field in PROFILE_FIELDS.items() if field.personal)
@@ -62,7 +62,7 @@ class CustomersProjection(ViewProjection):
     # --- the customer aggregate --------------------------------------------------------
 
     def registered(self, tx: Tx, event: c.CustomerRegistered, ctx: EventContext) -> None:
-        """A new row: C1 columns in clear, personal fields sealed, blind indexes."""
+        """A new row: C1 columns in clear, personal fields encrypted, blind indexes."""
         cid = str(event.originator_id)
         personal = {name: plain(getattr(event, name)) for name in PERSONAL}
         at = when(event.occurred_at)
@@ -76,8 +76,8 @@ class CustomersProjection(ViewProjection):
                 **{name: getattr(event, name) for name in COLUMNS_C1},
                 "stage": event.stage,
                 "registered_on": day(event.registered_on),
-                "sealed_ref": ctx.key_ref,
-                "sealed": ctx.cipher.seal(ctx.key_ref, cid, CUSTOMER, personal),
+                "personal_ref": ctx.key_ref,
+                "encrypted": ctx.cipher.encrypt(ctx.key_ref, cid, CUSTOMER, personal),
                 "phone_ix": ctx.index.digest("phone", event.phone),
                 "email_ix": ctx.index.digest("email", event.email),
                 "created_at": at,
@@ -87,10 +87,10 @@ class CustomersProjection(ViewProjection):
         )
 
     def profile_changed(self, tx: Tx, event: c.ProfileFieldChanged, ctx: EventContext) -> None:
-        """A personal field is re-sealed (and re-indexed); a C1 one is set in clear."""
+        """A personal field is re-encrypted (and re-indexed); a C1 one is set in clear."""
         field = event.field
         if field in PERSONAL:
-            reseal(tx, event.originator_id, event, ctx, **{field: event.value})
+            reencrypt(tx, event.originator_id, event, ctx, **{field: event.value})
             if field in INDEXED:
                 digest = ctx.index.digest(field, event.value)
                 touch(tx, event.originator_id, event, ctx, **{INDEXED[field]: digest})
@@ -98,8 +98,8 @@ class CustomersProjection(ViewProjection):
             touch(tx, event.originator_id, event, ctx, **{field: event.value})
 
     def classified(self, tx: Tx, event: c.CustomerClassified, ctx: EventContext) -> None:
-        """The segment is C2: sealed, and searchable by its blind index only."""
-        reseal(tx, event.originator_id, event, ctx, segment=event.segment)
+        """The segment is C2: encrypted, and searchable by its blind index only."""
+        reencrypt(tx, event.originator_id, event, ctx, segment=event.segment)
         digest = ctx.index.digest("segment", event.segment)
         touch(tx, event.originator_id, event, ctx, segment_ix=digest)
 

@@ -29,11 +29,11 @@ from eventsourcing.persistence import Notification
 
 from domain.errors import SubjectErased
 from projections.base import EventContext, Tx, ViewProjection
-from projections.sealing import BlindIndex, ViewCipher
+from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import ViewStore
 from projections.tracking import Position, Tracking, tracking_ddl
 from security.bootstrap import Ledger
-from security.envelope import Envelope
+from security.keys.envelope import Envelope
 
 SHADOW_MARK = "@next"
 INSTALL_LOCK = 0x63726D7076  # "crmpv": the advisory lock key of view installs
@@ -76,7 +76,7 @@ class Projector:
         self.batch_size = batch_size
         self.fault = fault
         self.tracking = Tracking(store)
-        self.cipher = ViewCipher(ledger.keystore)
+        self.cipher = FieldCipher(ledger.keystore)
         self.index = BlindIndex(ledger.keyring.index_key())
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
         self._last_sync_mark = 0.0

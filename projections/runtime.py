@@ -20,12 +20,12 @@ from projections.case_queries import CaseQueries
 from projections.cases import CasesProjection
 from projections.consents import ConsentsProjection
 from projections.customers import CustomersProjection
+from projections.field_encryption import BlindIndex, FieldCipher
 from projections.follower import Follower
 from projections.kpi_queries import KpiQueries
 from projections.kpis import KpisProjection
 from projections.projector import Fault, Projector
 from projections.rebuild import Progress, Rebuilt, rebuild
-from projections.sealing import BlindIndex, ViewCipher
 from projections.status import (
     MAX_LAG_EVENTS,
     MAX_LAG_SECONDS,
@@ -71,7 +71,7 @@ class ReadModels:
         self.store = store
         self.projections = [cls() for cls in VIEW_CLASSES]
         self.tracking = Tracking(store)
-        cipher = ViewCipher(ledger.keystore)
+        cipher = FieldCipher(ledger.keystore)
         index = BlindIndex(ledger.keyring.index_key())
         self.clock = self._clock()
         self.customers = WatchLists(store, cipher, index, self.clock)

@@ -1,8 +1,8 @@
-"""Every view table, in one place: what the read models hold (all C1 or sealed).
+"""Every view table, in one place: what the read models hold (all C1 or encrypted).
 
 Columns are `TEXT`, `INT` or `BLOB`; times are fixed-width UTC ISO 8601 text and
 dates ISO 8601 text, so they compare and sort alike on SQLite and PostgreSQL. No
-column holds plaintext personal data: that lives only in a `sealed` column
+column holds plaintext personal data: that lives only in an `encrypted` column
 (encrypted under the subject's key) or as a blind-index digest (`*_ix`).
 """
 
@@ -32,8 +32,8 @@ CUSTOMER_TABLE = Table(
         "industry TEXT",
         "company_size TEXT",
         "stage TEXT",
-        "sealed_ref TEXT",
-        "sealed BLOB",
+        "personal_ref TEXT",
+        "encrypted BLOB",
         "phone_ix TEXT",
         "email_ix TEXT",
         "id_number_ix TEXT",

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlparse
 from eventsourcing.sqlite import SQLiteDatastore
 
 from security.bootstrap import Ledger
-from security.sql import Dialect
+from security.dialect import Dialect
 
 SHADOW_SUFFIX = "__next"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")

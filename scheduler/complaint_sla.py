@@ -23,7 +23,7 @@ from domain.feedback import (
     Resolved,
     Withdrawn,
 )
-from domain.views import CaseView
+from domain.records import CaseRecord
 from scheduler.context import JobContext
 from scheduler.population import latest_topic, stream_ids
 
@@ -39,7 +39,7 @@ def run(ctx: JobContext) -> None:
     def escalate(case_id: UUID) -> str | None:
         if latest_topic(ctx.app, case_id) in _SETTLED_TOPICS:
             return None
-        case: CaseView = ctx.app.get_case(case_id)
+        case: CaseRecord = ctx.app.get_case(case_id)
         if case.kind != "complaint" or case.due_at is None:
             return None
         if case.state not in feedback.UNRESOLVED_STATES:

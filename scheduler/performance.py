@@ -31,7 +31,7 @@ from uuid import UUID
 
 from domain.errors import NotFound, SubjectErased
 from domain.evaluation import KpiInputs
-from domain.views import CaseView
+from domain.records import CaseRecord
 from scheduler.context import JobContext
 from scheduler.kpi_facts import Membership, counted_at, day_start, load_membership
 from scheduler.population import cases, surveys
@@ -155,7 +155,7 @@ def _count_feedback(
 
 def _count_case(
     tallies: dict[str, Tally],
-    case: CaseView,
+    case: CaseRecord,
     manager: str | None,
     since: datetime,
     until: datetime,

@@ -17,8 +17,8 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import SubjectErased
 from domain.feedback import FeedbackReceived
+from domain.records import CaseRecord, CustomerRecord, SurveyRecord
 from domain.survey import SurveySent
-from domain.views import CaseView, CustomerView, SurveyView
 from scheduler.context import JobContext
 
 LIVE_STATUSES = ("active", "at_risk", "dormant")
@@ -49,7 +49,7 @@ def customers(
     *,
     statuses: tuple[str, ...] = LIVE_STATUSES,
     include_restricted: bool = False,
-) -> Iterator[CustomerView]:
+) -> Iterator[CustomerRecord]:
     """Customers whose status is in `statuses` (default: active, at risk, dormant).
 
     Erased customers are counted as `customers_erased`; restricted ones (erasure
@@ -59,7 +59,7 @@ def customers(
     for customer_id in ctx.app.customer_ids():
         ctx.check_stop()
         try:
-            view: CustomerView = ctx.app.get_customer(customer_id)
+            view: CustomerRecord = ctx.app.get_customer(customer_id)
         except SubjectErased:
             ctx.count("customers_erased")
             continue
@@ -74,7 +74,7 @@ def customers(
         yield view
 
 
-def cases(ctx: JobContext) -> Iterator[CaseView]:
+def cases(ctx: JobContext) -> Iterator[CaseRecord]:
     """Every readable feedback case (cases of erased customers are skipped)."""
     for case_id in stream_ids(ctx.app, FeedbackReceived):
         ctx.check_stop()
@@ -86,7 +86,7 @@ def cases(ctx: JobContext) -> Iterator[CaseView]:
             ctx.fail_item(case_id, exc)
 
 
-def surveys(ctx: JobContext) -> Iterator[SurveyView]:
+def surveys(ctx: JobContext) -> Iterator[SurveyRecord]:
     """Every readable survey (surveys of erased customers are skipped)."""
     for survey_id in stream_ids(ctx.app, SurveySent):
         ctx.check_stop()
@@ -98,7 +98,7 @@ def surveys(ctx: JobContext) -> Iterator[SurveyView]:
             ctx.fail_item(survey_id, exc)
 
 
-def by_customer(views: Iterator[CaseView] | Iterator[SurveyView]) -> dict[UUID, list[Any]]:
+def by_customer(views: Iterator[CaseRecord] | Iterator[SurveyRecord]) -> dict[UUID, list[Any]]:
     """Group case or survey views by their customer."""
     grouped: dict[UUID, list[Any]] = defaultdict(list)
     for view in views:

@@ -19,7 +19,7 @@ from calendar import isleap
 from datetime import date
 
 from domain.errors import ConsentRequired
-from domain.views import CustomerView
+from domain.records import CustomerRecord
 from scheduler.context import JobContext
 from scheduler.population import customers
 
@@ -37,7 +37,7 @@ def run(ctx: JobContext) -> None:
     """Flag the newly elderly, greet today's birthdays within consent, count follow-ups due."""
     today = ctx.today
 
-    def care(customer: CustomerView) -> str:
+    def care(customer: CustomerRecord) -> str:
         reasons = ctx.app.review_special_care(customer.id, ctx.actor)
         if "elderly" in reasons and "elderly" not in customer.special_care:
             ctx.count("elderly_flagged")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from domain.views import CustomerView
+from domain.records import CustomerRecord
 from scheduler.context import JobContext
 
 
@@ -24,7 +24,7 @@ def run(ctx: JobContext) -> None:
     """Expire retention that ran out and erase the customers the rules allow to erase."""
 
     def review(customer_id: UUID) -> str:
-        customer: CustomerView = ctx.app.get_customer(customer_id)
+        customer: CustomerRecord = ctx.app.get_customer(customer_id)
         if customer.status == "erased":
             ctx.app.erase_customer(customer_id, ctx.actor)
             return "erasure_completed"

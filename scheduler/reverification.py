@@ -19,7 +19,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.errors import NotFound
-from domain.views import KycView
+from domain.records import KycRecord
 from scheduler.context import JobContext
 from scheduler.population import customers
 
@@ -30,7 +30,7 @@ def run(ctx: JobContext) -> None:
 
     def check(customer_id: UUID) -> str | None:
         try:
-            before: KycView = ctx.app.get_kyc(customer_id)
+            before: KycRecord = ctx.app.get_kyc(customer_id)
         except NotFound:
             return "no_kyc_file"
         document = ctx.app.check_identity_document(customer_id, ctx.actor)

@@ -33,8 +33,8 @@ from eventsourcing.persistence import InternalError, OperationalError
 from domain.actor import Actor
 from domain.errors import DomainError
 from domain.ids import job_run_id
+from domain.records import JobRunRecord
 from domain.services.base import utc_now
-from domain.views import JobRunView
 from scheduler.clock import JobClock
 from scheduler.config import SchedulerSettings, load_scheduler_settings
 from scheduler.context import Interrupted, JobContext, JobOptions
@@ -126,7 +126,7 @@ class JobRunner:
             self.settings.instance_id, "system", "scheduler", f"{how} run of {spec.name} {period}"
         )
         if not app.start_job_run(spec.name, period, actor, lease=spec.lease):
-            existing: JobRunView | None = app.get_job_run(spec.name, period)
+            existing: JobRunRecord | None = app.get_job_run(spec.name, period)
             state = existing.state if existing is not None else "claimed"
             log.info("job %s period %s: skipped, already %s", spec.name, period, state)
             summary = dict(existing.summary) if existing is not None else {}
@@ -229,13 +229,13 @@ class JobRunner:
 
     # --- status --------------------------------------------------------------------
 
-    def last_run(self, name: str) -> JobRunView | None:
+    def last_run(self, name: str) -> JobRunRecord | None:
         """The most recent period of `name` with a JobRun record (any state), looking
         back at most LOOKBACK_PERIODS periods from now."""
         spec = self.spec(name)
         moment = self.clock()
         for _ in range(LOOKBACK_PERIODS):
-            view: JobRunView | None = self.ledger.app.get_job_run(name, spec.cadence.key(moment))
+            view: JobRunRecord | None = self.ledger.app.get_job_run(name, spec.cadence.key(moment))
             if view is not None:
                 return view
             moment = spec.cadence.earlier(moment)

@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
+from ledger_verify.merkle import ProofError, verify_consistency
 from scheduler.context import JobContext
-from security.checkpoints import CheckpointError, verify_checkpoint
-from security.merkle import ProofError, verify_consistency
-from security.sealed_log import SealedLog
-from security.verify import VerifyReport
+from security.integrity.sealed_log import SealedLog
+from security.integrity.verification import VerifyReport
 
 UNWRAP_IDS_SHOWN = 10
 

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from domain import feedback
 from domain.errors import NotFound
-from domain.views import CaseView, SurveyView
+from domain.records import CaseRecord, SurveyRecord
 from scheduler.context import JobContext
 from scheduler.population import by_customer, cases, customers, surveys
 
@@ -33,7 +33,7 @@ def _assessed_today(ctx: JobContext, customer_id: UUID) -> bool:
         return False
 
 
-def _latest_nps(answers: list[SurveyView], until: datetime) -> int | None:
+def _latest_nps(answers: list[SurveyRecord], until: datetime) -> int | None:
     scored = [
         s
         for s in answers
@@ -63,7 +63,7 @@ def run(ctx: JobContext) -> None:
     now: datetime = ctx.app.now()
 
     def scan(customer_id: UUID) -> str:
-        own: list[CaseView] = complaints.get(customer_id, [])
+        own: list[CaseRecord] = complaints.get(customer_id, [])
         signals = ctx.app.scan_churn(
             customer_id,
             ctx.actor,

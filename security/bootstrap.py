@@ -7,7 +7,7 @@ comes from env vars (see docs/operations.md):
 - `LEDGER_DATABASE_URL`: unset for SQLite; `postgresql://user[:password]@host:port/db`
   (optional `?schema=NAME`) for the library's PostgreSQL module;
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin and key name;
-- `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keyring.py).
+- `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.application import Application
 
-from security.access_log import AccessLog
 from security.errors import ConfigurationError
-from security.keyring import LocalKeyring
-from security.keystore import KeyStore
-from security.sealed_log import EventSource, SealedLog, StoredCheckpoint
-from security.store import LedgerPostgresFactory, LedgerSQLiteFactory
-from security.verify import VerifyReport, verify_log
+from security.integrity.access_log import AccessLog
+from security.integrity.sealed_log import EventSource, SealedLog, StoredCheckpoint
+from security.integrity.verification import VerifyReport, verify_log
+from security.keys.data_keys import KeyStore
+from security.keys.keyring import LocalKeyring
+from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 
 DEFAULT_ORIGIN = "crm-ledger.local/ledger"
 
@@ -72,7 +72,7 @@ class LedgerConfig:
         if not self.database_url:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             env.update(
-                PERSISTENCE_MODULE="security.store:LedgerSQLiteFactory",
+                PERSISTENCE_MODULE="security.recorders:LedgerSQLiteFactory",
                 SQLITE_DBNAME=str(self.sqlite_path),
                 SQLITE_LOCK_TIMEOUT="30",
             )
@@ -87,7 +87,7 @@ class LedgerConfig:
             raise ConfigurationError("LEDGER_DATABASE_URL names no database")
         query = parse_qs(url.query)
         env.update(
-            PERSISTENCE_MODULE="security.store:LedgerPostgresFactory",
+            PERSISTENCE_MODULE="security.recorders:LedgerPostgresFactory",
             POSTGRES_DBNAME=dbname,
             POSTGRES_HOST=url.hostname,
             POSTGRES_PORT=str(url.port or 5432),

@@ -154,7 +154,7 @@ def demo(customers: int, seed: int, if_empty: bool) -> None:
     """Seed realistic synthetic customers and a year of activity (deterministic per seed)."""
     from rich.progress import Progress
 
-    from domain.demo import generate_demo
+    from demo.year import generate_demo
 
     ledger = open_ledger()
     try:

@@ -18,9 +18,9 @@ from pathlib import Path
 import click
 
 from domain.errors import DomainError
-from security.bundle_verify import summary
-from security.bundle_verify import verify_bundle as check_bundle
-from security.export import ExportActor, ExportScope, ExportScopeError, export_bundle
+from ledger_verify.bundle.verify import summary
+from ledger_verify.bundle.verify import verify_bundle as check_bundle
+from security.export.exporter import ExportActor, ExportScope, ExportScopeError, export_bundle
 from web.commands import ArgumentError, OneLineCommand, open_ledger
 
 

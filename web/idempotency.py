@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from security.sql import Dialect
+from security.dialect import Dialect
 from web.auth import current_principal
 from web.problems import problem
 

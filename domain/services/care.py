@@ -16,6 +16,7 @@ from domain.customer import Customer
 from domain.errors import ConsentRequired
 from domain.ids import consent_id, interaction_log_id
 from domain.interaction import InteractionLog
+from domain.records import CrisisRecord, record_of
 from domain.rules.care import (
     CARE_FOLLOW_UP_VERSION,
     IS_ELDERLY_VERSION,
@@ -24,7 +25,6 @@ from domain.rules.care import (
 )
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
-from domain.views import CrisisView, view_of
 
 
 class CareCommands(LedgerServices):
@@ -229,6 +229,6 @@ class CareCommands(LedgerServices):
         crisis.close(summary, actor, self.now())
         self._save(crisis)
 
-    def get_crisis(self, crisis_id: UUID) -> CrisisView:
+    def get_crisis(self, crisis_id: UUID) -> CrisisRecord:
         """The incident and its progress."""
-        return view_of(CrisisView, self._load(Crisis, crisis_id))
+        return record_of(CrisisRecord, self._load(Crisis, crisis_id))

@@ -25,6 +25,7 @@ from domain.errors import AlreadyExists, ValidationFailed
 from domain.ids import activity_id, kyc_file_id
 from domain.kyc import IdentityDocument, KycFile
 from domain.personal_data import PROFILE_FIELDS, refuse_c3_names
+from domain.records import CustomerRecord, record_of
 from domain.rules.care import IS_ELDERLY_VERSION, is_elderly
 from domain.rules.kyc import (
     ID_DOCUMENT_STATUS_VERSION,
@@ -42,7 +43,6 @@ from domain.validation import (
     phone_error,
     text_error,
 )
-from domain.views import CustomerView, view_of
 
 GENDERS = ("female", "male", "other", "undisclosed")
 SOURCES = ("branch", "online", "core_system", "customer", "public_registry", "migration")
@@ -307,9 +307,9 @@ class CustomerCommands(LedgerServices):
         self._save(customer)
         return until
 
-    def get_customer(self, customer_id: UUID) -> CustomerView:
+    def get_customer(self, customer_id: UUID) -> CustomerRecord:
         """The customer's current state (SubjectErased once its key was shredded)."""
-        return view_of(CustomerView, self._load(Customer, customer_id))
+        return record_of(CustomerRecord, self._load(Customer, customer_id))
 
     def customer_ids(self, *, start: int = 1, limit: int = 1000) -> Iterator[UUID]:
         """Every registered customer's id, in registration order, read from the log's

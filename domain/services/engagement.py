@@ -15,15 +15,15 @@ from domain.consent import Consent
 from domain.errors import ConsentRequired, IllegalTransition
 from domain.ids import consent_id, interaction_log_id, invitation_id
 from domain.interaction import InteractionLog
+from domain.records import (
+    CampaignRecord,
+    ConsentRecord,
+    InteractionSummary,
+    InvitationRecord,
+    record_of,
+)
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
-from domain.views import (
-    CampaignView,
-    ConsentView,
-    InteractionSummary,
-    InvitationView,
-    view_of,
-)
 
 # Which interaction purposes a customer under processing restriction still accepts.
 _PURPOSE_UNDER_LAW = {"complaint": "complaint", "kyc": "kyc"}
@@ -125,10 +125,10 @@ class EngagementCommands(LedgerServices):
         self._save(consent)
         return True
 
-    def get_consent(self, customer_id: UUID, purpose: str) -> ConsentView:
+    def get_consent(self, customer_id: UUID, purpose: str) -> ConsentRecord:
         """The customer's consent for `purpose` (current record and previous ids)."""
         consent = self._load(Consent, consent_id(customer_id, purpose))
-        return view_of(ConsentView, consent, live=consent.is_live(self.now()))
+        return record_of(ConsentRecord, consent, live=consent.is_live(self.now()))
 
     def live_consent(self, customer_id: UUID, purpose: str) -> UUID | None:
         """The record id of the live consent for `purpose` now, or None."""
@@ -190,7 +190,7 @@ class EngagementCommands(LedgerServices):
 
     def get_interactions(self, customer_id: UUID) -> InteractionSummary:
         """Counts and dates of the customer's contacts, greetings and care visits."""
-        return view_of(
+        return record_of(
             InteractionSummary, self._load(InteractionLog, interaction_log_id(customer_id))
         )
 
@@ -271,12 +271,13 @@ class EngagementCommands(LedgerServices):
         invitation.record_attendance(attended, actor, self.now())
         self._save(invitation)
 
-    def get_campaign(self, campaign_id: UUID) -> CampaignView:
+    def get_campaign(self, campaign_id: UUID) -> CampaignRecord:
         """The campaign as planned."""
-        return view_of(CampaignView, self._load(Campaign, campaign_id))
+        return record_of(CampaignRecord, self._load(Campaign, campaign_id))
 
-    def get_invitation(self, campaign_id: UUID, customer_id: UUID) -> InvitationView:
+    def get_invitation(self, campaign_id: UUID, customer_id: UUID) -> InvitationRecord:
         """One customer's invitation to one campaign."""
-        return view_of(
-            InvitationView, self._load(CampaignInvitation, invitation_id(campaign_id, customer_id))
+        return record_of(
+            InvitationRecord,
+            self._load(CampaignInvitation, invitation_id(campaign_id, customer_id)),
         )

@@ -14,6 +14,7 @@ from domain.errors import ValidationFailed
 from domain.feedback import FeedbackCase
 from domain.ids import interaction_log_id
 from domain.interaction import InteractionLog
+from domain.records import CaseRecord, record_of
 from domain.rules.care import CARE_FOLLOW_UP_VERSION, next_care_follow_up
 from domain.rules.complaints import (
     COMPLEXITIES,
@@ -24,7 +25,6 @@ from domain.rules.complaints import (
 )
 from domain.services.base import LedgerServices
 from domain.validation import amount_error, check, one_of_error, text_error
-from domain.views import CaseView, view_of
 
 FOLLOW_UP_METHODS = ("phone", "visit", "email", "sms", "letter")
 ACK_METHODS = ("phone", "sms", "email", "letter", "in_person", "online_chat")
@@ -271,6 +271,6 @@ class FeedbackCommands(LedgerServices):
         case.withdraw(actor, self.now())
         self._save(case)
 
-    def get_case(self, case_id: UUID) -> CaseView:
+    def get_case(self, case_id: UUID) -> CaseRecord:
         """The case as it stands."""
-        return view_of(CaseView, self._case(case_id))
+        return record_of(CaseRecord, self._case(case_id))

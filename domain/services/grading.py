@@ -12,12 +12,12 @@ from domain.actor import Actor
 from domain.customer import Customer
 from domain.grading import Grading
 from domain.ids import activity_id, grading_id
+from domain.records import GradingRecord, record_of
 from domain.rules.grading import GradeInputs, grade_score, next_tier
 from domain.rules.months import add_months
 from domain.services.base import LedgerServices
 from domain.settings import settings_fingerprint
 from domain.validation import check
-from domain.views import GradingView, view_of
 
 _QUARTER = re.compile(r"^\d{4}Q[1-4]$")
 
@@ -54,7 +54,7 @@ class GradingCommands(LedgerServices):
         *,
         credit_score: int = 60,
         inputs: GradeInputs | None = None,
-    ) -> GradingView:
+    ) -> GradingRecord:
         """Grade the customer for a quarter ("2026Q2") and decide the tier held: upgrades at
         once, downgrades after two consecutive quarters below. Inputs default to the
         customer's own activity; the event records them with the rule versions."""
@@ -81,9 +81,9 @@ class GradingCommands(LedgerServices):
             at=at,
         )
         self._save(grading)
-        return view_of(GradingView, grading, entitlements=grading.entitlements)
+        return record_of(GradingRecord, grading, entitlements=grading.entitlements)
 
-    def get_grading(self, customer_id: UUID) -> GradingView:
+    def get_grading(self, customer_id: UUID) -> GradingRecord:
         """The customer's tier, latest score and entitlements."""
         grading = self._load(Grading, grading_id(customer_id))
-        return view_of(GradingView, grading, entitlements=grading.entitlements)
+        return record_of(GradingRecord, grading, entitlements=grading.entitlements)

@@ -11,8 +11,8 @@ from domain.customer import Customer
 from domain.errors import NotFound, ValidationFailed
 from domain.events import LedgerAggregate
 from domain.history import Change, changes_between, replay, version_as_of
+from domain.records import CustomerRecord, record_of
 from domain.services.base import LedgerServices
-from domain.views import CustomerView, view_of
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,12 @@ class HistoryQueries(LedgerServices):
         assert aggregate is not None
         return aggregate
 
-    def customer_as_of(self, customer_id: UUID, at: datetime) -> CustomerView:
+    def customer_as_of(self, customer_id: UUID, at: datetime) -> CustomerRecord:
         """The customer as it was at `at`."""
         aggregate = self.aggregate_as_of(customer_id, at)
         if not isinstance(aggregate, Customer):
             raise NotFound("Customer not found")
-        return view_of(CustomerView, aggregate)
+        return record_of(CustomerRecord, aggregate)
 
     def state_as_of(self, aggregate_id: UUID, at: datetime) -> dict[str, Any]:
         """Any aggregate's fields as of `at`, with its type, id and version."""

@@ -14,6 +14,7 @@ from domain.errors import IllegalTransition, ValidationFailed
 from domain.ids import activity_id, kyc_file_id
 from domain.kyc import KycFile
 from domain.personal_data import refuse_c3_names
+from domain.records import ActivityRecord, KycRecord, record_of
 from domain.rules.kyc import (
     ID_DOCUMENT_STATUS_VERSION,
     REVERIFICATION_DUE_VERSION,
@@ -26,7 +27,6 @@ from domain.rules.kyc import (
 from domain.services.base import LedgerServices
 from domain.settings import RuleSettings
 from domain.validation import amount_error, check, id_number_error, one_of_error, text_error
-from domain.views import ActivityView, KycView, view_of
 
 _SCHEDULE_VERSION = f"{REVERIFICATION_DUE_VERSION}+{REVERIFICATION_STATUS_VERSION}"
 
@@ -178,9 +178,9 @@ class KycCommands(LedgerServices):
         kyc.restore_business("manual_review", actor, self.now())
         self._save(kyc)
 
-    def get_kyc(self, customer_id: UUID) -> KycView:
+    def get_kyc(self, customer_id: UUID) -> KycRecord:
         """The customer's KYC file."""
-        return view_of(KycView, self._load(KycFile, kyc_file_id(customer_id)))
+        return record_of(KycRecord, self._load(KycFile, kyc_file_id(customer_id)))
 
     # --- activity ----------------------------------------------------------------
 
@@ -235,12 +235,12 @@ class KycCommands(LedgerServices):
             customer.change_status("active", "transactions", actor, at)
         self._save(activity, customer)
 
-    def get_activity(self, customer_id: UUID) -> ActivityView:
+    def get_activity(self, customer_id: UUID) -> ActivityRecord:
         """The customer's recorded activity and totals."""
         activity = self._load(Activity, activity_id(customer_id))
         count, amount, profit = activity.totals(date.min, date.max)
-        return view_of(
-            ActivityView,
+        return record_of(
+            ActivityRecord,
             activity,
             periods=len(activity.periods),
             transaction_count=count,

@@ -12,9 +12,9 @@ from domain.errors import IllegalTransition, VersionConflict
 from domain.evaluation import FORMULA_VERSION, Evaluation, KpiInputs, evaluate_kpis
 from domain.ids import evaluation_id, job_run_id
 from domain.jobs import JobRun
+from domain.records import AlertRecord, EvaluationRecord, JobRunRecord, record_of
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
-from domain.views import AlertView, EvaluationView, JobRunView, view_of
 
 
 class OperationsCommands(LedgerServices):
@@ -22,7 +22,7 @@ class OperationsCommands(LedgerServices):
 
     def evaluate_performance(
         self, period: str, scope: str, inputs: KpiInputs, actor: Actor
-    ) -> EvaluationView:
+    ) -> EvaluationRecord:
         """Compute every KPI for `scope` ("overall", "branch:<id>", "staff:<id>") in
         `period` and record PerformanceEvaluated with the formula version and inputs.
         Re-running with the same inputs records nothing new."""
@@ -40,11 +40,11 @@ class OperationsCommands(LedgerServices):
             at=at,
         )
         self._save(evaluation)
-        return view_of(EvaluationView, evaluation)
+        return record_of(EvaluationRecord, evaluation)
 
-    def get_evaluation(self, period: str, scope: str) -> EvaluationView:
+    def get_evaluation(self, period: str, scope: str) -> EvaluationRecord:
         """The latest evaluation of `scope` for `period`."""
-        return view_of(EvaluationView, self._load(Evaluation, evaluation_id(period, scope)))
+        return record_of(EvaluationRecord, self._load(Evaluation, evaluation_id(period, scope)))
 
     # --- job runs ------------------------------------------------------------------
 
@@ -80,10 +80,10 @@ class OperationsCommands(LedgerServices):
         run.fail(error, actor, self.now())
         self._save(run)
 
-    def get_job_run(self, job: str, period: str) -> JobRunView | None:
+    def get_job_run(self, job: str, period: str) -> JobRunRecord | None:
         """The run of `job` for `period`, or None if it never started."""
         run = self._find(JobRun, job_run_id(job, period))
-        return None if run is None else view_of(JobRunView, run)
+        return None if run is None else record_of(JobRunRecord, run)
 
     # --- security alerts -----------------------------------------------------------
 
@@ -114,6 +114,6 @@ class OperationsCommands(LedgerServices):
         self._save(alert)
         return new_id
 
-    def get_alert(self, alert_id: UUID) -> AlertView:
+    def get_alert(self, alert_id: UUID) -> AlertRecord:
         """One security alert."""
-        return view_of(AlertView, self._load(SecurityAlert, alert_id))
+        return record_of(AlertRecord, self._load(SecurityAlert, alert_id))

@@ -10,9 +10,9 @@ from domain import quality as quality_model
 from domain.actor import Actor
 from domain.ids import quality_check_id
 from domain.quality import QualityCheck
+from domain.records import QualityRecord, record_of
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
-from domain.views import QualityView, view_of
 
 
 class QualityCommands(LedgerServices):
@@ -117,6 +117,6 @@ class QualityCommands(LedgerServices):
         )
         self._save(standard)
 
-    def get_service_standard(self, code: str) -> QualityView:
+    def get_service_standard(self, code: str) -> QualityRecord:
         """A standard with its target and monitoring counts."""
-        return view_of(QualityView, self._standard(code))
+        return record_of(QualityRecord, self._standard(code))

@@ -11,6 +11,7 @@ from domain.actor import Actor
 from domain.customer import Customer
 from domain.errors import ValidationFailed
 from domain.feedback import FeedbackCase
+from domain.records import SurveyRecord, record_of
 from domain.rules.complaints import complaint_deadline
 from domain.rules.satisfaction import (
     CSAT_RANGE,
@@ -21,7 +22,6 @@ from domain.rules.satisfaction import (
 from domain.services.base import LedgerServices
 from domain.survey import Survey
 from domain.validation import amount_error, check, one_of_error, text_error
-from domain.views import SurveyView, view_of
 
 _RANGES = {"CSAT": CSAT_RANGE, "NPS": NPS_RANGE}
 
@@ -137,6 +137,6 @@ class SatisfactionCommands(LedgerServices):
         survey.record_recovery(action, description, amount, actor, self.now())
         self._save(survey)
 
-    def get_survey(self, survey_id: UUID) -> SurveyView:
+    def get_survey(self, survey_id: UUID) -> SurveyRecord:
         """The survey, its answer and any recovery."""
-        return view_of(SurveyView, self._load(Survey, survey_id))
+        return record_of(SurveyRecord, self._load(Survey, survey_id))

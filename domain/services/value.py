@@ -12,6 +12,7 @@ from domain.activity import Activity
 from domain.actor import Actor
 from domain.customer import Customer
 from domain.ids import activity_id, value_id
+from domain.records import ValueRecord, record_of
 from domain.rules.months import add_months
 from domain.rules.retention import RETENTION_VERSION, retention_ends
 from domain.rules.value import (
@@ -27,7 +28,6 @@ from domain.rules.value import (
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
 from domain.value import Value
-from domain.views import ValueView, view_of
 
 _VALUE_VERSION = f"{RFM_SCORES_VERSION}+{CLV_VERSION}"
 
@@ -43,7 +43,7 @@ class ValueCommands(LedgerServices):
         retention: Decimal = Decimal("0.85"),
         discount: Decimal = Decimal("0.08"),
         acquisition_cost: Decimal = Decimal(0),
-    ) -> dict[UUID, ValueView]:
+    ) -> dict[UUID, ValueRecord]:
         """Assess the value of a population: RFM quintiles ranked within `customer_ids`,
         current value = profit contribution over the RFM window, potential value = CLV
         with that margin. Each customer's assessment is its own write."""
@@ -62,7 +62,7 @@ class ValueCommands(LedgerServices):
             today,
             self.settings,
         )
-        views: dict[UUID, ValueView] = {}
+        views: dict[UUID, ValueRecord] = {}
         for customer_id, activity in activities.items():
             score = scores[str(customer_id)]
             margin = activity.totals(window_start, today)[2] if activity else Decimal(0)
@@ -89,7 +89,7 @@ class ValueCommands(LedgerServices):
                 at=at,
             )
             self._save(value)
-            views[customer_id] = view_of(ValueView, value)
+            views[customer_id] = record_of(ValueRecord, value)
         return views
 
     def scan_churn(
@@ -186,6 +186,6 @@ class ValueCommands(LedgerServices):
         self._save(value, customer)
         return until
 
-    def get_value(self, customer_id: UUID) -> ValueView:
+    def get_value(self, customer_id: UUID) -> ValueRecord:
         """The latest value assessment and churn state."""
-        return view_of(ValueView, self._load(Value, value_id(customer_id)))
+        return record_of(ValueRecord, self._load(Value, value_id(customer_id)))

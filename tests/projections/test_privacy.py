@@ -18,7 +18,7 @@ from tests.security.test_encryption_at_rest import forms
 
 pytestmark = pytest.mark.integration
 
-SEGMENT = "60_plus/high/balanced"  # a segment is C2 too: only sealed or digested
+SEGMENT = "60_plus/high/balanced"  # a segment is C2 too: only encrypted or digested
 
 
 def view_bytes(models: ReadModels) -> bytes:
@@ -98,7 +98,7 @@ def test_erasing_a_customer_erases_it_from_every_view(
         if table == "pv_customer":
             (tombstone,) = mentioning
             assert tombstone["status"] == "erased"
-            assert tombstone["sealed"] is None and tombstone["phone_ix"] is None
+            assert tombstone["encrypted"] is None and tombstone["phone_ix"] is None
             assert tombstone["branch"] is None and tombstone["tier"] is None
         else:
             assert mentioning == [], f"{table} still holds the erased customer"

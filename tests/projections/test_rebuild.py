@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.demo import generate_demo
+from demo.year import generate_demo
 from projections.runtime import ReadModels
 from security.bootstrap import Ledger
 from tests.domain.factories import COMPLIANCE, FRONT, RM, Clock

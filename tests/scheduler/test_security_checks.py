@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from domain.alerts import SecurityAlertRaised
+from ledger_verify.checkpoints import verify_checkpoint
+from ledger_verify.merkle import verify_consistency
 from scheduler.population import stream_ids
 from scheduler.runner import JobRunner
 from security.bootstrap import Ledger, LedgerConfig
-from security.checkpoints import verify_checkpoint
-from security.merkle import verify_consistency
 from tests.domain.factories import Clock, individual
 from tests.scheduler.conftest import open_test_runner
 

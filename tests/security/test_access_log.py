@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from security.access_log import UnknownPurpose
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.integrity.access_log import UnknownPurpose
 from tests.support.sample import SampleApp
 
 pytestmark = pytest.mark.integration

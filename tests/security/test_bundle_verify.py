@@ -19,11 +19,16 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger_verify.bundle.signature import sign_manifest
+from ledger_verify.bundle.verify import csv_cells, parse_manifest, summary, verify_bundle
+from ledger_verify.checkpoints import (
+    parse_checkpoint,
+    public_key_pem,
+    sign_checkpoint,
+    verifier_key,
+)
 from security.bootstrap import LedgerConfig, build_ledger
-from security.bundle_signature import sign_manifest
-from security.bundle_verify import csv_cells, parse_manifest, summary, verify_bundle
-from security.checkpoints import parse_checkpoint, public_key_pem, sign_checkpoint, verifier_key
-from security.export import ExportActor, ExportScope, export_bundle
+from security.export.exporter import ExportActor, ExportScope, export_bundle
 from tests.support.sample import SampleApp
 
 pytestmark = pytest.mark.unit

@@ -1,4 +1,4 @@
-"""Tests of C2SP signed notes, checkpoints and verifier keys (security.checkpoints)."""
+"""Tests of C2SP signed notes, checkpoints and verifier keys (ledger_verify.checkpoints)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from security.checkpoints import (
+from ledger_verify.checkpoints import (
     Checkpoint,
     CheckpointError,
     NoteSignature,

@@ -13,15 +13,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from hypothesis import given
 from hypothesis import strategies as st
 
-from security.canonical import canonical_json
-from security.envelope import (
-    Envelope,
-    associated_data,
-    decrypt_with_event_key,
-    event_key,
-    leaf_bytes,
-)
+from ledger_verify.canonical import canonical_json
+from ledger_verify.leaf import associated_data, event_key
 from security.errors import EventAuthenticationFailed
+from security.keys.envelope import Envelope, decrypt_with_event_key, leaf_bytes
 
 pytestmark = pytest.mark.unit
 

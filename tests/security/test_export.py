@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.domain import Aggregate, event
 
 from domain.audit_export import AuditExport
+from ledger_verify.bundle.verify import verify_bundle
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
-from security.bundle_verify import verify_bundle
-from security.export import (
+from security.export.exporter import (
     ExportActor,
     ExportError,
     ExportResult,

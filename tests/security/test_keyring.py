@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from security.keyring import LocalKeyring, load_keyring
+from security.keys.keyring import LocalKeyring, load_keyring
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Property and unit tests of security.merkle against a naive RFC 9162 implementation."""
+"""Property and unit tests of ledger_verify.merkle against a naive RFC 9162 implementation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from security.merkle import (
+from ledger_verify.merkle import (
     EMPTY_ROOT,
     CompactRange,
     MerkleTree,

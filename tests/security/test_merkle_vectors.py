@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from security.merkle import (
+from ledger_verify.merkle import (
     MerkleTree,
     ProofError,
     leaf_hash,

@@ -16,11 +16,11 @@ from eventsourcing.tests.persistence import (
     NonInterleavingNotificationIDsBaseCase,
 )
 
-from security.keyring import LocalKeyring
-from security.keystore import KeyStore
-from security.sealed_log import SealedLog
-from security.sql import Dialect
-from security.store import LedgerPostgresApplicationRecorder, LedgerSQLiteApplicationRecorder
+from security.dialect import Dialect
+from security.integrity.sealed_log import SealedLog
+from security.keys.data_keys import KeyStore
+from security.keys.keyring import LocalKeyring
+from security.recorders import LedgerPostgresApplicationRecorder, LedgerSQLiteApplicationRecorder
 from tests.conftest import PG_DSN, require_postgres
 
 pytestmark = pytest.mark.integration

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from ledger_verify.checkpoints import sign_checkpoint
+from ledger_verify.merkle import leaf_hash
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
-from security.checkpoints import sign_checkpoint
-from security.merkle import leaf_hash
 from tests.support.sample import SampleApp
 
 pytestmark = pytest.mark.integration
@@ -185,7 +185,7 @@ def test_unsealed_events_are_not_errors_and_sealing_again_covers_them(ledger: Le
 
 
 def test_a_corrupted_frontier_is_reported_and_never_signed_over(ledger: Ledger) -> None:
-    from security.sealed_log import SealedLogInconsistent
+    from security.integrity.sealed_log import SealedLogInconsistent
 
     write_people(ledger, 3)
     first = ledger.seal()

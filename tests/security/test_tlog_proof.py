@@ -1,4 +1,4 @@
-"""Tests of the C2SP tlog-proof@v1 format (security.tlog_proof)."""
+"""Tests of the C2SP tlog-proof@v1 format (ledger_verify.tlog_proof)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from security.checkpoints import parse_checkpoint, sign_checkpoint
-from security.merkle import MerkleTree, leaf_hash
-from security.tlog_proof import (
+from ledger_verify.checkpoints import parse_checkpoint, sign_checkpoint
+from ledger_verify.merkle import MerkleTree, leaf_hash
+from ledger_verify.tlog_proof import (
     HEADER,
     TlogProof,
     TlogProofError,

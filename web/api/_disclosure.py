@@ -15,7 +15,7 @@ from flask import request
 
 from domain.masking import mask
 from domain.personal_data import FIELD_KINDS, FieldClass, Masking, personal_attributes
-from security.access_log import PURPOSES, UnknownPurpose
+from security.integrity.access_log import PURPOSES, UnknownPurpose
 from web.api._http import jsonable
 from web.app import get_ledger
 from web.auth import acting_role, current_principal

@@ -14,7 +14,7 @@ from flask import request
 
 from domain.actor import Actor
 from domain.errors import DomainError, VersionConflict
-from security.access_log import PURPOSES
+from security.integrity.access_log import PURPOSES
 from web.auth import acting_role, current_principal
 
 CHANNEL = "api"

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from domain import consent as consent_model
 from domain.consent import Consent
 from domain.errors import NotFound
-from domain.views import ConsentView
+from domain.records import ConsentRecord
 from web.api._disclosure import Disclosure, disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -42,7 +42,7 @@ PERSONAL = personal_fields_of(Consent)
 PURPOSE_RULE = f"<any({', '.join(consent_model.PURPOSES)}):purpose>"
 
 
-def _shown(view: ConsentView, shown: Disclosure) -> dict[str, Any]:
+def _shown(view: ConsentRecord, shown: Disclosure) -> dict[str, Any]:
     return shown.show(vars(view), PERSONAL)
 
 

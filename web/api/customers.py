@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from domain.customer import Customer
 from domain.errors import AlreadyExists, ValidationFailed
 from domain.kyc import IdentityDocument
-from domain.views import CustomerView
+from domain.records import CustomerRecord
 from web.api._disclosure import PURPOSE_HEADER, disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -69,7 +69,7 @@ def _renamed(error: ValidationFailed) -> ValidationFailed:
     return ValidationFailed(errors, error.message)
 
 
-def customer_view(view: CustomerView, what: str = "customer.profile") -> dict[str, Any]:
+def customer_view(view: CustomerRecord, what: str = "customer.profile") -> dict[str, Any]:
     """The customer as this request may see it, fields named as the API names them;
     a full read is access-logged as `what`."""
     shown = disclosure()

@@ -25,8 +25,8 @@ from flask_smorest import Blueprint
 
 from domain.errors import DomainError, NotFound
 from security.bootstrap import Ledger
-from security.export import ExportActor, ExportScope, export_bundle
-from security.sql import Dialect
+from security.dialect import Dialect
+from security.export.exporter import ExportActor, ExportScope, export_bundle
 from web.app import get_ledger
 from web.auth import current_principal, roles_allowed
 

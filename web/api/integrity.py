@@ -10,8 +10,8 @@ from flask import Response
 from flask_smorest import Blueprint
 
 from domain.errors import DomainError, NotFound
-from security.merkle import ProofError
-from security.tlog_proof import format_tlog_proof
+from ledger_verify.merkle import ProofError
+from ledger_verify.tlog_proof import format_tlog_proof
 from web.app import get_ledger
 from web.auth import ALL_ROLES, roles_allowed
 

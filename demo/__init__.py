@@ -1,0 +1,1 @@
+"""The deterministic demo-data generator: synthetic customers and a year of the firm's life."""

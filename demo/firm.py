@@ -1,0 +1,273 @@
+"""The firm's own calendar in the demo year: standards, campaigns, a crisis, grading,
+value assessment, KPI evaluations with their job runs, and the complaint SLA check.
+
+Batch commands pick their customers when they run (from `Facts`), so a customer who
+churned or asked for erasure earlier that year is left out, as a real job would.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from demo.people import CITIES, uuid_from
+from demo.schedule import COMPLIANCE, SYSTEM, TZ, Facts, Schedule, day_at
+from domain.actor import Actor
+from domain.evaluation import KpiInputs
+
+if TYPE_CHECKING:
+    from domain.application import LedgerApplication
+
+BRANCHES = sorted({branch for _, _, branch in CITIES} | {"HK-01"})
+STANDARDS = (
+    ("ack-24h", "Acknowledge complaints within 24 hours", "ack_delay", Decimal(24), "hours"),
+    ("queue-15m", "Counter queue under 15 minutes", "queue_wait", Decimal(15), "minutes"),
+    ("call-20s", "Answer calls within 20 seconds", "answer_delay", Decimal(20), "minutes"),
+)
+
+
+def active_customers(facts: Facts, before: datetime | None = None) -> list[UUID]:
+    """Customers registered (before `before`), not prospects, not ended, not restricted."""
+    return [
+        cid
+        for cid, (registered_at, _) in facts.registered.items()
+        if cid not in facts.prospects
+        and cid not in facts.ended
+        and cid not in facts.restricted
+        and (before is None or registered_at < before)
+    ]
+
+
+def plan_firm(
+    app: LedgerApplication,
+    rng: random.Random,
+    schedule: Schedule,
+    facts: Facts,
+    start: date,
+    end: date,
+) -> None:
+    """Schedule the firm-wide commands of the year from `start` to `end`."""
+    horizon = (end - start).days
+    _quality(app, rng, schedule, start, horizon)
+    for day in (70, 160, 250):
+        _campaign(app, rng, schedule, facts, start, day)
+    _crisis(app, rng, schedule, facts, start)
+    for quarter_end, period, share in (
+        (date(2025, 12, 31), "2025Q4", 0.3),
+        (date(2026, 3, 31), "2026Q1", 1.0),
+    ):
+        if start < quarter_end < end:
+            _grading(app, rng, schedule, facts, quarter_end, period, share)
+    schedule.at(
+        day_at(start, horizon - 25, 3),
+        lambda: app.assess_values(active_customers(facts, day_at(start, horizon - 30)), SYSTEM),
+    )
+    month = date(start.year, start.month, 1)
+    while month <= end:
+        following = (month + timedelta(days=32)).replace(day=1)
+        if following - timedelta(days=1) <= end:
+            _evaluation(app, schedule, facts, month, following, f"{month:%Y-%m}", ["overall"])
+        if month.month in (1, 4, 7, 10) and following + timedelta(days=61) <= end + timedelta(1):
+            quarter_end = (month + timedelta(days=95)).replace(day=1)
+            label = f"{month.year}Q{(month.month - 1) // 3 + 1}"
+            scopes = [f"branch:{b}" for b in BRANCHES]
+            _evaluation(app, schedule, facts, month, quarter_end, label, scopes)
+        month = following
+
+    def sla_check() -> None:
+        for case_id, state in facts.case_states.items():
+            if state in ("received", "acknowledged", "investigating", "reopened"):
+                app.check_case_escalation(case_id, SYSTEM)
+
+    schedule.at(day_at(start, horizon, 23, 45), sla_check)
+
+
+def _quality(
+    app: LedgerApplication, rng: random.Random, schedule: Schedule, start: date, horizon: int
+) -> None:
+    for code, name, measure, target, unit in STANDARDS:
+        define = partial(app.define_service_standard, code, name, measure, target, unit)
+        schedule.at(day_at(start, 0, 8), partial(define, COMPLIANCE))
+    for day in range(7, horizon, 15):
+        code, branch, score = rng.choice(STANDARDS)[0], rng.choice(BRANCHES), rng.randint(55, 98)
+        staff = f"fo-{branch.lower()}-{rng.randint(1, 4)}"
+        findings = "Visit scored against checklist"
+        schedule.at(
+            day_at(start, day, 15),
+            partial(app.record_mystery_shop, code, branch, score, findings, SYSTEM, staff_id=staff),
+        )
+        if score < 65:
+            breach = partial(app.record_standard_breach, code, branch, Decimal(30))
+            schedule.at(
+                day_at(start, day + 1, 10),
+                partial(breach, "Target missed on visit", COMPLIANCE, staff_id=staff),
+            )
+            improve = partial(app.record_improvement_action, code, "Coaching and checklist refresh")
+            schedule.at(
+                day_at(start, day + 1, 11),
+                partial(
+                    improve,
+                    f"lead-{branch.lower()}",
+                    COMPLIANCE,
+                    branch=branch,
+                    due_on=start + timedelta(days=day + 60),
+                ),
+            )
+    for day in (85, 175, 265, 355):
+        for branch in rng.sample(BRANCHES, 2):
+            audit = partial(app.complete_quality_audit, "ack-24h", branch, rng.randint(70, 99))
+            schedule.at(day_at(start, day, 16), partial(audit, "20 case files sampled", COMPLIANCE))
+
+
+def _campaign(
+    app: LedgerApplication,
+    rng: random.Random,
+    schedule: Schedule,
+    facts: Facts,
+    start: date,
+    day: int,
+) -> None:
+    campaign_id = uuid_from(rng)
+    kind = rng.choice(("lecture", "competition", "appreciation", "seminar"))
+    title = {
+        "lecture": "Retirement planning lecture",
+        "competition": "Photo competition",
+        "appreciation": "Customer appreciation evening",
+        "seminar": "Cross-border wealth seminar",
+    }[kind]
+    on = start + timedelta(days=day)
+    branch = rng.choice(BRANCHES)
+    rm = Actor(f"rm-{branch.lower()}-1", "relationship_manager", "phone")
+    schedule.at(
+        day_at(start, day - 30, 9),
+        lambda: app.plan_campaign(kind, title, on, on, rm, branch=branch, campaign_id=campaign_id),
+    )
+    invited: list[UUID] = []
+
+    def invite() -> None:
+        cutoff = app.now()
+        pool = [c for c in active_customers(facts) if facts.marketing.get(c, cutoff) < cutoff]
+        for customer_id in rng.sample(pool, k=len(pool) // 12):
+            app.invite_to_campaign(campaign_id, customer_id, rm)
+            invited.append(customer_id)
+
+    def attendance() -> None:
+        for customer_id in invited:
+            if rng.random() < 0.6:
+                app.record_attendance(campaign_id, customer_id, rng.random() < 0.55, rm)
+
+    schedule.at(day_at(start, day - 14, 10), invite)
+    schedule.at(day_at(start, day, 21), attendance)
+
+
+def _crisis(
+    app: LedgerApplication, rng: random.Random, schedule: Schedule, facts: Facts, start: date
+) -> None:
+    crisis_id = uuid_from(rng)
+
+    def open_crisis() -> None:
+        pool = active_customers(facts)
+        affected = rng.sample(pool, k=min(len(pool), 25))
+        app.open_crisis(
+            "Card payments outage",
+            "Debit cards, South China region",
+            "high",
+            COMPLIANCE,
+            affected_customer_ids=affected,
+            crisis_id=crisis_id,
+        )
+
+    schedule.at(day_at(start, 200, 7), open_crisis)
+    for day, kind, text, contacted in (
+        (200, "contact", "SMS sent to affected customers", 25),
+        (200, "statement", "We apologise for the interruption to card payments this morning.", 0),
+        (203, "remedy", "Failed-payment fees refunded automatically", 0),
+    ):
+        update = partial(app.update_crisis, crisis_id, kind, text, COMPLIANCE)
+        schedule.at(
+            day_at(start, day, 12 + len(kind) % 5), partial(update, customers_contacted=contacted)
+        )
+    schedule.at(
+        day_at(start, 205, 17),
+        lambda: app.close_crisis(crisis_id, "Root cause fixed; fees refunded", COMPLIANCE),
+    )
+
+
+def _grading(
+    app: LedgerApplication,
+    rng: random.Random,
+    schedule: Schedule,
+    facts: Facts,
+    quarter_end: date,
+    period: str,
+    share: float,
+) -> None:
+    cutoff = datetime.combine(quarter_end, time(23, 59), TZ)
+
+    def grade() -> None:
+        for customer_id in active_customers(facts, cutoff):
+            if share >= 1 or rng.random() < share:
+                app.grade_customer(customer_id, period, SYSTEM, credit_score=rng.randint(40, 95))
+
+    schedule.at(datetime.combine(quarter_end + timedelta(days=3), time(2), TZ), grade)
+
+
+def _evaluation(
+    app: LedgerApplication,
+    schedule: Schedule,
+    facts: Facts,
+    first: date,
+    following: date,
+    period: str,
+    scopes: list[str],
+) -> None:
+    begin = datetime.combine(first, time(0), TZ)
+    stop = datetime.combine(following, time(0), TZ)
+
+    def evaluate() -> None:
+        if not app.start_job_run("performance", f"{period}:{scopes[0].split(':')[0]}", SYSTEM):
+            return
+        for scope in scopes:
+            branch = scope.split(":", 1)[1] if ":" in scope else None
+            app.evaluate_performance(period, scope, _kpi_inputs(facts, begin, stop, branch), SYSTEM)
+        app.complete_job_run(
+            "performance",
+            f"{period}:{scopes[0].split(':')[0]}",
+            SYSTEM,
+            summary={"scopes": len(scopes)},
+        )
+
+    schedule.at(stop + timedelta(hours=2), evaluate)
+
+
+def _kpi_inputs(facts: Facts, begin: datetime, stop: datetime, branch: str | None) -> KpiInputs:
+    def here(b: str) -> bool:
+        return branch is None or b == branch
+
+    people = {c: (at, b) for c, (at, b) in facts.registered.items() if here(b)}
+    at_start = {
+        c for c, (at, _) in people.items() if at < begin and facts.ended.get(c, stop) >= begin
+    }
+    at_end = {c for c, (at, _) in people.items() if at < stop and facts.ended.get(c, stop) >= stop}
+    new = {c for c, (at, _) in people.items() if begin <= at < stop} & at_end
+    lost = {c for c in at_start if begin <= facts.ended.get(c, stop) < stop}
+    answers = [(i, s) for at, b, i, s in facts.answers if begin <= at < stop and here(b)]
+    resolved = [(t, f) for at, b, t, f in facts.resolved if begin <= at < stop and here(b)]
+    complaints = [t for t, _ in resolved if t is not None]
+    return KpiInputs(
+        customers_at_start=len(at_start),
+        customers_at_end=len(at_end),
+        new_customers=len(new),
+        lost_customers=len(lost),
+        loyal_customers=sum(1 for c in at_end if facts.products.get(c, 0) >= 2),
+        csat_scores=[s for i, s in answers if i == "CSAT"],
+        nps_scores=[s for i, s in answers if i == "NPS"],
+        cases=len(resolved),
+        resolved=len(complaints),
+        resolved_in_time=sum(1 for t in complaints if t),
+        resolved_first_contact=sum(1 for _, f in resolved if f),
+    )

@@ -1,0 +1,136 @@
+"""Personal data in views: encrypted under the subject's key, searchable by blind index.
+
+- `FieldCipher` encrypts a view's personal fields (JSON) with AES-256-GCM under a key
+  derived from the *subject's* data key: HKDF-SHA256(DEK, info = "crm-ledger/view/v1|"
+  ‖ purpose ‖ "|" ‖ subject id). Shredding the subject's DEK therefore makes every
+  encrypted view field unreadable at the same moment as its events. The nonce is
+  synthetic (HMAC of the associated data and plaintext under a second derived key),
+  so the same content encrypts to the same bytes: a rebuilt view is byte-identical to
+  the incrementally built one, and nonces never repeat for different plaintexts.
+- `BlindIndex` gives keyed HMAC-SHA256 digests (the keyring's index key, one derived
+  key per field) of normalised phone numbers, e-mail addresses, ID numbers and
+  segment labels, so exact-match search needs no plaintext in any table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from domain.errors import SubjectErased
+from security.errors import EventAuthenticationFailed
+from security.keys.data_keys import KeyStore
+
+VIEW_INFO = b"crm-ledger/view/v1|"
+SEALED_MAGIC = b"CLV1"
+NONCE_SIZE = 12
+INDEX_INFO = b"crm-ledger/blind-index/v1|"
+INDEXED_FIELDS = ("phone", "email", "id_number", "segment")
+_SEPARATORS = re.compile(r"[\s\-()./]")
+
+
+@lru_cache(maxsize=8192)
+def _view_keys(dek: bytes, subject_id: str) -> tuple[bytes, bytes]:
+    """(encryption key, nonce key) for one subject's view fields."""
+    material = HKDF(
+        algorithm=hashes.SHA256(),
+        length=64,
+        salt=None,
+        info=VIEW_INFO + subject_id.encode("utf-8"),
+    ).derive(dek)
+    return material[:32], material[32:]
+
+
+class FieldCipher:
+    """Seals and opens the personal fields of one view row under its subject's key."""
+
+    def __init__(self, keystore: KeyStore) -> None:
+        self.keystore = keystore
+
+    def encrypt(self, key_ref: str, subject_id: str, table: str, data: Mapping[str, Any]) -> bytes:
+        """Encrypt `data` (JSON-serialisable) for the row of `subject_id` in `table`.
+
+        Raises SubjectErased when the key was shredded. Deterministic in its inputs.
+        """
+        enc_key, nonce_key = _view_keys(self.keystore.dek_by_ref(key_ref), subject_id)
+        plaintext = json.dumps(
+            dict(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+        aad = f"{table}|{subject_id}".encode()
+        nonce = hmac.new(nonce_key, aad + b"\x00" + plaintext, hashlib.sha256).digest()
+        nonce = nonce[:NONCE_SIZE]
+        return SEALED_MAGIC + nonce + AESGCM(enc_key).encrypt(nonce, plaintext, aad)
+
+    def decrypt(
+        self, key_ref: str, subject_id: str, table: str, encrypted: bytes
+    ) -> dict[str, Any]:
+        """Decrypt what `encrypt` produced; SubjectErased once the subject was shredded."""
+        blob = bytes(encrypted)
+        if blob[:4] != SEALED_MAGIC or len(blob) < 4 + NONCE_SIZE + 16:
+            raise EventAuthenticationFailed("a encrypted view field is malformed")
+        enc_key, _ = _view_keys(self.keystore.dek_by_ref(key_ref), subject_id)
+        aad = f"{table}|{subject_id}".encode()
+        nonce = blob[4 : 4 + NONCE_SIZE]
+        try:
+            plaintext = AESGCM(enc_key).decrypt(nonce, blob[4 + NONCE_SIZE :], aad)
+        except InvalidTag as exc:
+            raise EventAuthenticationFailed("a encrypted view field failed authentication") from exc
+        opened: dict[str, Any] = json.loads(plaintext)
+        return opened
+
+    def try_decrypt(
+        self, key_ref: str | None, subject_id: str, table: str, encrypted: bytes | None
+    ) -> dict[str, Any] | None:
+        """`decrypt`, or None when there is nothing encrypted or the subject was erased."""
+        if key_ref is None or encrypted is None:
+            return None
+        try:
+            return self.decrypt(key_ref, subject_id, table, encrypted)
+        except SubjectErased:
+            return None
+
+
+def normalise(field: str, value: str) -> str:
+    """The canonical form a blind index digests: what a clerk types must match."""
+    text = value.strip()
+    if field == "phone":
+        text = _SEPARATORS.sub("", text)
+        return text[1:] if text.startswith("+") else text
+    if field == "email":
+        return text.lower()
+    if field == "id_number":
+        return _SEPARATORS.sub("", text).upper()
+    return text
+
+
+class BlindIndex:
+    """Keyed digests for exact-match search on personal fields."""
+
+    def __init__(self, index_key: bytes) -> None:
+        self._keys = {
+            field: hmac.new(index_key, INDEX_INFO + field.encode(), hashlib.sha256).digest()
+            for field in INDEXED_FIELDS
+        }
+
+    def digest(self, field: str, value: str | None) -> str | None:
+        """The 128-bit hex digest of `value` for `field`; None for no value.
+
+        Guarantees: equal normalised values give equal digests; without the index key
+        a digest reveals nothing about the value.
+        """
+        if value is None:
+            return None
+        text = normalise(field, str(value))
+        if not text:
+            return None
+        return hmac.new(self._keys[field], text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]

@@ -1,0 +1,1 @@
+"""Audit-trail export: the bundle writer, the selection of events, their disclosed keys."""

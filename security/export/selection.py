@@ -1,0 +1,139 @@
+"""Which events of the sealed log an export discloses, read in batches.
+
+Customers select the events under their data keys. A window `[since, until)`
+selects every readable event whose `occurred_at` (else `timestamp`) lies in it; an
+erased event's time cannot be read, so it is placed between the record times of its
+nearest readable neighbours and selected when that interval meets the window. Memory
+holds one byte per leaf for a window's selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import Notification
+
+from ledger_verify.bundle.events import humanise
+from security.bootstrap import Ledger
+from security.export.disclosed_keys import DataKey, KeyDirectory, event_state
+from security.export.scope import ExportScope, aware
+from security.export.writer import BundleWriter
+from security.keys.envelope import Envelope
+
+BATCH = 1000
+Progress = Callable[[int, int], None]
+
+
+def event_times(state: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    """(event time: occurred_at else timestamp, record time: timestamp else occurred_at)."""
+
+    def parse(name: str) -> datetime | None:
+        value = humanise(state.get(name))
+        try:
+            return aware(datetime.fromisoformat(value)) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    occurred, recorded = parse("occurred_at"), parse("timestamp")
+    return occurred or recorded, recorded or occurred
+
+
+def batches(ledger: Ledger, last_nid: int) -> Iterator[Sequence[Notification]]:
+    """The sealed events in notification order, BATCH at a time."""
+    start: int | None = None
+    while start is None or start < last_nid:
+        batch = ledger.app.recorder.select_notifications(
+            start=start, limit=BATCH, stop=last_nid, inclusive_of_start=start is None
+        )
+        if not batch:
+            return
+        yield batch
+        start = batch[-1].id
+
+
+def _refs(batch: Sequence[Notification]) -> list[str]:
+    return [Envelope.unpack(note.state).key_ref for note in batch]
+
+
+def select_window(
+    ledger: Ledger,
+    scope: ExportScope,
+    keys: KeyDirectory,
+    wanted: set[str] | None,
+    size: int,
+    last_nid: int,
+    progress: Progress | None,
+) -> bytearray:
+    """One byte per leaf, 1 where the leaf is in the window (see the module docstring)."""
+    selected = bytearray(size)
+    run_start: int | None = None  # first erased candidate still waiting for its next neighbour
+    low: datetime | None = None  # record time of the readable event before that run
+    previous: tuple[Notification, DataKey, int] | None = None  # decrypted only if a run needs it
+    seq = 0
+
+    def record_time(note: Notification, key: DataKey, at: int) -> datetime | None:
+        state = event_state(note, key, at)
+        return event_times(state)[1] if state is not None else None
+
+    for batch in batches(ledger, last_nid):
+        refs = _refs(batch)
+        keys.prefetch(refs)
+        for note, ref in zip(batch, refs, strict=True):
+            key = keys.get(ref, seq)
+            candidate = wanted is None or ref in wanted
+            if key.dek is None:
+                if candidate:
+                    if run_start is None:
+                        run_start = seq
+                        low = record_time(*previous) if previous is not None else None
+                    selected[seq] = 2
+            else:
+                if candidate:
+                    state = event_state(note, key, seq)
+                    moment = event_times(state)[0] if state is not None else None
+                    selected[seq] = 1 if moment is not None and scope.contains(moment) else 0
+                if run_start is not None:
+                    verdict = 1 if scope.meets(low, record_time(note, key, seq)) else 0
+                    selected[run_start:seq] = selected[run_start:seq].replace(
+                        b"\x02", bytes([verdict])
+                    )
+                    run_start = None
+                previous = (note, key, seq)
+            seq += 1
+        if progress is not None:
+            progress(seq, 2 * size)
+    if run_start is not None:
+        verdict = 1 if scope.meets(low, None) else 0
+        selected[run_start:seq] = selected[run_start:seq].replace(b"\x02", bytes([verdict]))
+    return selected
+
+
+def write_events(
+    ledger: Ledger,
+    writer: BundleWriter,
+    keys: KeyDirectory,
+    selected: bytearray | None,
+    wanted: set[str] | None,
+    size: int,
+    last_nid: int,
+    progress: Progress | None,
+) -> int:
+    """Stream the sealed events, handing the ones in scope to `writer`; returns how
+    many events were read (the checkpoint size, if the store matches its log)."""
+    seq, done = 0, size if selected is not None else 0
+    for batch in batches(ledger, last_nid):
+        refs = _refs(batch)
+        if selected is not None:
+            take = [selected[seq + i] == 1 for i in range(len(batch))]
+        else:
+            take = [wanted is None or ref in wanted for ref in refs]
+        keys.prefetch(ref for ref, chosen in zip(refs, take, strict=True) if chosen)
+        for i, note in enumerate(batch):
+            if take[i]:
+                writer.add(seq + i, note, keys.get(refs[i], seq + i))
+        seq += len(batch)
+        if progress is not None:
+            progress(done + seq, done + size)
+    return seq

@@ -1,0 +1,183 @@
+"""The access log: every read of personal data, as a second, separately sealed log.
+
+An entry records who (actor id, role), why (purpose, from a fixed vocabulary),
+about whom (the subject's pseudonymous id) and what was disclosed (a field-set
+name, never a value). Entries are append-only in `ledger_access_log` and sealed
+into their own Merkle log (`access_leaves`, `access_checkpoints`) with origin
+`<LEDGER_LOG_ORIGIN>/access`, so they can be verified apart from the events.
+
+Leaf bytes = RFC 8785 JSON of {"seq", "id", "recorded_at", "actor_id", "role",
+"purpose", "subject_id", "what"}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.errors import DomainError
+from ledger_verify.canonical import canonical_json
+from security.dialect import Dialect
+
+PURPOSES = (
+    "customer_service",
+    "kyc_review",
+    "complaint_handling",
+    "relationship_care",
+    "compliance_audit",
+    "regulatory_request",
+    "security_investigation",
+    "data_subject_request",
+)
+
+
+class UnknownPurpose(DomainError):
+    code = "unknown_purpose"
+    status = 400
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One recorded read of personal data."""
+
+    id: int
+    recorded_at: str
+    actor_id: str
+    role: str
+    purpose: str
+    subject_id: str
+    what: str
+
+    def leaf(self, seq: int) -> bytes:
+        """The entry's Merkle leaf bytes."""
+        return canonical_json({"seq": seq, **asdict(self)})
+
+
+class AccessLog:
+    """Append and query access entries; a `LeafSource` for its own sealed log."""
+
+    def __init__(self, datastore: Any, dialect: Dialect) -> None:
+        self.datastore = datastore
+        self.dialect = dialect
+        self.table = dialect.table("ledger_access_log")
+
+    @staticmethod
+    def create_table_statements(dialect: Dialect) -> list[str]:
+        """DDL of the access-log table."""
+        key = (
+            "id INTEGER PRIMARY KEY AUTOINCREMENT"
+            if dialect.name == "sqlite"
+            else "id BIGSERIAL PRIMARY KEY"
+        )
+        table = dialect.table("ledger_access_log")
+        return [
+            f"CREATE TABLE IF NOT EXISTS {table} ({key}, recorded_at TEXT NOT NULL, "
+            "actor_id TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL, "
+            "subject_id TEXT NOT NULL, what TEXT NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS ledger_access_subject_idx ON {table} (subject_id)",
+            f"CREATE INDEX IF NOT EXISTS ledger_access_actor_idx ON {table} "
+            "(actor_id, recorded_at)",
+        ]
+
+    def record(
+        self,
+        *,
+        actor_id: str,
+        role: str,
+        purpose: str,
+        subject_id: str,
+        what: str,
+        at: datetime | None = None,
+    ) -> None:
+        """Append one entry; refuses a purpose outside the vocabulary."""
+        if purpose not in PURPOSES:
+            raise UnknownPurpose(f"unknown purpose; allowed: {', '.join(PURPOSES)}")
+        moment = (at or datetime.now(UTC)).isoformat()
+        with self.datastore.transaction(commit=True) as cursor:
+            if self.dialect.name == "postgres":
+                # ids must become visible in id order, or a seal could pass one by
+                cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            self.dialect.execute(
+                cursor,
+                f"INSERT INTO {self.table} (recorded_at, actor_id, role, purpose, subject_id, "
+                "what) VALUES (?,?,?,?,?,?)",
+                (moment, actor_id, role, purpose, subject_id, what),
+            )
+
+    def entries(
+        self,
+        *,
+        subject_id: str | None = None,
+        actor_id: str | None = None,
+        since: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AccessEntry]:
+        """Entries, newest first, filtered by subject, actor and time."""
+        clauses, params = [], []
+        for column, value, op in (
+            ("subject_id", subject_id, "="),
+            ("actor_id", actor_id, "="),
+            ("recorded_at", since, ">="),
+        ):
+            if value is not None:
+                clauses.append(f"{column}{op}?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT * FROM {self.table} {where}ORDER BY id DESC LIMIT ? OFFSET ?",
+                (*params, limit, offset),
+            )
+            return [self._entry(row) for row in cursor.fetchall()]
+
+    def distinct_subjects_by_actor(self, since: str, until: str | None = None) -> dict[str, int]:
+        """How many distinct subjects each actor read in [since, until) (anomaly checks)."""
+        bound, params = ("AND recorded_at<? ", (since, until)) if until else ("", (since,))
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT actor_id, COUNT(DISTINCT subject_id) AS n FROM {self.table} "
+                f"WHERE recorded_at>=? {bound}GROUP BY actor_id",
+                params,
+            )
+            return {row["actor_id"]: int(row["n"]) for row in cursor.fetchall()}
+
+    # --- LeafSource ------------------------------------------------------------------
+
+    def max_id(self) -> int | None:
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(cursor, f"SELECT MAX(id) AS m FROM {self.table}", ())
+            row = cursor.fetchone()
+        return None if row is None or row["m"] is None else int(row["m"])
+
+    def rows_after(
+        self, last_id: int | None, limit: int, stop: int | None = None
+    ) -> Sequence[AccessEntry]:
+        params: list[Any] = [-1 if last_id is None else last_id]
+        bound = ""
+        if stop is not None:
+            bound = "AND id<=? "
+            params.append(stop)
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT * FROM {self.table} WHERE id>? {bound}ORDER BY id LIMIT ?",
+                (*params, limit),
+            )
+            return [self._entry(row) for row in cursor.fetchall()]
+
+    @staticmethod
+    def _entry(row: Any) -> AccessEntry:
+        return AccessEntry(
+            int(row["id"]),
+            row["recorded_at"],
+            row["actor_id"],
+            row["role"],
+            row["purpose"],
+            row["subject_id"],
+            row["what"],
+        )

@@ -1,0 +1,367 @@
+"""The Merkle log over the event store: dense leaf indexes, sealing, signed checkpoints.
+
+Tables:
+- `ledger_leaves(seq, notification_id, leaf_hash)`: leaf `seq` (0-based, dense) is
+  the event with that notification id; gaps in PostgreSQL notification ids do not
+  leave gaps in `seq`.
+- `ledger_checkpoints(size, root, note, frontier, created_at)`: every signed
+  checkpoint, with the compact range (frontier) of the tree at that size so the
+  next seal only hashes the new events.
+
+Sealing appends the leaves of every event recorded since the last seal and signs a
+C2SP checkpoint over the new tree, in one transaction under a lock, so two sealers
+cannot interleave. A checkpoint is only ever an extension of the previous one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from eventsourcing.persistence import ApplicationRecorder
+
+from domain.errors import DomainError
+from ledger_verify.checkpoints import sign_checkpoint
+from ledger_verify.merkle import CompactRange, MerkleTree, leaf_hash
+from security.dialect import Dialect
+from security.keys.envelope import leaf_bytes
+
+BATCH = 2000
+
+
+class SealedLogInconsistent(DomainError):
+    """The sealed log's own tables disagree: sealing stops rather than sign over it."""
+
+    code = "sealed_log_inconsistent"
+    status = 500
+
+
+class SourceRow(Protocol):
+    """One entry of a sealed log's source: its position id and its leaf bytes."""
+
+    @property
+    def id(self) -> int: ...
+
+    def leaf(self, seq: int) -> bytes: ...
+
+
+class LeafSource(Protocol):
+    """Where a sealed log's entries come from, in position order."""
+
+    def max_id(self) -> int | None: ...
+
+    def rows_after(
+        self, last_id: int | None, limit: int, stop: int | None = None
+    ) -> Sequence[SourceRow]: ...
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A stored event as a Merkle log entry (leaf bytes of ARCHITECTURE §4)."""
+
+    id: int
+    originator_id: Any
+    originator_version: int
+    topic: str
+    state: bytes
+
+    def leaf(self, seq: int) -> bytes:
+        return leaf_bytes(
+            seq, self.id, self.originator_id, self.originator_version, self.topic, self.state
+        )
+
+
+class EventSource:
+    """The event store's notifications as a leaf source."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def max_id(self) -> int | None:
+        return self.recorder.max_notification_id()
+
+    def rows_after(
+        self, last_id: int | None, limit: int, stop: int | None = None
+    ) -> list[EventRow]:
+        notes = self.recorder.select_notifications(
+            start=last_id, limit=limit, stop=stop, inclusive_of_start=last_id is None
+        )
+        return [
+            EventRow(n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in notes
+        ]
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored: tree size, root hash and the signed note."""
+
+    size: int
+    root: bytes
+    note: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class LeafRow:
+    """One sealed leaf: its index, the event's notification id and the leaf hash."""
+
+    seq: int
+    notification_id: int
+    leaf_hash: bytes
+
+
+class SealedLog:
+    """Seals the event store into a Merkle log and serves proofs from it."""
+
+    def __init__(
+        self,
+        source: LeafSource,
+        datastore: Any,
+        dialect: Dialect,
+        signing_key: Ed25519PrivateKey,
+        origin: str,
+        prefix: str = "ledger",
+    ) -> None:
+        self.source = source
+        self.datastore = datastore
+        self.dialect = dialect
+        self.signing_key = signing_key
+        self.origin = origin
+        self.prefix = prefix
+        self.leaves_table = dialect.table(f"{prefix}_leaves")
+        self.checkpoints_table = dialect.table(f"{prefix}_checkpoints")
+        self._lock = threading.Lock()
+        self._tree_lock = threading.Lock()
+        self._tree = MerkleTree()
+
+    @staticmethod
+    def create_table_statements(dialect: Dialect, prefix: str = "ledger") -> list[str]:
+        """DDL of the leaves and checkpoints tables."""
+        big, blob = dialect.bigint, dialect.blob
+        return [
+            f"CREATE TABLE IF NOT EXISTS {dialect.table(prefix + '_leaves')} ("
+            f"seq {big} PRIMARY KEY, notification_id {big} NOT NULL UNIQUE, "
+            f"leaf_hash {blob} NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {dialect.table(prefix + '_checkpoints')} ("
+            f"size {big} PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, "
+            f"frontier {blob} NOT NULL, created_at TEXT NOT NULL)",
+        ]
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The key that verifies this log's checkpoints."""
+        return self.signing_key.public_key()
+
+    # --- sealing ---------------------------------------------------------------------
+
+    def seal(self) -> StoredCheckpoint | None:
+        """Append leaves for every unsealed event and sign a checkpoint over them.
+
+        Returns the latest checkpoint (the previous one if nothing new was written,
+        None if the log is empty). Safe against concurrent sealers: PostgreSQL takes
+        an advisory transaction lock; SQLite serialises writers on the file.
+        """
+        with self._lock, self.datastore.transaction(commit=True) as cursor:
+            if self.dialect.name == "postgres":
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.leaves_table,))
+            else:
+                # take SQLite's write lock now, not on the first insert, so two
+                # sealers queue instead of failing on a lock upgrade
+                self.dialect.execute(cursor, f"DELETE FROM {self.leaves_table} WHERE seq < 0", ())
+            latest = self._latest(cursor)
+            frontier = CompactRange()
+            if latest is not None:
+                self.dialect.execute(
+                    cursor,
+                    f"SELECT frontier FROM {self.checkpoints_table} WHERE size=?",
+                    (latest.size,),
+                )
+                blob = self.dialect.to_bytes(cursor.fetchone()["frontier"])
+                try:
+                    frontier = CompactRange.from_hashes(
+                        latest.size, [blob[i : i + 32] for i in range(0, len(blob), 32)]
+                    )
+                    intact = frontier.root() == latest.root
+                except ValueError:
+                    intact = False
+                if not intact:
+                    # signing on top of a wrong frontier would fork the log
+                    raise SealedLogInconsistent(
+                        f"the stored frontier at size {latest.size} does not match its signed "
+                        "root; nothing was sealed; run `ledger verify`"
+                    )
+            self.dialect.execute(
+                cursor,
+                f"SELECT seq, notification_id FROM {self.leaves_table} ORDER BY seq DESC LIMIT 1",
+                (),
+            )
+            row = cursor.fetchone()
+            seq = 0 if row is None else int(row["seq"]) + 1
+            last_nid = None if row is None else int(row["notification_id"])
+            if seq != frontier.size:
+                raise SealedLogInconsistent(
+                    f"sealed log is inconsistent: {seq} leaves but checkpoint size "
+                    f"{frontier.size}; run `ledger verify`"
+                )
+            stop = self.source.max_id()
+            while stop is not None:
+                batch = self.source.rows_after(last_nid, BATCH, stop)
+                if not batch:
+                    break
+                rows = []
+                for entry in batch:
+                    digest = leaf_hash(entry.leaf(seq))
+                    rows.append((seq, entry.id, digest))
+                    frontier.append(digest)
+                    seq += 1
+                    last_nid = entry.id
+                self.dialect.executemany(
+                    cursor,
+                    f"INSERT INTO {self.leaves_table} (seq, notification_id, leaf_hash) "
+                    "VALUES (?,?,?)",
+                    rows,
+                )
+            if latest is not None and frontier.size == latest.size:
+                return latest
+            if frontier.size == 0:
+                return None
+            root = frontier.root()
+            note_text = sign_checkpoint(self.origin, frontier.size, root, self.signing_key)
+            created = datetime.now(UTC).isoformat()
+            self.dialect.execute(
+                cursor,
+                f"INSERT INTO {self.checkpoints_table} (size, root, note, frontier, created_at) "
+                "VALUES (?,?,?,?,?)",
+                (frontier.size, root, note_text, b"".join(frontier.to_hashes()), created),
+            )
+            return StoredCheckpoint(frontier.size, root, note_text, created)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _latest(self, cursor: Any) -> StoredCheckpoint | None:
+        self.dialect.execute(
+            cursor,
+            f"SELECT size, root, note, created_at FROM {self.checkpoints_table} "
+            "ORDER BY size DESC LIMIT 1",
+            (),
+        )
+        row = cursor.fetchone()
+        return None if row is None else self._checkpoint(row)
+
+    def _checkpoint(self, row: Any) -> StoredCheckpoint:
+        return StoredCheckpoint(
+            int(row["size"]), self.dialect.to_bytes(row["root"]), row["note"], row["created_at"]
+        )
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The most recent signed checkpoint, or None before the first seal."""
+        with self.datastore.transaction(commit=False) as cursor:
+            return self._latest(cursor)
+
+    def checkpoint(self, size: int) -> StoredCheckpoint | None:
+        """The checkpoint signed at exactly this tree size, if any."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} WHERE size=?",
+                (size,),
+            )
+            row = cursor.fetchone()
+        return None if row is None else self._checkpoint(row)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Every stored checkpoint, smallest tree first."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} ORDER BY size",
+                (),
+            )
+            return [self._checkpoint(row) for row in cursor.fetchall()]
+
+    def leaf_rows(self, start: int = 0, stop: int | None = None) -> Iterator[LeafRow]:
+        """Sealed leaves in seq order, from `start` up to (excluding) `stop`, in batches."""
+        seq = start
+        while stop is None or seq < stop:
+            limit = BATCH if stop is None else min(BATCH, stop - seq)
+            with self.datastore.transaction(commit=False) as cursor:
+                self.dialect.execute(
+                    cursor,
+                    f"SELECT seq, notification_id, leaf_hash FROM {self.leaves_table} "
+                    "WHERE seq>=? ORDER BY seq LIMIT ?",
+                    (seq, limit),
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield LeafRow(
+                    int(row["seq"]),
+                    int(row["notification_id"]),
+                    self.dialect.to_bytes(row["leaf_hash"]),
+                )
+            seq = int(rows[-1]["seq"]) + 1
+
+    def sealed_size(self) -> int:
+        """How many leaves are sealed."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(cursor, f"SELECT MAX(seq) AS m FROM {self.leaves_table}", ())
+            row = cursor.fetchone()
+        return 0 if row is None or row["m"] is None else int(row["m"]) + 1
+
+    def sizes(self) -> tuple[int, int]:
+        """(sealed leaves, size of the latest checkpoint), read in one statement so both
+        come from the same snapshot: a seal commits leaves and checkpoint together, so
+        they differ only if the tables were changed behind the ledger's back."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT (SELECT MAX(seq) FROM {self.leaves_table}) AS m, "
+                f"(SELECT MAX(size) FROM {self.checkpoints_table}) AS s",
+                (),
+            )
+            row = cursor.fetchone()
+        sealed = 0 if row["m"] is None else int(row["m"]) + 1
+        return sealed, 0 if row["s"] is None else int(row["s"])
+
+    def frontier(self, size: int) -> bytes | None:
+        """The stored compact range of the checkpoint at `size` (hashes concatenated)."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor, f"SELECT frontier FROM {self.checkpoints_table} WHERE size=?", (size,)
+            )
+            row = cursor.fetchone()
+        return None if row is None else self.dialect.to_bytes(row["frontier"])
+
+    def seq_of_notification(self, notification_id: int) -> int | None:
+        """The leaf index of a notification id, if sealed."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT seq FROM {self.leaves_table} WHERE notification_id=?",
+                (notification_id,),
+            )
+            row = cursor.fetchone()
+        return None if row is None else int(row["seq"])
+
+    def tree(self, size: int | None = None) -> MerkleTree:
+        """A new Merkle tree of exactly the stored leaf hashes up to `size` (default all)."""
+        tree = MerkleTree()
+        tree.extend(row.leaf_hash for row in self.leaf_rows(0, size))
+        return tree
+
+    def shared_tree(self, size: int) -> MerkleTree:
+        """A tree holding at least `size` sealed leaves, kept in memory and extended with
+        new leaves, so serving proofs does not re-read the log on each request. Callers
+        must pass explicit sizes to `root`, `inclusion_proof` and `consistency_proof`."""
+        with self._tree_lock:
+            tree = self._tree
+            if size > tree.size:
+                tree.extend(row.leaf_hash for row in self.leaf_rows(tree.size, size))
+            if size > tree.size:
+                raise SealedLogInconsistent(f"only {tree.size} leaves are sealed, not {size}")
+            return tree

@@ -1,0 +1,190 @@
+"""The ledger's persistence modules: the library's SQLite and PostgreSQL recorders,
+extended so that a new data key commits in the same transaction as its first event,
+and factories that install the envelope-encrypting mapper.
+
+The application selects them by configuration only:
+`PERSISTENCE_MODULE=security.recorders:LedgerSQLiteFactory` (or `...:LedgerPostgresFactory`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteFactory,
+)
+from eventsourcing.utils import Environment
+from psycopg.sql import SQL
+
+from security.dialect import Dialect
+from security.errors import ConfigurationError
+from security.integrity.access_log import AccessLog
+from security.integrity.sealed_log import SealedLog
+from security.keys.data_keys import KeyStore, PendingKey
+from security.keys.envelope import EnvelopeMapper
+from security.keys.keyring import LocalKeyring, load_keyring
+
+PENDING_KEYS = "ledger_pending_keys"
+
+
+class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, inserting pending data keys with the events."""
+
+    def __init__(
+        self,
+        datastore: SQLiteDatastore,
+        events_table_name: str = "stored_events",
+        *,
+        keystore: KeyStore | None = None,
+        extra_ddl: Sequence[str] = (),
+    ) -> None:
+        self.keystore = keystore
+        self.extra_ddl = list(extra_ddl)
+        super().__init__(datastore, events_table_name)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), *self.extra_ddl]
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        pending = self.keystore.pending() if self.keystore else []
+        ids = super().insert_events(stored_events, **{PENDING_KEYS: pending}, **kwargs)
+        if self.keystore and pending:
+            self.keystore.mark_persisted(pending)
+        return ids
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        pending: list[PendingKey] = kwargs.pop(PENDING_KEYS, None) or []
+        if self.keystore and pending:
+            self.keystore.insert_pending(c, pending)
+        return super()._insert_events(c, stored_events, **kwargs)
+
+
+class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder, inserting pending data keys with the events."""
+
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        *,
+        events_table_name: str = "stored_events",
+        keystore: KeyStore | None = None,
+        extra_ddl: Sequence[str] = (),
+    ) -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.keystore = keystore
+        self.sql_create_statements.extend(SQL(ddl).format() for ddl in extra_ddl)
+
+    def create_table(self) -> None:
+        """Create tables under a session advisory lock: PostgreSQL's DDL is not safe
+        against itself, and several processes (gunicorn workers, schedulers) start at once.
+        """
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext('crm-ledger/ddl'))")
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext('crm-ledger/ddl'))")
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        pending = self.keystore.pending() if self.keystore else []
+        ids: Sequence[int] | None = super().insert_events(
+            stored_events, **{PENDING_KEYS: pending}, **kwargs
+        )
+        if self.keystore and pending:
+            self.keystore.mark_persisted(pending)
+        return ids
+
+    def _insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        pending: list[PendingKey] = kwargs.pop(PENDING_KEYS, None) or []
+        if self.keystore and pending:
+            self.keystore.insert_pending(curs, pending)
+        super()._insert_events(curs, stored_events, **kwargs)
+
+
+def _data_dir(env: Environment) -> Path:
+    return Path(env.get("LEDGER_DATA_DIR") or "./var")
+
+
+class _LedgerFactoryMixin:
+    """What both ledger factories add: keyring, key store, sealed log, envelope mapper."""
+
+    env: Environment
+    datastore: Any
+    dialect: Dialect
+    keyring: LocalKeyring
+    keystore: KeyStore
+    sealed_log: SealedLog
+
+    def _init_ledger(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.keyring = load_keyring(self.env, _data_dir(self.env))
+        self.keystore = KeyStore(self.datastore, dialect, self.keyring)
+
+    def _ledger_ddl(self) -> list[str]:
+        return [
+            *self.keystore.create_table_statements(),
+            *SealedLog.create_table_statements(self.dialect),
+            *AccessLog.create_table_statements(self.dialect),
+            *SealedLog.create_table_statements(self.dialect, "access"),
+        ]
+
+    def mapper(
+        self, transcoder: Transcoder | None = None, mapper_class: type[Mapper[Any]] | None = None
+    ) -> Mapper[Any]:
+        assert transcoder is not None, "the ledger application passes its transcoder"
+        return EnvelopeMapper(transcoder, self.keystore)
+
+
+class LedgerSQLiteFactory(_LedgerFactoryMixin, SQLiteFactory):
+    """SQLite (WAL) store with envelope encryption and the Merkle log tables."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        self._init_ledger(Dialect("sqlite"))
+
+    def application_recorder(self) -> ApplicationRecorder:
+        recorder = LedgerSQLiteApplicationRecorder(
+            self.datastore, keystore=self.keystore, extra_ddl=self._ledger_ddl()
+        )
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder
+
+
+class LedgerPostgresFactory(_LedgerFactoryMixin, PostgresFactory):
+    """PostgreSQL store (the library's module) with envelope encryption and Merkle log."""
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        if self.datastore.enable_db_functions:
+            raise ConfigurationError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS must be off: the Merkle log needs the table lock"
+            )
+        self._init_ledger(Dialect("postgres", self.datastore.schema))
+
+    def application_recorder(self) -> ApplicationRecorder:
+        prefix = self.env.name.lower() or "stored"
+        recorder = LedgerPostgresApplicationRecorder(
+            self.datastore,
+            events_table_name=prefix + "_events",
+            keystore=self.keystore,
+            extra_ddl=self._ledger_ddl(),
+        )
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder
