@@ -13,15 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
-
-from domain.errors import DomainError
-
-
-class BadMoment(DomainError):
-    """An --as-of or replay bound that is not an ISO 8601 date or date-time."""
-
-    code = "bad_moment"
+from datetime import UTC, datetime, timedelta
 
 
 class JobClock:
@@ -55,20 +47,3 @@ class JobClock:
                 del self._local.offset
             else:
                 self._local.offset = previous
-
-
-def parse_moment(text: str) -> datetime:
-    """An ISO 8601 date (that day at 00:00 UTC) or date-time (UTC when it has no zone).
-
-    Raises BadMoment with a one-line message naming the text.
-    """
-    value = text.strip()
-    try:
-        if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time.min, tzinfo=UTC)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadMoment(f"{text!r} is not an ISO 8601 date or date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)

@@ -14,8 +14,8 @@ from datetime import datetime
 import click
 
 from domain.errors import DomainError
+from domain.moments import parse_moment
 from domain.services.base import utc_now
-from scheduler.clock import parse_moment
 from scheduler.config import load_scheduler_settings
 from scheduler.registry import DEFAULT_CRONS, JOBS, job
 from scheduler.runner import JobRunner, RunOutcome, open_runner

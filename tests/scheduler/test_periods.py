@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from scheduler.clock import BadMoment, JobClock, parse_moment
+from domain.moments import BadMoment, parse_moment
+from scheduler.clock import JobClock
 from scheduler.periods import DAILY, HOURLY, PREVIOUS_MONTH, PREVIOUS_QUARTER, QUARTER_HOURLY
 from tests.domain.factories import Clock
 
