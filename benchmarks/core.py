@@ -20,7 +20,7 @@ from eventsourcing.application import Application
 from eventsourcing.cipher import AESCipher
 from eventsourcing.domain import Aggregate, event
 
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 
 AGGREGATES = int(os.environ.get("BENCH_AGGREGATES", "2000"))
 EVENTS_EACH = 10
@@ -103,7 +103,7 @@ def run_one(kind: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if kind == "sqlite":
             plain = Application[UUID](env=plain_env("sqlite", str(Path(tmp) / "plain.sqlite3")))
-            config = LedgerConfig(data_dir=Path(tmp) / "ledger")
+            config = Settings(data_dir=Path(tmp) / "ledger")
             schemas: list[str] = []
         else:
             s1, s2 = pg_schema(), pg_schema()
@@ -112,9 +112,7 @@ def run_one(kind: str) -> None:
                 return
             schemas = [s1, s2]
             plain = Application[UUID](env=plain_env("postgres", s1))
-            config = LedgerConfig(
-                data_dir=Path(tmp) / "ledger", database_url=f"{PG_DSN}?schema={s2}"
-            )
+            config = Settings(data_dir=Path(tmp) / "ledger", database_url=f"{PG_DSN}?schema={s2}")
         try:
             plain_seconds = append_load(plain)
             plain.close()

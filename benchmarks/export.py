@@ -23,7 +23,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 
 SIZES = [int(s) for s in os.environ.get("BENCH_EXPORT_SIZES", "100000,1000000").split(",") if s]
 CUSTOMERS = int(os.environ.get("BENCH_EXPORT_CUSTOMERS", "10000"))
@@ -53,7 +53,7 @@ class BenchApp(Application[UUID]):
         super().__init__(env)
 
 
-def generate(config: LedgerConfig, total: int) -> tuple[float, int]:
+def generate(config: Settings, total: int) -> tuple[float, int]:
     """Write `total` events in saves of BATCH aggregates, seal, shred 1% of customers."""
     started = time.perf_counter()
     ledger = build_ledger(config, app_class=BenchApp)
@@ -99,7 +99,7 @@ def child(argv: list[str]) -> None:
 
     operation, data_dir, bundle = argv
     if operation == "export":
-        ledger = build_ledger(LedgerConfig(data_dir=Path(data_dir)), app_class=BenchApp)
+        ledger = build_ledger(Settings(data_dir=Path(data_dir)), app_class=BenchApp)
         before = _rss_mb()
         started = time.perf_counter()
         result = export_bundle(
@@ -137,7 +137,7 @@ def _size_of(path: Path) -> int:
 def run_one(total: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         data = Path(tmp) / "ledger"
-        gen_seconds, erased = generate(LedgerConfig(data_dir=data), total)
+        gen_seconds, erased = generate(Settings(data_dir=data), total)
         print(
             f"{total} events ({min(CUSTOMERS, total)} customers, {erased} erased): "
             f"generated and sealed in {gen_seconds:.1f} s",

@@ -27,7 +27,7 @@ from eventsourcing.persistence import StoredEvent
 
 from demo.year import generate_demo
 from projections.runtime import ReadModels, close_read_models, read_models
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 
 EVENTS = int(os.environ.get("BENCH_PROJECTION_EVENTS", "100000"))
 QUERIES = int(os.environ.get("BENCH_PROJECTION_QUERIES", "300"))
@@ -45,7 +45,7 @@ def demo_ledger() -> Path:
     shutil.rmtree(CACHE, ignore_errors=True)
     CACHE.mkdir(parents=True)
     started = time.perf_counter()
-    ledger = build_ledger(LedgerConfig(data_dir=CACHE))
+    ledger = build_ledger(Settings(data_dir=CACHE))
     try:
         customers = max(1, round(EVENTS / EVENTS_PER_CUSTOMER))
         summary = generate_demo(ledger.app, customers=customers, seed=11)
@@ -144,7 +144,7 @@ def run() -> None:
         work = Path(tmp)
         for name in ("ledger.sqlite3", "keyring.json"):
             shutil.copy(cached / name, work / name)
-        sqlite = build_ledger(LedgerConfig(data_dir=work))
+        sqlite = build_ledger(Settings(data_dir=work))
         try:
             measure("sqlite", sqlite)
             schema = f"bench_views_{uuid.uuid4().hex[:8]}"
@@ -155,9 +155,7 @@ def run() -> None:
                 print("postgres: unreachable, skipped")
                 return
             try:
-                pg = build_ledger(
-                    LedgerConfig(data_dir=work, database_url=f"{PG_DSN}?schema={schema}")
-                )
+                pg = build_ledger(Settings(data_dir=work, database_url=f"{PG_DSN}?schema={schema}"))
                 try:
                     copy_to_postgres(sqlite, pg)
                     measure("postgres", pg)

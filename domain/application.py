@@ -28,7 +28,7 @@ from domain.services.privacy import PrivacyCommands
 from domain.services.quality import QualityCommands
 from domain.services.satisfaction import SatisfactionCommands
 from domain.services.value import ValueCommands
-from domain.settings import RuleSettings, load_settings
+from domain.settings import RuleSettings
 
 
 class LedgerApplication(
@@ -64,7 +64,7 @@ class LedgerApplication(
         settings: RuleSettings | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.settings = settings if settings is not None else load_settings(env=env)
+        self.settings = settings if settings is not None else RuleSettings()
         self.subject_keys = subject_keys
         self.clock = clock if clock is not None else utc_now
         super().__init__(env)

@@ -1,26 +1,24 @@
 """Every number of the policy's rules, with its default, and how an operator overrides it.
 
-Defaults come from DOMAIN.md "Rules with numbers". `load_settings` lays a JSON file and
-then `LEDGER_RULE_<FIELD>` environment variables over them; anything it does not
-recognise is refused rather than ignored, so a typo cannot silently leave a default in
-force. Values that DOMAIN.md leaves open (tier weights, score caps, holiday calendars)
-are chosen here and documented beside the field.
+Defaults come from DOMAIN.md "Rules with numbers". `parse_rule_settings` lays a rules
+file's values and then `LEDGER_RULE_<FIELD>` variables over them; the composition root
+(`security.settings`) reads the file and the environment, the domain reads neither.
+Anything it does not recognise is refused rather than ignored, so a typo cannot
+silently leave a default in force. Values that DOMAIN.md leaves open (tier weights,
+score caps, holiday calendars) are chosen here and documented beside the field.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from domain.errors import DomainError
 
-ENV_FILE = "LEDGER_RULES_FILE"
 ENV_PREFIX = "LEDGER_RULE_"
 
 
@@ -238,36 +236,26 @@ def _parser_for(default: object) -> Callable[[str, object], object]:
 _DEFAULTS: dict[str, object] = {f.name: f.default for f in fields(RuleSettings)}
 
 
-def _read_file(path: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle, parse_float=Decimal)
-    except OSError as exc:
-        raise SettingsError(f"rule settings file {path!r} cannot be read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise SettingsError(f"rule settings file {path!r} is not valid JSON: {exc.msg}") from None
-    if not isinstance(data, dict):
-        raise SettingsError(f"rule settings file {path!r} must hold a JSON object")
-    return data
+def parse_rule_settings(
+    file_values: Mapping[str, object] | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    file_name: str = "the rules file",
+) -> RuleSettings:
+    """Return the defaults overridden by `file_values` (a rules file's JSON object, keys
+    are field names), then by the `LEDGER_RULE_<FIELD>` entries of `env`.
 
-
-def load_settings(path: str | None = None, env: Mapping[str, str] | None = None) -> RuleSettings:
-    """Return the defaults overridden by the JSON file, then by `LEDGER_RULE_*` variables.
-
-    The file is `path`, else the one named by `LEDGER_RULES_FILE`, else none. `env`
-    defaults to the process environment. Guarantees: the result passed every check of
+    Reads no file and no environment: the composition root (security.settings) reads
+    them once and passes them in. Guarantees: the result passed every check of
     `RuleSettings`; an unknown key or a bad value raises `SettingsError` whose one-line
-    message names the key (file keys are field names, env keys `LEDGER_RULE_<FIELD>`).
+    message names the key (and `file_name` for a file key).
     """
-    environ: Mapping[str, str] = os.environ if env is None else env
     values: dict[str, object] = {}
-    file_path = path if path is not None else environ.get(ENV_FILE)
-    if file_path:
-        for key, raw in _read_file(file_path).items():
-            if key not in _DEFAULTS:
-                raise SettingsError(f"unknown rule setting {key!r} in {file_path!r}")
-            values[key] = _parser_for(_DEFAULTS[key])(key, raw)
-    for env_key, raw in environ.items():
+    for key, raw in (file_values or {}).items():
+        if key not in _DEFAULTS:
+            raise SettingsError(f"unknown rule setting {key!r} in {file_name}")
+        values[key] = _parser_for(_DEFAULTS[key])(key, raw)
+    for env_key, raw in (env or {}).items():
         if not env_key.startswith(ENV_PREFIX):
             continue
         key = env_key[len(ENV_PREFIX) :].lower()

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from domain.errors import DomainError
+from security.settings import Settings
 
 ENV_FILE = "LEDGER_SCHEDULER_FILE"
 _JOB_ENV = re.compile(r"^LEDGER_JOB_([A-Z0-9_]+)_(CRON|ENABLED)$")
@@ -161,7 +162,8 @@ def load_scheduler_settings(
     in the configured time zone; an unknown job, key or a bad value raises
     SchedulerConfigError whose one-line message names it.
     """
-    environ: Mapping[str, str] = os.environ if env is None else env
+    # the scheduler's section of the one configuration read (security.settings)
+    environ: Mapping[str, str] = Settings.from_env().scheduler_env if env is None else env
     crons = dict(default_crons)
     enabled = dict.fromkeys(default_crons, True)
     values: dict[str, Any] = dict(_NUMBERS)

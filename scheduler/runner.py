@@ -40,7 +40,7 @@ from scheduler.config import SchedulerSettings, load_scheduler_settings
 from scheduler.context import Interrupted, JobContext, JobOptions
 from scheduler.periods import utc
 from scheduler.registry import DEFAULT_CRONS, JOBS, JobSpec, job
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 
 log = logging.getLogger("scheduler")
 LOOKBACK_PERIODS = 100
@@ -255,16 +255,18 @@ class JobRunner:
 
 
 def open_runner(
-    config: LedgerConfig | None = None,
+    config: Settings | None = None,
     settings: SchedulerSettings | None = None,
     *,
     base_clock: Callable[[], datetime] = utc_now,
 ) -> JobRunner:
     """Build the ledger (the one composition root) with a JobClock over `base_clock`,
     and a runner over it. Configuration defaults to the process environment."""
-    scheduler_settings = settings or load_scheduler_settings(DEFAULT_CRONS)
+    ledger_config = config or Settings.from_env()
+    scheduler_settings = settings or load_scheduler_settings(
+        DEFAULT_CRONS, ledger_config.scheduler_env
+    )
     clock = JobClock(base_clock)
-    ledger_config = config or LedgerConfig.from_env()
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
             ledger = build_ledger(ledger_config, clock=clock)

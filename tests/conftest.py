@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from security.bootstrap import LedgerConfig
+from security.bootstrap import Settings
 
 PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -42,11 +42,11 @@ def pg_schema() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def make_config(kind: str, data_dir: Path, schema: str | None = None) -> LedgerConfig:
+def make_config(kind: str, data_dir: Path, schema: str | None = None) -> Settings:
     """A ledger configuration for the given store kind, isolated to this test."""
     if kind == "sqlite":
-        return LedgerConfig(data_dir=data_dir)
-    return LedgerConfig(data_dir=data_dir, database_url=f"{PG_DSN}?schema={schema}")
+        return Settings(data_dir=data_dir)
+    return Settings(data_dir=data_dir, database_url=f"{PG_DSN}?schema={schema}")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -55,7 +55,7 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def ledger_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> LedgerConfig:
+def ledger_config(store_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
     """A configuration on SQLite (temp dir) or PostgreSQL (fresh schema)."""
     if store_kind == "sqlite":
         return make_config("sqlite", tmp_path)

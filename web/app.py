@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from web import auth, idempotency, logs
 from web.auth import TokenSettings
 from web.problems import LedgerApi, problem, register_problem_handlers
@@ -143,7 +143,7 @@ def get_ledger() -> Ledger:
         with app.extensions["ledger_lock"]:
             ledger = app.config.get("LEDGER")
             if ledger is None:
-                config = app.config.get("LEDGER_CONFIG") or LedgerConfig.from_env()
+                config = app.config.get("LEDGER_CONFIG") or Settings.from_env()
                 ledger = build_ledger(config)
                 app.config["LEDGER"] = ledger
     return ledger

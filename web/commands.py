@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 
 
 def open_ledger() -> Ledger:
     """The ledger from the environment (the same composition root as the web app)."""
-    return build_ledger(LedgerConfig.from_env())
+    return build_ledger(Settings.from_env())
 
 
 class ArgumentError(click.ClickException):

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain.errors import SubjectErased
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.domain.factories import COMPLIANCE, FRONT, RM, Clock
 from tests.security.test_encryption_at_rest import stored_bytes
 
@@ -28,7 +28,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig, clock: Clock) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings, clock: Clock) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, clock=clock)
     yield built
     built.close()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from projections.runtime import ReadModels, close_read_models, read_models
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.domain.factories import Clock
 
 
@@ -17,7 +17,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig, clock: Clock) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings, clock: Clock) -> Iterator[Ledger]:
     """The real LedgerApplication on SQLite or PostgreSQL, with a settable clock."""
     built = build_ledger(ledger_config, clock=clock)
     yield built

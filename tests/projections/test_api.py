@@ -11,7 +11,7 @@ from uuid import UUID
 import pytest
 
 from projections.runtime import close_read_models
-from security.bootstrap import LedgerConfig
+from security.bootstrap import Settings
 from tests.domain.factories import FRONT, Clock
 from tests.projections.world import ID_NUMBER, NAME, PHONE, populate
 from tests.web.conftest import WANG, Api, make_api
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def api(ledger_config: LedgerConfig, clock: Clock) -> Iterator[Api]:
+def api(ledger_config: Settings, clock: Clock) -> Iterator[Api]:
     """The app on both stores; no background projector unless a test starts one."""
     made = make_api(ledger_config, clock)
     built = next(made)

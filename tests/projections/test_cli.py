@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 from tests.domain.factories import Clock
 from tests.projections.world import populate
 from web.cli import main
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def env(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """The environment pointing at a ledger holding the small world; yields its head."""
     monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
     if ledger_config.database_url:

@@ -14,7 +14,7 @@ import pytest
 from projections.projector import Fault
 from projections.runtime import ReadModels, close_read_models, read_models
 from projections.tracking import PositionConflict
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.domain.factories import FRONT, Clock
 from tests.projections.world import World, dump, populate, rows_of
 
@@ -65,7 +65,7 @@ def reference(models: ReadModels) -> dict[str, list[dict[str, object]]]:
 @pytest.mark.parametrize(("stage", "nth"), [("applied", 5), ("committed", 3)])
 def test_a_projector_killed_mid_way_resumes_without_losing_or_doubling_a_fact(
     ledger: Ledger,
-    ledger_config: LedgerConfig,
+    ledger_config: Settings,
     clock: Clock,
     models: ReadModels,
     stage: str,
@@ -99,9 +99,9 @@ DIE_MID_BATCH = """
 import os, sys
 from pathlib import Path
 from projections.runtime import read_models
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 
-ledger = build_ledger(LedgerConfig(data_dir=Path(sys.argv[1]), database_url=sys.argv[2] or None))
+ledger = build_ledger(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2] or None))
 seen = []
 
 def fault(stage, view, position):
@@ -115,7 +115,7 @@ read_models(ledger).projector(batch_size=4, fault=fault).catch_up()
 
 
 def test_a_projector_process_killed_mid_batch_leaves_nothing_half_done(
-    ledger: Ledger, ledger_config: LedgerConfig, clock: Clock, models: ReadModels
+    ledger: Ledger, ledger_config: Settings, clock: Clock, models: ReadModels
 ) -> None:
     world = populate(ledger.app, clock)
     head = ledger.app.recorder.max_notification_id()
@@ -163,7 +163,7 @@ def test_a_redelivered_notification_changes_nothing(
 
 
 def test_projectors_racing_on_the_same_views_apply_each_event_once(
-    ledger: Ledger, ledger_config: LedgerConfig, clock: Clock, models: ReadModels
+    ledger: Ledger, ledger_config: Settings, clock: Clock, models: ReadModels
 ) -> None:
     world = populate(ledger.app, clock)
     head = ledger.app.recorder.max_notification_id()

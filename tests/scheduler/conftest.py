@@ -12,7 +12,7 @@ import pytest
 from scheduler.config import SchedulerSettings, load_scheduler_settings
 from scheduler.registry import DEFAULT_CRONS
 from scheduler.runner import JobRunner, open_runner
-from security.bootstrap import LedgerConfig
+from security.bootstrap import Settings
 from tests.conftest import make_config
 from tests.domain.factories import Clock
 
@@ -29,7 +29,7 @@ def events(runner: JobRunner) -> int:
     return int(runner.ledger.app.recorder.max_notification_id() or 0)
 
 
-def open_test_runner(config: LedgerConfig, clock: Clock, **env: str) -> JobRunner:
+def open_test_runner(config: Settings, clock: Clock, **env: str) -> JobRunner:
     return open_runner(config, settings(**env), base_clock=clock)
 
 
@@ -39,7 +39,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def runner(ledger_config: LedgerConfig, clock: Clock) -> Iterator[JobRunner]:
+def runner(ledger_config: Settings, clock: Clock) -> Iterator[JobRunner]:
     """A runner on SQLite and on PostgreSQL (the store-parametrised `ledger_config`)."""
     built = open_test_runner(ledger_config, clock)
     yield built

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from domain.jobs import JobRunCompleted
 from scheduler.registry import JOBS
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 from tests.domain.factories import Clock, individual
 from web.cli import main
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def env(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[LedgerConfig]:
+def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
     if ledger_config.database_url:
         monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
@@ -35,7 +35,7 @@ def env(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield ledger_config
 
 
-def test_jobs_run_backfills_a_day_once_and_jobs_list_shows_it(env: LedgerConfig) -> None:
+def test_jobs_run_backfills_a_day_once_and_jobs_list_shows_it(env: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["jobs", "run", "performance_monthly", "--as-of", "2026-03-01"])
     assert result.exit_code == 0, result.output
@@ -71,7 +71,7 @@ def test_jobs_run_backfills_a_day_once_and_jobs_list_shows_it(env: LedgerConfig)
     ],
 )
 def test_a_bad_name_or_date_is_one_line_on_stderr_and_exit_2(
-    env: LedgerConfig, args: list[str], message: str
+    env: Settings, args: list[str], message: str
 ) -> None:
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
@@ -80,7 +80,7 @@ def test_a_bad_name_or_date_is_one_line_on_stderr_and_exit_2(
 
 
 def test_a_bad_scheduler_setting_is_one_line_and_exit_2(
-    env: LedgerConfig, monkeypatch: pytest.MonkeyPatch
+    env: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LEDGER_JOB_GRADING_CRON", "0 4 1 1,4,7,10 1")
     result = CliRunner().invoke(main, ["jobs", "list"])

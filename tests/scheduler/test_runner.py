@@ -13,7 +13,7 @@ from domain.alerts import SecurityAlertRaised
 from domain.ids import job_run_id
 from domain.jobs import JobRunCompleted, JobRunFailed, JobRunStarted
 from scheduler.runner import FutureRun, JobRunner
-from security.bootstrap import LedgerConfig
+from security.bootstrap import Settings
 from tests.domain.factories import Clock, individual
 from tests.scheduler.conftest import events, open_test_runner
 
@@ -129,7 +129,7 @@ def test_a_backfill_of_a_moment_still_to_come_is_refused(runner: JobRunner) -> N
 
 
 def test_replay_runs_every_fire_time_in_order_as_of_that_time(
-    ledger_config: LedgerConfig, clock: Clock
+    ledger_config: Settings, clock: Clock
 ) -> None:
     disabled = {
         f"LEDGER_JOB_{name.upper()}_ENABLED": "false"

@@ -18,7 +18,7 @@ import pytest
 from domain.ids import job_run_id
 from domain.jobs import JobRunCompleted, JobRunStarted
 from scheduler.periods import HOURLY
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 from tests.conftest import make_config
 from tests.domain.factories import COMPLIANCE, FRONT, Clock, grant_marketing, individual
 from tests.scheduler.conftest import open_test_runner
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DAY = datetime(2026, 4, 1, tzinfo=UTC)  # a month's and a quarter's first day: every job fires
 
 
-def process_env(config: LedgerConfig, **extra: str) -> dict[str, str]:
+def process_env(config: Settings, **extra: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -42,7 +42,7 @@ def process_env(config: LedgerConfig, **extra: str) -> dict[str, str]:
     return env
 
 
-def seed(config: LedgerConfig) -> None:
+def seed(config: Settings) -> None:
     """A few customers with something for every job to do (and the shared keyring)."""
     clock = Clock(datetime(2026, 1, 5, 9, tzinfo=UTC))
     ledger = build_ledger(config, clock=clock)

@@ -13,7 +13,7 @@ from ledger_verify.checkpoints import verify_checkpoint
 from ledger_verify.merkle import verify_consistency
 from scheduler.population import stream_ids
 from scheduler.runner import JobRunner
-from security.bootstrap import Ledger, LedgerConfig
+from security.bootstrap import Ledger, Settings
 from tests.domain.factories import Clock, individual
 from tests.scheduler.conftest import open_test_runner
 
@@ -152,7 +152,7 @@ def test_a_data_key_that_fails_to_unwrap_is_alerted(runner: JobRunner) -> None:
 
 
 def test_an_actor_reading_more_subjects_an_hour_than_allowed_is_alerted(
-    ledger_config: LedgerConfig, clock: Clock
+    ledger_config: Settings, clock: Clock
 ) -> None:
     checker = open_test_runner(ledger_config, clock, LEDGER_SCHEDULER_UNUSUAL_READS_PER_HOUR="3")
     try:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from security.integrity.access_log import UnknownPurpose
 from tests.support.sample import SampleApp
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()

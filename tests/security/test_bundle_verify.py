@@ -27,7 +27,7 @@ from ledger_verify.checkpoints import (
     sign_checkpoint,
     verifier_key,
 )
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 from security.export.exporter import ExportActor, ExportScope, export_bundle
 from tests.support.sample import SampleApp
 
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.unit
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A whole-log bundle: 9 events, 2 of them erased."""
     base = tmp_path_factory.mktemp("bundle")
-    ledger = build_ledger(LedgerConfig(data_dir=base / "store"), app_class=SampleApp)
+    ledger = build_ledger(Settings(data_dir=base / "store"), app_class=SampleApp)
     try:
         people = [ledger.app.register(f"Person {i}", f"1370000{i:04d}", f"P{i}") for i in range(5)]
         ledger.app.rename(people[0], "=cmd|' /C calc'!A0")  # a CSV formula, kept inert

@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import Person, SampleApp
 
 pytestmark = pytest.mark.integration
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()

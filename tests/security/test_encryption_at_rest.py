@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from domain.errors import KeyUnavailable, SubjectErased
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.conftest import PG_DSN
 from tests.support.sample import SampleApp
 
@@ -22,7 +22,7 @@ ID_NUMBER = "110101198807071234"
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()

@@ -23,7 +23,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.audit_export import AuditExport
 from ledger_verify.bundle.verify import verify_bundle
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from security.export.exporter import (
     ExportActor,
     ExportError,
@@ -59,7 +59,7 @@ class Contact(Aggregate):
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()

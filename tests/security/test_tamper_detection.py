@@ -9,14 +9,14 @@ import pytest
 
 from ledger_verify.checkpoints import sign_checkpoint
 from ledger_verify.merkle import leaf_hash
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def ledger(ledger_config: LedgerConfig) -> Iterator[Ledger]:
+def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()

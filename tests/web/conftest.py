@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.conftest import make_config
 from tests.domain.factories import Clock
 from web.app import create_app
@@ -101,7 +101,7 @@ def _dashed(headers: dict[str, str]) -> dict[str, str]:
     return {key.replace("_", "-"): value for key, value in headers.items()}
 
 
-def make_api(config: LedgerConfig, clock: Clock) -> Iterator[Api]:
+def make_api(config: Settings, clock: Clock) -> Iterator[Api]:
     ledger = build_ledger(config, clock=clock)
     app = create_app({"LEDGER": ledger, "TESTING": True})
     with app.app_context():
@@ -118,7 +118,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def api(ledger_config: LedgerConfig, clock: Clock) -> Iterator[Api]:
+def api(ledger_config: Settings, clock: Clock) -> Iterator[Api]:
     """The API on SQLite and on PostgreSQL."""
     yield from make_api(ledger_config, clock)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 from tests.support.sample import SampleApp
 from web.cli import main
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def env(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[LedgerConfig]:
+def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
     if ledger_config.database_url:
         monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
@@ -32,7 +32,7 @@ def env(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield ledger_config
 
 
-def test_checkpoint_prints_a_signed_note_and_verify_passes(env: LedgerConfig) -> None:
+def test_checkpoint_prints_a_signed_note_and_verify_passes(env: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["checkpoint"])
     assert result.exit_code == 0, result.output
@@ -45,7 +45,7 @@ def test_checkpoint_prints_a_signed_note_and_verify_passes(env: LedgerConfig) ->
     assert "ok: 5 events, 5 sealed" in result.output
 
 
-def test_verify_exits_non_zero_and_names_the_first_bad_seq(env: LedgerConfig) -> None:
+def test_verify_exits_non_zero_and_names_the_first_bad_seq(env: Settings) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["checkpoint"]).exit_code == 0
     ledger = build_ledger(env, app_class=SampleApp)
@@ -63,7 +63,7 @@ def test_verify_exits_non_zero_and_names_the_first_bad_seq(env: LedgerConfig) ->
     assert "first bad seq 2" in result.output
 
 
-def test_keys_rotate_then_retire_the_old_kek(env: LedgerConfig) -> None:
+def test_keys_rotate_then_retire_the_old_kek(env: Settings) -> None:
     runner = CliRunner()
     keyring = json.loads(Path(env.data_dir, "keyring.json").read_text())
     old = keyring["active_kek"]
@@ -86,7 +86,7 @@ def test_keys_rotate_then_retire_the_old_kek(env: LedgerConfig) -> None:
         ledger.close()
 
 
-def test_retiring_an_unknown_kek_is_a_one_line_error(env: LedgerConfig) -> None:
+def test_retiring_an_unknown_kek_is_a_one_line_error(env: Settings) -> None:
     result = CliRunner().invoke(main, ["keys", "retire", "kek-nope"])
     assert result.exit_code == 2
     assert result.output.strip().startswith("error:")

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import web.cli_export
-from security.bootstrap import Ledger, LedgerConfig, build_ledger
+from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
 from web.cli import main
 
@@ -21,7 +21,7 @@ EXPORTED_TOPIC = "domain.audit_export:AuditExport.AuditTrailExported"
 
 
 @pytest.fixture
-def people(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def people(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Four people on the configured store; the CLI opens that store with SampleApp."""
 
     def open_ledger() -> Ledger:
@@ -38,7 +38,7 @@ def people(ledger_config: LedgerConfig, monkeypatch: pytest.MonkeyPatch) -> Iter
     yield ids
 
 
-def recorded_exports(config: LedgerConfig) -> list[dict[str, object]]:
+def recorded_exports(config: Settings) -> list[dict[str, object]]:
     ledger = build_ledger(config, app_class=SampleApp)
     try:
         notes = ledger.app.recorder.select_notifications(None, 1000)
@@ -52,7 +52,7 @@ def recorded_exports(config: LedgerConfig) -> list[dict[str, object]]:
 
 
 def test_export_then_verify_bundle(
-    people: list[str], ledger_config: LedgerConfig, tmp_path: Path
+    people: list[str], ledger_config: Settings, tmp_path: Path
 ) -> None:
     runner = CliRunner()
     out = tmp_path / "exports" / "all"
@@ -75,7 +75,7 @@ def test_export_then_verify_bundle(
 
 
 def test_a_customer_tarball_with_an_actor(
-    people: list[str], ledger_config: LedgerConfig, tmp_path: Path
+    people: list[str], ledger_config: Settings, tmp_path: Path
 ) -> None:
     runner = CliRunner()
     out = tmp_path / "exports" / "ann"

@@ -1,4 +1,5 @@
-"""Rule settings: defaults, overrides from a JSON file and the environment, refusals."""
+"""Settings read once by the composition root: rule settings from their defaults, a JSON
+file and the environment, with refusals; the rest of `Settings.from_env`."""
 
 from __future__ import annotations
 
@@ -13,12 +14,21 @@ from domain.settings import (
     CN_HOLIDAYS_2026,
     RuleSettings,
     SettingsError,
-    load_settings,
     settings_as_dict,
     settings_fingerprint,
 )
+from security.errors import ConfigurationError
+from security.settings import Settings, load_rule_settings
 
 pytestmark = pytest.mark.unit
+
+
+def load_settings(path: str | None = None, env: dict[str, str] | None = None) -> RuleSettings:
+    """The rule settings `Settings.from_env` would read from this file and environment."""
+    source = dict(env or {})
+    if path is not None:
+        source["LEDGER_RULES_FILE"] = path
+    return load_rule_settings(source)
 
 
 def write(tmp_path: Path, data: object) -> str:
@@ -178,19 +188,19 @@ def test_holiday_with_a_time_of_day_is_refused() -> None:
 
 
 def test_missing_file_is_refused_naming_the_file(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match=r"nope\.json"):
+    with pytest.raises(ConfigurationError, match=r"nope\.json"):
         load_settings(str(tmp_path / "nope.json"), env={})
 
 
 def test_invalid_json_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "rules.json"
     path.write_text("{not json", encoding="utf-8")
-    with pytest.raises(SettingsError, match="not valid JSON"):
+    with pytest.raises(ConfigurationError, match="not valid JSON"):
         load_settings(str(path), env={})
 
 
 def test_file_holding_a_list_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="JSON object"):
+    with pytest.raises(ConfigurationError, match="JSON object"):
         load_settings(write(tmp_path, [1, 2]), env={})
 
 
@@ -203,3 +213,48 @@ def test_fingerprint_changes_with_a_value_and_ignores_decimal_spelling() -> None
     base = settings_fingerprint(RuleSettings())
     assert settings_fingerprint(RuleSettings(escalation_fraction=Decimal("0.80"))) == base
     assert settings_fingerprint(RuleSettings(elderly_age=65)) != base
+
+
+def test_settings_are_read_once_from_the_environment_and_handed_out(tmp_path: Path) -> None:
+    path = write(tmp_path, {"dormant_days": 200})
+    settings = Settings.from_env(
+        {
+            "LEDGER_DATA_DIR": str(tmp_path),
+            "LEDGER_RULES_FILE": path,
+            "LEDGER_RULE_ELDERLY_AGE": "70",
+            "LEDGER_KEYRING_FILE": str(tmp_path / "k.json"),
+            "LEDGER_EXPORT_KEEP_DAYS": "2.5",
+            "LEDGER_VIEWS_FOLLOW": "off",
+            "LEDGER_JOB_GRADING_ENABLED": "false",
+            "LEDGER_SCHEDULER_TIMEZONE": "Asia/Shanghai",
+            "UNRELATED": "x",
+        }
+    )
+    assert (settings.rules.dormant_days, settings.rules.elderly_age) == (200, 70)
+    assert settings.keyring_env == {"LEDGER_KEYRING_FILE": str(tmp_path / "k.json")}
+    assert (settings.export_keep_days, settings.views_follow) == (2.5, False)
+    assert settings.scheduler_env == {
+        "LEDGER_JOB_GRADING_ENABLED": "false",
+        "LEDGER_SCHEDULER_TIMEZONE": "Asia/Shanghai",
+    }
+    assert "UNRELATED" not in settings.library_env()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LEDGER_JWT_SECRET", "too-short"),
+        ("LEDGER_EXPORT_KEEP_DAYS", "soon"),
+        ("LEDGER_EXPORT_KEEP_DAYS", "-1"),
+        ("LEDGER_VIEWS_FOLLOW", "maybe"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        Settings.from_env({variable: value})
+
+
+def test_the_location_of_a_postgres_ledger_never_shows_its_password() -> None:
+    settings = Settings(database_url="postgresql://app:s3cret@db.example:5433/ledger?schema=x")
+    assert "s3cret" not in settings.location
+    assert settings.location.startswith("postgresql://app@db.example:5433/ledger")

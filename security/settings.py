@@ -1,0 +1,186 @@
+"""The ledger's configuration, read once: `Settings.from_env`.
+
+The composition root (`security.bootstrap.build_ledger`) and every process that starts
+from it (the web app, the scheduler, the CLI) take one `Settings`; no other module reads
+the environment or a configuration file. Each part is handed what it needs: the store
+and keyring to the persistence module, the rule numbers to the application, the token
+settings to the API, the scheduler's section to the scheduler. See docs/operations.md.
+
+- `LEDGER_DATA_DIR` (default `./var`): the SQLite file and the development keyring;
+- `LEDGER_DATABASE_URL` (unset: SQLite): `postgresql://user@host:port/db[?schema=S]`;
+- `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin, key name;
+- `LEDGER_KEYRING`, `LEDGER_KEYRING_FILE`: the keyring (security.keys.keyring);
+- `LEDGER_RULES_FILE`, `LEDGER_RULE_<FIELD>`: rule settings (domain.settings);
+- `LEDGER_JWT_SECRET` (default: derived from the keyring; at least 32 bytes),
+  `LEDGER_JWT_ISSUER`, `LEDGER_JWT_AUDIENCE`: the API's tokens;
+- `LEDGER_EXPORT_KEEP_DAYS` (default 7): days an export bundle stays downloadable;
+- `LEDGER_VIEWS_FOLLOW` (default `on`): web workers keep the views current;
+- `LEDGER_SCHEDULER_*`, `LEDGER_JOB_*`: the scheduler's section (scheduler.config).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+from domain.settings import RuleSettings, parse_rule_settings
+from security.errors import ConfigurationError
+
+DEFAULT_ORIGIN = "crm-ledger.local/ledger"
+KEYRING_VARIABLES = ("LEDGER_KEYRING", "LEDGER_KEYRING_FILE")
+SCHEDULER_PREFIXES = ("LEDGER_SCHEDULER_", "LEDGER_JOB_")
+MIN_JWT_SECRET_BYTES = 32
+
+
+def read_json_object(path: str | Path, what: str) -> dict[str, Any]:
+    """The JSON object in the file at `path` (decimals kept exact); ConfigurationError
+    with a one-line message naming `what` and the path otherwise."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle, parse_float=Decimal)
+    except OSError as exc:
+        raise ConfigurationError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{what} {str(path)!r} is not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{what} {str(path)!r} must hold a JSON object")
+    return data
+
+
+def load_rule_settings(env: Mapping[str, str]) -> RuleSettings:
+    """The rule settings of `env`: defaults, then `LEDGER_RULES_FILE`, then `LEDGER_RULE_*`."""
+    path = env.get("LEDGER_RULES_FILE")
+    file_values = read_json_object(path, "rule settings file") if path else None
+    return parse_rule_settings(file_values, env, file_name=repr(path))
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ConfigurationError(f"{name} must be on or off, got {raw!r}")
+
+
+def _days(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 36500:
+        raise ConfigurationError(f"{name} must be a number of days (0 or more), got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the ledger's processes are configured with (see the module docstring)."""
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    log_origin: str = DEFAULT_ORIGIN
+    rules: RuleSettings = field(default_factory=RuleSettings)
+    keyring_env: Mapping[str, str] = field(default_factory=dict)
+    jwt_secret: bytes | None = None
+    jwt_issuer: str = "crm-ledger"
+    jwt_audience: str = "crm-ledger-api"
+    export_keep_days: float = 7.0
+    views_follow: bool = True
+    scheduler_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the LEDGER_* variables (default: the process environment) and the files
+        they name, once. Raises ConfigurationError (or the domain's SettingsError) with a
+        one-line message naming the variable or key at fault."""
+        source = dict(os.environ if env is None else env)
+        secret = source.get("LEDGER_JWT_SECRET", "").encode()
+        if secret and len(secret) < MIN_JWT_SECRET_BYTES:
+            raise ConfigurationError(
+                f"LEDGER_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes"
+            )
+        return cls(
+            data_dir=Path(source.get("LEDGER_DATA_DIR") or "./var"),
+            database_url=(source.get("LEDGER_DATABASE_URL") or "").strip() or None,
+            log_origin=(source.get("LEDGER_LOG_ORIGIN") or DEFAULT_ORIGIN).strip(),
+            rules=load_rule_settings(source),
+            keyring_env={k: v for k, v in source.items() if k in KEYRING_VARIABLES},
+            jwt_secret=secret or None,
+            jwt_issuer=source.get("LEDGER_JWT_ISSUER") or "crm-ledger",
+            jwt_audience=source.get("LEDGER_JWT_AUDIENCE") or "crm-ledger-api",
+            export_keep_days=_days(
+                "LEDGER_EXPORT_KEEP_DAYS", source.get("LEDGER_EXPORT_KEEP_DAYS") or "7"
+            ),
+            views_follow=_flag("LEDGER_VIEWS_FOLLOW", source.get("LEDGER_VIEWS_FOLLOW") or "on"),
+            scheduler_env={k: v for k, v in source.items() if k.startswith(SCHEDULER_PREFIXES)},
+        )
+
+    @property
+    def store_kind(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "ledger.sqlite3"
+
+    @property
+    def location(self) -> str:
+        """Where the ledger lives, for messages: the SQLite file's folder or the database
+        URL without its password."""
+        if not self.database_url:
+            return str(self.data_dir)
+        url = urlparse(self.database_url)
+        netloc = url.hostname or ""
+        if url.port:
+            netloc += f":{url.port}"
+        if url.username:
+            netloc = f"{url.username}@{netloc}"
+        return url._replace(netloc=netloc).geturl()
+
+    def library_env(self) -> dict[str, str]:
+        """The eventsourcing library's env for this configuration."""
+        env: dict[str, str] = {"LEDGER_DATA_DIR": str(self.data_dir), **self.keyring_env}
+        if not self.database_url:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env.update(
+                PERSISTENCE_MODULE="security.recorders:LedgerSQLiteFactory",
+                SQLITE_DBNAME=str(self.sqlite_path),
+                SQLITE_LOCK_TIMEOUT="30",
+            )
+            return env
+        env.update(self.postgres_env())
+        return env
+
+    def postgres_env(self) -> dict[str, str]:
+        """The library's PostgreSQL variables for `database_url`."""
+        url = urlparse(self.database_url or "")
+        if url.scheme not in ("postgresql", "postgres") or not url.hostname:
+            raise ConfigurationError(
+                "LEDGER_DATABASE_URL must look like postgresql://user@host:port/dbname"
+            )
+        dbname = url.path.lstrip("/")
+        if not dbname:
+            raise ConfigurationError("LEDGER_DATABASE_URL names no database")
+        query = parse_qs(url.query)
+        return {
+            "PERSISTENCE_MODULE": "security.recorders:LedgerPostgresFactory",
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_HOST": url.hostname,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+            "POSTGRES_POOL_SIZE": "5",
+            "POSTGRES_MAX_OVERFLOW": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # pinned: with the library's insert functions, writers skip the table lock
+            # and notification ids can interleave, so a seal could pass an event by
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
+        }
