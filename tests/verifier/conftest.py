@@ -6,6 +6,7 @@ text, typed values nested at any depth), exported by the real exporter."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,7 +19,9 @@ from eventsourcing.domain import Aggregate, event
 
 from demo.year import generate_demo
 from security.bootstrap import LedgerConfig, build_ledger
+from security.export.disclosed_keys import KeyDirectory
 from security.export.exporter import ExportActor, ExportScope, export_bundle
+from security.keys.data_keys import SYSTEM_SUBJECT
 
 CUSTOMERS = 6
 
@@ -66,9 +69,21 @@ class Oddity(Aggregate):
         self.about = about
         self.payload = payload
 
+    class Tagged(Event):
+        """Cells that begin with a tab and a CR (CSV injection), and a NEL."""
+
+        actor_id: str
+        channel: str
+        occurred_at: datetime
+        tag: str
+
     @event(Noted)
     def note(self, text: str) -> None:
         self.text = text
+
+    @event(Tagged)
+    def tag(self, actor_id: str, channel: str, occurred_at: datetime, tag: str) -> None:
+        self.last_tag = tag
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,10 @@ class ExportedBundle:
     path: Path
     vkey: Path
     erased_customer: str
+    # the firm's key store, as a regulator does not have it: the customer of each
+    # key reference (None for the system key) and each data key (None if shredded)
+    customer_of_key: dict[str, str | None]
+    data_keys: dict[str, bytes | None]
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +126,7 @@ def exported_bundle(tmp_path_factory: pytest.TempPathFactory) -> ExportedBundle:
                     [Decimal("0.10"), Decimal("-3"), when],
                     {"deeper": {"ids": [UUID(int=1)], "amount": Decimal("1E+3")}},
                 ],
+                # any two-member {_type_, _data_} object renders as its data
                 "looks_typed": {"_type_": "not_a_type", "_data_": "kept"},
                 "empty": {},
                 "none": None,
@@ -115,6 +135,7 @@ def exported_bundle(tmp_path_factory: pytest.TempPathFactory) -> ExportedBundle:
             },
         )
         odd.note("=1+1")
+        odd.tag("\t=tab-led", "\r=CR-led", when, "next\x85line")
         ledger.app.save(odd)
         erased = str(customers[1])
         ledger.keystore.shred(erased)
@@ -122,6 +143,16 @@ def exported_bundle(tmp_path_factory: pytest.TempPathFactory) -> ExportedBundle:
         export_bundle(ledger, out, ExportScope(everything=True), ExportActor("officer-1"))
         vkey = base / "log.vkey"
         vkey.write_bytes((out / "log.vkey").read_bytes())
+        refs = {json.loads(line)["key_ref"] for line in (out / "leaves.jsonl").open("rb")}
+        directory = KeyDirectory(ledger.keystore)
+        directory.prefetch(refs)
+        keys = {ref: directory.get(ref, -1) for ref in refs}
     finally:
         ledger.close()
-    return ExportedBundle(out, vkey, erased)
+    return ExportedBundle(
+        out,
+        vkey,
+        erased,
+        {ref: None if key.subject == SYSTEM_SUBJECT else key.subject for ref, key in keys.items()},
+        {ref: key.dek for ref, key in keys.items()},
+    )
