@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from ledger_verify import __version__
 from ledger_verify.bundle.verify import summary, verify_bundle
@@ -17,9 +18,16 @@ from ledger_verify.bundle.verify import summary, verify_bundle
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line (argparse's default adds the usage text)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command's arguments."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ledger-verify",
         description=(
             "Verify a crm-ledger audit-trail bundle offline: manifest and its signature, "

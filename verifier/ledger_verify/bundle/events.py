@@ -52,8 +52,13 @@ def humanise(value: Any) -> Any:
     return value
 
 
+def _compact(value: Any, *, sort_keys: bool = False) -> str:
+    # the one JSON style of both files: no spaces, raw UTF-8 (no \u escapes of text)
+    return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
+
+
 def _text(value: Any) -> str:
-    return "" if value is None else value if isinstance(value, str) else json.dumps(value)
+    return "" if value is None else value if isinstance(value, str) else _compact(value)
 
 
 def event_record(
@@ -79,7 +84,9 @@ def event_record(
     }
     if state is not None:
         readable = humanise(state)
-        record["time"] = _text(readable.get("occurred_at", readable.get("timestamp")))
+        # occurred_at when set; when absent or null, the time the library recorded
+        occurred = readable.get("occurred_at")
+        record["time"] = _text(readable.get("timestamp") if occurred is None else occurred)
         for key, column in _COLUMNS.items():
             record[column] = _text(readable.get(key))
         record["reason"] = _text(readable.get("reason"))
@@ -89,17 +96,18 @@ def event_record(
 
 def record_line(record: Mapping[str, Any]) -> str:
     """One events.jsonl line (UTF-8 JSON, no spaces, `\\n` end)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _compact(record) + "\n"
 
 
 def _cell(text: str) -> str:
-    # a leading = + - @ makes spreadsheets evaluate the cell (CSV injection): quote it
+    # a leading = + - @ (or a tab or CR before one) makes spreadsheets evaluate the
+    # cell (CSV injection): a leading ' makes it text
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def csv_cells(record: Mapping[str, Any]) -> list[str]:
     """The events.csv row of an events.jsonl record (columns as in CSV_HEADER)."""
-    fields = json.dumps(record["fields"], ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    fields = _compact(record["fields"], sort_keys=True)
     cells = [
         str(record["seq"]),
         record["time"],
