@@ -17,8 +17,8 @@ from domain.masking import mask
 from domain.personal_data import FIELD_KINDS, FieldClass, Masking, personal_attributes
 from security.integrity.access_log import PURPOSES, UnknownPurpose
 from web.api._http import jsonable
-from web.app import get_ledger
 from web.auth import acting_role, current_principal
+from web.context import get_ledger
 
 PURPOSE_HEADER = "X-Purpose"
 # Roles that may see personal data in full when they state a purpose.

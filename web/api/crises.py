@@ -16,8 +16,8 @@ from web.api._http import (
     jsonable,
 )
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.crises import (
     CrisisClosureSchema,

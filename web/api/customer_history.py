@@ -11,8 +11,8 @@ from domain.errors import ValidationFailed
 from web.api._disclosure import disclosure, masked
 from web.api._http import PURPOSE_PARAM, jsonable
 from web.api.customers import PERSONAL, customer_view
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.history import (
     AsOfQuery,
     ChangesQuery,

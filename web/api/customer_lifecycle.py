@@ -9,8 +9,8 @@ from flask_smorest import Blueprint
 
 from web.api._http import ETAG_HEADER, IDEMPOTENCY_PARAM, IF_MATCH_OPTIONAL, actor, etag
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.lifecycle import (
     RelationshipEndedSchema,

@@ -22,8 +22,8 @@ from web.api._http import (
     etag,
     expected_version,
 )
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.idempotency import HEADER as IDEMPOTENCY_HEADER
 from web.schemas.common import CreatedSchema
 from web.schemas.customers import (

@@ -27,8 +27,8 @@ from domain.errors import DomainError, NotFound
 from security.bootstrap import Ledger
 from security.dialect import Dialect
 from security.export.exporter import ExportActor, ExportScope, export_bundle
-from web.app import get_ledger
 from web.auth import current_principal, roles_allowed
+from web.context import get_ledger
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Audit exports")
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from domain.errors import DomainError, NotFound
 from ledger_verify.merkle import ProofError
 from ledger_verify.tlog_proof import format_tlog_proof
-from web.app import get_ledger
 from web.auth import ALL_ROLES, roles_allowed
+from web.context import get_ledger
 
 blp = Blueprint(
     "integrity", __name__, url_prefix="/api/v1/integrity", description="Merkle log integrity"

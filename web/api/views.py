@@ -22,8 +22,8 @@ from flask_smorest import Blueprint
 
 from projections.paging import MAX_LIMIT, Page
 from projections.runtime import ReadModels, ViewLagging, read_models
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.problems import problem
 
 blp = Blueprint(
