@@ -22,6 +22,7 @@ import jwt
 from flask import Flask, current_app, g, request
 
 from domain.errors import DomainError
+from web.errors import Forbidden, Unauthenticated
 
 ROLES = (
     "front_office",
@@ -34,16 +35,6 @@ ROLES = (
 ALL_ROLES = frozenset(ROLES)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Unauthenticated(DomainError):
-    code = "unauthenticated"
-    status = 401
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError
+from web.statuses import status_of
 
 PROBLEM_BASE = "https://crm-ledger.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -122,9 +123,10 @@ def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def on_domain_error(exc: DomainError) -> Response:
         errors = getattr(exc, "errors", None)
-        if exc.status >= 500:
+        status = status_of(exc)
+        if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message)
-        return problem(exc.status, exc.code, exc.message, errors=errors)
+        return problem(status, exc.code, exc.message, errors=errors)
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:

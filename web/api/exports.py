@@ -29,6 +29,7 @@ from security.dialect import Dialect
 from security.export.exporter import ExportActor, ExportScope, export_bundle
 from web.auth import current_principal, roles_allowed
 from web.context import get_ledger
+from web.errors import BundleExpired, ExportNotReady, ExportScopeProblem
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Audit exports")
 log = logging.getLogger(__name__)
@@ -64,21 +65,6 @@ class ExportJobSchema(ma.Schema):
     bundle_digest = ma.fields.String(allow_none=True)
     events = ma.fields.Integer(allow_none=True)
     error = ma.fields.String(allow_none=True)
-
-
-class ExportScopeProblem(DomainError):
-    code = "bad_export_scope"
-    status = 422
-
-
-class ExportNotReady(DomainError):
-    code = "export_not_ready"
-    status = 409
-
-
-class BundleExpired(DomainError):
-    code = "bundle_expired"
-    status = 410
 
 
 def keep_days() -> float:
