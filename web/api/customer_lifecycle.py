@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
+from web.api._blueprint import Blueprint
 from web.api._http import ETAG_HEADER, IDEMPOTENCY_PARAM, IF_MATCH_OPTIONAL, actor, etag
 from web.api._http import expected_version as if_match
 from web.auth import roles_allowed

@@ -21,12 +21,12 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, send_file
-from flask_smorest import Blueprint
 
 from domain.errors import DomainError, NotFound
 from security.bootstrap import Ledger
 from security.dialect import Dialect
 from security.export.exporter import ExportActor, ExportScope, export_bundle
+from web.api._blueprint import Blueprint
 from web.auth import current_principal, roles_allowed
 from web.context import get_ledger
 from web.errors import BundleExpired, ExportNotReady, ExportScopeProblem

@@ -6,12 +6,11 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain import feedback as feedback_model
 from domain.actor import Actor
 from domain.errors import IllegalTransition
 from domain.feedback import FeedbackCase
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,

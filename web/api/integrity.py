@@ -7,11 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response
-from flask_smorest import Blueprint
 
 from domain.errors import NotFound
 from ledger_verify.merkle import ProofError
 from ledger_verify.tlog_proof import format_tlog_proof
+from web.api._blueprint import Blueprint
 from web.auth import ALL_ROLES, roles_allowed
 from web.context import get_ledger
 from web.errors import ProofRangeError

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.value import Value
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,

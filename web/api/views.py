@@ -18,10 +18,10 @@ from uuid import UUID
 
 import marshmallow as ma
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from projections.paging import MAX_LIMIT, Page
 from projections.runtime import ReadModels, ViewLagging, read_models
+from web.api._blueprint import Blueprint
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.problems import problem
