@@ -108,16 +108,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def install_json_guard(app: Flask) -> None:
-    """A JSON body the parser cannot take (nested too deep, a number too long) is a 400
-    problem, not an error deep inside argument parsing."""
+    """A body the API cannot take is refused before anything runs or is reserved: one
+    that is not JSON is a 415, JSON the parser cannot take (nested too deep, a number
+    too long) a 400, rather than an error deep inside argument parsing."""
 
     @app.before_request
-    def refuse_unparseable_json() -> Response | None:
-        if not request.path.startswith("/api/") or not request.is_json:
+    def refuse_what_is_not_json() -> Response | None:
+        if not request.path.startswith("/api/") or request.routing_exception is not None:
             return None
         data = request.get_data(cache=True)
         if not data:
             return None
+        if not request.is_json:
+            return problem(
+                415,
+                "unsupported_media_type",
+                "the body must be JSON, sent as application/json",
+            )
         try:
             json.loads(data)
         except (ValueError, RecursionError):

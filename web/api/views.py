@@ -25,6 +25,7 @@ from web.api._blueprint import Blueprint
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.problems import problem
+from web.schemas.common import one_of
 
 blp = Blueprint(
     "views", __name__, url_prefix="/api/v1/views", description="Read views (projections)"
@@ -70,7 +71,7 @@ class SearchQuery(PageQuery):
     tier = _text()
     segment = _text(metadata={"description": "exact label, e.g. individual/60_plus/high/balanced"})
     status = _text()
-    kind = ma.fields.String(validate=ma.validate.OneOf(("individual", "corporate")))
+    kind = ma.fields.String(validate=one_of(("individual", "corporate")))
     relationship_manager = _text()
     phone = _text(metadata={"description": "exact match through a blind index"})
     email = _text(metadata={"description": "exact match through a blind index"})
@@ -80,7 +81,7 @@ class SearchQuery(PageQuery):
 
 class DistributionQuery(Query):
     branch = _text()
-    kind = ma.fields.String(validate=ma.validate.OneOf(("individual", "corporate")))
+    kind = ma.fields.String(validate=one_of(("individual", "corporate")))
     status = _text()
 
 
@@ -126,9 +127,7 @@ class KpiQuery(Query):
     last = ma.fields.String(
         data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
     )
-    by = ma.fields.String(
-        load_default="overall", validate=ma.validate.OneOf(("overall", "branch", "staff"))
-    )
+    by = ma.fields.String(load_default="overall", validate=one_of(("overall", "branch", "staff")))
     branch = _text()
     staff = _text()
 
