@@ -128,11 +128,13 @@ def test_front_office_stays_masked_even_with_a_purpose(api: Api) -> None:
     assert api.ledger.access_log.entries(subject_id=str(customer_id)) == []
 
 
-def test_an_unknown_purpose_is_a_400_problem(api: Api) -> None:
+def test_an_unknown_purpose_is_a_validation_problem_naming_the_header(api: Api) -> None:
     customer_id = api.register()
     response = api.get(f"/customers/{customer_id}", "compliance_officer", X_Purpose="curiosity")
-    assert response.status_code == 400
-    assert response.get_json()["type"].endswith("/unknown_purpose")
+    assert response.status_code == 422
+    assert response.get_json()["type"].endswith("/validation_failed")
+    (message,) = response.get_json()["errors"]["X-Purpose"]
+    assert message.startswith("must be one of: customer_service, kyc_review,")
     assert api.ledger.access_log.entries(subject_id=str(customer_id)) == []
 
 

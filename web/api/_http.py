@@ -84,7 +84,7 @@ PURPOSE_PARAM = {
     "schema": {"type": "string", "enum": list(PURPOSES)},
     "description": "Why personal data is read. With a role allowed to see it, the "
     "answer is unmasked and the read is recorded in the access log; an unknown purpose "
-    "is a 400 problem.",
+    "is a 422 validation problem.",
 }
 IF_MATCH_REQUIRED = {
     "in": "header",
