@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 
 from web import auth, idempotency, logs
-from web.context import get_ledger, idempotency_store, token_settings
+from web.context import get_ledger, idempotency_store, models_for_request, token_settings
 from web.problems import LedgerApi, problem, register_problem_handlers
 
 MAX_BODY_BYTES = 1 * 1024 * 1024
@@ -86,7 +86,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         except Exception:
             checks["keyring"] = "not loaded"
         from projections.runtime import views_ready
-        from web.api.views import models_for_request
 
         models_for_request()  # starts this worker's projector unless configured off
         views = views_ready(ledger)

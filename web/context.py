@@ -1,5 +1,5 @@
-"""What the blueprints share, per app: the ledger, the token settings, the idempotency
-store.
+"""What the blueprints share, per app: the ledger, its read models, the token settings,
+the idempotency store.
 
 Blueprints import these from here, never from the app factory, so that imports in
 web/ point one way: `web.app` → `web.api` → `web.context`. The ledger is built
@@ -9,8 +9,11 @@ its own after the fork; tests pass a built ledger in `config["LEDGER"]`.
 
 from __future__ import annotations
 
+import os
+
 from flask import current_app
 
+from projections.runtime import ReadModels, read_models
 from security.bootstrap import Ledger, LedgerConfig, build_ledger
 from web.auth import TokenSettings
 from web.idempotency import IdempotencyStore
@@ -47,3 +50,16 @@ def idempotency_store() -> IdempotencyStore:
         store = IdempotencyStore(ledger.datastore, ledger.keystore.dialect)
         current_app.extensions["idempotency_store"] = store
     return store
+
+
+def models_for_request() -> ReadModels:
+    """This process's read models. Its background projector starts on first use unless
+    the app's `VIEWS_FOLLOW` (else env `LEDGER_VIEWS_FOLLOW`) is off; off under TESTING."""
+    models = read_models(get_ledger())
+    follow = current_app.config.get("VIEWS_FOLLOW")
+    if follow is None:
+        setting = os.environ.get("LEDGER_VIEWS_FOLLOW", "on").strip().lower()
+        follow = setting not in ("off", "0", "false", "no") and not current_app.testing
+    if follow:
+        models.follow()
+    return models

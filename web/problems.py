@@ -67,7 +67,7 @@ class ProblemSchema(ma.Schema):
         metadata={
             "description": "Every bad field by its path (`id_document.expires_on`, "
             "`data_categories.1`, a query or header name), with its messages",
-            "example": {"score": ["must be an integer from 1 to 5"]},
+            "example": {"kind": ["must be one of: individual, corporate"]},
         },
     )
 

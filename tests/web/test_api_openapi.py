@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
@@ -39,3 +40,16 @@ def test_no_operation_loses_its_arguments_to_a_documented_header(spec: dict[str,
     found = parameters(spec, "/views/customers")
     assert {("query", "min_position"), ("header", "X-Min-Position")} <= set(found)
     assert ("header", "Idempotency-Key") in parameters(spec, "/customers", "post")
+
+
+def test_every_read_endpoint_of_the_table_is_documented_with_its_handler(
+    spec: dict[str, Any],
+) -> None:
+    from web.api.views import READ_ENDPOINTS
+
+    for endpoint in READ_ENDPOINTS:
+        assert endpoint.handler.__name__ != "<lambda>"
+        path = "/views" + endpoint.path.replace("<uuid:customer_id>", "{customer_id}")
+        operation = spec["paths"][API + path]["get"]
+        assert operation["summary"] in inspect.cleandoc(endpoint.handler.__doc__ or "")
+        assert ("query", "min_position") in parameters(spec, path)

@@ -10,7 +10,7 @@ from web.schemas.common import QueryMoment, Text
 class AccessLogQuery(ma.Schema):
     subject = ma.fields.UUID(metadata={"description": "the customer whose data was read"})
     actor = Text(200, metadata={"description": "the actor id (token subject)"})
-    since = QueryMoment(metadata={"format": "date-time"})
+    since = QueryMoment()
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
     offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 10_000_000))
 

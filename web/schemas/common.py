@@ -90,23 +90,22 @@ class Moment(ma.fields.AwareDateTime):
         super().__init__(format="iso", validate=_in_range, error_messages=messages, **kwargs)
 
 
-class QueryMoment(ma.fields.Field):  # type: ignore[type-arg]
+class QueryMoment(ma.fields.String):
     """A moment asked about, read as the CLI reads `--as-of` (`domain.moments.parse_moment`):
     an ISO 8601 date (00:00 UTC that day) or date-time (UTC unless it has an offset),
     between 1900 and 9000."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {})
-        kwargs["metadata"].setdefault("description", "ISO 8601 date or date-time")
-        kwargs["metadata"]["description"] += "; a date is 00:00 UTC, a time without offset UTC"
-        super().__init__(validate=_in_range, **kwargs)
+        metadata = {"format": "date-time", **kwargs.pop("metadata", {})}
+        metadata.setdefault(
+            "description", "ISO 8601 date (00:00 UTC) or date-time (UTC unless it has an offset)"
+        )
+        super().__init__(validate=_in_range, metadata=metadata, **kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        if not isinstance(value, str):
-            raise ma.ValidationError(MOMENT_AS_TYPED)
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:
-            return parse_moment(value)
-        except BadMoment as exc:
+            return parse_moment(super()._deserialize(value, attr, data, **kwargs))
+        except (BadMoment, ma.ValidationError) as exc:
             raise ma.ValidationError(MOMENT_AS_TYPED) from exc
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

@@ -11,9 +11,7 @@ VERSION = ma.validate.Range(min=0, max=2**31)
 
 
 class AsOfQuery(ma.Schema):
-    as_of = QueryMoment(
-        required=True, metadata={"description": "ISO 8601 date or date-time", "format": "date-time"}
-    )
+    as_of = QueryMoment(required=True)
 
 
 class ChangesQuery(ma.Schema):
