@@ -86,7 +86,10 @@ class Moment(ma.fields.AwareDateTime):
     branches and time zones; a wall-clock time without its offset would be a guess."""
 
     def __init__(self, **kwargs: Any) -> None:
-        messages = {"invalid": MOMENT_WITH_OFFSET, "invalid_awareness": MOMENT_WITH_OFFSET}
+        messages: dict[str, str | list[Any] | dict[Any, Any]] = {
+            "invalid": MOMENT_WITH_OFFSET,
+            "invalid_awareness": MOMENT_WITH_OFFSET,
+        }
         super().__init__(format="iso", validate=_in_range, error_messages=messages, **kwargs)
 
 
