@@ -210,12 +210,12 @@ def lagging_as_503(func: T) -> T:
 def register(endpoint: ReadEndpoint) -> None:
     """Route GET `endpoint.path` to its handler, documented by the handler's docstring."""
 
-    def view(args: dict[str, Any], headers: dict[str, Any], **path: Any) -> Any:
+    def answer(args: dict[str, Any], headers: dict[str, Any], **path: Any) -> Any:
         return _serve(endpoint, args, headers, path)
 
-    view.__name__ = view.__qualname__ = endpoint.handler.__name__
-    view.__doc__ = endpoint.handler.__doc__
-    routed = lagging_as_503(view)
+    answer.__name__ = answer.__qualname__ = endpoint.handler.__name__
+    answer.__doc__ = endpoint.handler.__doc__
+    routed = lagging_as_503(answer)
     routed = roles_allowed(*endpoint.roles)(routed)
     routed = blp.response(200, endpoint.answer)(routed)
     routed = blp.arguments(Headers, location="headers")(routed)
