@@ -11,7 +11,6 @@ class DomainError(Exception):
     """Base of every error the domain raises on purpose."""
 
     code: str = "domain_error"
-    status: int = 400  # a hint for the HTTP layer; the domain knows nothing of HTTP
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -24,35 +23,30 @@ class NotFound(DomainError):
     """The named aggregate does not exist."""
 
     code = "not_found"
-    status = 404
 
 
 class SubjectErased(DomainError):
     """The subject's data key was destroyed (crypto-shredding): its events cannot be read."""
 
     code = "subject_erased"
-    status = 410
 
 
 class KeyUnavailable(DomainError):
     """An event's data key cannot be found or unwrapped (not an erasure)."""
 
     code = "key_unavailable"
-    status = 500
 
 
 class VersionConflict(DomainError):
     """A write named an aggregate version that is no longer the latest."""
 
     code = "version_conflict"
-    status = 412
 
 
 class ValidationFailed(DomainError):
     """A command's inputs are invalid; `errors` maps each field to what is wrong with it."""
 
     code = "validation_failed"
-    status = 422
 
     def __init__(self, errors: dict[str, str], message: str | None = None) -> None:
         super().__init__(message or "invalid input: " + ", ".join(sorted(errors)))
@@ -63,67 +57,57 @@ class IllegalTransition(DomainError):
     """The command is not allowed in the aggregate's current state; nothing was recorded."""
 
     code = "illegal_transition"
-    status = 409
 
 
 class AlreadyExists(DomainError):
     """An aggregate with that id was already recorded."""
 
     code = "already_exists"
-    status = 409
 
 
 class NotPermitted(DomainError):
     """The actor's role may not give this command."""
 
     code = "not_permitted"
-    status = 403
 
 
 class ConsentRequired(DomainError):
     """No live consent covers the purpose of this contact or processing."""
 
     code = "consent_required"
-    status = 409
 
 
 class ProcessingRestricted(DomainError):
     """The customer's processing is restricted (erasure requested); only what law requires."""
 
     code = "processing_restricted"
-    status = 409
 
 
 class LegalHoldActive(DomainError):
     """A legal hold blocks the erasure of this customer."""
 
     code = "legal_hold_active"
-    status = 409
 
 
 class RetentionRunning(DomainError):
     """The retention period has not run out: the customer cannot be erased yet."""
 
     code = "retention_running"
-    status = 409
 
 
 class BusinessSuspended(DomainError):
     """Business with the customer is suspended (identity document expired) until restored."""
 
     code = "business_suspended"
-    status = 409
 
 
 class C3DataRefused(DomainError):
     """Authentication data (password, PIN, card security code, login biometrics) is never stored."""
 
     code = "c3_refused"
-    status = 422
 
 
 class SubjectKeysUnavailable(DomainError):
     """Erasure needs the key store (crypto-shredding), and none was configured."""
 
     code = "subject_keys_unavailable"
-    status = 500

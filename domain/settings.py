@@ -26,7 +26,6 @@ class SettingsError(DomainError, ValueError):
     """A rule setting is unknown or has a value the rules cannot work with."""
 
     code = "settings_error"
-    status = 500  # an operator's configuration fault, never the client's
 
 
 def _days(year: int, spans: tuple[tuple[int, int, int], ...]) -> tuple[date, ...]:

@@ -53,14 +53,12 @@ class ViewLagging(DomainError):
     """A view did not reach the requested position in time (read-your-writes)."""
 
     code = "view_lagging"
-    status = 503
 
 
 class UnknownView(DomainError):
     """No view has that name."""
 
     code = "unknown_view"
-    status = 404
 
 
 class ReadModels:

@@ -58,7 +58,6 @@ class SchedulerConfigError(DomainError):
     """The scheduler's configuration names an unknown job or setting, or a bad value."""
 
     code = "scheduler_config_error"
-    status = 500
 
 
 def _default_instance_id() -> str:

@@ -37,7 +37,6 @@ class UnknownJob(DomainError):
     """No job has that name."""
 
     code = "unknown_job"
-    status = 404
 
 
 @dataclass(frozen=True)

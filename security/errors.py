@@ -9,18 +9,15 @@ class KeyringError(DomainError):
     """The keyring is missing, malformed, or lacks a key that is needed."""
 
     code = "keyring_error"
-    status = 500
 
 
 class EventAuthenticationFailed(DomainError):
     """A stored event's ciphertext failed AES-GCM authentication: it was changed or moved."""
 
     code = "event_tampered"
-    status = 500
 
 
 class ConfigurationError(DomainError):
     """The ledger's configuration (env vars, config file) is invalid."""
 
     code = "configuration_error"
-    status = 500

@@ -1,8 +1,7 @@
-"""The Flask app factory.
+"""The Flask app factory: configuration, hooks and blueprints.
 
-The ledger is built lazily, on the first request that needs it, so that under
-gunicorn each worker builds its own after the fork. Tests pass a built ledger in
-`config["LEDGER"]`.
+What the blueprints share (the ledger, token settings, the idempotency store) lives
+in `web.context`; nothing imports this module but its callers (the CLI, tests).
 """
 
 from __future__ import annotations
@@ -12,11 +11,10 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, jsonify, request
 
-from security.bootstrap import Ledger, Settings, build_ledger
 from web import auth, idempotency, logs
-from web.auth import TokenSettings
+from web.context import get_ledger, idempotency_store, models_for_request, token_settings
 from web.problems import LedgerApi, problem, register_problem_handlers
 
 MAX_BODY_BYTES = 1 * 1024 * 1024
@@ -64,11 +62,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         },
     )
     app.extensions["ledger_api"] = api
-    app.extensions["token_settings"] = lambda: token_settings(get_ledger())
+    app.extensions["token_settings"] = token_settings
     register_problem_handlers(app)
     auth.install(app)  # before idempotency: a replay needs the caller's token and role
     install_json_guard(app)
-    idempotency.install(app, lambda: idempotency_store(get_ledger()))
+    idempotency.install(app, idempotency_store)
     register_blueprints(api)
 
     @app.get("/healthz")
@@ -88,7 +86,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         except Exception:
             checks["keyring"] = "not loaded"
         from projections.runtime import views_ready
-        from web.api.views import models_for_request
 
         models_for_request()  # starts this worker's projector unless configured off
         views = views_ready(ledger)
@@ -110,16 +107,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def install_json_guard(app: Flask) -> None:
-    """A JSON body the parser cannot take (nested too deep, a number too long) is a 400
-    problem, not an error deep inside argument parsing."""
+    """A body the API cannot take is refused before anything runs or is reserved: one
+    that is not JSON is a 415, JSON the parser cannot take (nested too deep, a number
+    too long) a 400, rather than an error deep inside argument parsing."""
 
     @app.before_request
-    def refuse_unparseable_json() -> Response | None:
-        if not request.path.startswith("/api/") or not request.is_json:
+    def refuse_what_is_not_json() -> Response | None:
+        if not request.path.startswith("/api/") or request.routing_exception is not None:
             return None
         data = request.get_data(cache=True)
         if not data:
             return None
+        if not request.is_json:
+            return problem(
+                415,
+                "unsupported_media_type",
+                "the body must be JSON, sent as application/json",
+            )
         try:
             json.loads(data)
         except (ValueError, RecursionError):
@@ -133,33 +137,3 @@ def register_blueprints(api: LedgerApi) -> None:
 
     for blueprint in blueprints():
         api.register_blueprint(blueprint)
-
-
-def get_ledger() -> Ledger:
-    """The ledger of this app (built once per process, on first use)."""
-    app = current_app
-    ledger: Ledger | None = app.config.get("LEDGER")
-    if ledger is None:
-        with app.extensions["ledger_lock"]:
-            ledger = app.config.get("LEDGER")
-            if ledger is None:
-                config = app.config.get("LEDGER_CONFIG") or Settings.from_env()
-                ledger = build_ledger(config)
-                app.config["LEDGER"] = ledger
-    return ledger
-
-
-def token_settings(ledger: Ledger) -> TokenSettings:
-    cached: TokenSettings | None = current_app.extensions.get("token_settings_value")
-    if cached is None:
-        cached = TokenSettings.from_env(ledger.keyring.index_key())
-        current_app.extensions["token_settings_value"] = cached
-    return cached
-
-
-def idempotency_store(ledger: Ledger) -> idempotency.IdempotencyStore:
-    store: idempotency.IdempotencyStore | None = current_app.extensions.get("idempotency_store")
-    if store is None:
-        store = idempotency.IdempotencyStore(ledger.datastore, ledger.keystore.dialect)
-        current_app.extensions["idempotency_store"] = store
-    return store

@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,6 +21,8 @@ import jwt
 from flask import Flask, current_app, g, request
 
 from domain.errors import DomainError
+from security.settings import Settings
+from web.errors import Forbidden, Unauthenticated
 
 ROLES = (
     "front_office",
@@ -34,16 +35,6 @@ ROLES = (
 ALL_ROLES = frozenset(ROLES)
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Unauthenticated(DomainError):
-    code = "unauthenticated"
-    status = 401
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -69,18 +60,14 @@ class TokenSettings:
     audience: str = "crm-ledger-api"
 
     @classmethod
-    def from_env(cls, index_key: bytes, env: Mapping[str, str] | None = None) -> TokenSettings:
-        source = os.environ if env is None else env
-        secret = source.get("LEDGER_JWT_SECRET", "").encode()
-        if secret and len(secret) < 32:
-            raise DomainError("LEDGER_JWT_SECRET must be at least 32 bytes", code="config")
-        if not secret:
-            secret = hmac.new(index_key, b"crm-ledger/jwt/v1", hashlib.sha256).digest()
-        return cls(
-            secret,
-            source.get("LEDGER_JWT_ISSUER", "crm-ledger"),
-            source.get("LEDGER_JWT_AUDIENCE", "crm-ledger-api"),
+    def from_settings(cls, settings: Settings, index_key: bytes) -> TokenSettings:
+        """The token settings of the ledger's `Settings`; with no configured secret, one
+        derived from the keyring's index key (so every process of a ledger agrees)."""
+        secret = (
+            settings.jwt_secret
+            or hmac.new(index_key, b"crm-ledger/jwt/v1", hashlib.sha256).digest()
         )
+        return cls(secret, settings.jwt_issuer, settings.jwt_audience)
 
 
 def issue_token(

@@ -3,6 +3,12 @@
 Each problem has a stable `type` URI (`PROBLEM_BASE` + code), a `title`, the
 `status`, a `detail` that never contains personal data, and for validation errors
 an `errors` object listing every bad field.
+
+Invalid input is one shape whoever found it, the request's schema or the domain: a
+422 problem `validation_failed` whose `errors` maps each field's path to a list of
+messages. A path is dotted through objects and list items (`id_document.expires_on`,
+`data_categories.1`); query-string and header fields are named as sent (`as_of`,
+`X-Min-Position`); errors of a whole object are under `_schema`.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import http
 import logging
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -18,7 +25,8 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ValidationFailed
+from web.statuses import VALIDATION, status_of
 
 PROBLEM_BASE = "https://crm-ledger.example/problems/"
 PROBLEM_JSON = "application/problem+json"
@@ -53,7 +61,15 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String()
     instance = ma.fields.String()
     code = ma.fields.String(metadata={"description": "Stable machine-readable code"})
-    errors = ma.fields.Dict(metadata={"description": "Every bad field, with its messages"})
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={
+            "description": "Every bad field by its path (`id_document.expires_on`, "
+            "`data_categories.1`, a query or header name), with its messages",
+            "example": {"kind": ["must be one of: individual, corporate"]},
+        },
+    )
 
 
 def problem(
@@ -103,17 +119,52 @@ class LedgerApi(Api):  # type: ignore[misc]
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500
-        code = HTTP_CODES.get(status, "http_error")
         data = getattr(error, "data", None) or {}
-        errors = data.get("errors") or data.get("messages")
-        if isinstance(errors, dict) and status == 422:
-            # webargs nests messages by location ("json", "query", "headers")
-            detail = "the request has invalid fields: see errors"
-        else:
-            detail = data.get("message") or error.description or error.name
+        messages = data.get("messages")
+        if status == 422 and isinstance(messages, Mapping):
+            # webargs nests the schema's messages under the location they came from
+            errors: dict[str, list[str]] = {}
+            for located in messages.values():
+                errors.update(field_errors(located))
+            return validation_problem(errors, data.get("headers"))
+        detail = data.get("message") or error.description or error.name
         return problem(
-            status, code, str(detail), title=error.name, errors=errors, headers=data.get("headers")
+            status,
+            HTTP_CODES.get(status, "http_error"),
+            str(detail),
+            title=error.name,
+            headers=data.get("headers"),
         )
+
+
+def field_errors(messages: Any, path: str = "") -> dict[str, list[str]]:
+    """Marshmallow's nested messages as one list of messages per dotted field path."""
+    if isinstance(messages, Mapping):
+        flat: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            flat.update(field_errors(value, f"{path}.{key}" if path else str(key)))
+        return flat
+    if isinstance(messages, list | tuple):
+        texts = [text for text in messages if isinstance(text, str)]
+        nested = [item for item in messages if not isinstance(item, str)]
+        flat = {path: texts} if texts else {}
+        for item in nested:
+            flat.update(field_errors(item, path))
+        return flat
+    return {path: [str(messages)]}
+
+
+def validation_problem(
+    errors: Mapping[str, list[str]], headers: dict[str, str] | None = None
+) -> Response:
+    """The one answer to invalid input: 422 `validation_failed` with every bad field."""
+    return problem(
+        VALIDATION,
+        ValidationFailed.code,
+        "the request has invalid fields: see errors",
+        errors=dict(errors),
+        headers=headers,
+    )
 
 
 def register_problem_handlers(app: Flask) -> None:
@@ -121,10 +172,12 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def on_domain_error(exc: DomainError) -> Response:
-        errors = getattr(exc, "errors", None)
-        if exc.status >= 500:
+        status = status_of(exc)
+        if isinstance(exc, ValidationFailed) and status == VALIDATION:
+            return validation_problem({path: [text] for path, text in exc.errors.items()})
+        if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message)
-        return problem(exc.status, exc.code, exc.message, errors=errors)
+        return problem(status, exc.code, exc.message)
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:

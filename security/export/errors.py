@@ -9,11 +9,9 @@ class ExportScopeError(DomainError):
     """The requested scope or target is not acceptable (nothing was written)."""
 
     code = "invalid_export"
-    status = 422
 
 
 class ExportError(DomainError):
     """The export could not be completed (nothing was published or recorded)."""
 
     code = "export_failed"
-    status = 500

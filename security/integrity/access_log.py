@@ -35,7 +35,6 @@ PURPOSES = (
 
 class UnknownPurpose(DomainError):
     code = "unknown_purpose"
-    status = 400
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,6 @@ class SealedLogInconsistent(DomainError):
     """The sealed log's own tables disagree: sealing stops rather than sign over it."""
 
     code = "sealed_log_inconsistent"
-    status = 500
 
 
 class SourceRow(Protocol):

@@ -63,9 +63,9 @@ def test_a_validation_problem_lists_every_bad_field_and_records_nothing(api: Api
     assert response.mimetype == "application/problem+json"
     problem = response.get_json()
     assert problem["type"].endswith("/validation_failed")
-    fields = problem["errors"]["json"]
-    assert {"gender", "phone", "email", "branch", "id_document"} <= set(fields)
-    assert set(fields["id_document"]) == {"type", "number", "expires_on"}
+    fields = problem["errors"]
+    assert {"gender", "phone", "email", "branch"} <= set(fields)
+    assert {"id_document.type", "id_document.number", "id_document.expires_on"} <= set(fields)
     assert "call me" not in response.get_data(as_text=True)
     assert api.events() == before
 
@@ -73,7 +73,7 @@ def test_a_validation_problem_lists_every_bad_field_and_records_nothing(api: Api
 def test_fields_of_the_other_kind_are_refused(api: Api) -> None:
     response = api.post("/customers", "front_office", {**WANG, "registered_name": "X Ltd"})
     assert response.status_code == 422
-    assert "registered_name" in response.get_json()["errors"]["json"]
+    assert "registered_name" in response.get_json()["errors"]
 
 
 def test_an_expired_identity_document_is_refused_before_anything_is_recorded(api: Api) -> None:
@@ -128,11 +128,13 @@ def test_front_office_stays_masked_even_with_a_purpose(api: Api) -> None:
     assert api.ledger.access_log.entries(subject_id=str(customer_id)) == []
 
 
-def test_an_unknown_purpose_is_a_400_problem(api: Api) -> None:
+def test_an_unknown_purpose_is_a_validation_problem_naming_the_header(api: Api) -> None:
     customer_id = api.register()
     response = api.get(f"/customers/{customer_id}", "compliance_officer", X_Purpose="curiosity")
-    assert response.status_code == 400
-    assert response.get_json()["type"].endswith("/unknown_purpose")
+    assert response.status_code == 422
+    assert response.get_json()["type"].endswith("/validation_failed")
+    (message,) = response.get_json()["errors"]["X-Purpose"]
+    assert message.startswith("must be one of: customer_service, kyc_review,")
     assert api.ledger.access_log.entries(subject_id=str(customer_id)) == []
 
 
@@ -216,13 +218,11 @@ def test_history_as_of_a_moment_shows_the_customer_then(api: Api) -> None:
     assert [e.what for e in entries] == ["customer.history"]
 
 
-def test_history_needs_an_aware_time(api: Api) -> None:
+def test_history_needs_a_moment(api: Api) -> None:
     customer_id = api.register()
-    response = api.get(
-        f"/customers/{customer_id}/history?as_of=2026-03-02T09:00:00", "compliance_officer"
-    )
+    response = api.get(f"/customers/{customer_id}/history", "compliance_officer")
     assert response.status_code == 422
-    assert "as_of" in response.get_json()["errors"]["query"]
+    assert "as_of" in response.get_json()["errors"]
 
 
 def test_changes_mask_personal_values_unless_disclosed(api: Api) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tarfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def test_bundles_are_owner_only_and_expire(api: Api, monkeypatch: pytest.MonkeyP
 
     path = ExportJobs(api.ledger).bundle_path(job["id"])
     assert path.stat().st_mode & 0o777 == 0o600
-    monkeypatch.setenv("LEDGER_EXPORT_KEEP_DAYS", "0")
+    monkeypatch.setattr(api.ledger, "config", replace(api.ledger.config, export_keep_days=0))
     gone = api.get(f"/exports/{job['id']}/bundle", "compliance_officer")
     assert gone.status_code == 410
     assert gone.get_json()["code"] == "bundle_expired"

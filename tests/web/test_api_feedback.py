@@ -76,10 +76,10 @@ def test_a_transition_names_missing_and_foreign_inputs(api: Api) -> None:
     case = _complaint(api, api.register())
     response = _move(api, case["id"], transition="resolve", owner="rm-2", method="letter")
     assert response.status_code == 422
-    errors = response.get_json()["errors"]["json"]
+    errors = response.get_json()["errors"]
     assert set(errors) == {"outcome", "root_cause", "owner", "method"}
     unknown = _move(api, case["id"], transition="teleport")
-    assert unknown.status_code == 422 and "transition" in unknown.get_json()["errors"]["json"]
+    assert unknown.status_code == 422 and "transition" in unknown.get_json()["errors"]
 
 
 def test_a_stale_if_match_on_a_transition_is_412(api: Api) -> None:
@@ -141,7 +141,7 @@ def test_a_dissatisfied_answer_opens_service_recovery(api: Api) -> None:
         {"action": "compensation", "description": "fee refunded"},
     )
     assert recovery.status_code == 422
-    assert "amount" in recovery.get_json()["errors"]["json"]
+    assert "amount" in recovery.get_json()["errors"]
 
 
 def test_a_score_outside_the_instrument_is_422(api: Api) -> None:

@@ -121,10 +121,10 @@ def test_a_failed_registration_records_nothing_and_a_retry_completes_it(
 def test_a_reservation_left_by_a_dead_request_is_taken_over(api: Api) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from web.app import idempotency_store
+    from web.context import idempotency_store
 
     with api.app.app_context():
-        store = idempotency_store(api.ledger)
+        store = idempotency_store()
     long_ago = (datetime.now(UTC) - timedelta(minutes=10)).isoformat()
     with api.ledger.datastore.transaction(commit=True) as cursor:
         store.dialect.execute(

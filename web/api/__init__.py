@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from flask_smorest import Blueprint
+from web.api._blueprint import Blueprint
 
 
 def blueprints() -> list[Blueprint]:

@@ -13,12 +13,13 @@ from uuid import UUID
 
 from flask import request
 
+from domain.errors import ValidationFailed
 from domain.masking import mask
 from domain.personal_data import FIELD_KINDS, FieldClass, Masking, personal_attributes
-from security.integrity.access_log import PURPOSES, UnknownPurpose
+from security.integrity.access_log import PURPOSES
 from web.api._http import jsonable
-from web.app import get_ledger
 from web.auth import acting_role, current_principal
+from web.context import get_ledger
 
 PURPOSE_HEADER = "X-Purpose"
 # Roles that may see personal data in full when they state a purpose.
@@ -31,7 +32,7 @@ def stated_purpose() -> str | None:
     if value is None:
         return None
     if value not in PURPOSES:
-        raise UnknownPurpose(f"X-Purpose must be one of: {', '.join(PURPOSES)}")
+        raise ValidationFailed({PURPOSE_HEADER: f"must be one of: {', '.join(PURPOSES)}"})
     return value
 
 

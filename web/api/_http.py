@@ -13,26 +13,13 @@ from uuid import UUID
 from flask import request
 
 from domain.actor import Actor
-from domain.errors import DomainError, VersionConflict
+from domain.errors import VersionConflict
 from security.integrity.access_log import PURPOSES
 from web.auth import acting_role, current_principal
+from web.errors import BadPrecondition, PreconditionRequired
 
 CHANNEL = "api"
 _ETAG = re.compile(r'^"([0-9]{1,18})"$|^([0-9]{1,18})$')
-
-
-class PreconditionRequired(DomainError):
-    """An update was sent without If-Match (RFC 6585 428)."""
-
-    code = "precondition_required"
-    status = 428
-
-
-class BadPrecondition(DomainError):
-    """If-Match is not one ETag of this API."""
-
-    code = "bad_if_match"
-    status = 400
 
 
 def actor() -> Actor:
@@ -97,7 +84,7 @@ PURPOSE_PARAM = {
     "schema": {"type": "string", "enum": list(PURPOSES)},
     "description": "Why personal data is read. With a role allowed to see it, the "
     "answer is unmasked and the read is recorded in the access log; an unknown purpose "
-    "is a 400 problem.",
+    "is a 422 validation problem.",
 }
 IF_MATCH_REQUIRED = {
     "in": "header",

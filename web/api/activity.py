@@ -6,14 +6,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.ids import activity_id
 from domain.personal_data import FIELD_KINDS
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure
 from web.api._http import ETAG_HEADER, IDEMPOTENCY_PARAM, PURPOSE_PARAM, actor, etag
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.activity import ActivitySchema, TransactionsSchema
 from web.schemas.common import CreatedSchema
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
+from web.api._blueprint import Blueprint
 from web.api._http import (
     ETAG_HEADER,
     IDEMPOTENCY_PARAM,
@@ -17,8 +16,8 @@ from web.api._http import (
     jsonable,
 )
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.campaigns import (
     AttendanceSchema,
     CampaignSchema,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain import consent as consent_model
 from domain.consent import Consent
 from domain.errors import NotFound
 from domain.records import ConsentRecord
+from web.api._blueprint import Blueprint
 from web.api._disclosure import Disclosure, disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -21,8 +20,8 @@ from web.api._http import (
     etag,
 )
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.consents import (
     ConsentListSchema,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.errors import ValidationFailed
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, masked
 from web.api._http import PURPOSE_PARAM, jsonable
 from web.api.customers import PERSONAL, customer_view
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.history import (
     AsOfQuery,
     ChangesQuery,

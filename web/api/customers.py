@@ -6,12 +6,12 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from flask import request
-from flask_smorest import Blueprint
 
 from domain.customer import Customer
 from domain.errors import AlreadyExists, ValidationFailed
 from domain.kyc import IdentityDocument
 from domain.records import CustomerRecord
+from web.api._blueprint import Blueprint
 from web.api._disclosure import PURPOSE_HEADER, disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -22,8 +22,8 @@ from web.api._http import (
     etag,
     expected_version,
 )
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.idempotency import HEADER as IDEMPOTENCY_HEADER
 from web.schemas.common import CreatedSchema
 from web.schemas.customers import (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -21,14 +20,15 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, send_file
-from flask_smorest import Blueprint
 
 from domain.errors import DomainError, NotFound
 from security.bootstrap import Ledger
 from security.dialect import Dialect
 from security.export.exporter import ExportActor, ExportScope, export_bundle
-from web.app import get_ledger
+from web.api._blueprint import Blueprint
 from web.auth import current_principal, roles_allowed
+from web.context import get_ledger
+from web.errors import BundleExpired, ExportNotReady, ExportScopeProblem
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Audit exports")
 log = logging.getLogger(__name__)
@@ -64,29 +64,6 @@ class ExportJobSchema(ma.Schema):
     bundle_digest = ma.fields.String(allow_none=True)
     events = ma.fields.Integer(allow_none=True)
     error = ma.fields.String(allow_none=True)
-
-
-class ExportScopeProblem(DomainError):
-    code = "bad_export_scope"
-    status = 422
-
-
-class ExportNotReady(DomainError):
-    code = "export_not_ready"
-    status = 409
-
-
-class BundleExpired(DomainError):
-    code = "bundle_expired"
-    status = 410
-
-
-def keep_days() -> float:
-    """How long HTTP export bundles (decrypted data and keys) are kept on the server."""
-    try:
-        return max(0.0, float(os.environ.get("LEDGER_EXPORT_KEEP_DAYS", "7")))
-    except ValueError:
-        return 7.0
 
 
 class ExportJobs:
@@ -150,10 +127,11 @@ class ExportJobs:
         return self.folder / f"{job_id}.tar.gz"
 
     def purge(self, now: float | None = None) -> int:
-        """Delete bundles older than `keep_days()`; returns how many were deleted."""
+        """Delete bundles older than the settings' `export_keep_days`; returns how many
+        were deleted."""
         if not self.folder.exists():
             return 0
-        limit = (now or time.time()) - keep_days() * 86400
+        limit = (now or time.time()) - self.ledger.config.export_keep_days * 86400
         gone = 0
         for path in self.folder.glob("*.tar.gz"):
             if path.stat().st_mtime < limit:

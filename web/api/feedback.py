@@ -6,12 +6,11 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain import feedback as feedback_model
 from domain.actor import Actor
 from domain.errors import IllegalTransition
 from domain.feedback import FeedbackCase
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -23,8 +22,8 @@ from web.api._http import (
     jsonable,
 )
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.feedback import CaseSchema, CaseStateSchema, NewFeedbackSchema, TransitionSchema
 
 blp = Blueprint(

@@ -7,13 +7,14 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response
-from flask_smorest import Blueprint
 
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from ledger_verify.merkle import ProofError
 from ledger_verify.tlog_proof import format_tlog_proof
-from web.app import get_ledger
+from web.api._blueprint import Blueprint
 from web.auth import ALL_ROLES, roles_allowed
+from web.context import get_ledger
+from web.errors import ProofRangeError
 
 blp = Blueprint(
     "integrity", __name__, url_prefix="/api/v1/integrity", description="Merkle log integrity"
@@ -43,11 +44,6 @@ class ConsistencySchema(ma.Schema):
     proof = ma.fields.List(ma.fields.String())
     checkpoint1 = ma.fields.String()
     checkpoint2 = ma.fields.String()
-
-
-class ProofRangeError(DomainError):
-    code = "proof_out_of_range"
-    status = 400
 
 
 def _text(body: str) -> Response:

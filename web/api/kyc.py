@@ -5,15 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.ids import kyc_file_id
 from domain.kyc import KycFile
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import ETAG_HEADER, IF_MATCH_OPTIONAL, PURPOSE_PARAM, actor, etag
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.kyc import (
     DocumentRecordedSchema,
     IdDocumentSchema,

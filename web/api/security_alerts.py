@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
+from web.api._blueprint import Blueprint
 from web.api._http import IDEMPOTENCY_PARAM, actor, jsonable
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.operations import AlertSchema, NewAlertSchema
 

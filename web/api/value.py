@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask_smorest import Blueprint
-
 from domain.value import Value
+from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -18,8 +17,8 @@ from web.api._http import (
     etag,
 )
 from web.api._http import expected_version as if_match
-from web.app import get_ledger
 from web.auth import roles_allowed
+from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.lifecycle import RelationshipEndedSchema
 from web.schemas.value import ChurnSchema, RetentionActionSchema, ValueSchema

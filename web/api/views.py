@@ -6,25 +6,44 @@ are masked. Read-your-writes: every successful write under /api/ answers
 and the view waits until it reflects that position, for at most `VIEWS_MAX_WAIT`
 seconds (default 5), else a 503 problem `view_lagging` with `Retry-After`. Every
 answer carries `X-View-Position`: the log position it reflects.
+
+The endpoints are one table, `READ_ENDPOINTS`: a path, its query schema, its answer,
+the roles allowed, the views it waits for, and a named handler asking the read models.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
-from uuid import UUID
 
 import marshmallow as ma
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
-from projections.paging import MAX_LIMIT, Page
-from projections.runtime import ReadModels, ViewLagging, read_models
-from web.app import get_ledger
+from projections.paging import Page
+from projections.runtime import ReadModels, ViewLagging
+from web.api._blueprint import Blueprint
 from web.auth import roles_allowed
+from web.context import models_for_request
 from web.problems import problem
+from web.schemas.views import (
+    CareQuery,
+    ChurnQuery,
+    ComplaintQuery,
+    ConsentQuery,
+    Customer360Schema,
+    DistributionQuery,
+    EvaluationQuery,
+    Headers,
+    KpiQuery,
+    ListSchema,
+    PageSchema,
+    Query,
+    ReverificationQuery,
+    SearchQuery,
+    StatusSchema,
+)
 
 blp = Blueprint(
     "views", __name__, url_prefix="/api/v1/views", description="Read views (projections)"
@@ -38,180 +57,106 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 T = TypeVar("T", bound=Callable[..., Any])
 
 
-# --- schemas --------------------------------------------------------------------------
+# --- handlers: what each endpoint asks the read models --------------------------------
 
 
-class Query(ma.Schema):
-    min_position = ma.fields.Integer(
-        validate=ma.validate.Range(min=0, max=2**62),
-        metadata={"description": "wait until the view reflects this log position"},
-    )
+def search_customers(models: ReadModels, **filters: Any) -> Any:
+    """Search customers by branch, tier, segment, status, kind or relationship manager,
+    and by exact phone, e-mail or ID number (matched through keyed blind indexes)."""
+    return models.customers.search(**filters)
 
 
-class Headers(ma.Schema):
-    min_position = ma.fields.Integer(
-        data_key="X-Min-Position",
-        validate=ma.validate.Range(min=0, max=2**62),
-        metadata={"description": "as the `min_position` query parameter"},
-    )
+def customer_360(models: ReadModels, customer_id: Any) -> Any:
+    """The customer 360: masked profile, tier, risk rating, re-verification, live
+    consents, open cases, last interactions, value (masked) and churn risk. An erased
+    customer is a 410 problem `subject_erased`; one unknown to the views, 404."""
+    return models.customers.customer_360(str(customer_id))
 
 
-class PageQuery(Query):
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
-    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=10**9))
+def distribution(models: ReadModels, **filters: Any) -> Any:
+    """Customer counts by tier and segment (live customers unless `status` is given)."""
+    return models.customers.distribution(**filters)
 
 
-def _text(**kwargs: Any) -> ma.fields.String:
-    return ma.fields.String(validate=ma.validate.Length(min=1, max=200), **kwargs)
+def churn_watch(models: ReadModels, **filters: Any) -> Any:
+    """Customers at risk of churning with the signals that fired; top tiers first."""
+    return models.customers.churn_watch(**filters)
 
 
-class SearchQuery(PageQuery):
-    branch = _text()
-    tier = _text()
-    segment = _text(metadata={"description": "exact label, e.g. individual/60_plus/high/balanced"})
-    status = _text()
-    kind = ma.fields.String(validate=ma.validate.OneOf(("individual", "corporate")))
-    relationship_manager = _text()
-    phone = _text(metadata={"description": "exact match through a blind index"})
-    email = _text(metadata={"description": "exact match through a blind index"})
-    id_number = _text(metadata={"description": "exact match through a blind index"})
-    sort = _text(metadata={"description": "registered_on, updated_at, tier, branch, status; -x"})
+def reverification_due(models: ReadModels, **filters: Any) -> Any:
+    """Re-verification due within `within_days`, overdue or in review; most overdue first."""
+    return models.customers.reverification_due(**filters)
 
 
-class DistributionQuery(Query):
-    branch = _text()
-    kind = ma.fields.String(validate=ma.validate.OneOf(("individual", "corporate")))
-    status = _text()
+def special_care(models: ReadModels, **filters: Any) -> Any:
+    """Customers under special care (elderly, disabled); follow-up most due first."""
+    return models.customers.special_care(**filters)
 
 
-class ChurnQuery(PageQuery):
-    branch = _text()
-    signal = _text()
+def complaint_queue(models: ReadModels, **filters: Any) -> Any:
+    """Every open case with due time, time left, escalation level and owner; overdue first."""
+    return models.cases.complaint_queue(**filters)
 
 
-class ReverificationQuery(PageQuery):
-    within_days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=0, max=3650))
-    branch = _text()
-    risk_level = _text()
+def consent_register(models: ReadModels, **filters: Any) -> Any:
+    """The consent register: per customer and purpose, the current state and evidence
+    reference (the event holding the evidence)."""
+    if "customer_id" in filters:
+        filters["customer_id"] = str(filters["customer_id"])
+    return models.cases.consent_register(**filters)
 
 
-class CareQuery(PageQuery):
-    branch = _text()
-    reason = _text()
-    due_only = ma.fields.Boolean(load_default=False)
+def kpi_table(models: ReadModels, **filters: Any) -> Any:
+    """KPIs per month from `from` to `to`, overall or by branch or staff member."""
+    return models.kpis.kpi_table(**filters)
 
 
-class ComplaintQuery(PageQuery):
-    kind = _text()
-    branch = _text()
-    owner = _text()
-    state = _text()
-    escalated = ma.fields.Boolean()
-    overdue = ma.fields.Boolean()
-    sort = _text(metadata={"description": "due_at, received_at, escalation; -x"})
+def evaluations(models: ReadModels, **filters: Any) -> Any:
+    """The KPI evaluations the performance job recorded, per period and scope."""
+    return models.kpis.evaluations(**filters)
 
 
-class ConsentQuery(PageQuery):
-    customer_id = ma.fields.UUID()
-    purpose = _text()
-    state = _text()
-    live = ma.fields.Boolean()
-    sort = _text(metadata={"description": "customer, purpose, updated_at; -x"})
+# --- the table ------------------------------------------------------------------------
 
 
-class KpiQuery(Query):
-    first = ma.fields.String(
-        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
-    last = ma.fields.String(
-        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
-    by = ma.fields.String(
-        load_default="overall", validate=ma.validate.OneOf(("overall", "branch", "staff"))
-    )
-    branch = _text()
-    staff = _text()
+@dataclass(frozen=True)
+class ReadEndpoint:
+    """One read endpoint: GET `path`, its query and answer, who may ask, which views it
+    waits for (read-your-writes), and the handler that asks the read models."""
+
+    path: str
+    query: type[ma.Schema]
+    answer: type[ma.Schema]
+    roles: tuple[str, ...]
+    views: tuple[str, ...]
+    handler: Callable[..., Any]
 
 
-class EvaluationQuery(Query):
-    period = _text()
-    scope = _text()
+READ_ENDPOINTS = (
+    ReadEndpoint("/customers", SearchQuery, PageSchema, FRONT, ("customers",), search_customers),
+    ReadEndpoint(
+        "/customers/<uuid:customer_id>", Query, Customer360Schema, FRONT, CUSTOMER_VIEWS,
+        customer_360,
+    ),
+    ReadEndpoint(
+        "/distribution", DistributionQuery, ListSchema, ANALYSTS, ("customers",), distribution
+    ),
+    ReadEndpoint("/churn-watch", ChurnQuery, PageSchema, FRONT, ("customers",), churn_watch),
+    ReadEndpoint(
+        "/reverification-due", ReverificationQuery, PageSchema, FRONT, ("customers",),
+        reverification_due,
+    ),
+    ReadEndpoint("/special-care", CareQuery, PageSchema, FRONT, ("customers",), special_care),
+    ReadEndpoint("/complaints", ComplaintQuery, PageSchema, FRONT, ("cases",), complaint_queue),
+    ReadEndpoint("/consents", ConsentQuery, PageSchema, FRONT, ("consents",), consent_register),
+    ReadEndpoint("/kpis", KpiQuery, ListSchema, ANALYSTS, ("kpis",), kpi_table),
+    ReadEndpoint(
+        "/kpis/evaluations", EvaluationQuery, ListSchema, ANALYSTS, ("kpis",), evaluations
+    ),
+)  # fmt: skip
 
 
-class PageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Dict(), required=True)
-    total = ma.fields.Integer(required=True)
-    limit = ma.fields.Integer(required=True)
-    offset = ma.fields.Integer(required=True)
-    position = ma.fields.Integer(required=True, metadata={"description": "log position shown"})
-
-
-class ListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Dict(), required=True)
-    position = ma.fields.Integer(required=True)
-
-
-_OPTIONAL_TEXT = (
-    "kind",
-    "branch",
-    "relationship_manager",
-    "name",
-    "tier",
-    "tier_since",
-    "risk_level",
-    "registered_on",
-    "last_contact_at",
-    "updated_at",
-)
-Customer360Schema = ma.Schema.from_dict(
-    {
-        "customer_id": ma.fields.String(required=True),
-        "status": ma.fields.String(required=True),
-        "erased": ma.fields.Boolean(required=True),
-        "interactions": ma.fields.Integer(),
-        "position": ma.fields.Integer(metadata={"description": "log position of the last change"}),
-        **{name: ma.fields.String(allow_none=True) for name in _OPTIONAL_TEXT},
-        **{
-            name: ma.fields.Dict(metadata={"description": "personal fields and amounts masked"})
-            for name in (
-                "profile",
-                "grade",
-                "reverification",
-                "value",
-                "churn",
-                "care",
-                "restrictions",
-            )
-        },
-        **{
-            name: ma.fields.List(ma.fields.Dict())
-            for name in ("live_consents", "open_cases", "last_interactions")
-        },
-    },
-    name="Customer360",
-)
-
-
-class StatusSchema(ma.Schema):
-    ready = ma.fields.Boolean(required=True)
-    reasons = ma.fields.List(ma.fields.String(), required=True)
-    views = ma.fields.List(ma.fields.Dict(), required=True)
-
-
-# --- helpers --------------------------------------------------------------------------
-
-
-def models_for_request() -> ReadModels:
-    """This process's read models. Its background projector starts on first use unless
-    the app's `VIEWS_FOLLOW` (else env `LEDGER_VIEWS_FOLLOW`) is off; off under TESTING."""
-    models = read_models(get_ledger())
-    follow = current_app.config.get("VIEWS_FOLLOW")
-    if follow is None:
-        setting = os.environ.get("LEDGER_VIEWS_FOLLOW", "on").strip().lower()
-        follow = setting not in ("off", "0", "false", "no") and not current_app.testing
-    if follow:
-        models.follow()
-    return models
+# --- serving --------------------------------------------------------------------------
 
 
 def _reflecting(models: ReadModels, views: Sequence[str], args: dict[str, Any]) -> int:
@@ -224,14 +169,16 @@ def _reflecting(models: ReadModels, views: Sequence[str], args: dict[str, Any]) 
 
 
 def _serve(
-    views: Sequence[str], args: dict[str, Any], headers: dict[str, Any], query: Callable[..., Any]
-) -> Any:
-    """Wait as asked (read-your-writes), run `query(models, **filters)`, and answer it
-    with the position the views reflect (body `position` and header `X-View-Position`)."""
+    endpoint: ReadEndpoint, args: dict[str, Any], headers: dict[str, Any], path: dict[str, Any]
+) -> tuple[Any, int, dict[str, str]]:
+    """Wait as asked (read-your-writes), run the endpoint's handler with the filters and
+    path parameters, and answer with the position the views reflect (body `position`
+    and header `X-View-Position`)."""
     models = models_for_request()
-    position = _reflecting(models, views, {**headers, **args})
+    position = _reflecting(models, endpoint.views, {**headers, **args})
     filters = {name: value for name, value in args.items() if name != "min_position"}
-    result = query(models, **filters)
+    result = endpoint.handler(models, **filters, **path)
+    body: Any
     if isinstance(result, Page):
         body = {
             "items": result.items,
@@ -247,21 +194,6 @@ def _serve(
     return body, 200, {"X-View-Position": str(position)}
 
 
-@blp.after_app_request
-def tell_the_position(response: Response) -> Response:
-    """Every successful write under /api/ answers `X-Ledger-Position`: a log position at
-    or past its events, for the client to pass back as `min_position`."""
-    if (
-        request.method in WRITES
-        and response.status_code < 400
-        and request.path.startswith("/api/")
-        and current_app.config.get("LEDGER") is not None
-    ):
-        position = current_app.config["LEDGER"].app.recorder.max_notification_id() or 0
-        response.headers.setdefault("X-Ledger-Position", str(position))
-    return response
-
-
 def lagging_as_503(func: T) -> T:
     """A view that did not catch up in time: 503 with Retry-After, not a bare error."""
 
@@ -275,125 +207,39 @@ def lagging_as_503(func: T) -> T:
     return wrapper  # type: ignore[return-value]
 
 
-# --- endpoints ------------------------------------------------------------------------
+def register(endpoint: ReadEndpoint) -> None:
+    """Route GET `endpoint.path` to its handler, documented by the handler's docstring."""
+
+    def answer(args: dict[str, Any], headers: dict[str, Any], **path: Any) -> Any:
+        return _serve(endpoint, args, headers, path)
+
+    answer.__name__ = answer.__qualname__ = endpoint.handler.__name__
+    answer.__doc__ = endpoint.handler.__doc__
+    routed = lagging_as_503(answer)
+    routed = roles_allowed(*endpoint.roles)(routed)
+    routed = blp.response(200, endpoint.answer)(routed)
+    routed = blp.arguments(Headers, location="headers")(routed)
+    routed = blp.arguments(endpoint.query, location="query")(routed)
+    blp.route(endpoint.path)(routed)
 
 
-@blp.route("/customers")
-@blp.arguments(SearchQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, PageSchema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def search_customers(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """Search customers by branch, tier, segment, status, kind or relationship manager,
-    and by exact phone, e-mail or ID number (matched through keyed blind indexes)."""
-    return _serve(["customers"], args, headers, lambda m, **f: m.customers.search(**f))
+for read_endpoint in READ_ENDPOINTS:
+    register(read_endpoint)
 
 
-@blp.route("/customers/<uuid:customer_id>")
-@blp.arguments(Query, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, Customer360Schema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def customer_360(args: dict[str, Any], headers: dict[str, Any], customer_id: UUID) -> Any:
-    """The customer 360: masked profile, tier, risk rating, re-verification, live
-    consents, open cases, last interactions, value (masked) and churn risk. An erased
-    customer is a 410 problem `subject_erased`; one unknown to the views, 404."""
-    return _serve(
-        CUSTOMER_VIEWS, args, headers, lambda m: m.customers.customer_360(str(customer_id))
-    )
-
-
-@blp.route("/distribution")
-@blp.arguments(DistributionQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, ListSchema)
-@roles_allowed(*ANALYSTS)
-@lagging_as_503
-def distribution(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """Customer counts by tier and segment (live customers unless `status` is given)."""
-    return _serve(["customers"], args, headers, lambda m, **f: m.customers.distribution(**f))
-
-
-@blp.route("/churn-watch")
-@blp.arguments(ChurnQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, PageSchema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def churn_watch(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """Customers at risk of churning with the signals that fired; top tiers first."""
-    return _serve(["customers"], args, headers, lambda m, **f: m.customers.churn_watch(**f))
-
-
-@blp.route("/reverification-due")
-@blp.arguments(ReverificationQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, PageSchema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def reverification_due(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """Re-verification due within `within_days`, overdue or in review; most overdue first."""
-    return _serve(["customers"], args, headers, lambda m, **f: m.customers.reverification_due(**f))
-
-
-@blp.route("/special-care")
-@blp.arguments(CareQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, PageSchema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def special_care(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """Customers under special care (elderly, disabled); follow-up most due first."""
-    return _serve(["customers"], args, headers, lambda m, **f: m.customers.special_care(**f))
-
-
-@blp.route("/complaints")
-@blp.arguments(ComplaintQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, PageSchema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def complaint_queue(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """Every open case with due time, time left, escalation level and owner; overdue first."""
-    return _serve(["cases"], args, headers, lambda m, **f: m.cases.complaint_queue(**f))
-
-
-@blp.route("/consents")
-@blp.arguments(ConsentQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, PageSchema)
-@roles_allowed(*FRONT)
-@lagging_as_503
-def consent_register(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """The consent register: per customer and purpose, the current state and evidence
-    reference (the event holding the evidence)."""
-    if "customer_id" in args:
-        args["customer_id"] = str(args["customer_id"])
-    return _serve(["consents"], args, headers, lambda m, **f: m.cases.consent_register(**f))
-
-
-@blp.route("/kpis")
-@blp.arguments(KpiQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, ListSchema)
-@roles_allowed(*ANALYSTS)
-@lagging_as_503
-def kpi_table(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """KPIs per month from `from` to `to`, overall or by branch or staff member."""
-    return _serve(["kpis"], args, headers, lambda m, **f: m.kpis.kpi_table(**f))
-
-
-@blp.route("/kpis/evaluations")
-@blp.arguments(EvaluationQuery, location="query")
-@blp.arguments(Headers, location="headers")
-@blp.response(200, ListSchema)
-@roles_allowed(*ANALYSTS)
-@lagging_as_503
-def evaluations(args: dict[str, Any], headers: dict[str, Any]) -> Any:
-    """The KPI evaluations the performance job recorded, per period and scope."""
-    return _serve(["kpis"], args, headers, lambda m, **f: m.kpis.evaluations(**f))
+@blp.after_app_request
+def tell_the_position(response: Response) -> Response:
+    """Every successful write under /api/ answers `X-Ledger-Position`: a log position at
+    or past its events, for the client to pass back as `min_position`."""
+    if (
+        request.method in WRITES
+        and response.status_code < 400
+        and request.path.startswith("/api/")
+        and current_app.config.get("LEDGER") is not None
+    ):
+        position = current_app.config["LEDGER"].app.recorder.max_notification_id() or 0
+        response.headers.setdefault("X-Ledger-Position", str(position))
+    return response
 
 
 @blp.route("/status")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from web.schemas.common import Moment, Text
+from web.schemas.common import QueryMoment, Text
 
 
 class AccessLogQuery(ma.Schema):
     subject = ma.fields.UUID(metadata={"description": "the customer whose data was read"})
     actor = Text(200, metadata={"description": "the actor id (token subject)"})
-    since = Moment()
+    since = QueryMoment()
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(1, 1000))
     offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(0, 10_000_000))
 

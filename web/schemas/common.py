@@ -15,6 +15,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from domain.moments import BadMoment, parse_moment
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _AMOUNT = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,4})?$")
@@ -72,11 +74,45 @@ class Day(ma.fields.Date):
         super().__init__(validate=ma.validate.Range(min=EARLIEST, max=LATEST), **kwargs)
 
 
+MOMENT_WITH_OFFSET = "must be an ISO 8601 date-time with an offset, like 2026-03-02T09:00:00+08:00"
+MOMENT_AS_TYPED = "must be an ISO 8601 date or date-time (UTC unless it has an offset)"
+
+
 class Moment(ma.fields.AwareDateTime):
-    """An ISO 8601 time with an offset, between 1900 and 9000."""
+    """An ISO 8601 time with an offset, between 1900 and 9000: when something happened.
+
+    The offset is required, unlike in `QueryMoment`: a time recorded as a fact (a
+    complaint received, a consent valid from) is kept for ten years and read in other
+    branches and time zones; a wall-clock time without its offset would be a guess."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="iso", validate=_in_range, **kwargs)
+        messages: dict[str, str | list[Any] | dict[Any, Any]] = {
+            "invalid": MOMENT_WITH_OFFSET,
+            "invalid_awareness": MOMENT_WITH_OFFSET,
+        }
+        super().__init__(format="iso", validate=_in_range, error_messages=messages, **kwargs)
+
+
+class QueryMoment(ma.fields.String):
+    """A moment asked about, read as the CLI reads `--as-of` (`domain.moments.parse_moment`):
+    an ISO 8601 date (00:00 UTC that day) or date-time (UTC unless it has an offset),
+    between 1900 and 9000."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"format": "date-time", **kwargs.pop("metadata", {})}
+        metadata.setdefault(
+            "description", "ISO 8601 date (00:00 UTC) or date-time (UTC unless it has an offset)"
+        )
+        super().__init__(validate=_in_range, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return parse_moment(super()._deserialize(value, attr, data, **kwargs))
+        except (BadMoment, ma.ValidationError) as exc:
+            raise ma.ValidationError(MOMENT_AS_TYPED) from exc
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value.isoformat())
 
 
 def _in_range(value: datetime) -> None:
@@ -99,8 +135,9 @@ def checked_by(check: Callable[[str], str | None]) -> Callable[[str], None]:
     return validate
 
 
-def one_of(values: tuple[str, ...]) -> ma.validate.OneOf:
-    return ma.validate.OneOf(values, error="one of " + ", ".join(values))
+def one_of(values: tuple[str, ...] | list[str]) -> ma.validate.OneOf:
+    """A choice among `values`, whose message names them all."""
+    return ma.validate.OneOf(values, error="must be one of: {choices}")
 
 
 class CreatedSchema(ma.Schema):
@@ -124,7 +161,7 @@ class DisclosedView(EntryView):
 
     disclosure = ma.fields.String(
         required=True,
-        validate=ma.validate.OneOf(("masked", "full")),
+        validate=one_of(("masked", "full")),
         metadata={"description": "masked unless the role may see it and X-Purpose is given"},
     )
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from web.schemas.common import Moment
+from web.schemas.common import QueryMoment
 from web.schemas.customers import CustomerSchema
 
 VERSION = ma.validate.Range(min=0, max=2**31)
 
 
 class AsOfQuery(ma.Schema):
-    as_of = Moment(required=True, metadata={"description": "ISO 8601 time with an offset"})
+    as_of = QueryMoment(required=True)
 
 
 class ChangesQuery(ma.Schema):

@@ -1,0 +1,53 @@
+"""The errors the web layer raises itself; their statuses are in `web.statuses`."""
+
+from __future__ import annotations
+
+from domain.errors import DomainError
+
+
+class Unauthenticated(DomainError):
+    """No bearer token, or one that is not valid."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """The caller's roles do not include one the endpoint allows."""
+
+    code = "forbidden"
+
+
+class PreconditionRequired(DomainError):
+    """An update was sent without If-Match (RFC 6585 428)."""
+
+    code = "precondition_required"
+
+
+class BadPrecondition(DomainError):
+    """If-Match is not one ETag of this API."""
+
+    code = "bad_if_match"
+
+
+class ProofRangeError(DomainError):
+    """A proof was asked for tree sizes or an index the log does not have."""
+
+    code = "proof_out_of_range"
+
+
+class ExportScopeProblem(DomainError):
+    """An export request names no scope, or one the exporter cannot take."""
+
+    code = "bad_export_scope"
+
+
+class ExportNotReady(DomainError):
+    """The export's bundle is still being written."""
+
+    code = "export_not_ready"
+
+
+class BundleExpired(DomainError):
+    """The export's bundle was deleted after its retention on the server."""
+
+    code = "bundle_expired"

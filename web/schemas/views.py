@@ -1,0 +1,165 @@
+"""The read views' query parameters and answers (see `web.api.views`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+from projections.paging import MAX_LIMIT
+from web.schemas.common import one_of
+
+
+class Query(ma.Schema):
+    min_position = ma.fields.Integer(
+        validate=ma.validate.Range(min=0, max=2**62),
+        metadata={"description": "wait until the view reflects this log position"},
+    )
+
+
+class Headers(ma.Schema):
+    min_position = ma.fields.Integer(
+        data_key="X-Min-Position",
+        validate=ma.validate.Range(min=0, max=2**62),
+        metadata={"description": "as the `min_position` query parameter"},
+    )
+
+
+class PageQuery(Query):
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
+    offset = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=10**9))
+
+
+def _text(**kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(validate=ma.validate.Length(min=1, max=200), **kwargs)
+
+
+class SearchQuery(PageQuery):
+    branch = _text()
+    tier = _text()
+    segment = _text(metadata={"description": "exact label, e.g. individual/60_plus/high/balanced"})
+    status = _text()
+    kind = ma.fields.String(validate=one_of(("individual", "corporate")))
+    relationship_manager = _text()
+    phone = _text(metadata={"description": "exact match through a blind index"})
+    email = _text(metadata={"description": "exact match through a blind index"})
+    id_number = _text(metadata={"description": "exact match through a blind index"})
+    sort = _text(metadata={"description": "registered_on, updated_at, tier, branch, status; -x"})
+
+
+class DistributionQuery(Query):
+    branch = _text()
+    kind = ma.fields.String(validate=one_of(("individual", "corporate")))
+    status = _text()
+
+
+class ChurnQuery(PageQuery):
+    branch = _text()
+    signal = _text()
+
+
+class ReverificationQuery(PageQuery):
+    within_days = ma.fields.Integer(load_default=30, validate=ma.validate.Range(min=0, max=3650))
+    branch = _text()
+    risk_level = _text()
+
+
+class CareQuery(PageQuery):
+    branch = _text()
+    reason = _text()
+    due_only = ma.fields.Boolean(load_default=False)
+
+
+class ComplaintQuery(PageQuery):
+    kind = _text()
+    branch = _text()
+    owner = _text()
+    state = _text()
+    escalated = ma.fields.Boolean()
+    overdue = ma.fields.Boolean()
+    sort = _text(metadata={"description": "due_at, received_at, escalation; -x"})
+
+
+class ConsentQuery(PageQuery):
+    customer_id = ma.fields.UUID()
+    purpose = _text()
+    state = _text()
+    live = ma.fields.Boolean()
+    sort = _text(metadata={"description": "customer, purpose, updated_at; -x"})
+
+
+class KpiQuery(Query):
+    first = ma.fields.String(
+        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
+    last = ma.fields.String(
+        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
+    by = ma.fields.String(load_default="overall", validate=one_of(("overall", "branch", "staff")))
+    branch = _text()
+    staff = _text()
+
+
+class EvaluationQuery(Query):
+    period = _text()
+    scope = _text()
+
+
+class PageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Dict(), required=True)
+    total = ma.fields.Integer(required=True)
+    limit = ma.fields.Integer(required=True)
+    offset = ma.fields.Integer(required=True)
+    position = ma.fields.Integer(required=True, metadata={"description": "log position shown"})
+
+
+class ListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Dict(), required=True)
+    position = ma.fields.Integer(required=True)
+
+
+_OPTIONAL_TEXT = (
+    "kind",
+    "branch",
+    "relationship_manager",
+    "name",
+    "tier",
+    "tier_since",
+    "risk_level",
+    "registered_on",
+    "last_contact_at",
+    "updated_at",
+)
+Customer360Schema = ma.Schema.from_dict(
+    {
+        "customer_id": ma.fields.String(required=True),
+        "status": ma.fields.String(required=True),
+        "erased": ma.fields.Boolean(required=True),
+        "interactions": ma.fields.Integer(),
+        "position": ma.fields.Integer(metadata={"description": "log position of the last change"}),
+        **{name: ma.fields.String(allow_none=True) for name in _OPTIONAL_TEXT},
+        **{
+            name: ma.fields.Dict(metadata={"description": "personal fields and amounts masked"})
+            for name in (
+                "profile",
+                "grade",
+                "reverification",
+                "value",
+                "churn",
+                "care",
+                "restrictions",
+            )
+        },
+        **{
+            name: ma.fields.List(ma.fields.Dict())
+            for name in ("live_consents", "open_cases", "last_interactions")
+        },
+    },
+    name="Customer360",
+)
+
+
+class StatusSchema(ma.Schema):
+    ready = ma.fields.Boolean(required=True)
+    reasons = ma.fields.List(ma.fields.String(), required=True)
+    views = ma.fields.List(ma.fields.Dict(), required=True)

@@ -1,0 +1,108 @@
+"""The HTTP status of every error of ours, in one table.
+
+The domain and the other packages raise errors with a stable `code` and a message
+and know nothing of HTTP; this table says what each one means to a client. The most
+specific class in the table wins, so a new subclass answers as its parent until it
+is listed; a test keeps every error class of ours listed explicitly.
+"""
+
+from __future__ import annotations
+
+from domain.errors import (
+    AlreadyExists,
+    BusinessSuspended,
+    C3DataRefused,
+    ConsentRequired,
+    DomainError,
+    IllegalTransition,
+    KeyUnavailable,
+    LegalHoldActive,
+    NotFound,
+    NotPermitted,
+    ProcessingRestricted,
+    RetentionRunning,
+    SubjectErased,
+    SubjectKeysUnavailable,
+    ValidationFailed,
+    VersionConflict,
+)
+from domain.moments import BadMoment
+from domain.rules.errors import RuleError
+from domain.settings import SettingsError
+from projections.runtime import UnknownView, ViewLagging
+from scheduler.config import SchedulerConfigError
+from scheduler.registry import UnknownJob
+from scheduler.runner import FutureRun
+from security.errors import ConfigurationError, EventAuthenticationFailed, KeyringError
+from security.export.errors import ExportError, ExportScopeError
+from security.integrity.access_log import UnknownPurpose
+from security.integrity.sealed_log import SealedLogInconsistent
+from web.errors import (
+    BadPrecondition,
+    BundleExpired,
+    ExportNotReady,
+    ExportScopeProblem,
+    Forbidden,
+    PreconditionRequired,
+    ProofRangeError,
+    Unauthenticated,
+)
+
+# Invalid input, whoever found it (the schema or the domain), is 422 with `errors`.
+VALIDATION = 422
+
+STATUSES: dict[type[DomainError], int] = {
+    DomainError: 400,
+    # the client's input
+    ValidationFailed: VALIDATION,
+    BadMoment: VALIDATION,
+    C3DataRefused: VALIDATION,
+    ExportScopeError: VALIDATION,
+    ExportScopeProblem: VALIDATION,
+    RuleError: VALIDATION,
+    FutureRun: VALIDATION,
+    UnknownPurpose: 400,
+    BadPrecondition: 400,
+    ProofRangeError: 400,
+    # who may ask
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotPermitted: 403,
+    # what exists
+    NotFound: 404,
+    UnknownView: 404,
+    UnknownJob: 404,
+    SubjectErased: 410,
+    BundleExpired: 410,
+    # the state the command meets
+    AlreadyExists: 409,
+    IllegalTransition: 409,
+    ConsentRequired: 409,
+    ProcessingRestricted: 409,
+    LegalHoldActive: 409,
+    RetentionRunning: 409,
+    BusinessSuspended: 409,
+    ExportNotReady: 409,
+    VersionConflict: 412,
+    PreconditionRequired: 428,
+    # ours, not the client's: logged, answered without detail of personal data
+    KeyUnavailable: 500,
+    SubjectKeysUnavailable: 500,
+    SettingsError: 500,
+    KeyringError: 500,
+    EventAuthenticationFailed: 500,
+    ConfigurationError: 500,
+    SealedLogInconsistent: 500,
+    ExportError: 500,
+    SchedulerConfigError: 500,
+    ViewLagging: 503,
+}
+
+
+def status_of(error: DomainError) -> int:
+    """The status of the most specific class of `error` in the table."""
+    for cls in type(error).__mro__:
+        status = STATUSES.get(cls)
+        if status is not None:
+            return status
+    return STATUSES[DomainError]  # pragma: no cover - DomainError is in every such MRO
