@@ -1,43 +1,34 @@
-"""`ledger scheduler`, `ledger jobs list`, `ledger jobs run NAME [--as-of DATE]`.
+"""`ledger jobs list` and `ledger jobs run NAME [--as-of DATE]`: the scheduled jobs by hand.
 
-The scheduler process and the by-hand runs build the ledger from the same
-configuration as every other command (env vars; the scheduler's own settings are in
-docs/scheduler.md). Logs are JSON lines on stderr. A bad job name, date or setting
-prints one line to stderr and exits 2; a run that fails exits 1.
+The runs build the ledger from the same configuration as every other command (env
+vars; the scheduler's own settings are in docs/scheduler.md). Logs are JSON lines on
+stderr. A bad job name, date or setting exits 2; a run that fails exits 1.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 
 import click
 
 from domain.errors import DomainError
-from domain.moments import parse_moment
 from domain.services.base import utc_now
 from scheduler.config import load_scheduler_settings
 from scheduler.registry import DEFAULT_CRONS, JOBS, job
 from scheduler.runner import JobRunner, RunOutcome, open_runner
-from web.commands import ArgumentError, OneLineCommand
+from web.cli.exits import CheckFailed, UsageProblem
+from web.cli.group import LedgerGroup
+from web.cli.options import MOMENT
 from web.logs import configure_logging
 
 
-def _runner() -> JobRunner:
+def open_job_runner() -> JobRunner:
+    """The job runner over the ledger the environment points at (checked by the command)."""
     try:
         settings = load_scheduler_settings(DEFAULT_CRONS)
         return open_runner(settings=settings, base_clock=utc_now)
     except DomainError as exc:
-        raise ArgumentError(exc.message) from None
-
-
-def _moment(text: str | None, option: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_moment(text)
-    except DomainError as exc:
-        raise ArgumentError(f"{option}: {exc.message}") from None
+        raise UsageProblem(exc.message) from None
 
 
 def _summary(summary: dict[str, int | str]) -> str:
@@ -55,48 +46,15 @@ def _echo_outcome(outcome: RunOutcome) -> None:
     click.echo(line)
 
 
-@click.command("scheduler", cls=OneLineCommand)
-@click.option("--replay-from", metavar="TIME", help="Replay the triggers from TIME, then exit.")
-@click.option("--replay-until", metavar="TIME", help="End of the replay (exclusive).")
-def scheduler_command(replay_from: str | None, replay_until: str | None) -> None:
-    """Run every job on its trigger until SIGTERM (APScheduler, in the foreground).
-
-    With --replay-from/--replay-until, run instead every job at each of its fire times
-    in that past window, as of those times, in order, and exit (catching up after
-    downtime). Periods already recorded are skipped, whoever recorded them.
-    """
-    configure_logging()
-    start, end = _moment(replay_from, "--replay-from"), _moment(replay_until, "--replay-until")
-    if (start is None) != (end is None):
-        raise ArgumentError("--replay-from and --replay-until go together")
-    runner = _runner()
-    if start is None or end is None:
-        from scheduler.service import serve
-
-        serve(runner)
-        return
-    counts: dict[str, int] = {}
-    try:
-        for outcome in runner.replay(start, end):
-            counts[outcome.state] = counts.get(outcome.state, 0) + 1
-    except DomainError as exc:
-        raise ArgumentError(exc.message) from None
-    finally:
-        runner.close()
-    click.echo("replayed: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "0"))
-    if counts.get("failed"):
-        sys.exit(1)
-
-
-@click.group("jobs")
+@click.group("jobs", cls=LedgerGroup)
 def jobs() -> None:
     """Scheduled jobs: list them, run one by hand."""
 
 
-@jobs.command("list", cls=OneLineCommand)
+@jobs.command("list")
 def jobs_list() -> None:
     """Each job with its trigger, period, last run (from the ledger) and next run."""
-    runner = _runner()
+    runner = open_job_runner()
     try:
         rows = []
         for spec in JOBS:
@@ -122,32 +80,31 @@ def jobs_list() -> None:
         click.echo("  ".join(cells).rstrip())
 
 
-@jobs.command("run", cls=OneLineCommand)
+@jobs.command("run")
 @click.argument("name")
-@click.option("--as-of", "as_of", metavar="DATE", help="Run as of this past day (or time).")
-def jobs_run(name: str, as_of: str | None) -> None:
+@click.option("--as-of", "as_of", type=MOMENT, metavar="DATE", help="Run as of this past day.")
+def jobs_run(name: str, as_of: datetime | None) -> None:
     """Run job NAME now, or as of a past DATE (a backfill), recording its period once.
 
     DATE is an ISO 8601 date (that day at 00:00 UTC) or date-time. A monthly or
     quarterly job run as of a day evaluates the month or quarter before that day.
+    `ledger jobs list` names the jobs. Exit 1 when the run fails.
     """
     try:
         job(name)
     except DomainError as exc:
-        raise ArgumentError(exc.message) from None
-    moment = _moment(as_of, "--as-of")
+        raise UsageProblem(exc.message) from None
     configure_logging()
-    runner = _runner()
+    runner = open_job_runner()
     try:
-        outcome = runner.run_by_hand(name, moment)
+        outcome = runner.run_by_hand(name, as_of)
     except DomainError as exc:
-        raise ArgumentError(exc.message) from None
+        raise UsageProblem(exc.message) from None
     finally:
         runner.close()
     _echo_outcome(outcome)
     if outcome.state in ("failed", "interrupted"):
-        sys.exit(1)
+        raise CheckFailed(f"{name} {outcome.period}: {outcome.state}")
 
 
-COMMANDS = [scheduler_command, jobs]
-"""Registered on `ledger` by web/cli.py's discovery of `web/cli_*.py` modules."""
+COMMANDS: tuple[click.Command, ...] = (jobs,)
