@@ -27,8 +27,9 @@ COMMAND -h` (or `--help`) prints the section below for that command, `ledger
 Every command except `ledger init`, `ledger demo` and `ledger verify-bundle` refuses
 to run where there is no ledger, and creates nothing there: a mistyped
 `LEDGER_DATA_DIR` gives the one-line error *no ledger at DIR; set LEDGER_DATA_DIR
-or run `ledger init`* and exit code 2, never a new empty ledger. `ledger init` creates one and
-says where; run on an existing ledger it says so, changes nothing and exits 0.
+or run `ledger init`* and exit code 2, never a new empty ledger. `ledger init`
+creates one and says where; run on an existing ledger it says so, changes nothing
+and exits 0.
 `ledger demo` creates the ledger too when there is none. `ledger verify` on an empty
 log exits 1.
 """
@@ -37,9 +38,8 @@ log exits 1.
 def _walk(
     command: click.Command, name: str, parent: click.Context | None
 ) -> Iterator[tuple[str, click.Context]]:
-    ctx = click.Context(
-        command, info_name=name, parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
-    )
+    settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    ctx = click.Context(command, info_name=name, parent=parent, **settings)
     yield ctx.command_path, ctx
     if isinstance(command, click.Group):
         for sub_name in command.list_commands(ctx):
