@@ -40,7 +40,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(DEV_STAMP)
-	$(BIN)/mypy domain security projections scheduler demo verifier/ledger_verify
+	$(BIN)/mypy domain security projections scheduler web demo verifier/ledger_verify
 
 # the whole suite, with coverage; the floor sits just under the measured figure
 test: $(DEV_STAMP) lint typecheck

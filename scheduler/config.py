@@ -39,7 +39,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from apscheduler.triggers.cron import CronTrigger
 
 from domain.errors import DomainError
-from security.settings import Settings
 
 ENV_FILE = "LEDGER_SCHEDULER_FILE"
 _JOB_ENV = re.compile(r"^LEDGER_JOB_([A-Z0-9_]+)_(CRON|ENABLED)$")
@@ -152,17 +151,19 @@ def _number(name: str, raw: object) -> int:
 
 def load_scheduler_settings(
     default_crons: Mapping[str, str],
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     path: str | None = None,
 ) -> SchedulerSettings:
     """Defaults (`default_crons` per job, in registry order), then the file, then env vars.
+
+    `env` is the scheduler's section of the settings read once by the composition root
+    (`Settings.scheduler_env`: the `LEDGER_SCHEDULER_*` and `LEDGER_JOB_*` variables).
 
     Guarantees: every job of `default_crons` has a schedule whose cron expression parses
     in the configured time zone; an unknown job, key or a bad value raises
     SchedulerConfigError whose one-line message names it.
     """
-    # the scheduler's section of the one configuration read (security.settings)
-    environ: Mapping[str, str] = Settings.from_env().scheduler_env if env is None else env
+    environ: Mapping[str, str] = env
     crons = dict(default_crons)
     enabled = dict.fromkeys(default_crons, True)
     values: dict[str, Any] = dict(_NUMBERS)

@@ -37,6 +37,7 @@ from security.errors import ConfigurationError, EventAuthenticationFailed, Keyri
 from security.export.errors import ExportError, ExportScopeError
 from security.integrity.access_log import UnknownPurpose
 from security.integrity.sealed_log import SealedLogInconsistent
+from security.presence import NoLedger
 from web.errors import (
     BadPrecondition,
     BundleExpired,
@@ -92,6 +93,7 @@ STATUSES: dict[type[DomainError], int] = {
     KeyringError: 500,
     EventAuthenticationFailed: 500,
     ConfigurationError: 500,
+    NoLedger: 503,  # the server points at a place with no ledger: not the client's fault
     SealedLogInconsistent: 500,
     ExportError: 500,
     SchedulerConfigError: 500,

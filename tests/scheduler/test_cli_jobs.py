@@ -27,7 +27,8 @@ def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Se
     for name in ("LEDGER_KEYRING", "LEDGER_KEYRING_FILE", "LEDGER_SCHEDULER_FILE"):
         monkeypatch.delenv(name, raising=False)
     # the CLI sends JSON logs to stderr; under CliRunner that stream is temporary
-    monkeypatch.setattr("web.cli_jobs.configure_logging", lambda: None)
+    monkeypatch.setattr("web.cli.jobs.configure_logging", lambda: None)
+    monkeypatch.setattr("web.cli.scheduler.configure_logging", lambda: None)
     ledger = build_ledger(ledger_config, clock=Clock(datetime(2026, 2, 2, 9, tzinfo=UTC)))
     for _ in range(2):
         individual(ledger.app)

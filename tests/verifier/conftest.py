@@ -18,7 +18,7 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 
 from demo.year import generate_demo
-from security.bootstrap import LedgerConfig, build_ledger
+from security.bootstrap import Settings, build_ledger
 from security.export.disclosed_keys import KeyDirectory
 from security.export.exporter import ExportActor, ExportScope, export_bundle
 from security.keys.data_keys import SYSTEM_SUBJECT
@@ -103,7 +103,7 @@ class ExportedBundle:
 def exported_bundle(tmp_path_factory: pytest.TempPathFactory) -> ExportedBundle:
     """A whole-log bundle written by the exporter (see the module docstring)."""
     base = tmp_path_factory.mktemp("verifier-bundle")
-    ledger = build_ledger(LedgerConfig(data_dir=base / "store"))
+    ledger = build_ledger(Settings(data_dir=base / "store"))
     try:
         generate_demo(ledger.app, customers=CUSTOMERS, seed=7)
         customers = list(ledger.app.customer_ids())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import web.cli_export
+import web.cli.export
 from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
 from web.cli import main
@@ -27,7 +27,15 @@ def people(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
     def open_ledger() -> Ledger:
         return build_ledger(ledger_config, app_class=SampleApp)
 
-    monkeypatch.setattr(web.cli_export, "open_ledger", open_ledger)
+    monkeypatch.setattr(web.cli.export, "open_ledger", open_ledger)
+    # the commands check that the environment points at this ledger before opening it
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
+    if ledger_config.database_url:
+        monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
+    else:
+        monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LEDGER_KEYRING", raising=False)
+    monkeypatch.delenv("LEDGER_KEYRING_FILE", raising=False)
     ledger = open_ledger()
     try:
         ids = [str(ledger.app.register(f"Cli Person {i}", f"1350000{i:04d}")) for i in range(4)]
@@ -124,7 +132,7 @@ def test_verify_bundle_exits_1_naming_each_failure(people: list[str], tmp_path: 
         ),
         (["export", "--out", "X", "--all", "--customer", "c"], "cannot be combined"),
         (["export", "--out", "X", "--customer", "nope"], "error: a customer id is not a UUID"),
-        (["export", "--out", "X", "--since", "yesterday"], "is not an ISO 8601 date or time"),
+        (["export", "--out", "X", "--since", "yesterday"], "is not an ISO 8601 date or date-time"),
         (["export", "--out", "X", "--since", "2030-01-01", "--until", "2020-01-01"], "earlier"),
         (["verify-bundle", "/no/such/bundle"], "does not exist"),
         (["verify-bundle", "--trusted-vkey", "/no/such/key", "."], "does not exist"),

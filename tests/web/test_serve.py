@@ -39,6 +39,9 @@ def test_serve_answers_healthz_and_readyz(tmp_path: Path, dev: bool) -> None:
     args = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"]
     if dev:
         args = [sys.executable, "-m", "web.cli", "serve", "--dev", "--port", str(port)]
+    # as a user would: a ledger first (`make run` does `ledger demo --if-empty`)
+    init = [sys.executable, "-m", "web.cli", "init"]
+    subprocess.run(init, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
     proc = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -1,4 +1,5 @@
-"""Production serving with gunicorn: the app (and its ledger) is built in each worker."""
+"""Production serving with gunicorn (`ledger serve`): the app and its ledger are built in
+each worker, after the fork."""
 
 from __future__ import annotations
 

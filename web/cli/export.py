@@ -3,7 +3,7 @@
 `export` writes a bundle (docs/export-format.md) and records the export in the
 ledger; `verify-bundle` checks one offline, with no database and no private key.
 Bad arguments print one line to stderr and exit 2; a bundle that does not verify
-prints each failure (file and seq) and exits 1.
+prints each failure (file and seq) and exits 1 (web/cli/exits.py).
 """
 
 from __future__ import annotations
@@ -17,21 +17,14 @@ from pathlib import Path
 
 import click
 
-from domain.errors import DomainError
 from ledger_verify.bundle.verify import summary
 from ledger_verify.bundle.verify import verify_bundle as check_bundle
+from security.export.errors import ExportError
 from security.export.exporter import ExportActor, ExportScope, ExportScopeError, export_bundle
-from web.commands import ArgumentError, OneLineCommand, open_ledger
-
-
-def parse_moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    """An ISO 8601 date or date-time (without a zone it is UTC, see ExportScope)."""
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time") from None
+from web.cli.exits import CheckFailed, UsageProblem
+from web.cli.group import LedgerCommand
+from web.cli.options import MOMENT
+from web.cli.store import open_ledger
 
 
 def default_actor() -> str:
@@ -60,11 +53,11 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield advance
 
 
-@click.command(cls=OneLineCommand)
+@click.command(cls=LedgerCommand)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Bundle folder.")
 @click.option("--customer", "customers", multiple=True, metavar="ID", help="A customer id.")
-@click.option("--since", callback=parse_moment, metavar="TIME", help="Window start, inclusive.")
-@click.option("--until", callback=parse_moment, metavar="TIME", help="Window end, exclusive.")
+@click.option("--since", type=MOMENT, metavar="TIME", help="Window start, inclusive.")
+@click.option("--until", type=MOMENT, metavar="TIME", help="Window end, exclusive.")
 @click.option("--all", "everything", is_flag=True, help="Export the whole log.")
 @click.option("--tar", is_flag=True, help="Write OUT.tar.gz instead of a folder.")
 @click.option("--actor", default=None, help="Who exports (default: cli:<os user>).")
@@ -83,17 +76,16 @@ def export(
     try:
         scope = ExportScope(customers, since, until, everything)
     except ExportScopeError as exc:
-        raise ArgumentError(exc.message) from None
+        raise UsageProblem(exc.message) from None
     who = ExportActor(actor or default_actor(), "compliance_officer", "cli", reason)
     ledger = open_ledger()
     try:
         with progress_bar("exporting") as progress:
             result = export_bundle(ledger, out, scope, who, tar=tar, progress=progress)
     except ExportScopeError as exc:
-        raise ArgumentError(exc.message) from None
-    except DomainError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
+        raise UsageProblem(exc.message) from None
+    except ExportError as exc:  # the sealed log does not match its checkpoint
+        raise CheckFailed(exc.message) from None
     finally:
         ledger.close()
     click.echo(
@@ -103,7 +95,7 @@ def export(
     )
 
 
-@click.command("verify-bundle", cls=OneLineCommand)
+@click.command("verify-bundle", cls=LedgerCommand, needs_ledger=False)
 @click.argument("bundle", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--trusted-vkey",
@@ -117,10 +109,10 @@ def verify_bundle(bundle: Path, trusted_vkey: Path | None) -> None:
         with progress_bar("verifying") as progress:
             report = check_bundle(bundle, trusted_vkey=vkey, progress=progress)
     except (OSError, ValueError) as exc:
-        raise ArgumentError(str(exc)) from None
+        raise UsageProblem(str(exc)) from None
     if not report.ok:
         click.echo(summary(report), err=True)
-        sys.exit(1)
+        raise CheckFailed(f"{bundle} does not verify")
     click.echo(summary(report))
     if trusted_vkey is None:
         click.echo(
@@ -130,5 +122,4 @@ def verify_bundle(bundle: Path, trusted_vkey: Path | None) -> None:
         )
 
 
-COMMANDS = [export, verify_bundle]
-"""Registered on `ledger` by web/cli.py's discovery of `web/cli_*.py` modules."""
+COMMANDS: tuple[click.Command, ...] = (export, verify_bundle)

@@ -21,7 +21,9 @@ import click
 from domain.errors import DomainError
 from projections.runtime import close_read_models, read_models
 from projections.status import MAX_LAG_EVENTS, MAX_LAG_SECONDS, ViewStatus
-from web.commands import open_ledger
+from web.cli.exits import CheckFailed, RuntimeProblem, UsageProblem
+from web.cli.group import LedgerGroup
+from web.cli.store import open_ledger
 
 
 def _seconds(value: float) -> str:
@@ -40,7 +42,7 @@ def _line(view: ViewStatus) -> str:
     )
 
 
-@click.group("projections")
+@click.group("projections", cls=LedgerGroup)
 def projections_group() -> None:
     """Read views built from the log: status, rebuild, run."""
 
@@ -75,7 +77,7 @@ def status(as_json: bool, check: bool, max_lag_events: int, max_lag_seconds: flo
             click.echo(_line(view))
         click.echo("ready" if result.ready else "NOT READY: " + "; ".join(result.reasons))
     if check and not result.ready:
-        sys.exit(1)
+        raise CheckFailed("the views are not ready")
 
 
 @projections_group.command("rebuild")
@@ -108,8 +110,7 @@ def rebuild(name: str | None, batch_size: int) -> None:
             f"now at position {done.position} (generation {done.generation})"
         )
     except DomainError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(2)
+        raise UsageProblem(exc.message) from None
     finally:
         close_read_models(ledger)
         ledger.close()
@@ -119,7 +120,11 @@ def rebuild(name: str | None, batch_size: int) -> None:
 @click.option("--once", is_flag=True, help="Catch up with the log and exit.")
 @click.option("--poll", default=None, type=float, help="Seconds between polls when idle.")
 def run(once: bool, poll: float | None) -> None:
-    """Follow the log and keep every view up to date, until interrupted."""
+    """Follow the log and keep every view up to date (the one projector of a deployment).
+
+    Long-running: follows until stopped (Ctrl-C or SIGTERM, exit 0); --once catches up
+    and exits.
+    """
     ledger = open_ledger()
     try:
         models = read_models(ledger)
@@ -138,10 +143,10 @@ def run(once: bool, poll: float | None) -> None:
         click.echo("following the log; Ctrl-C to stop", err=True)
         while not stopped.wait(1.0):
             if not follower.running:
-                raise click.ClickException("the projector stopped unexpectedly")
+                raise RuntimeProblem("the projector stopped unexpectedly")
     finally:
         close_read_models(ledger)
         ledger.close()
 
 
-COMMANDS: list[click.Command] = [projections_group]
+COMMANDS: tuple[click.Command, ...] = (projections_group,)

@@ -1,0 +1,31 @@
+"""`ledger serve`: the web app, in the foreground until stopped."""
+
+from __future__ import annotations
+
+import click
+
+from web.cli.group import LedgerCommand
+
+
+@click.command(cls=LedgerCommand)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the web app and the API (gunicorn; one ledger per worker, built after fork).
+
+    Long-running: serves until stopped (Ctrl-C or SIGTERM). Refuses to start where
+    there is no ledger; `ledger init` or `ledger demo` first.
+    """
+    if dev:
+        from web.app import create_app
+
+        create_app().run(host=host, port=port)
+        return
+    from web.cli.serving import run_gunicorn
+
+    run_gunicorn(host, port, workers)
+
+
+COMMANDS: tuple[click.Command, ...] = (serve,)
