@@ -16,14 +16,12 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
 from psycopg import sql
 
 from domain.errors import DomainError
-from security.bootstrap import Settings
-from security.errors import ConfigurationError
+from security.settings import PostgresTarget, Settings
 
 LOG_TABLE = "ledger_leaves"
 """A table every ledger has on either store, whatever its application is called."""
@@ -41,25 +39,6 @@ class StoreUnreachable(Exception):
 
 
 @dataclass(frozen=True)
-class PostgresTarget:
-    """Where LEDGER_DATABASE_URL points: connection settings and the schema."""
-
-    host: str
-    port: int
-    user: str
-    password: str
-    dbname: str
-    schema: str
-
-    @property
-    def location(self) -> str:
-        """The database and schema, never the password."""
-        return (
-            f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}?schema={self.schema}"
-        )
-
-
-@dataclass(frozen=True)
 class Presence:
     """What was found where the configuration points."""
 
@@ -74,27 +53,6 @@ class Presence:
     @property
     def complete(self) -> bool:
         return self.has_tables and self.keyring is not None
-
-
-def postgres_target(database_url: str) -> PostgresTarget:
-    """Parse LEDGER_DATABASE_URL as the composition root does (schema default `public`)."""
-    url = urlparse(database_url)
-    if url.scheme not in ("postgresql", "postgres") or not url.hostname:
-        raise ConfigurationError(
-            "LEDGER_DATABASE_URL must look like postgresql://user@host:port/dbname"
-        )
-    dbname = url.path.lstrip("/")
-    if not dbname:
-        raise ConfigurationError("LEDGER_DATABASE_URL names no database")
-    schema = parse_qs(url.query).get("schema", [""])[0].strip() or "public"
-    return PostgresTarget(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=unquote(url.username or "postgres"),
-        password=unquote(url.password or ""),
-        dbname=dbname,
-        schema=schema,
-    )
 
 
 def _keyring_source(config: Settings) -> str | None:
@@ -123,17 +81,21 @@ def _sqlite_has_log(path: Path) -> bool:
     return row is not None
 
 
+def _connect(target: PostgresTarget) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(
+        host=target.host,
+        port=target.port,
+        user=target.user,
+        password=target.password,
+        dbname=target.dbname,
+        connect_timeout=5,
+        autocommit=True,
+    )
+
+
 def _postgres_has_log(target: PostgresTarget) -> bool:
     try:
-        connection = psycopg.connect(
-            host=target.host,
-            port=target.port,
-            user=target.user,
-            password=target.password,
-            dbname=target.dbname,
-            connect_timeout=5,
-            autocommit=True,
-        )
+        connection = _connect(target)
     except psycopg.OperationalError as exc:
         text = str(exc)
         if f'database "{target.dbname}" does not exist' in text:
@@ -141,7 +103,7 @@ def _postgres_has_log(target: PostgresTarget) -> bool:
         first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
         raise StoreUnreachable(f"cannot reach PostgreSQL at {target.location}: {first}") from None
     with connection:
-        name = sql.Identifier(target.schema, LOG_TABLE).as_string(connection)
+        name = sql.Identifier(target.schema_name, LOG_TABLE).as_string(connection)
         row = connection.execute("SELECT to_regclass(%s)", (name,)).fetchone()
     return row is not None and row[0] is not None
 
@@ -152,7 +114,7 @@ def probe_ledger(config: Settings) -> Presence:
     ConfigurationError when LEDGER_DATABASE_URL is malformed."""
     expected = str(config.data_dir / "keyring.json")
     if config.database_url:
-        target = postgres_target(config.database_url)
+        target = config.postgres_target()
         return Presence(
             target.location, _postgres_has_log(target), _keyring_source(config), expected
         )
@@ -189,16 +151,8 @@ def prepare_store(config: Settings) -> None:
     library creates tables, not schemas). Nothing to do on SQLite. For `ledger init`."""
     if not config.database_url:
         return
-    target = postgres_target(config.database_url)
-    with psycopg.connect(
-        host=target.host,
-        port=target.port,
-        user=target.user,
-        password=target.password,
-        dbname=target.dbname,
-        connect_timeout=5,
-        autocommit=True,
-    ) as connection:
+    target = config.postgres_target()
+    with _connect(target) as connection:
         connection.execute(
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target.schema))
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(target.schema_name))
         )

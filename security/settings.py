@@ -80,6 +80,31 @@ def _days(name: str, raw: str) -> float:
 
 
 @dataclass(frozen=True)
+class PostgresTarget:
+    """Where LEDGER_DATABASE_URL points: connection settings and the schema."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    schema: str
+
+    @property
+    def schema_name(self) -> str:
+        """The schema the tables live in: the one named, else `public`."""
+        return self.schema or "public"
+
+    @property
+    def location(self) -> str:
+        """The database and schema, never the password."""
+        return (
+            f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+            f"?schema={self.schema_name}"
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the ledger's processes are configured with (see the module docstring)."""
 
@@ -130,20 +155,6 @@ class Settings:
     def sqlite_path(self) -> Path:
         return self.data_dir / "ledger.sqlite3"
 
-    @property
-    def location(self) -> str:
-        """Where the ledger lives, for messages: the SQLite file's folder or the database
-        URL without its password."""
-        if not self.database_url:
-            return str(self.data_dir)
-        url = urlparse(self.database_url)
-        netloc = url.hostname or ""
-        if url.port:
-            netloc += f":{url.port}"
-        if url.username:
-            netloc = f"{url.username}@{netloc}"
-        return url._replace(netloc=netloc).geturl()
-
     def library_env(self) -> dict[str, str]:
         """The eventsourcing library's env for this configuration."""
         env: dict[str, str] = {"LEDGER_DATA_DIR": str(self.data_dir), **self.keyring_env}
@@ -158,8 +169,9 @@ class Settings:
         env.update(self.postgres_env())
         return env
 
-    def postgres_env(self) -> dict[str, str]:
-        """The library's PostgreSQL variables for `database_url`."""
+    def postgres_target(self) -> PostgresTarget:
+        """Where `database_url` points (`schema` empty when the URL names none);
+        ConfigurationError when it is malformed."""
         url = urlparse(self.database_url or "")
         if url.scheme not in ("postgresql", "postgres") or not url.hostname:
             raise ConfigurationError(
@@ -168,15 +180,27 @@ class Settings:
         dbname = url.path.lstrip("/")
         if not dbname:
             raise ConfigurationError("LEDGER_DATABASE_URL names no database")
-        query = parse_qs(url.query)
+        schema = parse_qs(url.query).get("schema", [""])[0].strip()
+        return PostgresTarget(
+            host=url.hostname,
+            port=url.port or 5432,
+            user=unquote(url.username or "postgres"),
+            password=unquote(url.password or ""),
+            dbname=dbname,
+            schema=schema,
+        )
+
+    def postgres_env(self) -> dict[str, str]:
+        """The library's PostgreSQL variables for `database_url`."""
+        target = self.postgres_target()
         return {
             "PERSISTENCE_MODULE": "security.recorders:LedgerPostgresFactory",
-            "POSTGRES_DBNAME": dbname,
-            "POSTGRES_HOST": url.hostname,
-            "POSTGRES_PORT": str(url.port or 5432),
-            "POSTGRES_USER": unquote(url.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(url.password or ""),
-            "POSTGRES_SCHEMA": query.get("schema", [""])[0],
+            "POSTGRES_DBNAME": target.dbname,
+            "POSTGRES_HOST": target.host,
+            "POSTGRES_PORT": str(target.port),
+            "POSTGRES_USER": target.user,
+            "POSTGRES_PASSWORD": target.password,
+            "POSTGRES_SCHEMA": target.schema,
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",

@@ -61,3 +61,20 @@ def ledger_config(store_kind: str, tmp_path: Path, request: pytest.FixtureReques
         return make_config("sqlite", tmp_path)
     schema = request.getfixturevalue("pg_schema")
     return make_config("postgres", tmp_path, schema)
+
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test sits in exactly one tier, so `make unit|integration|e2e` miss none."""
+    wrong = []
+    for item in items:
+        tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+        if len(tiers) != 1:
+            wrong.append(f"{item.nodeid}: tiers {sorted(tiers) or 'none'}")
+    if wrong:
+        raise pytest.UsageError(
+            "each test needs exactly one of the markers unit, integration, e2e:\n  "
+            + "\n  ".join(wrong[:20])
+        )

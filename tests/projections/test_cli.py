@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from security.bootstrap import Settings, build_ledger
 from tests.domain.factories import Clock
 from tests.projections.world import populate
+from tests.support.environment import point_environment_at
 from web.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -19,13 +20,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """The environment pointing at a ledger holding the small world; yields its head."""
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
-    if ledger_config.database_url:
-        monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
-    else:
-        monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LEDGER_KEYRING", raising=False)
-    monkeypatch.delenv("LEDGER_KEYRING_FILE", raising=False)
+    point_environment_at(ledger_config, monkeypatch)
     clock = Clock()
     ledger = build_ledger(ledger_config, clock=clock)
     populate(ledger.app, clock)

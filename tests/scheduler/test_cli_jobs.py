@@ -12,6 +12,7 @@ from domain.jobs import JobRunCompleted
 from scheduler.registry import JOBS
 from security.bootstrap import Settings, build_ledger
 from tests.domain.factories import Clock, individual
+from tests.support.environment import point_environment_at
 from web.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -19,13 +20,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
-    if ledger_config.database_url:
-        monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
-    else:
-        monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
-    for name in ("LEDGER_KEYRING", "LEDGER_KEYRING_FILE", "LEDGER_SCHEDULER_FILE"):
-        monkeypatch.delenv(name, raising=False)
+    point_environment_at(ledger_config, monkeypatch)
+    monkeypatch.delenv("LEDGER_SCHEDULER_FILE", raising=False)
     # the CLI sends JSON logs to stderr; under CliRunner that stream is temporary
     monkeypatch.setattr("web.cli.jobs.configure_logging", lambda: None)
     monkeypatch.setattr("web.cli.scheduler.configure_logging", lambda: None)

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from security.bootstrap import Settings, build_ledger
+from tests.support.environment import point_environment_at
 from tests.support.sample import SampleApp
 from web.cli import main
 
@@ -18,13 +19,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def env(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
-    if ledger_config.database_url:
-        monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
-    else:
-        monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LEDGER_KEYRING", raising=False)
-    monkeypatch.delenv("LEDGER_KEYRING_FILE", raising=False)
+    point_environment_at(ledger_config, monkeypatch)
     ledger = build_ledger(ledger_config, app_class=SampleApp)
     for i in range(5):
         ledger.app.register(f"Cli Person {i}", f"1360000{i:04d}", f"K{i}")

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 import web.cli.export
 from security.bootstrap import Ledger, Settings, build_ledger
+from tests.support.environment import point_environment_at
 from tests.support.sample import SampleApp
 from web.cli import main
 
@@ -29,13 +30,7 @@ def people(ledger_config: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
     monkeypatch.setattr(web.cli.export, "open_ledger", open_ledger)
     # the commands check that the environment points at this ledger before opening it
-    monkeypatch.setenv("LEDGER_DATA_DIR", str(ledger_config.data_dir))
-    if ledger_config.database_url:
-        monkeypatch.setenv("LEDGER_DATABASE_URL", ledger_config.database_url)
-    else:
-        monkeypatch.delenv("LEDGER_DATABASE_URL", raising=False)
-    monkeypatch.delenv("LEDGER_KEYRING", raising=False)
-    monkeypatch.delenv("LEDGER_KEYRING_FILE", raising=False)
+    point_environment_at(ledger_config, monkeypatch)
     ledger = open_ledger()
     try:
         ids = [str(ledger.app.register(f"Cli Person {i}", f"1350000{i:04d}")) for i in range(4)]
