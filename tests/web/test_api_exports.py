@@ -120,3 +120,16 @@ def test_bundles_are_owner_only_and_expire(api: Api, monkeypatch: pytest.MonkeyP
     assert gone.status_code == 410
     assert gone.get_json()["code"] == "bundle_expired"
     assert not path.exists()
+
+
+def test_an_export_window_reads_dates_as_the_cli_does(api: Api) -> None:
+    # a plain date is that day at 00:00 UTC, as `ledger export --since` reads it
+    response = api.post(
+        "/exports", "compliance_officer", {"since": "2026-01-01", "until": "2026-01-02T00:00"}
+    )
+    assert response.status_code == 202, response.get_json()
+    job = wait_done(api, response.get_json()["id"])
+    assert job["scope"]["since"].startswith("2026-01-01T00:00:00")
+    bad = api.post("/exports", "compliance_officer", {"since": "yesterday"})
+    assert bad.status_code == 422
+    assert "since" in bad.get_json()["errors"]

@@ -29,6 +29,7 @@ from web.api._blueprint import Blueprint
 from web.auth import current_principal, roles_allowed
 from web.context import get_ledger
 from web.errors import BundleExpired, ExportNotReady, ExportScopeProblem
+from web.schemas.common import QueryMoment
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Audit exports")
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ READERS = ("compliance_officer", "regulator")
 
 class ExportRequestSchema(ma.Schema):
     customers = ma.fields.List(ma.fields.UUID(), load_default=list)
-    since = ma.fields.AwareDateTime(default_timezone=UTC, allow_none=True, load_default=None)
-    until = ma.fields.AwareDateTime(default_timezone=UTC, allow_none=True, load_default=None)
+    # a window asked about, read as the CLI reads --since/--until (domain.moments)
+    since = QueryMoment(allow_none=True, load_default=None)
+    until = QueryMoment(allow_none=True, load_default=None)
     all = ma.fields.Boolean(load_default=False)
     addressed_to = ma.fields.String(
         load_default=None,
