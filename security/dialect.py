@@ -6,8 +6,12 @@ portable: `?` placeholders are rewritten for psycopg, table names are schema-qua
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
+
+CHECKPOINT_ATTEMPTS = 5
+CHECKPOINT_BUSY_MS = 100  # per attempt: a shred waits at most about half a second
 
 
 @dataclass(frozen=True)
@@ -64,3 +68,40 @@ class Dialect:
     def to_bytes(self, value: Any) -> bytes:
         """Blob column value as bytes (psycopg gives memoryview, sqlite gives bytes)."""
         return bytes(value)
+
+    def purge(self, datastore: Any) -> tuple[bool, str]:
+        """Remove earlier page versions the store keeps after a shred: (done, what remains).
+
+        SQLite: `PRAGMA wal_checkpoint(TRUNCATE)` copies the WAL into the database (whose
+        replaced cells secure_delete zeroed) and empties it. A reader holding a snapshot
+        older than the shred pins the WAL, so the checkpoint is retried briefly with a
+        short busy timeout and otherwise reported, never raised. PostgreSQL: nothing
+        can be done from a transaction; the old row version stays until VACUUM.
+        """
+        if self.name != "sqlite":
+            return False, (
+                "PostgreSQL keeps the old row version until VACUUM of ledger_keys, and "
+                "WAL archives and backups keep it until they expire"
+            )
+        last = "not attempted"
+        with datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA busy_timeout")
+            previous = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+            try:
+                for attempt in range(CHECKPOINT_ATTEMPTS):
+                    if attempt:
+                        time.sleep(CHECKPOINT_BUSY_MS / 1000)
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    busy, frames, copied = cursor.fetchone()
+                    if not busy:
+                        return True, "WAL checkpointed and truncated"
+                    last = f"{copied} of {frames} WAL frames copied"
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout={previous}")
+        return False, (
+            "the WAL checkpoint stayed busy (a reader holds an older snapshot; "
+            f"{last}): the -wal file may still hold the destroyed key until the next "
+            "checkpoint; run KeyStore.purge() again"
+        )

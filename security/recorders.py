@@ -16,6 +16,8 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, 
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteConnectionPool,
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteFactory,
@@ -32,6 +34,36 @@ from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import LocalKeyring, load_keyring
 
 PENDING_KEYS = "ledger_pending_keys"
+
+
+class SecureDeleteConnectionPool(SQLiteConnectionPool):
+    """The library's pool, with `PRAGMA secure_delete=ON` on every connection: deleted
+    or replaced content (a shredded data key's cell, freed pages) is overwritten with
+    zeros instead of lingering in the file. Set explicitly, whatever SQLite's build
+    default (Debian's is ON, upstream's OFF)."""
+
+    def _create_connection(self) -> SQLiteConnection:
+        connection = super()._create_connection()
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.fetchall()
+        return connection
+
+
+def secure_delete_datastore(datastore: SQLiteDatastore) -> SQLiteDatastore:
+    """`datastore` with its (still unused) pool replaced by a SecureDeleteConnectionPool."""
+    old = datastore.pool
+    datastore.pool = SecureDeleteConnectionPool(
+        db_name=old.db_name,
+        lock_timeout=old.lock_timeout,
+        pool_size=old.pool_size,
+        max_overflow=old.max_overflow,
+        pool_timeout=old.pool_timeout,
+        max_age=old.max_age,
+        pre_ping=old.pre_ping,
+    )
+    old.close()
+    return datastore
 
 
 class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
@@ -155,6 +187,7 @@ class LedgerSQLiteFactory(_LedgerFactoryMixin, SQLiteFactory):
 
     def __init__(self, env: Environment) -> None:
         super().__init__(env)
+        self.datastore = secure_delete_datastore(self.datastore)
         self._init_ledger(Dialect("sqlite"))
 
     def application_recorder(self) -> ApplicationRecorder:

@@ -11,15 +11,27 @@ Guarantees:
   (the ledger recorders call `insert_pending`), so no event can name a key that
   was never stored;
 - shredding sets `wrapped` to NULL for every DEK of the subject and leaves a
-  tombstone: later reads raise `SubjectErased` and later writes are refused.
+  tombstone: later reads raise `SubjectErased` and later writes are refused;
+- shredding leaves no copy of the key where the store can reach it (issue 11): on
+  SQLite every connection runs with `PRAGMA secure_delete=ON` (the replaced cell and
+  freed pages are zeroed) and the shred ends with a truncating WAL checkpoint, so the
+  database file, its -wal and -shm no longer hold the wrapped key. A reader holding a
+  snapshot from before the shred keeps the WAL pinned: the checkpoint then reports busy
+  (the shred itself stands) and the next `purge()`/shred/close completes it. On
+  PostgreSQL the old row version holds the wrapped key until VACUUM removes it, and
+  WAL archives and backups hold it until they expire (docs/operations.md, Erasure);
+- every in-process copy of the subject's DEKs is dropped at shred time (this store's
+  caches, and the caches registered with `on_shred`, e.g. the view-key cache); other
+  processes drop theirs at the latest CACHE_SECONDS later (expired entries are swept).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -32,6 +44,8 @@ from security.keys.keyring import KeyWrapper
 
 SYSTEM_SUBJECT = "system"
 CACHE_SECONDS = 30.0  # how long a process trusts a cached DEK before re-checking shredding
+
+log = logging.getLogger(__name__)
 
 
 class Datastore(Protocol):
@@ -49,6 +63,22 @@ class PendingKey:
     kek_id: str
     wrapped: bytes
     created_at: str
+
+
+@dataclass(frozen=True)
+class ShredReport:
+    """What a shred (or `KeyStore.purge`) left behind in the store's files.
+
+    `purged` is True when no earlier copy of a destroyed key remains where the store
+    keeps data (SQLite: the WAL was checkpointed and truncated); False with `detail`
+    saying what remains (a busy checkpoint, or PostgreSQL's dead row versions until
+    VACUUM). The shred itself is done either way.
+    """
+
+    subject: str
+    keys_destroyed: int
+    purged: bool
+    detail: str
 
 
 def subject_of(subject_id: UUID | str | None) -> str:
@@ -73,8 +103,10 @@ class KeyStore:
         self.table = dialect.table("ledger_keys")
         self._lock = threading.Lock()
         self._by_subject: dict[str, tuple[str, bytes, float]] = {}
-        self._by_ref: dict[str, tuple[bytes, float]] = {}
+        self._by_ref: dict[str, tuple[bytes, float, str]] = {}  # dek, when, subject
         self._pending: dict[str, PendingKey] = {}
+        self._swept = time.monotonic()
+        self._shred_listeners: list[Callable[[str], None]] = []
 
     # --- schema ----------------------------------------------------------------------
 
@@ -98,6 +130,7 @@ class KeyStore:
         subject = subject_of(subject_id)
         now = time.monotonic()
         with self._lock:
+            self._sweep(now)
             cached = self._by_subject.get(subject)
             if cached is not None and (
                 now - cached[2] < CACHE_SECONDS or cached[0] in self._pending
@@ -112,7 +145,7 @@ class KeyStore:
             dek = self._unwrap_row(row)
             with self._lock:
                 self._by_subject[subject] = (row["dek_id"], dek, now)
-                self._by_ref[row["dek_id"]] = (dek, now)
+                self._by_ref[row["dek_id"]] = (dek, now, subject)
             return row["dek_id"], dek
         return self._create(subject, now)
 
@@ -128,7 +161,7 @@ class KeyStore:
                 dek_id, subject, kek_id, wrapped, datetime.now(UTC).isoformat()
             )
             self._by_subject[subject] = (dek_id, dek, now)
-            self._by_ref[dek_id] = (dek, now)
+            self._by_ref[dek_id] = (dek, now, subject)
         return dek_id, dek
 
     def pending(self) -> list[PendingKey]:
@@ -181,6 +214,7 @@ class KeyStore:
         """
         now = time.monotonic()
         with self._lock:
+            self._sweep(now)
             cached = self._by_ref.get(dek_id)
             if cached is not None and (now - cached[1] < CACHE_SECONDS or dek_id in self._pending):
                 return cached[0]
@@ -194,7 +228,7 @@ class KeyStore:
             raise SubjectErased("this subject was erased: its data key was destroyed")
         dek = self._unwrap_row(row)
         with self._lock:
-            self._by_ref[dek_id] = (dek, now)
+            self._by_ref[dek_id] = (dek, now, str(row["subject_id"]))
         return dek
 
     def _unwrap_row(self, row: Any) -> bytes:
@@ -209,8 +243,12 @@ class KeyStore:
 
     # --- shredding -------------------------------------------------------------------
 
-    def shred(self, subject_id: UUID | str) -> None:
-        """Destroy every DEK of the subject; leaves a tombstone so no new key is made."""
+    def shred(self, subject_id: UUID | str) -> ShredReport:
+        """Destroy every DEK of the subject; leaves a tombstone so no new key is made.
+
+        Then purges what the store keeps of the old key (SQLite: truncating WAL
+        checkpoint, see `purge`); a failed purge is reported, never raised.
+        """
         subject = subject_of(subject_id)
         if subject == SYSTEM_SUBJECT:
             raise KeyUnavailable("the system key cannot be shredded")
@@ -219,9 +257,10 @@ class KeyStore:
             self.dialect.execute(
                 cursor,
                 f"UPDATE {self.table} SET wrapped=NULL, kek_id=NULL, shredded_at=? "
-                "WHERE subject_id=?",
+                "WHERE subject_id=? AND shredded_at IS NULL",
                 (now, subject),
             )
+            destroyed = self.dialect.rowcount(cursor)
             self.dialect.execute(
                 cursor,
                 f"INSERT INTO {self.table} (dek_id, subject_id, kek_id, wrapped, created_at, "
@@ -229,6 +268,36 @@ class KeyStore:
                 ("tombstone-" + secrets.token_hex(16), subject, now, now),
             )
         self._forget(subject)
+        for listener in list(self._shred_listeners):
+            listener(subject)
+        purged, detail = self.dialect.purge(self.datastore)
+        if not purged:
+            log.warning("shredded subject %s; %s", subject, detail)
+        return ShredReport(subject, destroyed, purged, detail)
+
+    def purge(self) -> ShredReport:
+        """Remove what the store still keeps of shredded keys: on SQLite a truncating WAL
+        checkpoint (retried briefly; busy while a reader holds an older snapshot). Run it
+        again after a shred reported `purged=False`."""
+        purged, detail = self.dialect.purge(self.datastore)
+        return ShredReport("", 0, purged, detail)
+
+    def on_shred(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(subject)` after each shred in this process (for caches of
+        anything derived from a DEK)."""
+        with self._lock:
+            if listener not in self._shred_listeners:
+                self._shred_listeners.append(listener)
+
+    def cached_refs(self, subject_id: UUID | str) -> list[str]:
+        """The references of the subject's DEKs this process holds in memory."""
+        subject = subject_of(subject_id)
+        with self._lock:
+            refs = {ref for ref, entry in self._by_ref.items() if entry[2] == subject}
+            entry = self._by_subject.get(subject)
+            if entry is not None:
+                refs.add(entry[0])
+            return sorted(refs)
 
     def is_shredded(self, subject_id: UUID | str) -> bool:
         """True once the subject's keys were destroyed."""
@@ -240,12 +309,24 @@ class KeyStore:
 
     def _forget(self, subject: str) -> None:
         with self._lock:
-            entry = self._by_subject.pop(subject, None)
-            if entry is not None:
-                self._by_ref.pop(entry[0], None)
-                self._pending.pop(entry[0], None)
-            # other DEKs of the subject may be cached by ref: drop the whole ref cache
-            self._by_ref.clear()
+            self._by_subject.pop(subject, None)
+            for ref in [ref for ref, key in self._pending.items() if key.subject == subject]:
+                del self._pending[ref]
+            for ref in [ref for ref, cached in self._by_ref.items() if cached[2] == subject]:
+                del self._by_ref[ref]
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired cache entries (lock held): a key shredded by another process
+        must not stay in this one's memory because nobody asked for it again."""
+        if now - self._swept < CACHE_SECONDS:
+            return
+        self._swept = now
+        for subject, (dek_id, _, at) in list(self._by_subject.items()):
+            if now - at >= CACHE_SECONDS and dek_id not in self._pending:
+                del self._by_subject[subject]
+        for dek_id, (_, at, _) in list(self._by_ref.items()):
+            if now - at >= CACHE_SECONDS and dek_id not in self._pending:
+                del self._by_ref[dek_id]
 
     # --- rotation and checks ---------------------------------------------------------
 
