@@ -51,11 +51,20 @@ def _view_keys(dek: bytes, subject_id: str) -> tuple[bytes, bytes]:
     return material[:32], material[32:]
 
 
+def forget_view_keys(_subject: str) -> None:
+    """Drop every memoised view key (the cache's arguments are DEKs): called when a
+    subject is shredded, so no copy of its DEK stays in this process."""
+    _view_keys.cache_clear()
+
+
 class FieldCipher:
     """Seals and opens the personal fields of one view row under its subject's key."""
 
     def __init__(self, keystore: KeyStore) -> None:
         self.keystore = keystore
+        register = getattr(keystore, "on_shred", None)
+        if register is not None:  # test doubles of the key store have no shredding
+            register(forget_view_keys)
 
     def encrypt(self, key_ref: str, subject_id: str, table: str, data: Mapping[str, Any]) -> bytes:
         """Encrypt `data` (JSON-serialisable) for the row of `subject_id` in `table`.

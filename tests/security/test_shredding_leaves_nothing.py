@@ -22,6 +22,8 @@ import psycopg
 import pytest
 
 from domain.errors import SubjectErased
+from projections.field_encryption import FieldCipher
+from projections.field_encryption import _view_keys as view_keys
 from security.bootstrap import Ledger, build_ledger
 from security.keys.data_keys import subject_of
 from tests.conftest import PG_DSN, make_config
@@ -248,3 +250,21 @@ def test_postgres_after_shred_and_vacuum_no_version_holds_the_key(
         blob, tuples = raw_pages(conn, table)
         assert not any(found_in(data, material) for data in tuples), "a tuple version keeps it"
         assert found_in(blob, material) == [], "the key bytes stay in the page after VACUUM"
+
+
+def test_no_in_process_cache_keeps_a_shredded_dek(sqlite_ledger: Ledger) -> None:
+    """The key store's caches and the view-key cache (HKDF of the DEK, memoised with the
+    DEK as its argument) drop the subject at shred time; other subjects' stay."""
+    person, material = register(sqlite_ledger)
+    kept = sqlite_ledger.app.register("Other Customer", "13900000001", "ID-3")
+    cipher = FieldCipher(sqlite_ledger.keystore)
+    cipher.encrypt(material[0][0], str(person), "pv_customer", {"name": NAME})
+    assert view_keys.cache_info().currsize > 0
+    assert sqlite_ledger.keystore.cached_refs(person)
+
+    sqlite_ledger.keystore.shred(person)
+
+    assert sqlite_ledger.keystore.cached_refs(person) == []
+    assert view_keys.cache_info().currsize == 0
+    assert sqlite_ledger.app.repository.get(kept).name == "Other Customer"
+    assert sqlite_ledger.keystore.cached_refs(kept)
