@@ -21,7 +21,10 @@ from eventsourcing.application import Application
 
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
-from security.integrity.sealed_log import EventSource, SealedLog, StoredCheckpoint
+from security.integrity.event_rows import TolerantEventSource
+from security.integrity.key_verification import KeyReport, verify_keys
+from security.integrity.ledger_verification import LedgerReport
+from security.integrity.sealed_log import SealedLog, StoredCheckpoint
 from security.integrity.verification import VerifyReport, verify_log
 from security.keys.data_keys import KeyStore
 from security.keys.keyring import LocalKeyring
@@ -65,6 +68,15 @@ class Ledger:
             self.access_sealed, self.access_sealed.public_key, self.access_sealed.origin
         )
 
+    def verify_keys(self) -> KeyReport:
+        """Every data key live and intact, or destroyed by a sealed erasure event."""
+        return verify_keys(self.keystore, self.sealed_log)
+
+    def verify_all(self, event_log: VerifyReport | None = None) -> LedgerReport:
+        """The event log (`event_log` if already verified), the access log, the key store."""
+        events = self.verify() if event_log is None else event_log
+        return LedgerReport(events, self.verify_access_log(), self.verify_keys())
+
     def close(self) -> None:
         self.app.close()
 
@@ -91,7 +103,7 @@ def build_ledger(
     if hasattr(app, "subject_keys"):
         app.subject_keys = factory.keystore
     sealed = SealedLog(
-        EventSource(app.recorder),
+        TolerantEventSource(app.recorder, factory.datastore, factory.dialect),
         factory.datastore,
         factory.dialect,
         factory.keyring.signing_key(),

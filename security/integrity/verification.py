@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
 from ledger_verify.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
 from security.errors import EventAuthenticationFailed
+from security.integrity.event_rows import one_line
 from security.integrity.sealed_log import BATCH, LeafSource, SealedLog, SourceRow
 
 
@@ -104,15 +105,17 @@ def verify_log(
             tree.append(leaf.leaf_hash)
         else:
             report.events += 1
+            malformed = ""
             try:
                 digest = leaf_hash(pending.leaf(leaf.seq))
-            except EventAuthenticationFailed:
-                digest = b""
+            except (EventAuthenticationFailed, ValueError, TypeError) as exc:
+                # a malformed row (truncated envelope, NULL or TEXT column) is named, never raised
+                digest, malformed = b"", f" (malformed: {one_line(exc)})"
             if digest != leaf.leaf_hash:
                 report.add(
                     leaf.seq,
                     f"seq {leaf.seq}: the stored event (notification {pending.id}) differs "
-                    "from the sealed leaf",
+                    f"from the sealed leaf{malformed}",
                 )
             tree.append(digest if len(digest) == 32 else bytes(32))
             pending = next(notes, None)

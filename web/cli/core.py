@@ -62,32 +62,31 @@ def checkpoint() -> None:
 @click.command(cls=LedgerCommand)
 @click.option("--quiet", is_flag=True, help="Print only failures.")
 def verify(quiet: bool) -> None:
-    """Recompute every leaf, the tree and every checkpoint; exit 1 on any difference.
+    """Verify everything recorded: the event log, the access log and the key store;
+    exit 1 on any difference, naming the part.
 
-    An empty log does not verify either (exit 1): a ledger holds at least the events
-    that were written to it, so an empty one is a wiped log or the wrong store.
+    Event and access logs: every leaf, the tree and every checkpoint are recomputed.
+    Key store: every live data key unwraps under its KEK bound to its subject; a
+    destroyed key is lawful only with a sealed erasure event of its subject. An empty
+    log does not verify either (exit 1): a ledger holds at least the events that were
+    written to it, so an empty one is a wiped log or the wrong store.
     """
     ledger = open_ledger()
     try:
-        report = ledger.verify()
+        report = ledger.verify_all(ledger.verify())
     finally:
         ledger.close()
     if not report.ok:
         for problem in report.problems:
             click.echo(f"  {problem.message}", err=True)
-        raise CheckFailed(
-            f"first bad seq {report.first_bad_seq} ({len(report.problems)} problems above)"
-        )
+        raise CheckFailed(report.failure())
     if report.events == 0:
         raise CheckFailed(
             f"the log at {probe_ledger(ledger.config).location} holds no events: nothing to "
             "verify (the wrong store, or a wiped log)"
         )
     if not quiet:
-        click.echo(
-            f"ok: {report.events} events, {report.sealed} sealed, "
-            f"{report.unsealed} not yet sealed, {report.checkpoints} checkpoints verified"
-        )
+        click.echo(report.summary())
 
 
 @click.command(cls=LedgerCommand, needs_ledger=False)
