@@ -7,12 +7,13 @@ comes from env vars (see docs/operations.md):
 - `LEDGER_DATABASE_URL`: unset for SQLite; `postgresql://user[:password]@host:port/db`
   (optional `?schema=NAME`) for the library's PostgreSQL module;
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin and key name;
+- `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): the anchor file;
 - `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,8 +22,9 @@ from eventsourcing.application import Application
 
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
+from security.integrity.anchors import AnchorFile
 from security.integrity.sealed_log import EventSource, SealedLog, StoredCheckpoint
-from security.integrity.verification import VerifyReport, verify_log
+from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
 from security.keys.data_keys import KeyStore
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
@@ -42,6 +44,7 @@ class Ledger:
     sealed_log: SealedLog
     access_log: AccessLog
     access_sealed: SealedLog
+    anchors: AnchorFile
 
     @property
     def datastore(self) -> Any:
@@ -51,18 +54,26 @@ class Ledger:
         """Seal every unsealed event and sign a checkpoint."""
         return self.sealed_log.seal()
 
-    def verify(self) -> VerifyReport:
-        """Recompute the whole log from the stored rows."""
+    def verify(self, trusted: Sequence[TrustedCheckpoint] = ()) -> VerifyReport:
+        """Recompute the whole log from the stored rows; check it reaches the anchored
+        checkpoint and each `trusted` one."""
         return verify_log(
             self.sealed_log,
             self.sealed_log.public_key,
             self.config.log_origin,
+            anchors=self.anchors,
+            trusted=trusted,
         )
 
-    def verify_access_log(self) -> VerifyReport:
-        """Recompute the access log's leaves and checkpoints."""
+    def verify_access_log(self, trusted: Sequence[TrustedCheckpoint] = ()) -> VerifyReport:
+        """Recompute the access log's leaves and checkpoints; check it reaches the
+        anchored checkpoint and each `trusted` one."""
         return verify_log(
-            self.access_sealed, self.access_sealed.public_key, self.access_sealed.origin
+            self.access_sealed,
+            self.access_sealed.public_key,
+            self.access_sealed.origin,
+            anchors=self.anchors,
+            trusted=trusted,
         )
 
     def close(self) -> None:
@@ -90,12 +101,14 @@ def build_ledger(
         raise ConfigurationError("the application was not built on a ledger persistence module")
     if hasattr(app, "subject_keys"):
         app.subject_keys = factory.keystore
+    anchors = AnchorFile(config.anchor_file)
     sealed = SealedLog(
         EventSource(app.recorder),
         factory.datastore,
         factory.dialect,
         factory.keyring.signing_key(),
         config.log_origin,
+        anchors=anchors,
     )
     access = AccessLog(factory.datastore, factory.dialect)
     access_sealed = SealedLog(
@@ -105,5 +118,8 @@ def build_ledger(
         factory.keyring.signing_key(),
         config.log_origin + "/access",
         prefix="access",
+        anchors=anchors,
     )
-    return Ledger(config, app, factory.keyring, factory.keystore, sealed, access, access_sealed)
+    return Ledger(
+        config, app, factory.keyring, factory.keystore, sealed, access, access_sealed, anchors
+    )
