@@ -115,8 +115,10 @@ def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
         access = ledger.verify_access_log(trusted[ledger.access_sealed.origin])
     finally:
         ledger.close()
+    seen = {problem.message for problem in report.problems}
     for problem in access.problems:
-        report.add(None, f"access log: {problem.message}")
+        if problem.message not in seen:  # e.g. a malformed anchor file, said once
+            report.add(None, f"access log: {problem.message}")
     if not report.ok:
         for problem in report.problems:
             click.echo(f"  {problem.message}", err=True)
