@@ -291,6 +291,7 @@ class SealedLog:
                 f"{where} but the stored log holds {frontier.size} entries (rolled back, "
                 "truncated or wiped); nothing was signed; run `ledger verify`"
             )
+        root: bytes | None
         if latest is not None and latest.size == anchored.size:
             root = latest.root
         elif frontier.size == anchored.size:
