@@ -79,23 +79,29 @@ class AnchorFile:
         data = (note + "\n").encode("utf-8")
         with self._lock:
             created = not self.path.exists()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                written = os.write(fd, data)
-                if written != len(data):
-                    raise AnchorError(
-                        f"anchor file {self.path}: only {written} of {len(data)} bytes written"
-                    )
-                os.fsync(fd)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._write(data, created)
+            except OSError as exc:
+                raise AnchorError(
+                    f"anchor file {self.path} cannot be appended to: {exc.strerror}"
+                ) from None
+
+    def _write(self, data: bytes, created: bool) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(0, f"only {written} of {len(data)} bytes were written")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            directory = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
             finally:
-                os.close(fd)
-            if created:
-                directory = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(directory)
-                finally:
-                    os.close(directory)
+                os.close(directory)
 
     def _read(self, start: int) -> tuple[str, int]:
         try:
