@@ -10,7 +10,11 @@ Tables:
 
 Sealing appends the leaves of every event recorded since the last seal and signs a
 C2SP checkpoint over the new tree, in one transaction under a lock, so two sealers
-cannot interleave. A checkpoint is only ever an extension of the previous one.
+cannot interleave. A checkpoint is only ever an extension of the previous one, and
+of the newest checkpoint of the anchor file (security.integrity.anchors): a log that was
+rolled back, truncated, wiped or forked behind the ledger's back is never signed
+(NotAnAnchoredExtension). Each new checkpoint is appended to the anchor file after the
+commit.
 """
 
 from __future__ import annotations
