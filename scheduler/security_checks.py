@@ -5,7 +5,9 @@
    events recorded since the last one; the new checkpoint's signature and its RFC 9162
    consistency with the previous checkpoint are then checked. A failed verification is
    an `integrity_failure` alert and NO checkpoint is signed, so a changed event is never
-   covered by a signature.
+   covered by a signature. The same holds for a log that is not a consistent extension
+   of the newest checkpoint of the anchor file (rolled back, truncated, wiped): verify
+   reports it and the seal itself refuses (NotAnAnchoredExtension).
 2. Access log: the same, for the separately sealed log of personal-data reads.
 3. KEK age: the active key-encryption key older than the rotation period (90 days by
    default, `LEDGER_RULE_KEK_ROTATION_DAYS`), or an old KEK still wrapping data keys
@@ -28,7 +30,7 @@ from datetime import timedelta
 from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
 from ledger_verify.merkle import ProofError, verify_consistency
 from scheduler.context import JobContext
-from security.integrity.sealed_log import SealedLog
+from security.integrity.sealed_log import SealedLog, SealedLogInconsistent
 from security.integrity.verification import VerifyReport
 
 UNWRAP_IDS_SHOWN = 10
@@ -57,7 +59,17 @@ def _seal_verified(
         ctx.note(f"{what}_checkpoint", "not signed: verification failed")
         return
     previous = sealed.latest_checkpoint()
-    latest = sealed.seal()
+    try:
+        latest = sealed.seal()
+    except SealedLogInconsistent as exc:
+        ctx.alert(
+            "integrity_failure",
+            "critical",
+            f"{what} was not sealed: {exc}",
+            key=f"{ctx.period}:integrity_failure:{what}",
+        )
+        ctx.note(f"{what}_checkpoint", "not signed: the stored log does not extend the anchor")
+        return
     if latest is None:
         ctx.note(f"{what}_checkpoint", "log empty")
         return

@@ -7,12 +7,13 @@ comes from env vars (see docs/operations.md):
 - `LEDGER_DATABASE_URL`: unset for SQLite; `postgresql://user[:password]@host:port/db`
   (optional `?schema=NAME`) for the library's PostgreSQL module;
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin and key name;
+- `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): the anchor file;
 - `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,11 +22,12 @@ from eventsourcing.application import Application
 
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
+from security.integrity.anchors import AnchorFile
 from security.integrity.event_rows import TolerantEventSource
 from security.integrity.key_verification import KeyReport, verify_keys
 from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, StoredCheckpoint
-from security.integrity.verification import VerifyReport, verify_log
+from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
 from security.keys.data_keys import KeyStore
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
@@ -45,6 +47,7 @@ class Ledger:
     sealed_log: SealedLog
     access_log: AccessLog
     access_sealed: SealedLog
+    anchors: AnchorFile
 
     @property
     def datastore(self) -> Any:
@@ -54,28 +57,44 @@ class Ledger:
         """Seal every unsealed event and sign a checkpoint."""
         return self.sealed_log.seal()
 
-    def verify(self) -> VerifyReport:
-        """Recompute the whole log from the stored rows."""
+    def verify(self, trusted: Sequence[TrustedCheckpoint] = ()) -> VerifyReport:
+        """Recompute the whole log from the stored rows; check it reaches the anchored
+        checkpoint and each `trusted` one."""
         return verify_log(
             self.sealed_log,
             self.sealed_log.public_key,
             self.config.log_origin,
+            anchors=self.anchors,
+            trusted=trusted,
         )
 
-    def verify_access_log(self) -> VerifyReport:
-        """Recompute the access log's leaves and checkpoints."""
+    def verify_access_log(self, trusted: Sequence[TrustedCheckpoint] = ()) -> VerifyReport:
+        """Recompute the access log's leaves and checkpoints; check it reaches the
+        anchored checkpoint and each `trusted` one."""
         return verify_log(
-            self.access_sealed, self.access_sealed.public_key, self.access_sealed.origin
+            self.access_sealed,
+            self.access_sealed.public_key,
+            self.access_sealed.origin,
+            anchors=self.anchors,
+            trusted=trusted,
         )
 
     def verify_keys(self) -> KeyReport:
         """Every data key live and intact, or destroyed by a sealed erasure event."""
         return verify_keys(self.keystore, self.sealed_log)
 
-    def verify_all(self, event_log: VerifyReport | None = None) -> LedgerReport:
-        """The event log (`event_log` if already verified), the access log, the key store."""
-        events = self.verify() if event_log is None else event_log
-        return LedgerReport(events, self.verify_access_log(), self.verify_keys())
+    def verify_all(
+        self,
+        trusted_events: Sequence[TrustedCheckpoint] = (),
+        trusted_access: Sequence[TrustedCheckpoint] = (),
+    ) -> LedgerReport:
+        """The event log, the access log (each against the anchors and its `trusted`
+        checkpoints) and the key store."""
+        return LedgerReport(
+            self.verify(trusted_events),
+            self.verify_access_log(trusted_access),
+            self.verify_keys(),
+        )
 
     def close(self) -> None:
         self.app.close()
@@ -102,12 +121,14 @@ def build_ledger(
         raise ConfigurationError("the application was not built on a ledger persistence module")
     if hasattr(app, "subject_keys"):
         app.subject_keys = factory.keystore
+    anchors = AnchorFile(config.anchor_file)
     sealed = SealedLog(
         TolerantEventSource(app.recorder, factory.datastore, factory.dialect),
         factory.datastore,
         factory.dialect,
         factory.keyring.signing_key(),
         config.log_origin,
+        anchors=anchors,
     )
     access = AccessLog(factory.datastore, factory.dialect)
     access_sealed = SealedLog(
@@ -117,5 +138,8 @@ def build_ledger(
         factory.keyring.signing_key(),
         config.log_origin + "/access",
         prefix="access",
+        anchors=anchors,
     )
-    return Ledger(config, app, factory.keyring, factory.keystore, sealed, access, access_sealed)
+    return Ledger(
+        config, app, factory.keyring, factory.keystore, sealed, access, access_sealed, anchors
+    )

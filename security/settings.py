@@ -9,6 +9,8 @@ settings to the API, the scheduler's section to the scheduler. See docs/operatio
 - `LEDGER_DATA_DIR` (default `./var`): the SQLite file and the development keyring;
 - `LEDGER_DATABASE_URL` (unset: SQLite): `postgresql://user@host:port/db[?schema=S]`;
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin, key name;
+- `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): where every signed
+  checkpoint is also appended, outside the database (security.integrity.anchors);
 - `LEDGER_KEYRING`, `LEDGER_KEYRING_FILE`: the keyring (security.keys.keyring);
 - `LEDGER_RULES_FILE`, `LEDGER_RULE_<FIELD>`: rule settings (domain.settings);
 - `LEDGER_JWT_SECRET` (default: derived from the keyring; at least 32 bytes),
@@ -111,6 +113,7 @@ class Settings:
     data_dir: Path = Path("./var")
     database_url: str | None = None
     log_origin: str = DEFAULT_ORIGIN
+    anchor_file_path: Path | None = None
     rules: RuleSettings = field(default_factory=RuleSettings)
     keyring_env: Mapping[str, str] = field(default_factory=dict)
     jwt_secret: bytes | None = None
@@ -135,6 +138,7 @@ class Settings:
             data_dir=Path(source.get("LEDGER_DATA_DIR") or "./var"),
             database_url=(source.get("LEDGER_DATABASE_URL") or "").strip() or None,
             log_origin=(source.get("LEDGER_LOG_ORIGIN") or DEFAULT_ORIGIN).strip(),
+            anchor_file_path=Path(anchor) if (anchor := source.get("LEDGER_ANCHOR_FILE")) else None,
             rules=load_rule_settings(source),
             keyring_env={k: v for k, v in source.items() if k in KEYRING_VARIABLES},
             jwt_secret=secret or None,
@@ -150,6 +154,12 @@ class Settings:
     @property
     def store_kind(self) -> str:
         return "postgres" if self.database_url else "sqlite"
+
+    @property
+    def anchor_file(self) -> Path:
+        """Where signed checkpoints are anchored: LEDGER_ANCHOR_FILE, else
+        `<data dir>/anchors/checkpoints.log`."""
+        return self.anchor_file_path or self.data_dir / "anchors" / "checkpoints.log"
 
     @property
     def sqlite_path(self) -> Path:

@@ -163,6 +163,8 @@ def install(app: Flask) -> None:
         if request.blueprint == "api-docs":  # the OpenAPI document and its viewer
             return
         view = current_app.view_functions.get(request.endpoint)
+        if getattr(view, "public", False):  # declared with `public_endpoint`
+            return
         roles = getattr(view, "allowed_roles", None)
         if roles is None:
             raise Forbidden("this endpoint declares no roles")
@@ -185,3 +187,11 @@ def roles_allowed(*roles: str) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def public_endpoint(func: F) -> F:
+    """Declare an endpoint that needs no token (it serves only public data, such as the
+    logs' verifier keys); every role may use it, and so may anyone without one."""
+    func.allowed_roles = ALL_ROLES  # type: ignore[attr-defined]
+    func.public = True  # type: ignore[attr-defined]
+    return func

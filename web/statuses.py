@@ -36,7 +36,8 @@ from scheduler.runner import FutureRun
 from security.errors import ConfigurationError, EventAuthenticationFailed, KeyringError
 from security.export.errors import ExportError, ExportScopeError
 from security.integrity.access_log import UnknownPurpose
-from security.integrity.sealed_log import SealedLogInconsistent
+from security.integrity.anchors import AnchorError
+from security.integrity.sealed_log import NotAnAnchoredExtension, SealedLogInconsistent
 from security.presence import NoLedger
 from web.errors import (
     BadPrecondition,
@@ -95,6 +96,8 @@ STATUSES: dict[type[DomainError], int] = {
     ConfigurationError: 500,
     NoLedger: 503,  # the server points at a place with no ledger: not the client's fault
     SealedLogInconsistent: 500,
+    NotAnAnchoredExtension: 500,
+    AnchorError: 500,
     ExportError: 500,
     SchedulerConfigError: 500,
     ViewLagging: 503,

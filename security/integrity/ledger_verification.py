@@ -36,12 +36,17 @@ class LedgerReport:
 
     @property
     def problems(self) -> list[Problem]:
-        """Every part's problems, each message prefixed with the part's name."""
-        return [
-            Problem(problem.seq, f"{name}: {problem.message}")
-            for name, part in self.parts()
-            for problem in part.problems
-        ]
+        """Every part's problems, each message prefixed with the part's name; a problem
+        two parts share (the anchor file both logs are checked against) is said once."""
+        said: set[str] = set()
+        found = []
+        for name, part in self.parts():
+            for problem in part.problems:
+                if problem.seq is None and problem.message in said:
+                    continue
+                said.add(problem.message)
+                found.append(Problem(problem.seq, f"{name}: {problem.message}"))
+        return found
 
     @property
     def failed_parts(self) -> list[str]:

@@ -10,7 +10,11 @@ Tables:
 
 Sealing appends the leaves of every event recorded since the last seal and signs a
 C2SP checkpoint over the new tree, in one transaction under a lock, so two sealers
-cannot interleave. A checkpoint is only ever an extension of the previous one.
+cannot interleave. A checkpoint is only ever an extension of the previous one, and
+of the newest checkpoint of the anchor file (security.integrity.anchors): a log that was
+rolled back, truncated, wiped or forked behind the ledger's back is never signed
+(NotAnAnchoredExtension). Each new checkpoint is appended to the anchor file after the
+commit.
 """
 
 from __future__ import annotations
@@ -25,9 +29,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from eventsourcing.persistence import ApplicationRecorder
 
 from domain.errors import DomainError
-from ledger_verify.checkpoints import sign_checkpoint
+from ledger_verify.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    sign_checkpoint,
+    verify_checkpoint,
+)
 from ledger_verify.merkle import CompactRange, MerkleTree, leaf_hash
 from security.dialect import Dialect
+from security.integrity.anchors import AnchorFile
 from security.keys.envelope import leaf_bytes
 
 BATCH = 2000
@@ -37,6 +47,13 @@ class SealedLogInconsistent(DomainError):
     """The sealed log's own tables disagree: sealing stops rather than sign over it."""
 
     code = "sealed_log_inconsistent"
+
+
+class NotAnAnchoredExtension(SealedLogInconsistent):
+    """The stored log is not a consistent extension of the newest anchored checkpoint
+    (rolled back, truncated, wiped or forked): nothing is signed over it."""
+
+    code = "not_an_anchored_extension"
 
 
 class SourceRow(Protocol):
@@ -124,8 +141,10 @@ class SealedLog:
         signing_key: Ed25519PrivateKey,
         origin: str,
         prefix: str = "ledger",
+        anchors: AnchorFile | None = None,
     ) -> None:
         self.source = source
+        self.anchors = anchors
         self.datastore = datastore
         self.dialect = dialect
         self.signing_key = signing_key
@@ -163,8 +182,22 @@ class SealedLog:
         Returns the latest checkpoint (the previous one if nothing new was written,
         None if the log is empty). Safe against concurrent sealers: PostgreSQL takes
         an advisory transaction lock; SQLite serialises writers on the file.
+
+        With an anchor file, the stored log must be a consistent extension of the
+        newest anchored checkpoint of this origin, or NotAnAnchoredExtension is raised
+        and nothing is signed; the latest checkpoint is appended to the anchor file
+        (after the commit) unless it is already anchored.
         """
-        with self._lock, self.datastore.transaction(commit=True) as cursor:
+        with self._lock:
+            anchored = None if self.anchors is None else self.anchors.newest(self.origin)
+            latest = self._seal(anchored)
+            unanchored = latest is not None and (anchored is None or anchored.size < latest.size)
+            if self.anchors is not None and latest is not None and unanchored:
+                self.anchors.append(latest.note)
+            return latest
+
+    def _seal(self, anchored: Checkpoint | None) -> StoredCheckpoint | None:
+        with self.datastore.transaction(commit=True) as cursor:
             if self.dialect.name == "postgres":
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.leaves_table,))
             else:
@@ -224,6 +257,8 @@ class SealedLog:
                     "VALUES (?,?,?)",
                     rows,
                 )
+            if anchored is not None:
+                self._require_extension(cursor, anchored, latest, frontier)
             if latest is not None and frontier.size == latest.size:
                 return latest
             if frontier.size == 0:
@@ -238,6 +273,59 @@ class SealedLog:
                 (frontier.size, root, note_text, b"".join(frontier.to_hashes()), created),
             )
             return StoredCheckpoint(frontier.size, root, note_text, created)
+
+    def _require_extension(
+        self,
+        cursor: Any,
+        anchored: Checkpoint,
+        latest: StoredCheckpoint | None,
+        frontier: CompactRange,
+    ) -> None:
+        """Raise NotAnAnchoredExtension unless the stored leaves (about to be signed as
+        `frontier`) reach the anchored size and have the anchored root at that size."""
+        where = f"the newest anchored checkpoint of {self.origin} is at size {anchored.size}"
+        try:
+            verify_checkpoint(anchored.note, self.public_key, self.origin, origin=self.origin)
+        except CheckpointError as exc:
+            raise NotAnAnchoredExtension(
+                f"{where} but it does not verify ({exc}); nothing was signed"
+            ) from None
+        if frontier.size < anchored.size:
+            raise NotAnAnchoredExtension(
+                f"{where} but the stored log holds {frontier.size} entries (rolled back, "
+                "truncated or wiped); nothing was signed; run `ledger verify`"
+            )
+        root: bytes | None
+        if latest is not None and latest.size == anchored.size:
+            root = latest.root
+        elif frontier.size == anchored.size:
+            root = frontier.root()
+        else:
+            root = self._stored_root(cursor, anchored.size)
+        if root != anchored.root:
+            raise NotAnAnchoredExtension(
+                f"{where} but the stored log has another root at that size (rewritten or "
+                "forked); nothing was signed; run `ledger verify`"
+            )
+
+    def _stored_root(self, cursor: Any, size: int) -> bytes | None:
+        """The root of the stored leaf hashes 0..size-1, None if one is missing."""
+        tree = CompactRange()
+        while tree.size < size:
+            self.dialect.execute(
+                cursor,
+                f"SELECT seq, leaf_hash FROM {self.leaves_table} WHERE seq>=? AND seq<? "
+                "ORDER BY seq LIMIT ?",
+                (tree.size, size, BATCH),
+            )
+            rows = cursor.fetchall()
+            if not rows:
+                return None
+            for row in rows:
+                if int(row["seq"]) != tree.size:
+                    return None
+                tree.append(self.dialect.to_bytes(row["leaf_hash"]))
+        return tree.root()
 
     # --- reading ---------------------------------------------------------------------
 

@@ -7,13 +7,18 @@ What is checked, and reported with the first bad sequence number:
   event is named);
 - every checkpoint's signature, origin and key; its root equals the root
   recomputed from the stored events at its size;
-- each checkpoint is consistent with the one before (RFC 9162 consistency proof).
+- each checkpoint is consistent with the one before (RFC 9162 consistency proof);
+- the log reaches the newest checkpoint of the anchor file (security.integrity.anchors)
+  and every trusted checkpoint given (`ledger verify --trusted-checkpoint`): each is
+  signed by the log's key, and the recomputed tree has its root at its size and is a
+  consistent extension of it (RFC 9162 consistency proof to the current size), so a
+  rolled-back, truncated, wiped or forked log fails.
 Events written after the last seal are counted as unsealed, not as errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -21,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
 from ledger_verify.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
 from security.errors import EventAuthenticationFailed
+from security.integrity.anchors import AnchorError, AnchorFile
 from security.integrity.event_rows import one_line
 from security.integrity.sealed_log import BATCH, LeafSource, SealedLog, SourceRow
 
@@ -31,6 +37,14 @@ class Problem:
 
     seq: int | None
     message: str
+
+
+@dataclass(frozen=True)
+class TrustedCheckpoint:
+    """A checkpoint obtained outside the store, and where it came from (for messages)."""
+
+    source: str
+    note: str
 
 
 @dataclass
@@ -71,8 +85,13 @@ def verify_log(
     public_key: Ed25519PublicKey,
     origin: str,
     max_problems: int = 100,
+    *,
+    anchors: AnchorFile | None = None,
+    trusted: Sequence[TrustedCheckpoint] = (),
 ) -> VerifyReport:
-    """Recompute the whole log from the stored rows; see the module docstring."""
+    """Recompute the whole log from the stored rows and check it against the anchor
+    file's newest checkpoint of `origin` and each trusted checkpoint; see the module
+    docstring."""
     report = VerifyReport()
     # checkpoints first: a seal running meanwhile adds leaves beyond the latest size,
     # which this run then counts as unsealed instead of reporting a false difference
@@ -184,4 +203,55 @@ def verify_log(
                     f"size {previous.size}: {exc}",
                 )
         previous = parsed
+
+    references = list(trusted)
+    if anchors is not None:
+        try:
+            newest = anchors.newest(origin, fresh=True)
+        except AnchorError as exc:
+            report.add(None, str(exc))
+        else:
+            if newest is not None:
+                references.insert(0, TrustedCheckpoint(f"anchor file {anchors.path}", newest.note))
+    for reference in references:
+        _check_reference(report, tree, reference, public_key, origin)
     return report
+
+
+def _check_reference(
+    report: VerifyReport,
+    tree: MerkleTree,
+    reference: TrustedCheckpoint,
+    public_key: Ed25519PublicKey,
+    origin: str,
+) -> None:
+    """The recomputed tree must be the referenced log or a consistent extension of it."""
+    try:
+        trusted = verify_checkpoint(reference.note, public_key, origin, origin=origin)
+    except CheckpointError as exc:
+        report.add(None, f"the checkpoint of {reference.source} does not verify: {exc}")
+        return
+    what = f"the checkpoint at size {trusted.size} of {reference.source}"
+    if trusted.size > tree.size:
+        report.add(
+            tree.size,
+            f"{what}: the store's log ends at size {tree.size} and no longer reaches the "
+            f"anchored size {trusted.size} (rolled back, truncated or wiped)",
+        )
+        return
+    if trusted.size == 0:
+        return
+    try:
+        verify_consistency(
+            trusted.size,
+            tree.size,
+            tree.consistency_proof(trusted.size, tree.size),
+            trusted.root,
+            tree.root(),
+        )
+    except ProofError as exc:
+        report.add(
+            None,
+            f"{what}: the store's log is not a consistent extension of it (rewritten or "
+            f"forked): {exc}",
+        )

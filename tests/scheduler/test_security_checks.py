@@ -14,6 +14,7 @@ from ledger_verify.merkle import verify_consistency
 from scheduler.population import stream_ids
 from scheduler.runner import JobRunner
 from security.bootstrap import Ledger, Settings
+from security.integrity.verification import VerifyReport
 from tests.domain.factories import Clock, individual
 from tests.scheduler.conftest import open_test_runner
 
@@ -198,3 +199,46 @@ def test_the_checks_run_at_the_time_of_their_period_when_backfilled(
     individual(runner.ledger.app)
     outcome = runner.run_by_hand("security_checks", datetime(2026, 3, 1, 23, 5, tzinfo=UTC))
     assert (outcome.state, outcome.period) == ("completed", "2026-03-01T23")
+
+
+def test_after_a_truncation_nothing_is_signed_and_integrity_failure_is_raised(
+    runner: JobRunner, clock: Clock
+) -> None:
+    ledger = runner.ledger
+    for _ in range(3):
+        individual(ledger.app)
+    sealed = ledger.seal()
+    assert sealed is not None
+    run_sql(ledger, f"DELETE FROM {ledger.sealed_log.leaves_table}")
+    run_sql(ledger, f"DELETE FROM {ledger.sealed_log.checkpoints_table}")
+    individual(ledger.app)
+    outcome = runner.run("security_checks")
+    assert outcome.summary["ledger_checkpoint"] == "not signed: verification failed"
+    (alert,) = alerts(runner)
+    assert (alert.kind, alert.severity) == ("integrity_failure", "critical")
+    assert f"no longer reaches the anchored size {sealed.size}" in alert.detail
+    assert ledger.sealed_log.checkpoints() == []
+    assert [c.size for c in ledger.anchors.checkpoints()] == [sealed.size]
+
+
+def test_a_seal_that_refuses_is_an_integrity_failure(
+    runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = runner.ledger
+    individual(ledger.app)
+    ledger.seal()
+    events = (
+        "stored_events"
+        if ledger.config.store_kind == "sqlite"
+        else f'"{ledger.datastore.schema}".ledger_events'
+    )
+    for table in (ledger.sealed_log.leaves_table, ledger.sealed_log.checkpoints_table, events):
+        run_sql(ledger, f"DELETE FROM {table}")
+    # a verification that passed just before the log was truncated (a race)
+    monkeypatch.setattr(ledger, "verify", lambda: VerifyReport())
+    outcome = runner.run("security_checks")
+    assert outcome.state == "completed"
+    assert "not signed" in outcome.summary["ledger_checkpoint"]
+    (alert,) = alerts(runner)
+    assert alert.kind == "integrity_failure" and "nothing was signed" in alert.detail
+    assert ledger.sealed_log.checkpoints() == []

@@ -261,3 +261,11 @@ def test_the_location_of_a_postgres_ledger_never_shows_its_password() -> None:
     assert "s3cret" not in target.location
     assert target.location == "postgresql://app@db.example:5433/ledger?schema=x"
     assert settings.postgres_env()["POSTGRES_PASSWORD"] == "s3cret"
+
+
+def test_the_anchor_file_defaults_to_the_data_dir_and_can_be_set(tmp_path: Path) -> None:
+    default = Settings.from_env({"LEDGER_DATA_DIR": str(tmp_path)})
+    assert default.anchor_file == tmp_path / "anchors" / "checkpoints.log"
+    worm = tmp_path / "worm" / "ledger.anchors"
+    chosen = Settings.from_env({"LEDGER_DATA_DIR": str(tmp_path), "LEDGER_ANCHOR_FILE": str(worm)})
+    assert chosen.anchor_file == worm

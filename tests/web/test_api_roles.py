@@ -1,8 +1,8 @@
 """Every endpoint under /api/v1 declares its roles, and the docs table says the same.
 
 The walk covers every rule of the Flask url_map (but the OpenAPI document and its
-viewer): without a token 401, with each role not allowed 403, with each allowed
-role neither of those, and never a 5xx.
+viewer): without a token 401 (200 for the few public endpoints of PUBLIC), with each
+role not allowed 403, with each allowed role neither of those, and never a 5xx.
 
 The tables live in docs/*.md between role-table markers (docs/api.md holds the main
 one; a resource documented elsewhere, such as the projections' views, may keep its
@@ -29,6 +29,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 HEADER = "| Method | Path | " + " | ".join(ROLES) + " |"
 START, END = "<!-- role-table:start -->", "<!-- role-table:end -->"
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+PUBLIC = {("GET", "/api/v1/integrity/log-key")}  # public keys only
 
 
 def api_rules(app: Flask) -> Iterator[tuple[Rule, str]]:
@@ -116,8 +117,12 @@ def test_every_endpoint_declares_roles_and_enforces_them(sqlite_api: Api) -> Non
         url = sample_url(rule)
         body = {} if method in ("POST", "PATCH", "PUT") else None
         anonymous = sqlite_api.client.open(url, method=method, json=body)
-        assert anonymous.status_code == 401, (method, url, anonymous.status_code)
-        assert anonymous.mimetype == "application/problem+json"
+        if getattr(app.view_functions[rule.endpoint], "public", False):
+            assert (method, url) in PUBLIC, f"{url} needs no token but is not in PUBLIC"
+            assert anonymous.status_code == 200, (method, url, anonymous.status_code)
+        else:
+            assert anonymous.status_code == 401, (method, url, anonymous.status_code)
+            assert anonymous.mimetype == "application/problem+json"
         for role in ROLES:
             response = sqlite_api.client.open(
                 url, method=method, json=body, headers=sqlite_api.headers(role)

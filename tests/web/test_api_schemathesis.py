@@ -73,6 +73,13 @@ def _existing(api: Api) -> dict[str, list[str]]:
     }
 
 
+def _can_be_invalid(operation: Any) -> bool:
+    definition = operation.definition.raw
+    return bool(definition.get("parameters") or definition.get("requestBody")) or (
+        definition.get("security") != []
+    )
+
+
 def test_the_api_conforms_to_its_own_openapi_document(sqlite_api: Api) -> None:
     app = sqlite_api.app
     roles = {
@@ -104,6 +111,8 @@ def test_the_api_conforms_to_its_own_openapi_document(sqlite_api: Api) -> None:
             continue
         operations += 1
         for mode, examples in EXAMPLES.items():
+            if mode is GenerationMode.NEGATIVE and not _can_be_invalid(operation):
+                continue  # a public operation without parameters: no input to get wrong
             strategy = operation.as_strategy(generation_mode=mode)
 
             @settings(

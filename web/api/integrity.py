@@ -1,4 +1,5 @@
-"""Integrity endpoints: the latest checkpoint, inclusion and consistency proofs."""
+"""Integrity endpoints: the latest checkpoint, inclusion and consistency proofs, and the
+logs' public verifier keys (no token needed)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import marshmallow as ma
 from flask import Response
 
 from domain.errors import NotFound
+from ledger_verify.checkpoints import verifier_key
 from ledger_verify.merkle import ProofError
 from ledger_verify.tlog_proof import format_tlog_proof
 from web.api._blueprint import Blueprint
-from web.auth import ALL_ROLES, roles_allowed
+from web.auth import ALL_ROLES, public_endpoint, roles_allowed
 from web.context import get_ledger
 from web.errors import ProofRangeError
 
@@ -44,6 +46,11 @@ class ConsistencySchema(ma.Schema):
     proof = ma.fields.List(ma.fields.String())
     checkpoint1 = ma.fields.String()
     checkpoint2 = ma.fields.String()
+
+
+class LogKeySchema(ma.Schema):
+    events = ma.fields.String(metadata={"description": "the event log's C2SP vkey"})
+    access = ma.fields.String(metadata={"description": "the access log's C2SP vkey"})
 
 
 def _text(body: str) -> Response:
@@ -114,4 +121,18 @@ def consistency(args: dict[str, Any]) -> dict[str, Any]:
         "proof": [b64(h).decode() for h in hashes],
         "checkpoint1": first.note,
         "checkpoint2": second.note,
+    }
+
+
+@blp.route("/log-key")
+@blp.response(200, LogKeySchema)
+@blp.doc(security=[])
+@public_endpoint
+def log_key() -> dict[str, str]:
+    """The C2SP verifier keys (vkeys) of the event log and the access log, as `ledger
+    log-key` prints them: public, so no token is needed."""
+    ledger = get_ledger()
+    return {
+        "events": verifier_key(ledger.sealed_log.origin, ledger.sealed_log.public_key),
+        "access": verifier_key(ledger.access_sealed.origin, ledger.access_sealed.public_key),
     }

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
-from security.bootstrap import Settings, build_ledger
+from ledger_verify.checkpoints import CheckpointError, parse_checkpoint, verifier_key
+from security.bootstrap import Ledger, Settings, build_ledger
+from security.integrity.verification import TrustedCheckpoint
 from security.presence import NoLedger, Presence, prepare_store, probe_ledger
-from web.cli.exits import CheckFailed
+from web.cli.exits import CheckFailed, UsageProblem
 from web.cli.group import LedgerCommand
 from web.cli.store import open_ledger
 
@@ -59,21 +62,61 @@ def checkpoint() -> None:
     click.echo(stored.note, nl=False)
 
 
+def read_trusted(ledger: Ledger, paths: tuple[Path, ...]) -> dict[str, list[TrustedCheckpoint]]:
+    """The trusted checkpoints of `paths`, by the origin they name (the event log's or
+    the access log's); UsageProblem for a file that is no checkpoint of this ledger."""
+    found: dict[str, list[TrustedCheckpoint]] = {
+        ledger.sealed_log.origin: [],
+        ledger.access_sealed.origin: [],
+    }
+    for path in paths:
+        try:
+            note = path.read_text(encoding="utf-8")
+            origin = parse_checkpoint(note).origin
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageProblem(f"--trusted-checkpoint {path} cannot be read: {exc}") from None
+        except CheckpointError as exc:
+            raise UsageProblem(f"--trusted-checkpoint {path} is not a checkpoint: {exc}") from None
+        if origin not in found:
+            raise UsageProblem(
+                f"--trusted-checkpoint {path} is a checkpoint of {origin!r}, not of this "
+                f"ledger's logs ({' or '.join(repr(o) for o in found)})"
+            )
+        found[origin].append(TrustedCheckpoint(f"--trusted-checkpoint {path}", note))
+    return found
+
+
 @click.command(cls=LedgerCommand)
 @click.option("--quiet", is_flag=True, help="Print only failures.")
-def verify(quiet: bool) -> None:
+@click.option(
+    "--trusted-checkpoint",
+    "trusted_paths",
+    multiple=True,
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A checkpoint note obtained elsewhere (a witness, a regulator, a bundle's "
+    "`checkpoint`); the store's log must be that log or a consistent extension of it. "
+    "Repeatable.",
+)
+def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
     """Verify everything recorded: the event log, the access log and the key store;
     exit 1 on any difference, naming the part.
 
-    Event and access logs: every leaf, the tree and every checkpoint are recomputed.
-    Key store: every live data key unwraps under its KEK bound to its subject; a
-    destroyed key is lawful only with a sealed erasure event of its subject. An empty
-    log does not verify either (exit 1): a ledger holds at least the events that were
-    written to it, so an empty one is a wiped log or the wrong store.
+    Event and access logs: every leaf, the tree and every checkpoint are recomputed, and
+    each log must reach the newest checkpoint of the anchor file (LEDGER_ANCHOR_FILE)
+    and every --trusted-checkpoint with the same root at its size: a rolled-back,
+    truncated, wiped or forked log fails, naming the size it no longer reaches. Key
+    store: every live data key unwraps under its KEK bound to its subject; a destroyed
+    key is lawful only with a sealed erasure event of its subject. An empty log does
+    not verify either (exit 1): a ledger holds at least the events that were written
+    to it, so an empty one is a wiped log or the wrong store.
     """
     ledger = open_ledger()
     try:
-        report = ledger.verify_all(ledger.verify())
+        trusted = read_trusted(ledger, trusted_paths)
+        report = ledger.verify_all(
+            trusted[ledger.sealed_log.origin], trusted[ledger.access_sealed.origin]
+        )
     finally:
         ledger.close()
     if not report.ok:
@@ -87,6 +130,35 @@ def verify(quiet: bool) -> None:
         )
     if not quiet:
         click.echo(report.summary())
+
+
+@click.command("log-key", cls=LedgerCommand)
+@click.option(
+    "--log",
+    "which",
+    type=click.Choice(["events", "access"]),
+    help="Print only this log's verifier key, unlabelled (e.g. into log.vkey).",
+)
+def log_key(which: str | None) -> None:
+    """Print the C2SP verifier keys (vkeys) that check the logs' checkpoints, to publish.
+
+    One line per log, labelled: `events <vkey>` (the event log, the key a regulator
+    passes as `--trusted-vkey`) and `access <vkey>` (the access log). Only public keys
+    are printed.
+    """
+    ledger = open_ledger()
+    try:
+        keys = {
+            "events": verifier_key(ledger.sealed_log.origin, ledger.sealed_log.public_key),
+            "access": verifier_key(ledger.access_sealed.origin, ledger.access_sealed.public_key),
+        }
+    finally:
+        ledger.close()
+    if which is not None:
+        click.echo(keys[which])
+        return
+    for label, vkey in keys.items():
+        click.echo(f"{label} {vkey}")
 
 
 @click.command(cls=LedgerCommand, needs_ledger=False)
@@ -128,4 +200,4 @@ def demo(customers: int, seed: int, if_empty: bool) -> None:
         ledger.close()
 
 
-COMMANDS: tuple[click.Command, ...] = (init, verify, checkpoint, demo)
+COMMANDS: tuple[click.Command, ...] = (init, verify, checkpoint, log_key, demo)
