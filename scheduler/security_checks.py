@@ -1,19 +1,22 @@
-"""Hourly security checks: log integrity and checkpoints, keys, unusual reads.
+"""Hourly security checks: everything recorded verified, then signed; keys, unusual reads.
 
-1. Event log: `ledger verify` recomputes every sealed leaf from the stored rows, the
-   tree and every checkpoint. Only if that passes is a new checkpoint signed over the
-   events recorded since the last one; the new checkpoint's signature and its RFC 9162
-   consistency with the previous checkpoint are then checked. A failed verification is
-   an `integrity_failure` alert and NO checkpoint is signed, so a changed event is never
-   covered by a signature. The same holds for a log that is not a consistent extension
-   of the newest checkpoint of the anchor file (rolled back, truncated, wiped): verify
-   reports it and the seal itself refuses (NotAnAnchoredExtension).
-2. Access log: the same, for the separately sealed log of personal-data reads.
-3. KEK age: the active key-encryption key older than the rotation period (90 days by
+1. Integrity: `Ledger.verify_all()` verifies everything recorded, in full (there is no
+   incremental mode): the event log and the separately sealed access log (every leaf
+   recomputed from the stored rows, the trees, every checkpoint, and that each log
+   extends the newest checkpoint of the anchor file) and the key store (every live key
+   unwraps; every destroyed key has a sealed erasure event). Only if all of it passes
+   is a new checkpoint signed over each log's events recorded since its last one; the
+   new checkpoint's signature and its RFC 9162 consistency with the previous one are
+   then checked. If any part fails, one `integrity_failure` alert names the failed
+   parts and NO checkpoint is signed, so a changed event is never covered by a
+   signature. A log that is not a consistent extension of the anchor file (rolled back,
+   truncated, wiped) fails verification, and the seal itself refuses it too
+   (NotAnAnchoredExtension).
+2. KEK age: the active key-encryption key older than the rotation period (90 days by
    default, `LEDGER_RULE_KEK_ROTATION_DAYS`), or an old KEK still wrapping data keys
    after a rotation, is a `kek_rotation_due` alert (once a day per KEK).
-4. Data keys that fail to unwrap are a `dek_unwrap_failure` alert.
-5. An actor who read more distinct customers in the last hour than the threshold
+3. Data keys that fail to unwrap are a `dek_unwrap_failure` alert.
+4. An actor who read more distinct customers in the last hour than the threshold
    (`unusual_reads_per_hour`, 200 by default) is an `unusual_reads` alert.
 
 Every alert is a SecurityAlertRaised event (no personal data: counts, sequence numbers,
@@ -30,34 +33,30 @@ from datetime import timedelta
 from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
 from ledger_verify.merkle import ProofError, verify_consistency
 from scheduler.context import JobContext
+from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, SealedLogInconsistent
 from security.integrity.verification import VerifyReport
 
 UNWRAP_IDS_SHOWN = 10
 
 
-def _report_detail(what: str, report: VerifyReport) -> str:
-    first = report.problems[0].message if report.problems else ""
+def _integrity_detail(report: LedgerReport) -> str:
+    """Which parts failed (each log with its first bad seq), how often, the first problem."""
+    named = []
+    for name, part in report.parts():
+        if part.ok:
+            continue
+        first = part.first_bad_seq if isinstance(part, VerifyReport) else None
+        named.append(f"{name} (first bad seq {first})" if first is not None else name)
+    problems = report.problems
     return (
-        f"{what} verification failed: {len(report.problems)} problem(s), first bad seq "
-        f"{report.first_bad_seq}; {first}; no checkpoint was signed"
-    )
+        f"verification failed: {', '.join(named)}; {len(problems)} problem(s); first: "
+        f"{problems[0].message if problems else ''}; no checkpoint was signed"
+    )[:2000]
 
 
-def _seal_verified(
-    ctx: JobContext, what: str, sealed: SealedLog, verify: Callable[[], VerifyReport]
-) -> None:
-    report = verify()
-    ctx.count(f"{what}_events_verified", report.sealed)
-    if not report.ok:
-        ctx.alert(
-            "integrity_failure",
-            "critical",
-            _report_detail(what, report),
-            key=f"{ctx.period}:integrity_failure:{what}",
-        )
-        ctx.note(f"{what}_checkpoint", "not signed: verification failed")
-        return
+def _seal(ctx: JobContext, what: str, sealed: SealedLog) -> None:
+    """Sign a checkpoint over `sealed` and check it against the one before."""
     previous = sealed.latest_checkpoint()
     try:
         latest = sealed.seal()
@@ -98,14 +97,27 @@ def _seal_verified(
         ctx.count(f"{what}_checkpoints_signed")
 
 
-def check_event_log(ctx: JobContext) -> None:
-    """Verify the event log, then sign a checkpoint consistent with the last one."""
-    _seal_verified(ctx, "ledger", ctx.ledger.sealed_log, ctx.ledger.verify)
-
-
-def check_access_log(ctx: JobContext) -> None:
-    """Verify the access log, then sign its checkpoint."""
-    _seal_verified(ctx, "access_log", ctx.ledger.access_sealed, ctx.ledger.verify_access_log)
+def check_integrity(ctx: JobContext) -> None:
+    """Verify everything recorded (`Ledger.verify_all`: event log, access log, key
+    store, against the anchor file); only if all of it passes, sign both logs."""
+    ledger = ctx.ledger
+    logs = (("ledger", ledger.sealed_log), ("access_log", ledger.access_sealed))
+    report = ledger.verify_all()
+    ctx.count("ledger_events_verified", report.event_log.sealed)
+    ctx.count("access_log_events_verified", report.access_log.sealed)
+    ctx.count("data_keys_verified", report.key_store.keys)
+    if not report.ok:
+        ctx.alert(
+            "integrity_failure",
+            "critical",
+            _integrity_detail(report),
+            key=f"{ctx.period}:integrity_failure",
+        )
+        for what, _ in logs:
+            ctx.note(f"{what}_checkpoint", "not signed: verification failed")
+        return
+    for what, sealed in logs:
+        _seal(ctx, what, sealed)
 
 
 def check_keks(ctx: JobContext) -> None:
@@ -168,8 +180,7 @@ def check_reads(ctx: JobContext) -> None:
 
 
 CHECKS: tuple[Callable[[JobContext], None], ...] = (
-    check_event_log,
-    check_access_log,
+    check_integrity,
     check_keks,
     check_deks,
     check_reads,

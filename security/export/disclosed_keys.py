@@ -2,14 +2,21 @@
 
 Keys are fetched in batches and cached in a bounded LRU: the key store's own cache
 keeps every key it ever saw, which would grow with a million-subject export.
+
+A shred in this process while an export runs (`KeyStore.on_shred`) drops the subject's
+keys from the directory: its later events are exported as erased, never with a key
+read before the shred. A shred in another process is seen only by keys fetched after
+it commits (each batch reads the key table afresh, cached keys are not re-read).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -32,12 +39,41 @@ class DataKey:
 class KeyDirectory:
     """Data keys by reference, fetched in batches and cached in a bounded LRU: the
     key store's own cache keeps every key it ever saw, which would grow with a
-    million-subject export."""
+    million-subject export.
+
+    Listens to the key store's shreds from creation until `close()` (or the end of a
+    `with` block): a shredded subject's keys read as shredded from then on."""
 
     def __init__(self, keystore: KeyStore, capacity: int = 8192) -> None:
         self.keystore = keystore
         self.capacity = capacity
         self.cache: OrderedDict[str, DataKey] = OrderedDict()
+        self.shredded: set[str] = set()  # subjects shredded while this directory was open
+        self._lock = threading.Lock()
+        keystore.on_shred(self.forget)
+
+    def forget(self, subject: str) -> None:
+        """The subject was shredded: its keys, cached or fetched later, read as None."""
+        with self._lock:
+            self.shredded.add(subject)
+            for ref, key in list(self.cache.items()):
+                if key.subject == subject:
+                    self.cache[ref] = DataKey(subject, None)
+
+    def close(self) -> None:
+        """Stop listening to shreds."""
+        self.keystore.remove_shred_listener(self.forget)
+
+    def __enter__(self) -> KeyDirectory:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def _select(self, column: str, values: Sequence[str]) -> list[Any]:
         rows: list[Any] = []
@@ -63,6 +99,7 @@ class KeyDirectory:
     def prefetch(self, refs: Iterable[str]) -> None:
         """Load every reference not cached, in one query per 500."""
         missing = sorted({ref for ref in refs if ref not in self.cache})
+        fetched: list[tuple[str, DataKey]] = []
         for row in self._select("dek_id", missing) if missing else []:
             dek: bytes | None = None
             if row["shredded_at"] is None and row["wrapped"] is not None:
@@ -74,10 +111,15 @@ class KeyDirectory:
                     raise ExportError(
                         f"data key {row['dek_id']} cannot be unwrapped: is its KEK in the keyring?"
                     ) from exc
-            self.cache[row["dek_id"]] = DataKey(row["subject_id"], dek)
-            self.cache.move_to_end(row["dek_id"])
-        while len(self.cache) > self.capacity:
-            self.cache.popitem(last=False)
+            fetched.append((row["dek_id"], DataKey(row["subject_id"], dek)))
+        with self._lock:  # a shred that committed after the read above is seen here
+            for ref, key in fetched:
+                if key.subject in self.shredded:
+                    key = DataKey(key.subject, None)
+                self.cache[ref] = key
+                self.cache.move_to_end(ref)
+            while len(self.cache) > self.capacity:
+                self.cache.popitem(last=False)
 
     def get(self, ref: str, seq: int) -> DataKey:
         """The key of reference `ref` (of the event at `seq`); ExportError if unknown."""

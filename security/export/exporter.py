@@ -145,119 +145,125 @@ def export_bundle(
     now = (clock or (lambda: datetime.now(UTC)))()
     target = _target(Path(out), tar)
     name = target.name.removesuffix(".tar.gz")
-    keys = KeyDirectory(ledger.keystore)
-    wanted: set[str] | None = None
-    if scope.customers:
-        by_subject = keys.refs_of(scope.customers)
-        unknown = [subject for subject, refs in by_subject.items() if not refs]
-        if unknown:
-            raise ExportScopeError(f"no events are recorded about customer {unknown[0]}")
-        wanted = set().union(*by_subject.values())
-    checkpoint = ledger.seal()
-    if checkpoint is None:
-        raise ExportScopeError("the log is empty: there is nothing to export")
-    size = checkpoint.size
-    tree = ledger.sealed_log.tree(size)
-    if tree.size != size or tree.root() != checkpoint.root:
-        raise ExportError(
-            "the sealed leaves do not match the latest checkpoint; run `ledger verify`"
-        )
-    last_nid = next(ledger.sealed_log.leaf_rows(size - 1, size)).notification_id
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
-    try:
-        bundle, digests = work / name, work / "proof-digests"
-        selected = None
-        if scope.windowed:
-            selected = select_window(ledger, scope, keys, wanted, size, last_nid, progress)
-        writer = BundleWriter(bundle, digests, tree, checkpoint.note)
+    with KeyDirectory(ledger.keystore) as keys:  # listens to shreds until the end
+        wanted: set[str] | None = None
+        if scope.customers:
+            by_subject = keys.refs_of(scope.customers)
+            unknown = [subject for subject, refs in by_subject.items() if not refs]
+            if unknown:
+                raise ExportScopeError(f"no events are recorded about customer {unknown[0]}")
+            wanted = set().union(*by_subject.values())
+        checkpoint = ledger.seal()
+        if checkpoint is None:
+            raise ExportScopeError("the log is empty: there is nothing to export")
+        size = checkpoint.size
+        tree = ledger.sealed_log.tree(size)
+        if tree.size != size or tree.root() != checkpoint.root:
+            raise ExportError(
+                "the sealed leaves do not match the latest checkpoint; run `ledger verify`"
+            )
+        last_nid = next(ledger.sealed_log.leaf_rows(size - 1, size)).notification_id
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
         try:
-            seq = write_events(ledger, writer, keys, selected, wanted, size, last_nid, progress)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                writer.close()  # stop the proof thread and close the files
-            raise
-        top = writer.close()
-        if seq != size:
-            raise ExportError(f"{seq} events found for a checkpoint of {size}; run `ledger verify`")
-        origin = ledger.sealed_log.origin
-        public_key = ledger.sealed_log.public_key
-        vkey = verifier_key(origin, public_key)
-        root_b64 = base64.b64encode(checkpoint.root).decode("ascii")
-        counts = {"events": writer.events, "decrypted": writer.decrypted, "erased": writer.erased}
-        statics = {
-            "checkpoint": checkpoint.note.encode("utf-8"),
-            "log.pub": public_key_pem(public_key),
-            "log.vkey": (vkey + "\n").encode("ascii"),
-            "README.txt": _readme(
-                {
-                    "ORIGIN": origin,
-                    "VKEY": vkey,
-                    "KEY_ID": vkey.split("+")[1],
-                    "SIZE": str(size),
-                    "ROOT": root_b64,
-                    "CREATED_AT": now.isoformat(),
-                    "SCOPE": json.dumps(scope.as_dict(), sort_keys=True),
-                    "EVENTS": str(writer.events),
-                    "DECRYPTED": str(writer.decrypted),
-                    "ERASED": str(writer.erased),
-                }
-            ).encode("utf-8"),
-        }
-        for file_name, data in statics.items():
-            (bundle / file_name).write_bytes(data)
-            top[file_name] = hashlib.sha256(data).hexdigest()
-        header = {
-            "format": FORMAT,
-            "created_at": now.isoformat(),
-            "created_by": {
-                "actor_id": actor.actor_id,
-                "actor_role": actor.actor_role,
-                "channel": actor.channel,
-                "reason": actor.reason,
-            },
-            "scope": scope.as_dict(),
-            "log": {
-                "origin": origin,
-                "key_name": origin,
-                "key_id": vkey.split("+")[1],
-                "checkpoint_size": size,
-                "checkpoint_root": root_b64,
-            },
-            "counts": counts,
-        }
-        digest = write_manifest(bundle / "manifest.json", header, top, digests)
-        sign_manifest(bundle, digest, ledger.keyring.signing_key(), origin)
-        record = AuditExport(
-            actor.actor_id,
-            actor.actor_role,
-            actor.channel,
-            actor.reason,
-            now,
-            scope.as_dict(),
-            size,
+            bundle, digests = work / name, work / "proof-digests"
+            selected = None
+            if scope.windowed:
+                selected = select_window(ledger, scope, keys, wanted, size, last_nid, progress)
+            writer = BundleWriter(bundle, digests, tree, checkpoint.note)
+            try:
+                seq = write_events(ledger, writer, keys, selected, wanted, size, last_nid, progress)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    writer.close()  # stop the proof thread and close the files
+                raise
+            top = writer.close()
+            if seq != size:
+                raise ExportError(
+                    f"{seq} events found for a checkpoint of {size}; run `ledger verify`"
+                )
+            origin = ledger.sealed_log.origin
+            public_key = ledger.sealed_log.public_key
+            vkey = verifier_key(origin, public_key)
+            root_b64 = base64.b64encode(checkpoint.root).decode("ascii")
+            counts = {
+                "events": writer.events,
+                "decrypted": writer.decrypted,
+                "erased": writer.erased,
+            }
+            statics = {
+                "checkpoint": checkpoint.note.encode("utf-8"),
+                "log.pub": public_key_pem(public_key),
+                "log.vkey": (vkey + "\n").encode("ascii"),
+                "README.txt": _readme(
+                    {
+                        "ORIGIN": origin,
+                        "VKEY": vkey,
+                        "KEY_ID": vkey.split("+")[1],
+                        "SIZE": str(size),
+                        "ROOT": root_b64,
+                        "CREATED_AT": now.isoformat(),
+                        "SCOPE": json.dumps(scope.as_dict(), sort_keys=True),
+                        "EVENTS": str(writer.events),
+                        "DECRYPTED": str(writer.decrypted),
+                        "ERASED": str(writer.erased),
+                    }
+                ).encode("utf-8"),
+            }
+            for file_name, data in statics.items():
+                (bundle / file_name).write_bytes(data)
+                top[file_name] = hashlib.sha256(data).hexdigest()
+            header = {
+                "format": FORMAT,
+                "created_at": now.isoformat(),
+                "created_by": {
+                    "actor_id": actor.actor_id,
+                    "actor_role": actor.actor_role,
+                    "channel": actor.channel,
+                    "reason": actor.reason,
+                },
+                "scope": scope.as_dict(),
+                "log": {
+                    "origin": origin,
+                    "key_name": origin,
+                    "key_id": vkey.split("+")[1],
+                    "checkpoint_size": size,
+                    "checkpoint_root": root_b64,
+                },
+                "counts": counts,
+            }
+            digest = write_manifest(bundle / "manifest.json", header, top, digests)
+            sign_manifest(bundle, digest, ledger.keyring.signing_key(), origin)
+            record = AuditExport(
+                actor.actor_id,
+                actor.actor_role,
+                actor.channel,
+                actor.reason,
+                now,
+                scope.as_dict(),
+                size,
+                digest,
+                writer.events,
+            )
+            if tar:
+                pack(bundle, name, digests, work / "bundle.tar.gz")
+            _log_access(ledger, actor, writer.subjects, f"audit_export:{record.id}")
+            ledger.app.save(record)
+            if tar:
+                os.replace(work / "bundle.tar.gz", target)
+            else:
+                if target.exists():
+                    target.rmdir()
+                os.replace(bundle, target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return ExportResult(
+            target,
             digest,
+            size,
             writer.events,
+            writer.decrypted,
+            writer.erased,
+            record.id,
+            time.perf_counter() - started,
         )
-        if tar:
-            pack(bundle, name, digests, work / "bundle.tar.gz")
-        _log_access(ledger, actor, writer.subjects, f"audit_export:{record.id}")
-        ledger.app.save(record)
-        if tar:
-            os.replace(work / "bundle.tar.gz", target)
-        else:
-            if target.exists():
-                target.rmdir()
-            os.replace(bundle, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return ExportResult(
-        target,
-        digest,
-        size,
-        writer.events,
-        writer.decrypted,
-        writer.erased,
-        record.id,
-        time.perf_counter() - started,
-    )

@@ -301,6 +301,12 @@ class KeyStore:
             if listener not in self._shred_listeners:
                 self._shred_listeners.append(listener)
 
+    def remove_shred_listener(self, listener: Callable[[str], None]) -> None:
+        """Stop calling a listener registered with `on_shred` (no error if it was not)."""
+        with self._lock:
+            if listener in self._shred_listeners:
+                self._shred_listeners.remove(listener)
+
     def cached_refs(self, subject_id: UUID | str) -> list[str]:
         """The references of the subject's DEKs this process holds in memory."""
         subject = subject_of(subject_id)

@@ -148,8 +148,11 @@ def test_a_data_key_that_fails_to_unwrap_is_alerted(runner: JobRunner) -> None:
     )
     outcome = runner.run("security_checks")
     assert outcome.summary["dek_unwrap_failures"] >= 1
-    (alert,) = alerts(runner)
-    assert (alert.kind, alert.severity) == ("dek_unwrap_failure", "critical")
+    found = {a.kind: a for a in alerts(runner)}
+    assert sorted(found) == ["dek_unwrap_failure", "integrity_failure"]
+    assert found["dek_unwrap_failure"].severity == "critical"
+    assert "key store" in found["integrity_failure"].detail  # and so nothing was signed
+    assert ledger.sealed_log.checkpoints() == []
 
 
 def test_an_actor_reading_more_subjects_an_hour_than_allowed_is_alerted(
@@ -235,10 +238,73 @@ def test_a_seal_that_refuses_is_an_integrity_failure(
     for table in (ledger.sealed_log.leaves_table, ledger.sealed_log.checkpoints_table, events):
         run_sql(ledger, f"DELETE FROM {table}")
     # a verification that passed just before the log was truncated (a race)
-    monkeypatch.setattr(ledger, "verify", lambda: VerifyReport())
+    monkeypatch.setattr(ledger, "verify", lambda *trusted: VerifyReport())
     outcome = runner.run("security_checks")
     assert outcome.state == "completed"
     assert "not signed" in outcome.summary["ledger_checkpoint"]
     (alert,) = alerts(runner)
     assert alert.kind == "integrity_failure" and "nothing was signed" in alert.detail
     assert ledger.sealed_log.checkpoints() == []
+
+
+def _written_and_sealed(runner: JobRunner, clock: Clock) -> tuple[Any, Any]:
+    """Two customers and a read of each, both logs sealed; the logs' checkpoints."""
+    ledger = runner.ledger
+    for _ in range(2):
+        customer = individual(ledger.app)
+        ledger.access_log.record(
+            actor_id="co-003",
+            role="compliance_officer",
+            purpose="compliance_audit",
+            subject_id=str(customer),
+            what="profile",
+            at=clock.now - timedelta(minutes=10),
+        )
+    ledger.seal()
+    ledger.access_sealed.seal()
+    individual(ledger.app)  # written after the tampering below: must not be signed
+    return ledger.sealed_log.checkpoints(), ledger.access_sealed.checkpoints()
+
+
+def test_a_nulled_data_key_without_an_erasure_event_signs_nothing(
+    runner: JobRunner, clock: Clock
+) -> None:
+    ledger = runner.ledger
+    events_before, access_before = _written_and_sealed(runner, clock)
+    subject = str(individual(ledger.app))
+    run_sql(
+        ledger, f"UPDATE {ledger.keystore.table} SET wrapped=NULL WHERE subject_id=?", (subject,)
+    )
+
+    outcome = runner.run("security_checks")
+    assert outcome.state == "completed"
+    assert outcome.summary["ledger_checkpoint"] == "not signed: verification failed"
+    assert outcome.summary["access_log_checkpoint"] == "not signed: verification failed"
+    (alert,) = [a for a in alerts(runner) if a.kind == "integrity_failure"]
+    assert alert.severity == "critical"
+    assert "verification failed: key store;" in alert.detail
+    assert "no checkpoint was signed" in alert.detail
+    assert "erasure" in alert.detail
+    assert ledger.sealed_log.checkpoints() == events_before
+    assert ledger.access_sealed.checkpoints() == access_before
+
+
+def test_an_edited_access_log_entry_signs_nothing(runner: JobRunner, clock: Clock) -> None:
+    ledger = runner.ledger
+    events_before, access_before = _written_and_sealed(runner, clock)
+    run_sql(ledger, f"UPDATE {ledger.access_log.table} SET purpose='kyc_review' WHERE id=2")
+
+    outcome = runner.run("security_checks")
+    assert outcome.summary["ledger_checkpoint"] == "not signed: verification failed"
+    assert outcome.summary["access_log_checkpoint"] == "not signed: verification failed"
+    (alert,) = alerts(runner)
+    assert (alert.kind, alert.severity) == ("integrity_failure", "critical")
+    assert "verification failed: access log (first bad seq 1);" in alert.detail
+    assert "event log" not in alert.detail.split(";")[0]
+    assert ledger.sealed_log.checkpoints() == events_before
+    assert ledger.access_sealed.checkpoints() == access_before
+
+    clock.advance(hours=1)  # still failing the next hour: alerted again, still unsigned
+    runner.run("security_checks")
+    assert [a.kind for a in alerts(runner)] == ["integrity_failure"] * 2
+    assert ledger.access_sealed.checkpoints() == access_before

@@ -24,6 +24,8 @@ from eventsourcing.domain import Aggregate, event
 from domain.audit_export import AuditExport
 from ledger_verify.bundle.verify import verify_bundle
 from security.bootstrap import Ledger, Settings, build_ledger
+from security.export import selection
+from security.export.disclosed_keys import KeyDirectory
 from security.export.exporter import (
     ExportActor,
     ExportError,
@@ -345,3 +347,57 @@ def test_an_export_of_a_tampered_store_fails_leaving_no_bundle_and_no_record(
     topics = [n.topic for n in ledger.app.recorder.select_notifications(None, 100)]
     assert EXPORTED_TOPIC not in topics
     assert ledger.access_log.entries(actor_id="officer-7") == []
+
+
+def test_a_shred_during_an_export_discloses_no_key_of_the_subject_after_it(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = ledger.app
+    ann = app.register("Ann", "13900000001", "ID-ANN")  # seq 0: before the shred
+    bob = app.register("Bob", "13900000002", "ID-BOB")
+    app.rename(bob, "Bob Wu")
+    app.rename(ann, "Ann Li")  # seq 3: in the second batch, after the shred
+    app.save(Contact(ann, "called about a loan"))  # seq 4
+    app.rename(bob, "Bob Li")
+    monkeypatch.setattr(selection, "BATCH", 2)
+    shredded: list[int] = []
+
+    def shred_after_the_first_batch(done: int, total: int) -> None:
+        if not shredded:
+            ledger.keystore.shred(ann)  # e.g. the retention job, in this process
+            shredded.append(done)
+
+    result = export(
+        ledger, tmp_path, ExportScope(everything=True), progress=shred_after_the_first_batch
+    )
+    assert shredded == [2]
+    records = {r["seq"]: r for r in lines(result.path / "events.jsonl")}
+    assert [seq for seq, r in sorted(records.items()) if r["erased"]] == [3, 4]
+    assert records[0]["originator_id"] == str(ann) and not records[0]["erased"]
+    assert not records[5]["erased"]  # Bob, after the shred: still disclosed
+    keyed = {r["seq"] for r in lines(result.path / "keys.jsonl")}
+    assert 3 not in keyed and 4 not in keyed and {0, 1, 2, 5} <= keyed
+    report = verify_bundle(result.path)
+    assert report.ok, report.problems
+    assert report.erased == 2
+    # the export's key directory stopped listening when it ended
+    assert not any(
+        isinstance(getattr(listener, "__self__", None), KeyDirectory)
+        for listener in ledger.keystore._shred_listeners
+    )
+
+
+def test_a_closed_key_directory_no_longer_hears_shreds(ledger: Ledger) -> None:
+    ann = ledger.app.register("Ann", "13900000001", "ID-ANN")
+    bob = ledger.app.register("Bob", "13900000002", "ID-BOB")
+    with KeyDirectory(ledger.keystore) as lookup:
+        found = lookup.refs_of([str(ann), str(bob)])
+    refs = {subject: next(iter(subject_refs)) for subject, subject_refs in found.items()}
+    with KeyDirectory(ledger.keystore) as open_one:
+        open_one.prefetch(refs.values())
+        ledger.keystore.shred(ann)
+        assert open_one.get(refs[str(ann)], 0).dek is None
+        assert open_one.get(refs[str(bob)], 1).dek is not None
+    closed = open_one
+    ledger.keystore.shred(bob)
+    assert closed.get(refs[str(bob)], 1).dek is not None  # cached before, no longer told
