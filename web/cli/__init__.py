@@ -13,7 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from web.cli import core, export, jobs, keys, projections, scheduler, serve, tokens
+from web.cli import core, export, jobs, keys, projections, scheduler, sealer, serve, tokens
 from web.cli.group import LedgerGroup
 
 
@@ -42,6 +42,7 @@ for command in (
     *projections.COMMANDS,
     *jobs.COMMANDS,
     *scheduler.COMMANDS,
+    *sealer.COMMANDS,
     *serve.COMMANDS,
 ):
     main.add_command(command)

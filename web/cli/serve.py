@@ -15,13 +15,23 @@ from web.cli.group import LedgerCommand
 def serve(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the web app and the API (gunicorn; one ledger per worker, built after fork).
 
+    Seals continuously too, as `ledger sealer` does: each worker runs a sealer thread,
+    and the one holding the store's sealer lock covers every committed event with a
+    signed checkpoint within about a second.
+
     Long-running: serves until stopped (Ctrl-C or SIGTERM). Refuses to start where
     there is no ledger; `ledger init` or `ledger demo` first.
     """
     if dev:
+        from security.integrity.sealer import start_sealer
         from web.app import create_app
 
-        create_app().run(host=host, port=port)
+        app = create_app()
+        sealer = start_sealer()
+        try:
+            app.run(host=host, port=port)
+        finally:
+            sealer.stop()
         return
     from web.cli.serving import run_gunicorn
 

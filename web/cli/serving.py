@@ -1,5 +1,6 @@
 """Production serving with gunicorn (`ledger serve`): the app and its ledger are built in
-each worker, after the fork."""
+each worker, after the fork, and each worker runs a sealer thread (only the one holding
+the store's sealer lock seals; security/integrity/sealer.py)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from security.integrity.sealer import start_sealer
         from web.app import create_app
 
-        return create_app()
+        app = create_app()
+        start_sealer()  # in this worker, after the fork: builds its own ledger
+        return app
 
 
 def run_gunicorn(host: str, port: int, workers: int) -> None:
