@@ -8,6 +8,7 @@ comes from env vars (see docs/operations.md):
   (optional `?schema=NAME`) for the library's PostgreSQL module;
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin and key name;
 - `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): the anchor file;
+- `LEDGER_WITNESSES`: witnesses each new checkpoint is submitted to (security.witness);
 - `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py).
 """
 
@@ -32,6 +33,7 @@ from security.keys.data_keys import KeyStore
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
+from security.witness.client import CosignatureStore, WitnessSubmitter
 
 __all__ = ["Ledger", "Settings", "build_ledger"]
 
@@ -48,6 +50,14 @@ class Ledger:
     access_log: AccessLog
     access_sealed: SealedLog
     anchors: AnchorFile
+    cosignatures: CosignatureStore | None = None
+    witnesses: WitnessSubmitter | None = None
+
+    def cosigned_note(self, checkpoint: StoredCheckpoint) -> str:
+        """The checkpoint's note with the witnesses' cosignature lines appended."""
+        if self.cosignatures is None:
+            return checkpoint.note
+        return self.cosignatures.cosigned(self.sealed_log.origin, checkpoint.size, checkpoint.note)
 
     @property
     def datastore(self) -> Any:
@@ -97,6 +107,8 @@ class Ledger:
         )
 
     def close(self) -> None:
+        if self.witnesses is not None:
+            self.witnesses.drain()
         self.app.close()
 
 
@@ -140,6 +152,18 @@ def build_ledger(
         prefix="access",
         anchors=anchors,
     )
+    cosignatures = CosignatureStore(factory.datastore, factory.dialect)
+    witnesses = WitnessSubmitter(sealed, config.witnesses, cosignatures)
+    sealed.on_checkpoint(witnesses)
     return Ledger(
-        config, app, factory.keyring, factory.keystore, sealed, access, access_sealed, anchors
+        config,
+        app,
+        factory.keyring,
+        factory.keystore,
+        sealed,
+        access,
+        access_sealed,
+        anchors,
+        cosignatures,
+        witnesses,
     )

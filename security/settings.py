@@ -11,6 +11,8 @@ settings to the API, the scheduler's section to the scheduler. See docs/operatio
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin, key name;
 - `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): where every signed
   checkpoint is also appended, outside the database (security.integrity.anchors);
+- `LEDGER_WITNESSES` (default none): C2SP tlog-witnesses each checkpoint is submitted to,
+  entries separated by `;`, each `<witness vkey> <url>` (security.witness.client);
 - `LEDGER_KEYRING`, `LEDGER_KEYRING_FILE`: the keyring (security.keys.keyring);
 - `LEDGER_RULES_FILE`, `LEDGER_RULE_<FIELD>`: rule settings (domain.settings);
 - `LEDGER_JWT_SECRET` (default: derived from the keyring; at least 32 bytes),
@@ -33,6 +35,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from domain.settings import RuleSettings, parse_rule_settings
 from security.errors import ConfigurationError
+from security.witness.client import WitnessEndpoint, parse_witnesses
 
 DEFAULT_ORIGIN = "crm-ledger.local/ledger"
 KEYRING_VARIABLES = ("LEDGER_KEYRING", "LEDGER_KEYRING_FILE")
@@ -114,6 +117,7 @@ class Settings:
     database_url: str | None = None
     log_origin: str = DEFAULT_ORIGIN
     anchor_file_path: Path | None = None
+    witnesses: tuple[WitnessEndpoint, ...] = ()
     rules: RuleSettings = field(default_factory=RuleSettings)
     keyring_env: Mapping[str, str] = field(default_factory=dict)
     jwt_secret: bytes | None = None
@@ -139,6 +143,7 @@ class Settings:
             database_url=(source.get("LEDGER_DATABASE_URL") or "").strip() or None,
             log_origin=(source.get("LEDGER_LOG_ORIGIN") or DEFAULT_ORIGIN).strip(),
             anchor_file_path=Path(anchor) if (anchor := source.get("LEDGER_ANCHOR_FILE")) else None,
+            witnesses=parse_witnesses(source.get("LEDGER_WITNESSES") or ""),
             rules=load_rule_settings(source),
             keyring_env={k: v for k, v in source.items() if k in KEYRING_VARIABLES},
             jwt_secret=secret or None,

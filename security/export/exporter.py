@@ -157,6 +157,9 @@ def export_bundle(
         if checkpoint is None:
             raise ExportScopeError("the log is empty: there is nothing to export")
         size = checkpoint.size
+        if ledger.witnesses is not None:
+            ledger.witnesses.drain()  # the witnesses' answers on this checkpoint, if any
+        note = ledger.cosigned_note(checkpoint)
         tree = ledger.sealed_log.tree(size)
         if tree.size != size or tree.root() != checkpoint.root:
             raise ExportError(
@@ -170,7 +173,7 @@ def export_bundle(
             selected = None
             if scope.windowed:
                 selected = select_window(ledger, scope, keys, wanted, size, last_nid, progress)
-            writer = BundleWriter(bundle, digests, tree, checkpoint.note)
+            writer = BundleWriter(bundle, digests, tree, note)
             try:
                 seq = write_events(ledger, writer, keys, selected, wanted, size, last_nid, progress)
             except BaseException:
@@ -192,7 +195,7 @@ def export_bundle(
                 "erased": writer.erased,
             }
             statics = {
-                "checkpoint": checkpoint.note.encode("utf-8"),
+                "checkpoint": note.encode("utf-8"),
                 "log.pub": public_key_pem(public_key),
                 "log.vkey": (vkey + "\n").encode("ascii"),
                 "README.txt": _readme(

@@ -19,8 +19,9 @@ commit.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -41,6 +42,8 @@ from security.integrity.anchors import AnchorFile
 from security.keys.envelope import leaf_bytes
 
 BATCH = 2000
+
+log = logging.getLogger("crm_ledger.integrity")
 
 
 class SealedLogInconsistent(DomainError):
@@ -155,6 +158,14 @@ class SealedLog:
         self._lock = threading.Lock()
         self._tree_lock = threading.Lock()
         self._tree = MerkleTree()
+        self._listeners: list[Callable[[StoredCheckpoint], None]] = []
+        self._notified_size = 0
+
+    def on_checkpoint(self, callback: Callable[[StoredCheckpoint], None]) -> None:
+        """Call `callback` with each new checkpoint once it is committed and anchored
+        (and with the latest one at the first seal of this process). A failing
+        callback is logged; it never fails sealing."""
+        self._listeners.append(callback)
 
     @staticmethod
     def create_table_statements(dialect: Dialect, prefix: str = "ledger") -> list[str]:
@@ -194,6 +205,13 @@ class SealedLog:
             unanchored = latest is not None and (anchored is None or anchored.size < latest.size)
             if self.anchors is not None and latest is not None and unanchored:
                 self.anchors.append(latest.note)
+            if latest is not None and latest.size > self._notified_size:
+                self._notified_size = latest.size
+                for callback in self._listeners:
+                    try:
+                        callback(latest)
+                    except Exception:
+                        log.exception("a checkpoint listener failed (sealing went on)")
             return latest
 
     def _seal(self, anchored: Checkpoint | None) -> StoredCheckpoint | None:

@@ -42,8 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the log's verifier key as published by the firm; log.vkey must equal it",
     )
+    parser.add_argument(
+        "--witness-vkey",
+        metavar="VKEY",
+        action="append",
+        default=[],
+        help="a trusted witness's C2SP cosigner vkey (or a file holding one); repeatable",
+    )
+    parser.add_argument(
+        "--witness-quorum",
+        metavar="K",
+        type=int,
+        default=None,
+        help="valid cosignatures of trusted witnesses the checkpoint needs (default: all)",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
+
+
+def read_vkey(value: str) -> str:
+    """A vkey given inline (`name+id+key`) or as the path of a file holding one."""
+    if value.count("+") >= 2 and not Path(value).is_file():
+        return value
+    return Path(value).read_text("utf-8").strip()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         vkey = Path(args.trusted_vkey).read_text("utf-8") if args.trusted_vkey else None
-        report = verify_bundle(args.bundle, trusted_vkey=vkey)
+        witnesses = [read_vkey(value) for value in args.witness_vkey]
+        report = verify_bundle(
+            args.bundle,
+            trusted_vkey=vkey,
+            witness_vkeys=witnesses,
+            witness_quorum=args.witness_quorum,
+        )
     except (OSError, ValueError) as exc:
         print(f"ledger-verify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,7 +13,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from web.cli import core, export, jobs, keys, projections, scheduler, sealer, serve, tokens
+from web.cli import (
+    core,
+    export,
+    jobs,
+    keys,
+    projections,
+    scheduler,
+    sealer,
+    serve,
+    tokens,
+    witness,
+)
 from web.cli.group import LedgerGroup
 
 
@@ -44,6 +55,7 @@ for command in (
     *scheduler.COMMANDS,
     *sealer.COMMANDS,
     *serve.COMMANDS,
+    *witness.COMMANDS,
 ):
     main.add_command(command)
 

@@ -19,6 +19,7 @@ import click
 
 from ledger_verify.bundle.verify import summary
 from ledger_verify.bundle.verify import verify_bundle as check_bundle
+from ledger_verify.cli import read_vkey
 from security.export.errors import ExportError
 from security.export.exporter import ExportActor, ExportScope, ExportScopeError, export_bundle
 from web.cli.exits import CheckFailed, UsageProblem
@@ -102,12 +103,38 @@ def export(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The log's verifier key obtained from the firm; log.vkey must equal it.",
 )
-def verify_bundle(bundle: Path, trusted_vkey: Path | None) -> None:
+@click.option(
+    "--witness-vkey",
+    "witness_vkeys",
+    multiple=True,
+    metavar="VKEY",
+    help="A trusted witness's C2SP cosigner vkey (or a file holding one); repeatable.",
+)
+@click.option(
+    "--witness-quorum",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="K",
+    help="Valid cosignatures of trusted witnesses the checkpoint needs (default: all).",
+)
+def verify_bundle(
+    bundle: Path,
+    trusted_vkey: Path | None,
+    witness_vkeys: tuple[str, ...],
+    witness_quorum: int | None,
+) -> None:
     """Check a bundle (folder or .tar.gz) offline; exit 1 naming each failure."""
     try:
         vkey = trusted_vkey.read_text("utf-8") if trusted_vkey else None
+        witnesses = [read_vkey(value) for value in witness_vkeys]
         with progress_bar("verifying") as progress:
-            report = check_bundle(bundle, trusted_vkey=vkey, progress=progress)
+            report = check_bundle(
+                bundle,
+                trusted_vkey=vkey,
+                progress=progress,
+                witness_vkeys=witnesses,
+                witness_quorum=witness_quorum,
+            )
     except (OSError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
     if not report.ok:

@@ -29,6 +29,7 @@ class BundleReport:
     checkpoint_size: int = 0
     key: str = ""
     bundle_digest: str = ""
+    cosigned_by: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
     max_failures: int = 200
@@ -71,7 +72,13 @@ def summary(report: BundleReport) -> str:
             f"ok: {report.events} events ({report.decrypted} decrypted, {report.erased} "
             f"erased) verified against checkpoint {report.origin} size "
             f"{report.checkpoint_size}, key {report.key}\n"
-            f"bundle digest (SHA-256 of manifest.json): {report.bundle_digest}"
+            + (
+                f"cosigned by {len(report.cosigned_by)} trusted witness(es): "
+                f"{', '.join(report.cosigned_by)}\n"
+                if report.cosigned_by
+                else ""
+            )
+            + f"bundle digest (SHA-256 of manifest.json): {report.bundle_digest}"
         )
     lines = [f"FAILED: {report.failure_count} check(s) did not hold"]
     lines += [f"  {failure}" for failure in report.failures]

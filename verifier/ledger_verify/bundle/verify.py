@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import tarfile
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ledger_verify.bundle.checkpoint import TrustedKey, check_checkpoint
 from ledger_verify.bundle.completeness import check_counts, check_unlisted
+from ledger_verify.bundle.cosignatures import check_quorum
 from ledger_verify.bundle.event_check import check_events
 from ledger_verify.bundle.events import CSV_HEADER, csv_cells, event_record, humanise, record_line
 from ledger_verify.bundle.layout import FORMAT, TOP_FILES, proof_path
@@ -40,6 +41,7 @@ from ledger_verify.bundle.report import BundleReport, Failure, summary
 from ledger_verify.bundle.signature import check_manifest_signature
 from ledger_verify.bundle.tar import bundle_root, extract, is_archive
 from ledger_verify.checkpoints import CheckpointError, parse_verifier_key
+from ledger_verify.cosignature import Cosigner, parse_cosigner_vkey
 from ledger_verify.leaf import LEAF_FIELDS, associated_data, decrypt_leaf
 
 __all__ = [
@@ -68,13 +70,38 @@ def _verify_directory(
     report: BundleReport,
     trusted: TrustedKey | None,
     progress: Callable[[int, int], None] | None,
+    witnesses: Sequence[Cosigner] = (),
+    quorum: int = 0,
 ) -> None:
     listing = check_manifest(root, report)
     anchor = check_checkpoint(root, report, listing.header, trusted)
+    check_quorum(report, anchor, witnesses, quorum)
     check_manifest_signature(root, report, anchor)
     leaf_seqs = check_events(root, report, listing.header, anchor, progress)
     check_unlisted(root, report, listing, leaf_seqs)
     check_counts(report, listing.header)
+
+
+def witness_policy(vkeys: Sequence[str], quorum: int | None) -> tuple[tuple[Cosigner, ...], int]:
+    """The trusted witnesses and the quorum; ValueError if a vkey is malformed, one is
+    given twice, or the quorum is not in 0..number of witnesses."""
+    witnesses = []
+    for vkey in vkeys:
+        try:
+            witnesses.append(parse_cosigner_vkey(vkey))
+        except CheckpointError as exc:
+            raise ValueError(
+                f"the witness verifier key {vkey.strip()!r} is malformed: {exc}"
+            ) from None
+    if len({w.public_key.public_bytes_raw() for w in witnesses}) != len(witnesses):
+        raise ValueError("a witness verifier key is given twice")
+    needed = len(witnesses) if quorum is None else quorum
+    if not 0 <= needed <= len(witnesses):
+        raise ValueError(
+            f"the witness quorum {needed} needs between 0 and {len(witnesses)} (the number "
+            "of --witness-vkey) trusted witnesses"
+        )
+    return tuple(witnesses), needed
 
 
 def verify_bundle(
@@ -83,6 +110,8 @@ def verify_bundle(
     trusted_vkey: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     max_failures: int = 200,
+    witness_vkeys: Sequence[str] = (),
+    witness_quorum: int | None = None,
 ) -> BundleReport:
     """Verify a bundle directory or a .tar.gz of one, offline; see the module docstring.
 
@@ -90,7 +119,11 @@ def verify_bundle(
     (up to `max_failures`, all counted) naming file and seq. Memory stays bounded by
     one bit per leaf index, whatever the bundle's size. Raises ValueError when
     `path` is not a directory or tar file, or `trusted_vkey` is not a verifier key.
+
+    With `witness_vkeys` (C2SP cosigner vkeys), the checkpoint must carry valid
+    cosignatures from `witness_quorum` of them (default: all of them).
     """
+    witnesses, quorum = witness_policy(witness_vkeys, witness_quorum)
     trusted = None
     if trusted_vkey is not None:
         try:
@@ -100,7 +133,7 @@ def verify_bundle(
     report = BundleReport(max_failures=max_failures)
     target = Path(path)
     if target.is_dir():
-        _verify_directory(target, report, trusted, progress)
+        _verify_directory(target, report, trusted, progress, witnesses, quorum)
         return report
     if not is_archive(target):
         raise ValueError(f"{target} is neither a bundle directory nor a .tar.gz of one")
@@ -110,5 +143,5 @@ def verify_bundle(
         except (tarfile.TarError, OSError) as exc:
             report.fail(target.name, None, f"cannot be unpacked safely: {exc}")
             return report
-        _verify_directory(bundle_root(Path(tmp)), report, trusted, progress)
+        _verify_directory(bundle_root(Path(tmp)), report, trusted, progress, witnesses, quorum)
     return report
