@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -117,7 +119,7 @@ def test_the_witness_cosigns_extensions_and_refuses_forks_and_rollbacks(
     assert add_checkpoint(state, b"old 0\nAAAA\n\n" + cp10.encode()).status == 400
 
     origin_hash = hashlib.sha256(ORIGIN.encode()).hexdigest()
-    with urllib.request.urlopen(f"{witness.url}/{origin_hash}/checkpoint") as response:
+    with urllib.request.urlopen(f"{witness.url}/{origin_hash}/checkpoint") as response:  # noqa: S310
         latest = response.read().decode()
     assert latest.startswith(cp10) and verify_cosignatures(latest, [cosigner])
 
@@ -241,3 +243,24 @@ def test_the_witness_cli(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     nokey = runner.invoke(main, ["witness", "serve", "--dir", str(tmp_path / "none")])
     assert nokey.exit_code == 2
+
+
+def test_ledger_witness_serve_runs_as_its_own_process(tmp_path: Path) -> None:
+    vkey = create_key(tmp_path, "w.test/proc")
+    ledger_bin = Path(sys.executable).with_name("ledger")
+    process = subprocess.Popen(
+        [str(ledger_bin), "witness", "serve", "--dir", str(tmp_path), "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        assert vkey in banner, banner
+        url = banner.rsplit(" ", 1)[1].strip()
+        with pytest.raises(WitnessRefused) as refused:
+            post_checkpoint(url + "/add-checkpoint", 0, [], "not a checkpoint\n")
+        assert refused.value.status == 400
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -51,15 +51,19 @@ def init() -> None:
 
 @click.command(cls=LedgerCommand)
 def checkpoint() -> None:
-    """Seal every unsealed event and print the signed checkpoint (exit 1: empty log)."""
+    """Seal every unsealed event and print the signed checkpoint, with the cosignatures
+    of the witnesses of LEDGER_WITNESSES that answered (exit 1: empty log)."""
     ledger = open_ledger()
     try:
         stored = ledger.seal()
+        if stored is not None and ledger.witnesses is not None:
+            ledger.witnesses.drain()
+        note = None if stored is None else ledger.cosigned_note(stored)
     finally:
         ledger.close()
-    if stored is None:
+    if note is None:
         raise CheckFailed("the log is empty: nothing to sign")
-    click.echo(stored.note, nl=False)
+    click.echo(note, nl=False)
 
 
 def read_trusted(ledger: Ledger, paths: tuple[Path, ...]) -> dict[str, list[TrustedCheckpoint]]:
