@@ -61,13 +61,14 @@ def _text(body: str) -> Response:
 @blp.response(200, content_type="text/plain")
 @roles_allowed(*READERS)
 def checkpoint() -> Response:
-    """The latest signed checkpoint (C2SP tlog-checkpoint). Reads never sign: the sealer
-    covers each committed event within about a second."""
+    """The latest signed checkpoint (C2SP tlog-checkpoint), with the cosignature lines
+    of the witnesses that cosigned it (C2SP tlog-cosignature). Reads never sign: the
+    sealer covers each committed event within about a second."""
     ledger = get_ledger()
     stored = ledger.sealed_log.latest_checkpoint()
     if stored is None:
         raise NotFound("the log is empty: no checkpoint yet")
-    return _text(stored.note)
+    return _text(ledger.cosigned_note(stored))
 
 
 @blp.route("/proof")
