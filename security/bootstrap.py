@@ -52,6 +52,7 @@ class Ledger:
     anchors: AnchorFile
     cosignatures: CosignatureStore | None = None
     witnesses: WitnessSubmitter | None = None
+    access_witnesses: WitnessSubmitter | None = None
 
     def cosigned_note(self, checkpoint: StoredCheckpoint) -> str:
         """The checkpoint's note with the witnesses' cosignature lines appended."""
@@ -107,8 +108,9 @@ class Ledger:
         )
 
     def close(self) -> None:
-        if self.witnesses is not None:
-            self.witnesses.drain()
+        for submitter in (self.witnesses, self.access_witnesses):
+            if submitter is not None:
+                submitter.drain()
         self.app.close()
 
 
@@ -155,6 +157,9 @@ def build_ledger(
     cosignatures = CosignatureStore(factory.datastore, factory.dialect)
     witnesses = WitnessSubmitter(sealed, config.witnesses, cosignatures)
     sealed.on_checkpoint(witnesses)
+    # the access log is witnessed too: a witness accepts it once told its vkey (add-log)
+    access_witnesses = WitnessSubmitter(access_sealed, config.witnesses, cosignatures)
+    access_sealed.on_checkpoint(access_witnesses)
     return Ledger(
         config,
         app,
@@ -166,4 +171,5 @@ def build_ledger(
         anchors,
         cosignatures,
         witnesses,
+        access_witnesses,
     )

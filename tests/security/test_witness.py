@@ -264,3 +264,34 @@ def test_ledger_witness_serve_runs_as_its_own_process(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_the_access_log_is_witnessed_too(witness: Witness, tmp_path: Path) -> None:
+    ledger = ledger_with(tmp_path, f"{witness.vkey} {witness.url}")
+    try:
+        for sealed_log in (ledger.sealed_log, ledger.access_sealed):
+            vkey = verifier_key(sealed_log.origin, sealed_log.public_key)
+            added = CliRunner().invoke(
+                main, ["witness", "add-log", "--dir", str(witness.directory), "--vkey", vkey]
+            )
+            assert added.exit_code == 0, added.output
+        subject = ledger.app.register("P", "13900000000", "ID1")
+        ledger.access_log.record(
+            actor_id="co-1",
+            role="compliance_officer",
+            purpose="compliance_audit",
+            subject_id=str(subject),
+            what="profile",
+        )
+        assert ledger.seal() is not None
+        access = ledger.access_sealed.seal()
+        assert access is not None
+        assert ledger.access_witnesses is not None
+        ledger.access_witnesses.drain()
+        assert ledger.cosignatures is not None
+        note = ledger.cosignatures.cosigned(ledger.access_sealed.origin, access.size, access.note)
+    finally:
+        ledger.close()
+    assert verify_cosignatures(note, [parse_cosigner_vkey(witness.vkey)])
+    origins = {log.origin for log in WitnessState(witness.directory).logs()}
+    assert ledger.access_sealed.origin in origins
