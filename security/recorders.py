@@ -8,7 +8,8 @@ The application selects them by configuration only:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from eventsourcing.sqlite import (
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteFactory,
+    SQLiteTransaction,
 )
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL
@@ -36,14 +38,38 @@ from security.keys.keyring import LocalKeyring, load_keyring
 PENDING_KEYS = "ledger_pending_keys"
 
 
+class ImmediateSQLiteTransaction(SQLiteTransaction):
+    """A writing transaction that takes SQLite's write lock when it begins (`BEGIN
+    IMMEDIATE`). The library's deferred `BEGIN` reads first and upgrades to a writer
+    later; if another connection committed in between, SQLite refuses the upgrade at
+    once ("database is locked", no busy wait). Taken up front, the lock is waited for
+    within the busy timeout instead. Reading transactions stay deferred."""
+
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE" if self.commit else "BEGIN")
+        return cursor
+
+
+class LedgerSQLiteConnection(SQLiteConnection):
+    """The library's connection, whose writing transactions begin IMMEDIATE."""
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+        with ImmediateSQLiteTransaction(self, commit=commit) as curs, curs:
+            yield curs
+
+
 class SecureDeleteConnectionPool(SQLiteConnectionPool):
     """The library's pool, with `PRAGMA secure_delete=ON` on every connection: deleted
     or replaced content (a shredded data key's cell, freed pages) is overwritten with
     zeros instead of lingering in the file. Set explicitly, whatever SQLite's build
-    default (Debian's is ON, upstream's OFF)."""
+    default (Debian's is ON, upstream's OFF). Its connections' writing transactions
+    begin IMMEDIATE (`LedgerSQLiteConnection`)."""
 
     def _create_connection(self) -> SQLiteConnection:
-        connection = super()._create_connection()
+        made = super()._create_connection()
+        connection = LedgerSQLiteConnection(made._sqlite_conn, max_age=self.max_age)
         cursor = connection.cursor()
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.fetchall()
