@@ -27,7 +27,7 @@ from domain.customer import CustomerErased
 from security.errors import EventAuthenticationFailed, KeyringError
 from security.integrity.event_rows import event_row, one_line
 from security.integrity.sealed_log import BATCH, SealedLog, SourceRow
-from security.integrity.verification import Problem
+from security.integrity.verification import ProblemReport
 from security.keys.data_keys import KeyStore, wrap_aad
 from security.keys.envelope import Envelope
 
@@ -36,25 +36,12 @@ DEK_SIZE = 32
 
 
 @dataclass
-class KeyReport:
+class KeyReport(ProblemReport):
     """The outcome of the key-store check, shaped like `VerifyReport` for printing."""
 
     keys: int = 0
     live: int = 0
     erased_subjects: int = 0
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        seqs = [p.seq for p in self.problems if p.seq is not None]
-        return min(seqs) if seqs else None
-
-    def add(self, seq: int | None, message: str) -> None:
-        self.problems.append(Problem(seq, message))
 
 
 @dataclass(frozen=True)

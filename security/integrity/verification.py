@@ -48,13 +48,9 @@ class TrustedCheckpoint:
 
 
 @dataclass
-class VerifyReport:
-    """The outcome of a full verification."""
+class ProblemReport:
+    """Problems found, each naming its seq where there is one; ok when there are none."""
 
-    events: int = 0
-    sealed: int = 0
-    unsealed: int = 0
-    checkpoints: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -68,6 +64,16 @@ class VerifyReport:
 
     def add(self, seq: int | None, message: str) -> None:
         self.problems.append(Problem(seq, message))
+
+
+@dataclass
+class VerifyReport(ProblemReport):
+    """The outcome of a full verification."""
+
+    events: int = 0
+    sealed: int = 0
+    unsealed: int = 0
+    checkpoints: int = 0
 
 
 def _entries(source: LeafSource) -> Iterator[SourceRow]:
