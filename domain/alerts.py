@@ -19,6 +19,7 @@ KINDS = (
     "kek_rotation_due",
     "dek_unwrap_failure",
     "unusual_reads",
+    "witness_cosignature_missing",
     "job_failure",
 )
 SEVERITIES = ("info", "warning", "critical")

@@ -18,6 +18,11 @@
 3. Data keys that fail to unwrap are a `dek_unwrap_failure` alert.
 4. An actor who read more distinct customers in the last hour than the threshold
    (`unusual_reads_per_hour`, 200 by default) is an `unusual_reads` alert.
+5. A log's newest checkpoint that still lacks the cosignature of a witness of
+   `LEDGER_WITNESSES` after the grace period (security.witness.monitor) is a
+   `witness_cosignature_missing` warning naming the witnesses (once per period and
+   log). Integrity (1) also checks each log against every witness's latest cosigned
+   checkpoint: one the store no longer reaches is an `integrity_failure`.
 
 Every alert is a SecurityAlertRaised event (no personal data: counts, sequence numbers,
 key and staff ids) and an error-level log line. A check that raises does not stop the
@@ -179,11 +184,26 @@ def check_reads(ctx: JobContext) -> None:
     ctx.count("actors_reading", len(counts))
 
 
+def check_witnesses(ctx: JobContext) -> None:
+    """Alert on each log whose newest checkpoint lacks a configured witness's cosignature."""
+    missing = ctx.ledger.missing_cosignatures()
+    ctx.count("logs_missing_cosignatures", len(missing))
+    for message in missing:
+        which = "access_log" if message.startswith("the access log") else "ledger"
+        ctx.alert(
+            "witness_cosignature_missing",
+            "warning",
+            message[:2000],
+            key=f"{ctx.period}:witness_cosignature_missing:{which}",
+        )
+
+
 CHECKS: tuple[Callable[[JobContext], None], ...] = (
     check_integrity,
     check_keks,
     check_deks,
     check_reads,
+    check_witnesses,
 )
 
 

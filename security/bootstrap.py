@@ -34,6 +34,7 @@ from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
 from security.witness.client import CosignatureStore, WitnessSubmitter
+from security.witness.monitor import missing_cosignatures, witnessed_checkpoints
 
 __all__ = ["Ledger", "Settings", "build_ledger"]
 
@@ -98,13 +99,35 @@ class Ledger:
         self,
         trusted_events: Sequence[TrustedCheckpoint] = (),
         trusted_access: Sequence[TrustedCheckpoint] = (),
+        *,
+        consult_witnesses: bool = True,
     ) -> LedgerReport:
-        """The event log, the access log (each against the anchors and its `trusted`
-        checkpoints) and the key store."""
-        return LedgerReport(
-            self.verify(trusted_events),
-            self.verify_access_log(trusted_access),
-            self.verify_keys(),
+        """The event log, the access log (each against the anchors, its `trusted`
+        checkpoints and, unless `consult_witnesses` is False, each configured witness's
+        latest cosigned checkpoint) and the key store. An unreachable witness and a
+        checkpoint still lacking a witness's cosignature are notes, not problems."""
+        notes: list[str] = []
+        logs = ((self.sealed_log, list(trusted_events)), (self.access_sealed, list(trusted_access)))
+        witness_problems: list[list[str]] = [[], []]
+        if consult_witnesses and self.config.witnesses:
+            for (sealed, trusted), problems in zip(logs, witness_problems, strict=True):
+                found = witnessed_checkpoints(self.config.witnesses, sealed.origin)
+                trusted.extend(found.trusted)
+                problems.extend(found.problems)
+                notes.extend(found.notes)
+        events, access = self.verify(logs[0][1]), self.verify_access_log(logs[1][1])
+        for report, problems in zip((events, access), witness_problems, strict=True):
+            for message in problems:
+                report.add(None, message)
+        notes.extend(self.missing_cosignatures())
+        return LedgerReport(events, access, self.verify_keys(), notes)
+
+    def missing_cosignatures(self, grace_seconds: float | None = None) -> list[str]:
+        """Per log, the configured witnesses whose cosignature of its newest checkpoint
+        is still missing after the grace period (security.witness.monitor)."""
+        logs = (("event log", self.sealed_log), ("access log", self.access_sealed))
+        return missing_cosignatures(
+            logs, self.config.witnesses, self.cosignatures, grace_seconds=grace_seconds
         )
 
     def close(self) -> None:

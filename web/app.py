@@ -91,6 +91,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         views = views_ready(ledger)
         checks["views"] = "ok" if views.ready else "lagging: " + "; ".join(views.reasons)
         ready = all(v == "ok" for v in checks.values())
+        # reported only: a witness that lags or is down must never make the instance
+        # unready, since readiness gates the writes a witness must not block
+        if ledger.config.witnesses:
+            missing = ledger.missing_cosignatures()
+            checks["witnesses"] = "ok" if not missing else "missing: " + "; ".join(missing)
         return jsonify(status="ok" if ready else "not ready", checks=checks), 200 if ready else 503
 
     @app.after_request

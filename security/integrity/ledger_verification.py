@@ -9,7 +9,7 @@ fails if any part fails. The event log's counters (`events`, `sealed`, ...) and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from security.integrity.key_verification import KeyReport
 from security.integrity.verification import Problem, VerifyReport
@@ -22,6 +22,9 @@ class LedgerReport:
     event_log: VerifyReport
     access_log: VerifyReport
     key_store: KeyReport
+    notes: list[str] = field(default_factory=list)
+    """What deserves attention but is no difference: an unreachable witness, a
+    checkpoint a witness has not cosigned yet."""
 
     def parts(self) -> list[tuple[str, VerifyReport | KeyReport]]:
         return [

@@ -107,6 +107,16 @@ class CosignatureStore:
             )
             return [str(row["line"]) for row in cursor.fetchall()]
 
+    def witnesses(self, origin: str, size: int) -> set[str]:
+        """The witnesses (`name+key id`) whose cosignature of that checkpoint is stored."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"SELECT witness FROM {self.table} WHERE origin=? AND size=?",
+                (origin, size),
+            )
+            return {str(row["witness"]) for row in cursor.fetchall()}
+
     def last_size(self, origin: str, witness: str) -> int:
         with self.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(

@@ -109,7 +109,10 @@ def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
     Event and access logs: every leaf, the tree and every checkpoint are recomputed, and
     each log must reach the newest checkpoint of the anchor file (LEDGER_ANCHOR_FILE)
     and every --trusted-checkpoint with the same root at its size: a rolled-back,
-    truncated, wiped or forked log fails, naming the size it no longer reaches. Key
+    truncated, wiped or forked log fails, naming the size it no longer reaches. So must
+    it reach each LEDGER_WITNESSES witness's latest cosigned checkpoint (fetched, 3 s
+    timeout; a bad cosignature fails, an unreachable witness is a `note:` line). A
+    newest checkpoint still lacking a witness's cosignature after 10 s is a note too. Key
     store: every live data key unwraps under its KEK bound to its subject; a destroyed
     key is lawful only with a sealed erasure event of its subject. An empty log does
     not verify either (exit 1): a ledger holds at least the events that were written
@@ -123,6 +126,8 @@ def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
         )
     finally:
         ledger.close()
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if not report.ok:
         for problem in report.problems:
             click.echo(f"  {problem.message}", err=True)
