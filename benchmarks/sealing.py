@@ -12,6 +12,7 @@ once a signed checkpoint's last leaf has a notification id >= M. The figure is a
 upper bound: M may include a concurrent write committed in between, and the poll
 interval adds up to POLL. Any non-2xx answer, or a write not covered within
 DEADLINE seconds, prints FAIL and exits non-zero.
+BENCH_SEALING_SERVER_LOG=1 prints the tail of the server's log when a write failed.
 
 SQLite only: the api benchmark this follows serves SQLite only (it unsets
 LEDGER_DATABASE_URL); PostgreSQL is not measured here.
