@@ -1,6 +1,7 @@
 """Run every benchmark section (each module of this package with a `run()`).
 
-`python -m benchmarks [SECTION ...]` runs only the named sections.
+`python -m benchmarks [SECTION ...]` runs only the named sections. A section that
+fails (prints FAIL and exits non-zero) does not stop the others; the run then exits 1.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import time
 
 import benchmarks
 
-ORDER = ["core", "projections", "export", "api"]
+ORDER = ["core", "projections", "export", "api", "sealing", "verify"]
 
 
 def main() -> None:
@@ -25,6 +26,7 @@ def main() -> None:
     if unknown:
         print(f"error: unknown benchmark section(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         sys.exit(2)
+    failed: list[str] = []
     for name in names:
         if only and name not in only:
             continue
@@ -34,8 +36,15 @@ def main() -> None:
             continue
         print(f"== {name} ==", flush=True)
         started = time.perf_counter()
-        run()
+        try:
+            run()
+        except SystemExit as exc:
+            if exc.code not in (0, None):
+                failed.append(name)
         print(f"   ({name} took {time.perf_counter() - started:.0f} s)", flush=True)
+    if failed:
+        print(f"FAIL: section(s) {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -306,8 +306,11 @@ def _measure(port: int, front: str, compliance: str, workdir: Path) -> None:
     columns = ("req/s", "p50 ms", "p99 ms", "errors", "of ceiling")
     print(f"  {'endpoint':<38} " + " ".join(f"{c:>9}" for c in columns))
     ceiling = 0.0
+    failures: list[str] = []
     for target in targets:
         figures = load(target)
+        if figures.errors:
+            failures.append(f"{target.label}: {figures.errors} errors")
         if target.paths == ["/healthz"]:
             ceiling = figures.rate
         share = f"{figures.rate / ceiling:9.0%}" if ceiling else ""
@@ -316,6 +319,10 @@ def _measure(port: int, front: str, compliance: str, workdir: Path) -> None:
             f"{figures.p99_ms:9.1f} {figures.errors:9d} {share:>9}",
             flush=True,
         )
+    if failures:
+        # a figure with errors in it is not a figure
+        print("FAIL: " + "; ".join(failures), flush=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover
