@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+import swagger_ui_bundle
+from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
 from web import auth, idempotency, logs
 from web.context import get_ledger, idempotency_store, models_for_request, token_settings
@@ -26,8 +28,15 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "geolocation=(), camera=(), microphone=()",
 }
-# the API docs page loads its viewer from a CDN; everything else is same-origin only
-DOCS_CSP = "default-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https:"
+# the API docs page: Swagger UI served from the installed swagger-ui-bundle package,
+# its start-up script a file of ours; Swagger UI sets inline styles, nothing else inline
+DOCS_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "frame-ancestors 'none'"
+)
+DOCS_ASSETS = frozenset(
+    {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"}
+)
 DEFAULT_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
 
 
@@ -41,7 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="/docs-assets/",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
     )
@@ -68,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     install_json_guard(app)
     idempotency.install(app, idempotency_store)
     register_blueprints(api)
+    install_docs_assets(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
@@ -109,6 +119,22 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def install_docs_assets(app: Flask) -> None:
+    """Serve Swagger UI's files from the pinned swagger-ui-bundle package and our start-up
+    script, so /api/v1/docs works with no network and loads nothing from another origin.
+    Outside /api/: they are the viewer's static files, not API endpoints, and public."""
+
+    @app.get("/docs-assets/<name>")
+    def docs_asset(name: str) -> Response:
+        if name not in DOCS_ASSETS:
+            abort(404)
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, name, max_age=3600)
+
+    @app.get("/docs-assets/init.js")
+    def docs_init_script() -> Response:
+        return send_from_directory(Path(app.root_path) / "static", "swagger-init.js")
 
 
 def install_json_guard(app: Flask) -> None:
