@@ -17,6 +17,7 @@ from security.bootstrap import Ledger, Settings
 from security.integrity.verification import VerifyReport
 from tests.domain.factories import Clock, individual
 from tests.scheduler.conftest import open_test_runner
+from tests.support.store import run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -24,11 +25,6 @@ pytestmark = pytest.mark.integration
 def alerts(runner: JobRunner) -> list[SecurityAlertRaised]:
     app = runner.ledger.app
     return [app.events_of(i)[0] for i in stream_ids(app, SecurityAlertRaised)]
-
-
-def run_sql(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> None:
-    with ledger.datastore.transaction(commit=True) as cursor:
-        ledger.keystore.dialect.execute(cursor, statement, params)
 
 
 def flip_a_byte_of_a_sealed_event(ledger: Ledger, seq: int) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,6 +16,7 @@ from security.integrity.sealed_log import NotAnAnchoredExtension
 from security.integrity.verification import TrustedCheckpoint
 from tests.conftest import make_config
 from tests.support.sample import SampleApp
+from tests.support.store import run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +26,6 @@ def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()
-
-
-def run_sql(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> None:
-    with ledger.datastore.transaction(commit=True) as cursor:
-        ledger.keystore.dialect.execute(cursor, statement, params)
 
 
 def events_table(ledger: Ledger) -> tuple[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -11,6 +10,7 @@ from ledger_verify.checkpoints import sign_checkpoint
 from ledger_verify.merkle import leaf_hash
 from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
+from tests.support.store import run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +27,6 @@ def events_table(ledger: Ledger) -> tuple[str, str]:
     if ledger.config.store_kind == "sqlite":
         return "stored_events", "rowid"
     return f'"{ledger.datastore.schema}".ledger_events', "notification_id"
-
-
-def run_sql(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> None:
-    with ledger.datastore.transaction(commit=True) as cursor:
-        ledger.keystore.dialect.execute(cursor, statement, params)
 
 
 def write_people(ledger: Ledger, count: int = 6) -> None:

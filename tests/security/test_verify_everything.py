@@ -4,13 +4,13 @@ each attack below is made with SQL on the store and must fail, naming its place.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from uuid import UUID
 
 import pytest
 
 from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
+from tests.support.store import run_sql, select
 
 pytestmark = pytest.mark.integration
 
@@ -20,17 +20,6 @@ def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()
-
-
-def run_sql(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> None:
-    with ledger.datastore.transaction(commit=True) as cursor:
-        ledger.keystore.dialect.execute(cursor, statement, params)
-
-
-def select(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    with ledger.datastore.transaction(commit=False) as cursor:
-        ledger.keystore.dialect.execute(cursor, statement, params)
-        return list(cursor.fetchall())
 
 
 def written(ledger: Ledger, people: int = 4) -> list[UUID]:
