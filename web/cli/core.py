@@ -121,7 +121,8 @@ def verify(quiet: bool, trusted_paths: tuple[Path, ...], full: bool) -> None:
 
     Event and access logs: the leaves, the tree and the checkpoints are recomputed (all
     of them, or those since the verified state), and each log must reach the newest
-    checkpoint of the anchor file (LEDGER_ANCHOR_FILE) and every --trusted-checkpoint with the same root at its size: a rolled-back,
+    checkpoint of the anchor file (LEDGER_ANCHOR_FILE) and every --trusted-checkpoint
+    with the same root at its size: a rolled-back,
     truncated, wiped or forked log fails, naming the size it no longer reaches. So must
     it reach each LEDGER_WITNESSES witness's latest cosigned checkpoint (fetched, 3 s
     timeout; a bad cosignature fails, an unreachable witness is a `note:` line). A
