@@ -41,6 +41,8 @@ from security.witness.monitor import missing_cosignatures, witnessed_checkpoints
 
 __all__ = ["Ledger", "Settings", "build_ledger"]
 
+NO_STATE = "no verified state yet"
+
 
 @dataclass
 class Ledger:
@@ -105,9 +107,9 @@ class Ledger:
                         anchors=self.anchors,
                         trusted=trusted,
                     )
-                fallback = "no verified state yet: verified in full"
+                fallback = NO_STATE
             except StateUnusable as exc:
-                fallback = f"the verified state {path} is unusable ({exc}): verified in full"
+                fallback = f"the verified state {path} is unusable ({exc})"
             except StateForged as exc:
                 report = VerifyReport(mode="incremental")
                 report.add(None, f"the verified state {path} is forged: {exc}")
@@ -162,8 +164,8 @@ class Ledger:
             for message in problems:
                 report.add(None, message)
         for name, part in (("event log", events), ("access log", access)):
-            if part.fallback is not None:
-                notes.append(f"{name}: {part.fallback}")
+            if part.fallback is not None and part.fallback != NO_STATE:
+                notes.append(f"{name}: {part.fallback}: verified in full")
         notes.extend(self.missing_cosignatures())
         combined = LedgerReport(events, access, self.verify_keys(), notes)
         self.keep_verified(combined)

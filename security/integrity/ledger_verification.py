@@ -96,11 +96,10 @@ class LedgerReport:
         size N" (its counts are then those of the entries added since)."""
         events, access, keys = self.event_log, self.access_log, self.key_store
         return (
-            f"ok: event log ({events.describe()}, now at size {events.size}): "
-            f"{events.events} events, {events.sealed} sealed, {events.unsealed} not yet "
-            f"sealed, {events.checkpoints} checkpoints verified; access log "
-            f"({access.describe()}, now at size {access.size}): {access.events} entries, "
-            f"{access.sealed} sealed, {access.checkpoints} checkpoints verified; key store "
-            f"(full): {keys.keys} rows, {keys.live} live keys, {keys.erased_subjects} "
-            "subjects lawfully erased"
+            f"ok: {events.events} events, {events.sealed} sealed, {events.unsealed} not yet "
+            f"sealed, {events.checkpoints} checkpoints verified ({events.describe()}, log "
+            f"at size {events.size}); access log: {access.events} entries, {access.sealed} "
+            f"sealed, {access.checkpoints} checkpoints verified ({access.describe()}, log at "
+            f"size {access.size}); key store (full): {keys.keys} rows, {keys.live} live keys, "
+            f"{keys.erased_subjects} subjects lawfully erased"
         )
