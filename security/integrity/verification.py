@@ -105,8 +105,10 @@ class VerifyReport(ProblemReport):
     """Where this run ended: the state to keep if the whole verification is ok."""
 
     def describe(self) -> str:
-        """ "full" or "incremental from size N"."""
-        return "full" if self.mode == "full" else f"incremental from size {self.base}"
+        """`full`, `full: <why not incremental>` or `incremental from size N`."""
+        if self.mode != "full":
+            return f"incremental from size {self.base}"
+        return "full" if self.fallback is None else f"full: {self.fallback}"
 
 
 class Recomputed(Protocol):
