@@ -100,6 +100,6 @@ class LedgerReport:
             f"sealed, {events.checkpoints} checkpoints verified ({events.describe()}, log "
             f"at size {events.size}); access log: {access.events} entries, {access.sealed} "
             f"sealed, {access.checkpoints} checkpoints verified ({access.describe()}, log at "
-            f"size {access.size}); key store (full): {keys.keys} rows, {keys.live} live keys, "
-            f"{keys.erased_subjects} subjects lawfully erased"
+            f"size {access.size}); key store: {keys.keys} rows, {keys.live} live keys, "
+            f"{keys.erased_subjects} subjects lawfully erased (always in full)"
         )
