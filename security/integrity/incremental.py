@@ -33,7 +33,6 @@ from ledger_verify.checkpoints import Checkpoint, CheckpointError, verify_checkp
 from ledger_verify.merkle import CompactRange, MerkleTree, ProofError, leaf_hash, verify_consistency
 from security.errors import EventAuthenticationFailed
 from security.integrity.anchors import AnchorFile
-from security.integrity.event_rows import one_line
 from security.integrity.sealed_log import SealedLog
 from security.integrity.verification import (
     TrustedCheckpoint,
@@ -159,8 +158,8 @@ def _check_base(
         return False
     try:
         digest = leaf_hash(found[0].leaf(base.size - 1))
-    except (EventAuthenticationFailed, ValueError, TypeError) as exc:
-        digest = one_line(exc).encode()
+    except (EventAuthenticationFailed, ValueError, TypeError):
+        digest = b""  # a malformed row: named below as differing
     if digest != last.leaf_hash:
         report.add(
             base.size - 1,
