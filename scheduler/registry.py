@@ -72,6 +72,14 @@ JOBS: tuple[JobSpec, ...] = (
         security_checks.run,
     ),
     JobSpec(
+        "integrity_full",
+        "Verify both logs in full (every leaf recomputed) and the key store, then sign",
+        DAILY,
+        "20 3 * * *",
+        security_checks.run_full,
+        timedelta(hours=2),
+    ),
+    JobSpec(
         "performance_monthly",
         "KPIs of the month just ended, per branch, staff member and overall",
         PREVIOUS_MONTH,

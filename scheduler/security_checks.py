@@ -1,17 +1,21 @@
 """Hourly security checks: everything recorded verified, then signed; keys, unusual reads.
 
-1. Integrity: `Ledger.verify_all()` verifies everything recorded, in full (there is no
-   incremental mode): the event log and the separately sealed access log (every leaf
-   recomputed from the stored rows, the trees, every checkpoint, and that each log
-   extends the newest checkpoint of the anchor file) and the key store (every live key
-   unwraps; every destroyed key has a sealed erasure event). Only if all of it passes
-   is a new checkpoint signed over each log's events recorded since its last one; the
-   new checkpoint's signature and its RFC 9162 consistency with the previous one are
-   then checked. If any part fails, one `integrity_failure` alert names the failed
+1. Integrity: `Ledger.verify_all()` verifies everything recorded, incrementally: the
+   event log and the separately sealed access log from the state the last ok
+   verification kept outside the database (the entries added since recomputed, every
+   checkpoint since checked, the store still holding the verified log, and each log
+   extending the newest checkpoint of the anchor file; security.integrity.incremental),
+   and the key store in full (every live key unwraps; every destroyed key has a sealed
+   erasure event). Without a usable verified state the logs are verified in full. Only
+   if all of it passes is a new checkpoint signed over each log's events recorded since
+   its last one; the new checkpoint's signature and its consistency with the previous
+   one (the stored frontier at the previous size continued with the new leaf hashes)
+   are then checked. If any part fails, one `integrity_failure` alert names the failed
    parts and NO checkpoint is signed, so a changed event is never covered by a
    signature. A log that is not a consistent extension of the anchor file (rolled back,
    truncated, wiped) fails verification, and the seal itself refuses it too
-   (NotAnAnchoredExtension).
+   (NotAnAnchoredExtension). The daily `integrity_full` job (`run_full`) does the same
+   with a full verification, which also catches a change below the verified size.
 2. KEK age: the active key-encryption key older than the rotation period (90 days by
    default, `LEDGER_RULE_KEK_ROTATION_DAYS`), or an old KEK still wrapping data keys
    after a rotation, is a `kek_rotation_due` alert (once a day per KEK).
@@ -36,7 +40,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
-from ledger_verify.merkle import ProofError, verify_consistency
+from ledger_verify.merkle import CompactRange, ProofError
 from scheduler.context import JobContext
 from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, SealedLogInconsistent
@@ -60,6 +64,24 @@ def _integrity_detail(report: LedgerReport) -> str:
     )[:2000]
 
 
+def _check_extension(sealed: SealedLog, size1: int, root1: bytes, size2: int, root2: bytes) -> None:
+    """ProofError unless the stored frontier at `size1` folds to `root1` and, continued
+    with the stored leaf hashes up to `size2`, to `root2`: the tree of `size2` is then a
+    consistent extension of the one of `size1`, at a cost of the leaves added."""
+    blob = sealed.frontier(size1) or b""
+    try:
+        frontier = CompactRange.from_hashes(
+            size1, [blob[i : i + 32] for i in range(0, len(blob), 32)]
+        )
+    except ValueError as exc:
+        raise ProofError(f"the stored frontier at size {size1} is malformed: {exc}") from None
+    if frontier.root() != root1:
+        raise ProofError(f"the stored frontier at size {size1} does not fold to its root")
+    frontier.extend(row.leaf_hash for row in sealed.leaf_rows(size1, size2))
+    if frontier.size != size2 or frontier.root() != root2:
+        raise ProofError(f"the stored leaves from size {size1} do not reach the root at {size2}")
+
+
 def _seal(ctx: JobContext, what: str, sealed: SealedLog) -> None:
     """Sign a checkpoint over `sealed` and check it against the one before."""
     previous = sealed.latest_checkpoint()
@@ -80,14 +102,7 @@ def _seal(ctx: JobContext, what: str, sealed: SealedLog) -> None:
     try:
         verify_checkpoint(latest.note, sealed.public_key, sealed.origin)
         if previous is not None and latest.size > previous.size:
-            tree = sealed.tree(latest.size)
-            verify_consistency(
-                previous.size,
-                latest.size,
-                tree.consistency_proof(previous.size, latest.size),
-                previous.root,
-                latest.root,
-            )
+            _check_extension(sealed, previous.size, previous.root, latest.size, latest.root)
     except (CheckpointError, ProofError) as exc:
         ctx.alert(
             "checkpoint_inconsistent",
@@ -102,12 +117,15 @@ def _seal(ctx: JobContext, what: str, sealed: SealedLog) -> None:
         ctx.count(f"{what}_checkpoints_signed")
 
 
-def check_integrity(ctx: JobContext) -> None:
+def check_integrity(ctx: JobContext, *, full: bool = False) -> None:
     """Verify everything recorded (`Ledger.verify_all`: event log, access log, key
-    store, against the anchor file); only if all of it passes, sign both logs."""
+    store, against the anchor file), incrementally unless `full`; only if all of it
+    passes, sign both logs."""
     ledger = ctx.ledger
     logs = (("ledger", ledger.sealed_log), ("access_log", ledger.access_sealed))
-    report = ledger.verify_all()
+    report = ledger.verify_all(full=full)
+    ctx.note("ledger_verification", report.event_log.describe())
+    ctx.note("access_log_verification", report.access_log.describe())
     ctx.count("ledger_events_verified", report.event_log.sealed)
     ctx.count("access_log_events_verified", report.access_log.sealed)
     ctx.count("data_keys_verified", report.key_store.keys)
@@ -207,9 +225,13 @@ CHECKS: tuple[Callable[[JobContext], None], ...] = (
 )
 
 
-def run(ctx: JobContext) -> None:
-    """Run every check; one that raises is alerted and does not stop the others."""
-    for check in CHECKS:
+def check_integrity_full(ctx: JobContext) -> None:
+    """`check_integrity` with every leaf of both logs recomputed."""
+    check_integrity(ctx, full=True)
+
+
+def _run_checks(ctx: JobContext, checks: tuple[Callable[[JobContext], None], ...]) -> None:
+    for check in checks:
         ctx.check_stop()
         try:
             check(ctx)
@@ -221,3 +243,13 @@ def run(ctx: JobContext) -> None:
                 f"security check {check.__name__} raised {type(exc).__name__}: {exc}"[:2000],
                 key=f"{ctx.period}:job_failure:{check.__name__}",
             )
+
+
+def run(ctx: JobContext) -> None:
+    """Run every check; one that raises is alerted and does not stop the others."""
+    _run_checks(ctx, CHECKS)
+
+
+def run_full(ctx: JobContext) -> None:
+    """The daily job: verify both logs in full (and the key store), then sign them."""
+    _run_checks(ctx, (check_integrity_full,))

@@ -8,6 +8,7 @@ comes from env vars (see docs/operations.md):
   (optional `?schema=NAME`) for the library's PostgreSQL module;
 - `LEDGER_LOG_ORIGIN` (default `crm-ledger.local/ledger`): checkpoint origin and key name;
 - `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): the anchor file;
+  the verified states of `ledger verify` are kept in `<data dir>/verify/`;
 - `LEDGER_WITNESSES`: witnesses each new checkpoint is submitted to (security.witness);
 - `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py).
 """
@@ -25,10 +26,12 @@ from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
 from security.integrity.anchors import AnchorFile
 from security.integrity.event_rows import TolerantEventSource
+from security.integrity.incremental import verify_log_incremental
 from security.integrity.key_verification import KeyReport, verify_keys
 from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, StoredCheckpoint
 from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
+from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
@@ -37,6 +40,8 @@ from security.witness.client import CosignatureStore, WitnessSubmitter
 from security.witness.monitor import missing_cosignatures, witnessed_checkpoints
 
 __all__ = ["Ledger", "Settings", "build_ledger"]
+
+NO_STATE = "no verified state yet"
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Ledger:
     cosignatures: CosignatureStore | None = None
     witnesses: WitnessSubmitter | None = None
     access_witnesses: WitnessSubmitter | None = None
+    verified_states: StateFile | None = None
 
     def cosigned_note(self, checkpoint: StoredCheckpoint) -> str:
         """The checkpoint's note with the witnesses' cosignature lines appended."""
@@ -69,27 +75,59 @@ class Ledger:
         """Seal every unsealed event and sign a checkpoint."""
         return self.sealed_log.seal()
 
-    def verify(self, trusted: Sequence[TrustedCheckpoint] = ()) -> VerifyReport:
-        """Recompute the whole log from the stored rows; check it reaches the anchored
-        checkpoint and each `trusted` one."""
-        return verify_log(
-            self.sealed_log,
-            self.sealed_log.public_key,
-            self.config.log_origin,
-            anchors=self.anchors,
-            trusted=trusted,
-        )
+    def verify(
+        self, trusted: Sequence[TrustedCheckpoint] = (), *, full: bool = True
+    ) -> VerifyReport:
+        """Verify the event log against the anchored checkpoint and each `trusted` one:
+        in full (every leaf recomputed), or with `full=False` incrementally from the
+        last verified state (security.integrity.incremental), in full if there is none
+        or it is unusable (`report.fallback` says why)."""
+        return self._verify_log(self.sealed_log, trusted, full)
 
-    def verify_access_log(self, trusted: Sequence[TrustedCheckpoint] = ()) -> VerifyReport:
-        """Recompute the access log's leaves and checkpoints; check it reaches the
-        anchored checkpoint and each `trusted` one."""
-        return verify_log(
-            self.access_sealed,
-            self.access_sealed.public_key,
-            self.access_sealed.origin,
-            anchors=self.anchors,
-            trusted=trusted,
+    def verify_access_log(
+        self, trusted: Sequence[TrustedCheckpoint] = (), *, full: bool = True
+    ) -> VerifyReport:
+        """The access log, as `verify` does the event log."""
+        return self._verify_log(self.access_sealed, trusted, full)
+
+    def _verify_log(
+        self, sealed: SealedLog, trusted: Sequence[TrustedCheckpoint], full: bool
+    ) -> VerifyReport:
+        fallback = None
+        if not full and self.verified_states is not None:
+            path = self.verified_states.path(sealed.origin)
+            try:
+                state = self.verified_states.load(sealed.origin)
+                if state is not None:
+                    return verify_log_incremental(
+                        sealed,
+                        sealed.public_key,
+                        sealed.origin,
+                        state,
+                        anchors=self.anchors,
+                        trusted=trusted,
+                    )
+                fallback = NO_STATE
+            except StateUnusable as exc:
+                fallback = f"the verified state {path} is unusable ({exc})"
+            except StateForged as exc:
+                report = VerifyReport(mode="incremental")
+                report.add(None, f"the verified state {path} is forged: {exc}")
+                return report
+        report = verify_log(
+            sealed, sealed.public_key, sealed.origin, anchors=self.anchors, trusted=trusted
         )
+        report.fallback = fallback
+        return report
+
+    def keep_verified(self, report: LedgerReport) -> None:
+        """Keep where an ok verification ended, so the next incremental run starts there;
+        a report that is not ok keeps nothing."""
+        if not report.ok or self.verified_states is None:
+            return
+        for part in (report.event_log, report.access_log):
+            if part.state is not None:
+                self.verified_states.save(part.state)
 
     def verify_keys(self) -> KeyReport:
         """Every data key live and intact, or destroyed by a sealed erasure event."""
@@ -101,11 +139,16 @@ class Ledger:
         trusted_access: Sequence[TrustedCheckpoint] = (),
         *,
         consult_witnesses: bool = True,
+        full: bool = False,
     ) -> LedgerReport:
         """The event log, the access log (each against the anchors, its `trusted`
         checkpoints and, unless `consult_witnesses` is False, each configured witness's
         latest cosigned checkpoint) and the key store. An unreachable witness and a
-        checkpoint still lacking a witness's cosignature are notes, not problems."""
+        checkpoint still lacking a witness's cosignature are notes, not problems.
+
+        The logs are verified incrementally from their last verified states unless
+        `full` (see `verify`); the key store always in full. Only an ok report advances
+        the verified states."""
         notes: list[str] = []
         logs = ((self.sealed_log, list(trusted_events)), (self.access_sealed, list(trusted_access)))
         witness_problems: list[list[str]] = [[], []]
@@ -115,12 +158,18 @@ class Ledger:
                 trusted.extend(found.trusted)
                 problems.extend(found.problems)
                 notes.extend(found.notes)
-        events, access = self.verify(logs[0][1]), self.verify_access_log(logs[1][1])
+        events = self.verify(logs[0][1], full=full)
+        access = self.verify_access_log(logs[1][1], full=full)
         for report, problems in zip((events, access), witness_problems, strict=True):
             for message in problems:
                 report.add(None, message)
+        for name, part in (("event log", events), ("access log", access)):
+            if part.fallback is not None and part.fallback != NO_STATE:
+                notes.append(f"{name}: {part.fallback}: verified in full")
         notes.extend(self.missing_cosignatures())
-        return LedgerReport(events, access, self.verify_keys(), notes)
+        combined = LedgerReport(events, access, self.verify_keys(), notes)
+        self.keep_verified(combined)
+        return combined
 
     def missing_cosignatures(self, grace_seconds: float | None = None) -> list[str]:
         """Per log, the configured witnesses whose cosignature of its newest checkpoint
@@ -195,4 +244,5 @@ def build_ledger(
         cosignatures,
         witnesses,
         access_witnesses,
+        StateFile(config.verify_state_dir),
     )

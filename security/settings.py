@@ -167,6 +167,12 @@ class Settings:
         return self.anchor_file_path or self.data_dir / "anchors" / "checkpoints.log"
 
     @property
+    def verify_state_dir(self) -> Path:
+        """Where `ledger verify` keeps each log's last verified state, outside the
+        database: `<data dir>/verify`."""
+        return self.data_dir / "verify"
+
+    @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "ledger.sqlite3"
 

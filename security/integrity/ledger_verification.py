@@ -92,12 +92,14 @@ class LedgerReport:
         return f"{parts} did not verify: {count} {noun} above"
 
     def summary(self) -> str:
-        """One line of what was verified."""
+        """One line of what was verified, and how: each log "full" or "incremental from
+        size N" (its counts are then those of the entries added since)."""
         events, access, keys = self.event_log, self.access_log, self.key_store
         return (
             f"ok: {events.events} events, {events.sealed} sealed, {events.unsealed} not yet "
-            f"sealed, {events.checkpoints} checkpoints verified; access log: {access.events} "
-            f"entries, {access.sealed} sealed, {access.checkpoints} checkpoints verified; "
-            f"key store: {keys.keys} rows, {keys.live} live keys, {keys.erased_subjects} "
-            "subjects lawfully erased"
+            f"sealed, {events.checkpoints} checkpoints verified ({events.describe()}, log "
+            f"at size {events.size}); access log: {access.events} entries, {access.sealed} "
+            f"sealed, {access.checkpoints} checkpoints verified ({access.describe()}, log at "
+            f"size {access.size}); key store: {keys.keys} rows, {keys.live} live keys, "
+            f"{keys.erased_subjects} subjects lawfully erased (always in full)"
         )

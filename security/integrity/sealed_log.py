@@ -378,13 +378,14 @@ class SealedLog:
             row = cursor.fetchone()
         return None if row is None else self._checkpoint(row)
 
-    def checkpoints(self) -> list[StoredCheckpoint]:
-        """Every stored checkpoint, smallest tree first."""
+    def checkpoints(self, since: int = 0) -> list[StoredCheckpoint]:
+        """Every stored checkpoint of a size at least `since`, smallest tree first."""
         with self.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(
                 cursor,
-                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} ORDER BY size",
-                (),
+                f"SELECT size, root, note, created_at FROM {self.checkpoints_table} "
+                "WHERE size>=? ORDER BY size",
+                (since,),
             )
             return [self._checkpoint(row) for row in cursor.fetchall()]
 
@@ -432,6 +433,17 @@ class SealedLog:
             row = cursor.fetchone()
         sealed = 0 if row["m"] is None else int(row["m"]) + 1
         return sealed, 0 if row["s"] is None else int(row["s"])
+
+    def leaf_count(self) -> tuple[int, int]:
+        """(number of leaf rows, highest seq + 1), one statement: they differ only if a
+        leaf row was removed behind the ledger's back."""
+        with self.datastore.transaction(commit=False) as cursor:
+            self.dialect.execute(
+                cursor, f"SELECT COUNT(*) AS n, MAX(seq) AS m FROM {self.leaves_table}", ()
+            )
+            row = cursor.fetchone()
+        top = 0 if row["m"] is None else int(row["m"]) + 1
+        return int(row["n"]), top
 
     def frontier(self, size: int) -> bytes | None:
         """The stored compact range of the checkpoint at `size` (hashes concatenated)."""

@@ -1,4 +1,7 @@
-"""`ledger verify`: recompute every leaf from the stored events and check the log.
+"""`ledger verify --full`: recompute every leaf from the stored events and check the log.
+
+The incremental form (security.integrity.incremental) checks the same things, only
+from the last verified state on; both share the recomputation and the checks here.
 
 What is checked, and reported with the first bad sequence number:
 - every sealed leaf is recomputed from its stored event row (a changed byte in any
@@ -18,17 +21,31 @@ Events written after the last seal are counted as unsealed, not as errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
-from ledger_verify.merkle import MerkleTree, ProofError, leaf_hash, verify_consistency
+from ledger_verify.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    parse_checkpoint,
+    verify_checkpoint,
+)
+from ledger_verify.merkle import CompactRange, MerkleTree, ProofError, leaf_hash, verify_consistency
 from security.errors import EventAuthenticationFailed
 from security.integrity.anchors import AnchorError, AnchorFile
 from security.integrity.event_rows import one_line
-from security.integrity.sealed_log import BATCH, LeafSource, SealedLog, SourceRow
+from security.integrity.sealed_log import (
+    BATCH,
+    LeafRow,
+    LeafSource,
+    SealedLog,
+    SourceRow,
+    StoredCheckpoint,
+)
+from security.integrity.verified_state import VerifiedState
 
 
 @dataclass(frozen=True)
@@ -68,16 +85,68 @@ class ProblemReport:
 
 @dataclass
 class VerifyReport(ProblemReport):
-    """The outcome of a full verification."""
+    """The outcome of a verification of one log, full or incremental.
+
+    The counters concern what this run recomputed: every entry in full, the entries
+    added since the verified state in an incremental run."""
 
     events: int = 0
     sealed: int = 0
     unsealed: int = 0
     checkpoints: int = 0
+    mode: str = "full"
+    base: int = 0
+    """Incremental: the verified size the run started from."""
+    size: int = 0
+    """The size of the log verified (its newest checkpoint)."""
+    fallback: str | None = None
+    """Why a run asked to be incremental verified in full."""
+    state: VerifiedState | None = None
+    """Where this run ended: the state to keep if the whole verification is ok."""
+
+    def describe(self) -> str:
+        """`full`, `full: <why not incremental>` or `incremental from size N`."""
+        if self.mode != "full":
+            return f"incremental from size {self.base}"
+        return "full" if self.fallback is None else f"full: {self.fallback}"
 
 
-def _entries(source: LeafSource) -> Iterator[SourceRow]:
-    last: int | None = None
+class Recomputed(Protocol):
+    """The tree recomputed from the stored rows, as the checks below need it."""
+
+    @property
+    def size(self) -> int: ...
+
+    def frontier(self, size: int) -> CompactRange: ...
+
+    def check_consistency(self, size1: int, root1: bytes, size2: int, root2: bytes) -> None:
+        """Raise ProofError unless the recomputed tree at `size2` has `root2` and is a
+        consistent extension of the tree of `size1` with `root1`."""
+
+
+class _FullTree:
+    """Every leaf in memory: any frontier, any RFC 9162 consistency proof."""
+
+    def __init__(self) -> None:
+        self.tree = MerkleTree()
+
+    @property
+    def size(self) -> int:
+        return self.tree.size
+
+    def frontier(self, size: int) -> CompactRange:
+        return self.tree.compact_range(size)
+
+    def check_consistency(self, size1: int, root1: bytes, size2: int, root2: bytes) -> None:
+        if size1 == 0:
+            return
+        proof = self.tree.consistency_proof(size1, size2)
+        verify_consistency(size1, size2, proof, root1, root2)
+
+
+def entries(source: LeafSource, after: int | None = None) -> Iterator[SourceRow]:
+    """The source's rows with an id above `after` (all by default), in id order."""
+    last = after
     while True:
         batch = source.rows_after(last, BATCH)
         if not batch:
@@ -86,28 +155,21 @@ def _entries(source: LeafSource) -> Iterator[SourceRow]:
         last = batch[-1].id
 
 
-def verify_log(
-    sealed: SealedLog,
-    public_key: Ed25519PublicKey,
-    origin: str,
-    max_problems: int = 100,
-    *,
-    anchors: AnchorFile | None = None,
-    trusted: Sequence[TrustedCheckpoint] = (),
-) -> VerifyReport:
-    """Recompute the whole log from the stored rows and check it against the anchor
-    file's newest checkpoint of `origin` and each trusted checkpoint; see the module
-    docstring."""
-    report = VerifyReport()
-    # checkpoints first: a seal running meanwhile adds leaves beyond the latest size,
-    # which this run then counts as unsealed instead of reporting a false difference
-    checkpoints = sealed.checkpoints()
-    limit = checkpoints[-1].size if checkpoints else 0
-    tree = MerkleTree()
-    notes = _entries(sealed.source)
+def recompute(
+    report: VerifyReport,
+    leaves: Iterable[LeafRow],
+    notes: Iterator[SourceRow],
+    start: int,
+    append: Callable[[bytes], None],
+    max_problems: int,
+) -> tuple[int, int | None]:
+    """Recompute each sealed leaf from its stored row, from seq `start` on, appending
+    the recomputed hashes; name every missing, inserted or differing entry. Returns the
+    seq after the last leaf read and that leaf's source id; counts the rest unsealed."""
     pending: SourceRow | None = next(notes, None)
-    expected = 0
-    for leaf in sealed.leaf_rows(0, limit):
+    expected = start
+    last_id: int | None = None
+    for leaf in leaves:
         if len(report.problems) >= max_problems:
             break
         if leaf.seq != expected:
@@ -127,7 +189,7 @@ def verify_log(
                 f"seq {leaf.seq}: the sealed event (notification {leaf.notification_id}) "
                 "is missing",
             )
-            tree.append(leaf.leaf_hash)
+            append(leaf.leaf_hash)
         else:
             report.events += 1
             malformed = ""
@@ -142,15 +204,20 @@ def verify_log(
                     f"seq {leaf.seq}: the stored event (notification {pending.id}) differs "
                     f"from the sealed leaf{malformed}",
                 )
-            tree.append(digest if len(digest) == 32 else bytes(32))
+            append(digest if len(digest) == 32 else bytes(32))
             pending = next(notes, None)
+        last_id = leaf.notification_id
         report.sealed += 1
         expected += 1
     while pending is not None:
         report.events += 1
         report.unsealed += 1
         pending = next(notes, None)
+    return expected, last_id
 
+
+def check_sizes(report: VerifyReport, sealed: SealedLog, expected: int, limit: int) -> None:
+    """The leaves end at the newest checkpoint's size, and the tables agree on it."""
     if expected < limit:
         report.add(expected, f"seq {expected}: sealed leaves end before the latest checkpoint")
     leaves, signed = sealed.sizes()
@@ -161,7 +228,18 @@ def verify_log(
             f"covers {signed} (a checkpoint or leaves were removed or added)",
         )
 
-    previous = None
+
+def check_checkpoints(
+    report: VerifyReport,
+    sealed: SealedLog,
+    checkpoints: Sequence[StoredCheckpoint],
+    tree: Recomputed,
+    public_key: Ed25519PublicKey,
+    origin: str,
+) -> None:
+    """Each checkpoint's signature, its stored row and frontier, its root at its size
+    and its consistency with the one before."""
+    previous: Checkpoint | None = None
     for checkpoint in checkpoints:
         report.checkpoints += 1
         try:
@@ -179,14 +257,14 @@ def verify_log(
                 f"({tree.size})",
             )
             continue
-        stored_frontier = sealed.frontier(parsed.size)
-        if stored_frontier != b"".join(tree.compact_range(parsed.size).to_hashes()):
+        computed = tree.frontier(parsed.size)
+        if sealed.frontier(parsed.size) != b"".join(computed.to_hashes()):
             report.add(
                 None,
                 f"checkpoint at size {parsed.size}: its stored frontier does not match the "
                 "log (the next seal would fork it)",
             )
-        if tree.root(parsed.size) != parsed.root:
+        if computed.root() != parsed.root:
             low = previous.size if previous is not None else 0
             report.add(
                 report.first_bad_seq if report.first_bad_seq is not None else low,
@@ -195,13 +273,7 @@ def verify_log(
             )
         if previous is not None:
             try:
-                verify_consistency(
-                    previous.size,
-                    parsed.size,
-                    tree.consistency_proof(previous.size, parsed.size),
-                    previous.root,
-                    parsed.root,
-                )
+                tree.check_consistency(previous.size, previous.root, parsed.size, parsed.root)
             except ProofError as exc:
                 report.add(
                     None,
@@ -210,7 +282,15 @@ def verify_log(
                 )
         previous = parsed
 
-    references = list(trusted)
+
+def references(
+    report: VerifyReport,
+    origin: str,
+    anchors: AnchorFile | None,
+    trusted: Sequence[TrustedCheckpoint],
+) -> list[TrustedCheckpoint]:
+    """The anchor file's newest checkpoint of `origin` (if any), then each trusted one."""
+    found = list(trusted)
     if anchors is not None:
         try:
             newest = anchors.newest(origin, fresh=True)
@@ -218,15 +298,24 @@ def verify_log(
             report.add(None, str(exc))
         else:
             if newest is not None:
-                references.insert(0, TrustedCheckpoint(f"anchor file {anchors.path}", newest.note))
-    for reference in references:
-        _check_reference(report, tree, reference, public_key, origin)
-    return report
+                found.insert(0, TrustedCheckpoint(f"anchor file {anchors.path}", newest.note))
+    return found
 
 
-def _check_reference(
+def reference_sizes(found: Sequence[TrustedCheckpoint]) -> set[int]:
+    """The sizes the references claim (not verified: only to know where to look)."""
+    sizes = set()
+    for reference in found:
+        try:
+            sizes.add(parse_checkpoint(reference.note).size)
+        except CheckpointError:
+            continue  # check_reference names it
+    return sizes
+
+
+def check_reference(
     report: VerifyReport,
-    tree: MerkleTree,
+    tree: Recomputed,
     reference: TrustedCheckpoint,
     public_key: Ed25519PublicKey,
     origin: str,
@@ -248,12 +337,8 @@ def _check_reference(
     if trusted.size == 0:
         return
     try:
-        verify_consistency(
-            trusted.size,
-            tree.size,
-            tree.consistency_proof(trusted.size, tree.size),
-            trusted.root,
-            tree.root(),
+        tree.check_consistency(
+            trusted.size, trusted.root, tree.size, tree.frontier(tree.size).root()
         )
     except ProofError as exc:
         report.add(
@@ -261,3 +346,44 @@ def _check_reference(
             f"{what}: the store's log is not a consistent extension of it (rewritten or "
             f"forked): {exc}",
         )
+
+
+def ended_at(
+    origin: str, checkpoints: Sequence[StoredCheckpoint], tree: Recomputed, last_id: int | None
+) -> VerifiedState | None:
+    """The state at the newest checkpoint, if the recomputed tree reached it."""
+    if not checkpoints or last_id is None or tree.size != checkpoints[-1].size:
+        return None
+    hashes = tuple(tree.frontier(tree.size).to_hashes())
+    return VerifiedState(origin, checkpoints[-1].note, hashes, last_id, tree.size)
+
+
+def verify_log(
+    sealed: SealedLog,
+    public_key: Ed25519PublicKey,
+    origin: str,
+    max_problems: int = 100,
+    *,
+    anchors: AnchorFile | None = None,
+    trusted: Sequence[TrustedCheckpoint] = (),
+) -> VerifyReport:
+    """Recompute the whole log from the stored rows and check it against the anchor
+    file's newest checkpoint of `origin` and each trusted checkpoint; see the module
+    docstring."""
+    report = VerifyReport()
+    # checkpoints first: a seal running meanwhile adds leaves beyond the latest size,
+    # which this run then counts as unsealed instead of reporting a false difference
+    checkpoints = sealed.checkpoints()
+    limit = checkpoints[-1].size if checkpoints else 0
+    tree = _FullTree()
+    leaves = sealed.leaf_rows(0, limit)
+    expected, last_id = recompute(
+        report, leaves, entries(sealed.source), 0, tree.tree.append, max_problems
+    )
+    check_sizes(report, sealed, expected, limit)
+    check_checkpoints(report, sealed, checkpoints, tree, public_key, origin)
+    for reference in references(report, origin, anchors, trusted):
+        check_reference(report, tree, reference, public_key, origin)
+    report.size = tree.size
+    report.state = ended_at(origin, checkpoints, tree, last_id)
+    return report

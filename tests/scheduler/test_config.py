@@ -20,6 +20,7 @@ def test_every_job_has_its_documented_default_trigger() -> None:
     assert crons == {
         "reverification": "0 1 * * *",
         "security_checks": "5 * * * *",
+        "integrity_full": "20 3 * * *",
         "performance_monthly": "0 3 1 * *",
         "performance_quarterly": "30 3 1 1,4,7,10 *",
         "grading": "0 4 1 1,4,7,10 *",

@@ -102,3 +102,38 @@ def test_a_malformed_event_row_fails_verify_naming_its_seq(env: Settings) -> Non
     assert "event log (first bad seq 1)" in result.output
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)  # a verdict, not a crash
+
+
+def test_verify_says_which_mode_ran_and_full_forces_a_full_run(env: Settings) -> None:
+    cli = CliRunner()
+    first = cli.invoke(main, ["verify"])
+    assert first.exit_code == 0, first.output
+    assert "(full: no verified state yet, log at size 3)" in first.output
+    second = cli.invoke(main, ["verify"])
+    assert second.exit_code == 0, second.output
+    assert "checkpoints verified (incremental from size 3, log at size 3)" in second.output
+    forced = cli.invoke(main, ["verify", "--full"])
+    assert forced.exit_code == 0, forced.output
+    assert "ok: 3 events, 3 sealed" in forced.output
+    assert "checkpoints verified (full, log at size 3)" in forced.output
+
+
+def test_an_entry_changed_after_an_incremental_run_fails_only_the_full_one(env: Settings) -> None:
+    cli = CliRunner()
+    assert cli.invoke(main, ["verify"]).exit_code == 0
+    tamper(env, "UPDATE {access} SET purpose='kyc_review' WHERE id=(SELECT MIN(id) FROM {access})")
+    assert cli.invoke(main, ["verify"]).exit_code == 0  # below the verified size: not seen
+    result = cli.invoke(main, ["verify", "--full"])
+    assert result.exit_code == 1
+    assert "access log: seq 0:" in result.output
+
+
+def test_a_corrupt_verified_state_is_a_note_and_a_full_run(env: Settings) -> None:
+    cli = CliRunner()
+    assert cli.invoke(main, ["verify"]).exit_code == 0
+    for state in (env.data_dir / "verify").glob("*.state"):
+        state.write_text("garbage")
+    result = cli.invoke(main, ["verify"])
+    assert result.exit_code == 0, result.output
+    assert "is unusable" in result.output and "verified in full" in result.output
+    assert "(full: the verified state" in result.output

@@ -102,13 +102,27 @@ def read_trusted(ledger: Ledger, paths: tuple[Path, ...]) -> dict[str, list[Trus
     "`checkpoint`); the store's log must be that log or a consistent extension of it. "
     "Repeatable.",
 )
-def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Recompute every leaf of both logs, not only those added since the last verified state.",
+)
+def verify(quiet: bool, trusted_paths: tuple[Path, ...], full: bool) -> None:
     """Verify everything recorded: the event log, the access log and the key store;
     exit 1 on any difference, naming the part.
 
-    Event and access logs: every leaf, the tree and every checkpoint are recomputed, and
-    each log must reach the newest checkpoint of the anchor file (LEDGER_ANCHOR_FILE)
-    and every --trusted-checkpoint with the same root at its size: a rolled-back,
+    Incremental by default: each log is checked from the state the last ok run kept in
+    `<data dir>/verify/` (its signed checkpoint and Merkle frontier), recomputing only
+    the entries added since, and the store must still hold the verified log (a
+    rollback, truncation or wipe below it fails). A change to an entry already verified
+    is only caught by `--full` (run daily by the `integrity_full` job). Without a
+    usable state the run is full, and says so in a `note:` line; the output says which
+    mode ran.
+
+    Event and access logs: the leaves, the tree and the checkpoints are recomputed (all
+    of them, or those since the verified state), and each log must reach the newest
+    checkpoint of the anchor file (LEDGER_ANCHOR_FILE) and every --trusted-checkpoint
+    with the same root at its size: a rolled-back,
     truncated, wiped or forked log fails, naming the size it no longer reaches. So must
     it reach each LEDGER_WITNESSES witness's latest cosigned checkpoint (fetched, 3 s
     timeout; a bad cosignature fails, an unreachable witness is a `note:` line). A
@@ -122,7 +136,7 @@ def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
     try:
         trusted = read_trusted(ledger, trusted_paths)
         report = ledger.verify_all(
-            trusted[ledger.sealed_log.origin], trusted[ledger.access_sealed.origin]
+            trusted[ledger.sealed_log.origin], trusted[ledger.access_sealed.origin], full=full
         )
     finally:
         ledger.close()
@@ -132,7 +146,7 @@ def verify(quiet: bool, trusted_paths: tuple[Path, ...]) -> None:
         for problem in report.problems:
             click.echo(f"  {problem.message}", err=True)
         raise CheckFailed(report.failure())
-    if report.events == 0:
+    if report.event_log.size == 0 and report.events == 0:
         raise CheckFailed(
             f"the log at {probe_ledger(ledger.config).location} holds no events: nothing to "
             "verify (the wrong store, or a wiped log)"

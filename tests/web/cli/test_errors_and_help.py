@@ -99,7 +99,7 @@ def test_usage_errors_are_one_line_and_exit_2(ledger_dir: Path, args: list[str])
 def test_an_unexpected_exception_is_one_line_and_exit_3(
     ledger_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(self: Ledger, *trusted: object) -> None:
+    def broken(self: Ledger, *trusted: object, **mode: object) -> None:
         raise RuntimeError("the disk said no\nand a second line")
 
     monkeypatch.setattr(Ledger, "verify", broken)
