@@ -34,6 +34,7 @@ from security.integrity.sealed_log import SealedLog
 from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import LocalKeyring, load_keyring
+from security.store_faults import retry_busy
 
 PENDING_KEYS = "ledger_pending_keys"
 
@@ -113,11 +114,20 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        pending = self.keystore.pending() if self.keystore else []
-        ids = super().insert_events(stored_events, **{PENDING_KEYS: pending}, **kwargs)
-        if self.keystore and pending:
-            self.keystore.mark_persisted(pending)
-        return ids
+        """Insert in one transaction; one that met a busy store (rolled back) is tried
+        again with backoff (`retry_busy`). PostgreSQL's recorder needs no such wrapper:
+        the library retries its insert on OperationalError (10 times, 0.2 s apart)."""
+
+        def attempt() -> Sequence[int] | None:
+            pending = self.keystore.pending() if self.keystore else []
+            ids = super(LedgerSQLiteApplicationRecorder, self).insert_events(
+                stored_events, **{PENDING_KEYS: pending}, **kwargs
+            )
+            if self.keystore and pending:
+                self.keystore.mark_persisted(pending)
+            return ids
+
+        return retry_busy(attempt)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
