@@ -8,7 +8,8 @@
   worker, writes continue, the ledger verifies.
 
 `LEDGER_LOAD_SECONDS` (default 30) is how long the mixed load runs; the fault tests
-run a third of it (at least 8 s).
+run a quarter of it (at least 8 s). Measured on a 2-core machine shared with other
+work (load average 13): 90 s, 45 s and 35 s for the three tests with the default.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,7 +39,7 @@ from tests.support.serving import (
 pytestmark = pytest.mark.e2e
 
 LOAD_SECONDS = float(os.environ.get("LEDGER_LOAD_SECONDS", "30"))
-FAULT_SECONDS = max(8.0, LOAD_SECONDS / 3)
+FAULT_SECONDS = max(8.0, LOAD_SECONDS / 4)
 ACCEPTED = {200, 201, 409, 412}  # a conflict of If-Match or of state is the client's answer
 
 
@@ -179,8 +179,3 @@ def wait_for_workers(server: Server, count: int, timeout: float = 30) -> set[int
             return workers
         time.sleep(0.2)
     return server.workers()
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_servers() -> Iterator[None]:
-    yield
