@@ -8,7 +8,9 @@ The application selects them by configuration only:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,9 @@ from typing import Any
 from eventsourcing.persistence import (
     ApplicationRecorder,
     IntegrityError,
+    InterfaceError,
     Mapper,
+    OperationalError,
     StoredEvent,
     Transcoder,
 )
@@ -40,9 +44,15 @@ from security.integrity.sealed_log import SealedLog
 from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import LocalKeyring, load_keyring
-from security.store_faults import retry_busy
+from security.store_faults import classify, retry_busy
 
 PENDING_KEYS = "ledger_pending_keys"
+# the library's PostgreSQL insert without its retry decorator, and that retry's figures
+_INSERT_ONCE: Callable[..., Sequence[int] | None] = (
+    PostgresApplicationRecorder.insert_events.__wrapped__
+)
+INSERT_ATTEMPTS = 10
+INSERT_RETRY_WAIT = 0.2
 
 
 class ImmediateSQLiteTransaction(SQLiteTransaction):
@@ -173,23 +183,40 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert in one transaction. The library retries the insert when the connection
-        fails (10 times, 0.2 s apart); if the failure came after the server committed
-        (a session cut between COMMIT and its answer), the retry meets its own rows and
-        the store refuses them as a version conflict. Rows identical byte for byte to
-        ours (random nonces: no other writer's can be) are recognised as that commit."""
         pending = self.keystore.pending() if self.keystore else []
-        try:
-            ids: Sequence[int] | None = super().insert_events(
-                stored_events, **{PENDING_KEYS: pending}, **kwargs
-            )
-        except IntegrityError:
-            ids = self._own_commit(stored_events)
-            if ids is None:
-                raise
+        ids = self._insert_retrying(stored_events, **{PENDING_KEYS: pending}, **kwargs)
         if self.keystore and pending:
             self.keystore.mark_persisted(pending)
         return ids
+
+    def _insert_retrying(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert in one transaction, retried as the library retries it (on a connection
+        or operational error, 10 attempts 0.2 s apart). If an attempt failed with the
+        connection cut, the server may have committed before the cut lost its answer:
+        the retry then meets its own rows and the store refuses them as a version
+        conflict. Only then, rows identical byte for byte to ours (random nonces: no
+        other writer's can be) are recognised as that commit. A plain duplicate insert
+        stays an IntegrityError (the recorder's contract)."""
+        cut = False
+        attempt = 1
+        while True:
+            try:
+                ids: Sequence[int] | None = _INSERT_ONCE(self, stored_events, **kwargs)
+            except IntegrityError:
+                own = self._own_commit(stored_events) if cut else None
+                if own is None:
+                    raise
+                return own
+            except (InterfaceError, OperationalError) as exc:
+                if attempt >= INSERT_ATTEMPTS:
+                    raise
+                cut = cut or classify(exc) == "unavailable"
+                time.sleep(INSERT_RETRY_WAIT * (1 + 0.1 * (random.random() - 0.5)))
+                attempt += 1
+            else:
+                return ids
 
     def _own_commit(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
         """The notification ids of `stored_events` if the store holds exactly them."""
