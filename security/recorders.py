@@ -8,12 +8,22 @@ The application selects them by configuration only:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper, StoredEvent, Transcoder
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    OperationalError,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
@@ -25,7 +35,7 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 from eventsourcing.utils import Environment
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from security.dialect import Dialect
 from security.errors import ConfigurationError
@@ -34,8 +44,15 @@ from security.integrity.sealed_log import SealedLog
 from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import LocalKeyring, load_keyring
+from security.store_faults import classify, retry_busy
 
 PENDING_KEYS = "ledger_pending_keys"
+# the library's PostgreSQL insert without its retry decorator, and that retry's figures
+_INSERT_ONCE: Callable[..., Sequence[int] | None] = (
+    PostgresApplicationRecorder.insert_events.__wrapped__
+)
+INSERT_ATTEMPTS = 10
+INSERT_RETRY_WAIT = 0.2
 
 
 class ImmediateSQLiteTransaction(SQLiteTransaction):
@@ -113,11 +130,20 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        pending = self.keystore.pending() if self.keystore else []
-        ids = super().insert_events(stored_events, **{PENDING_KEYS: pending}, **kwargs)
-        if self.keystore and pending:
-            self.keystore.mark_persisted(pending)
-        return ids
+        """Insert in one transaction; one that met a busy store (rolled back) is tried
+        again with backoff (`retry_busy`). PostgreSQL's recorder needs no such wrapper:
+        the library retries its insert on OperationalError (10 times, 0.2 s apart)."""
+
+        def attempt() -> Sequence[int] | None:
+            pending = self.keystore.pending() if self.keystore else []
+            ids = super(LedgerSQLiteApplicationRecorder, self).insert_events(
+                stored_events, **{PENDING_KEYS: pending}, **kwargs
+            )
+            if self.keystore and pending:
+                self.keystore.mark_persisted(pending)
+            return ids
+
+        return retry_busy(attempt)
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -158,11 +184,56 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         pending = self.keystore.pending() if self.keystore else []
-        ids: Sequence[int] | None = super().insert_events(
-            stored_events, **{PENDING_KEYS: pending}, **kwargs
-        )
+        ids = self._insert_retrying(stored_events, **{PENDING_KEYS: pending}, **kwargs)
         if self.keystore and pending:
             self.keystore.mark_persisted(pending)
+        return ids
+
+    def _insert_retrying(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert in one transaction, retried as the library retries it (on a connection
+        or operational error, 10 attempts 0.2 s apart). If an attempt failed with the
+        connection cut, the server may have committed before the cut lost its answer:
+        the retry then meets its own rows and the store refuses them as a version
+        conflict. Only then, rows identical byte for byte to ours (random nonces: no
+        other writer's can be) are recognised as that commit. A plain duplicate insert
+        stays an IntegrityError (the recorder's contract)."""
+        cut = False
+        attempt = 1
+        while True:
+            try:
+                ids: Sequence[int] | None = _INSERT_ONCE(self, stored_events, **kwargs)
+            except IntegrityError:
+                own = self._own_commit(stored_events) if cut else None
+                if own is None:
+                    raise
+                return own
+            except (InterfaceError, OperationalError) as exc:
+                if attempt >= INSERT_ATTEMPTS:
+                    raise
+                cut = cut or classify(exc) == "unavailable"
+                time.sleep(INSERT_RETRY_WAIT * (1 + 0.1 * (random.random() - 0.5)))
+                attempt += 1
+            else:
+                return ids
+
+    def _own_commit(self, stored_events: Sequence[StoredEvent]) -> list[int] | None:
+        """The notification ids of `stored_events` if the store holds exactly them."""
+        if not stored_events:
+            return None
+        statement = SQL(
+            "SELECT topic, state, notification_id FROM {0}.{1} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        ids = []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            for event in stored_events:
+                curs.execute(statement, (event.originator_id, event.originator_version))
+                row = curs.fetchone()
+                if row is None or row["topic"] != event.topic or bytes(row["state"]) != event.state:
+                    return None
+                ids.append(int(row["notification_id"]))
         return ids
 
     def _insert_events(

@@ -225,6 +225,9 @@ class Settings:
             "POSTGRES_POOL_SIZE": "5",
             "POSTGRES_MAX_OVERFLOW": "10",
             "POSTGRES_CONNECT_TIMEOUT": "5",
+            # a pooled connection is checked before use, so one cut by a restart or
+            # pg_terminate_backend is dropped and replaced instead of failing a request
+            "POSTGRES_PRE_PING": "yes",
             # pinned: with the library's insert functions, writers skip the table lock
             # and notification ids can interleave, so a seal could pass an event by
             "POSTGRES_ENABLE_DB_FUNCTIONS": "no",

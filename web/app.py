@@ -15,6 +15,7 @@ from typing import Any
 import swagger_ui_bundle
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
+from security.store_faults import as_store_fault
 from web import auth, idempotency, logs
 from web.context import get_ledger, idempotency_store, models_for_request, token_settings
 from web.problems import LedgerApi, problem, register_problem_handlers
@@ -89,8 +90,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         try:
             ledger = get_ledger()
             ledger.app.recorder.max_notification_id()
-        except Exception:  # any failure to reach the store means not ready
-            return jsonify(status="not ready", checks={"store": "unreachable"}), 503
+        except Exception as exc:  # any failure to reach the store means not ready
+            return jsonify(status="not ready", checks={"store": store_reason(exc)}), 503
         try:
             ledger.keyring.kek(ledger.keyring.active_kek_id())
         except Exception:
@@ -119,6 +120,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def store_reason(error: Exception) -> str:
+    """Why /readyz finds the store not ready, without the driver's text (which may
+    quote parameters): the fault's code and the error's class."""
+    fault = as_store_fault(error)
+    code = fault.code if fault is not None else "store_unavailable"
+    return f"unavailable: {code} ({type(error).__name__})"
 
 
 def install_docs_assets(app: Flask) -> None:

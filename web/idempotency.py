@@ -4,25 +4,30 @@ Keys are scoped to the caller (token subject). The first request with a key
 reserves it; its response (any status below 500) is stored; a replay with the same
 method, path and body gets that stored response and records nothing new; the same
 key with a different request gets 422; a replay while the first is still running
-gets 409. A 5xx frees the key so the client can retry.
+gets 409. A 5xx frees the key so the client can retry (when the store itself is
+unavailable then, the reservation stays and is taken over once stale).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask, Response, g, request
 
 from security.dialect import Dialect
+from security.store_faults import classify
 from web.auth import current_principal
 from web.problems import problem
 
 HEADER = "Idempotency-Key"
 STALE_SECONDS = 120  # longer than any request may run (gunicorn's timeout is 60 s)
 KEPT_HEADERS = ("ETag", "Location", "Content-Type")
+
+log = logging.getLogger("web.idempotency")
 
 
 def create_table_statements(dialect: Dialect) -> list[str]:
@@ -143,8 +148,20 @@ def install(app: Flask, store_factory: Any) -> None:
         pending = g.pop("idempotency", None)
         if pending is not None:
             store, actor, key = pending
-            if response.status_code >= 500:
-                store.release(actor, key)
-            else:
-                store.complete(actor, key, response)
+            try:
+                if response.status_code >= 500:
+                    store.release(actor, key)
+                else:
+                    store.complete(actor, key, response)
+            except Exception as exc:
+                # the store went away after the command: the answer stands (a 2xx was
+                # recorded); the reservation, left open, is taken over once stale
+                fault = classify(exc)
+                if fault is None:
+                    raise
+                log.warning(
+                    "idempotency key not %s: store %s",
+                    "released" if response.status_code >= 500 else "completed",
+                    fault,
+                )
         return response

@@ -26,6 +26,7 @@ from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import DomainError, ValidationFailed
+from security.store_faults import StoreFault, as_store_fault
 from web.statuses import VALIDATION, status_of
 
 PROBLEM_BASE = "https://crm-ledger.example/problems/"
@@ -49,6 +50,7 @@ HTTP_CODES = {
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
+    507: "insufficient_storage",
 }
 
 
@@ -172,6 +174,8 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def on_domain_error(exc: DomainError) -> Response:
+        if isinstance(exc, StoreFault):
+            return store_fault_problem(exc)
         status = status_of(exc)
         if isinstance(exc, ValidationFailed) and status == VALIDATION:
             return validation_problem({path: [text] for path, text in exc.errors.items()})
@@ -187,5 +191,20 @@ def register_problem_handlers(app: Flask) -> None:
         # where it happened, never str(exc)
         frames = traceback.extract_tb(exc.__traceback__)[-3:]
         where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames)
+        fault = as_store_fault(exc)
+        if fault is not None:
+            log.warning("store %s (%s) at %s", fault.fault, type(exc).__name__, where)
+            return store_fault_problem(fault)
         log.error("unhandled %s at %s", type(exc).__name__, where)
         return problem(500, "internal_error", "an internal error occurred; it was logged")
+
+
+def store_fault_problem(fault: StoreFault) -> Response:
+    """A store that is busy, unavailable (503) or full (507), with `Retry-After`: nothing
+    of the request was recorded (its transaction was rolled back)."""
+    return problem(
+        status_of(fault),
+        fault.code,
+        fault.message,
+        headers={"Retry-After": str(fault.retry_after)},
+    )

@@ -39,6 +39,7 @@ from security.integrity.access_log import UnknownPurpose
 from security.integrity.anchors import AnchorError
 from security.integrity.sealed_log import NotAnAnchoredExtension, SealedLogInconsistent
 from security.presence import NoLedger
+from security.store_faults import StorageFull, StoreBusy, StoreFault, StoreUnavailable
 from web.errors import (
     BadPrecondition,
     BundleExpired,
@@ -101,6 +102,11 @@ STATUSES: dict[type[DomainError], int] = {
     ExportError: 500,
     SchedulerConfigError: 500,
     ViewLagging: 503,
+    # the store, not the request: answered with Retry-After (web.problems)
+    StoreFault: 503,
+    StoreBusy: 503,
+    StoreUnavailable: 503,
+    StorageFull: 507,  # RFC 4918 Insufficient Storage: writes wait for an operator
 }
 
 
