@@ -200,26 +200,37 @@ class AnchorFile:
 
     def append(self, note: str) -> None:
         """Append one signed checkpoint (exclusive flock, torn tail repaired, O_APPEND,
-        one write, fsync)."""
-        parse_checkpoint(note)
-        data = (note + "\n").encode("utf-8")
+        one write, fsync); nothing if the file already anchors its origin at this size
+        or a larger one, so the entries of one origin are in size order."""
+        checkpoint = parse_checkpoint(note)
         with self._lock:
             created = not self.path.exists()
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._write(data, created)
+                self._write(checkpoint, created)
             except OSError as exc:
                 raise AnchorError(
                     f"anchor file {self.path} cannot be appended to: {exc.strerror}"
                 ) from None
 
-    def _write(self, data: bytes, created: bool) -> None:
+    def _write(self, checkpoint: Checkpoint, created: bool) -> None:
+        data = (checkpoint.note + "\n").encode("utf-8")
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd is closed
             self._advance(fd)
             if self._scan.torn:
                 self._repair(fd)
+            known = (self._scan.newest or {}).get(checkpoint.origin)
+            if known is not None and known.size >= checkpoint.size:
+                # another process anchored this size or a larger one first (two seals
+                # racing): the file stays in size order, the larger anchor covers this one
+                if known.size == checkpoint.size and known.root != checkpoint.root:
+                    raise AnchorError(
+                        f"anchor file {self.path}: a checkpoint of {checkpoint.origin} at "
+                        f"size {checkpoint.size} with another root is anchored (a fork)"
+                    )
+                return
             written = os.write(fd, data)
             if written != len(data):
                 raise OSError(0, f"only {written} of {len(data)} bytes were written")

@@ -101,7 +101,8 @@ def test_every_anchor_is_checked_with_the_log_key_not_only_the_newest(tmp_path: 
 def test_anchors_of_one_origin_never_go_backwards(tmp_path: Path) -> None:
     anchors = anchor_file(tmp_path, sizes=(1, 3))
     anchors.append(note(5, origin=ORIGIN + "/access"))  # another log: its own order
-    anchors.append(note(2))
+    with anchors.path.open("ab") as handle:  # appended by hand: append() would skip it
+        handle.write(entry(2))
     with pytest.raises(AnchorError, match=r"entry 4 \(line 19\).*size 2, follows one at size 3"):
         AnchorFile(anchors.path).newest(ORIGIN)
 
@@ -115,3 +116,14 @@ def test_a_fresh_read_notices_a_rewritten_older_entry(tmp_path: Path) -> None:
     anchors.path.write_text(forged + "\n" + text[first_end:], "utf-8")
     with pytest.raises(AnchorError, match=r"entry 1 \(line 1\)"):
         anchors.newest(ORIGIN, fresh=True)
+
+
+def test_a_seal_that_lost_the_race_to_a_larger_anchor_appends_nothing(tmp_path: Path) -> None:
+    anchors = anchor_file(tmp_path, sizes=(1, 3))
+    before = anchors.path.read_bytes()
+    AnchorFile(anchors.path).append(note(2))  # another process, its checkpoint older
+    AnchorFile(anchors.path).append(note(3))  # the same checkpoint, anchored already
+    assert anchors.path.read_bytes() == before
+    with pytest.raises(AnchorError, match="a fork"):
+        anchors.append(sign_checkpoint(ORIGIN, 3, bytes([9]) * 32, KEY))
+    assert anchors.path.read_bytes() == before

@@ -39,12 +39,14 @@ def arm(point: str) -> None:
     if point == "leaves":
         original_many = Dialect.executemany
 
-        def insert_then_die(self: Dialect, cursor: Any, sql: str, rows: Any) -> None:
+        def insert_then_die(
+            self: Dialect, cursor: Any, sql: str, rows: list[tuple[Any, ...]]
+        ) -> None:
             original_many(self, cursor, sql, rows)
             if sql.startswith("INSERT INTO") and "_leaves" in sql:
                 die()
 
-        Dialect.executemany = insert_then_die  # type: ignore[method-assign]
+        Dialect.executemany = insert_then_die  # type: ignore[assignment,method-assign]
     elif point == "checkpoint":
         original = SealedLog._seal
 
