@@ -6,7 +6,8 @@ seconds. One sealer per store signs at a time: the leader holds a lock for its w
 life, on PostgreSQL `pg_try_advisory_lock` on a dedicated connection (a key other than
 the seal lock's), on SQLite an exclusive `flock` on `<data dir>/sealer.lock`. The
 others stand by, retry every `standby_interval` seconds and take over when the leader
-dies (the operating system releases both kinds of lock with the process). Leadership
+dies (the operating system releases both kinds of lock with the process) or is stopped
+(`stop()` frees the lock before it returns, even while the thread finishes a seal). Leadership
 saves work; safety does not rest on it (each seal takes the seal lock).
 
 Errors are logged and retried with backoff; the loop never dies of one. A log that is
