@@ -354,7 +354,7 @@ class AnchorFile:
         SHA-256 is kept), so each entry's signature is checked once per process."""
         fd = self._open_for_reading()
         if fd is None:
-            if self._scan.offset or self._scan.torn:
+            if not fresh and (self._scan.offset or self._scan.torn):
                 raise AnchorError(f"anchor file {self.path} has disappeared")
             self._scan = _Scan(newest={})
             return

@@ -22,6 +22,7 @@ import signal
 import sys
 from typing import Any
 
+from ledger_verify.checkpoints import Checkpoint
 from security.bootstrap import Settings
 from security.dialect import Dialect
 from security.integrity.anchors import AnchorFile
@@ -59,8 +60,10 @@ def arm(point: str) -> None:
         SealedLog._seal = commit_then_die  # type: ignore[method-assign]
     elif point == "anchor":
 
-        def write_half_then_die(self: AnchorFile, data: bytes, created: bool) -> None:
+        def write_half_then_die(self: AnchorFile, checkpoint: Checkpoint, created: bool) -> None:
             import fcntl
+
+            data = (checkpoint.note + "\n").encode("utf-8")
 
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX)
