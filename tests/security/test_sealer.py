@@ -17,7 +17,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 
 from security.bootstrap import Ledger, Settings, build_ledger
-from security.integrity.sealer import Sealer, has_unsealed
+from security.integrity.sealer import Sealer, has_unsealed, leadership_for
 from security.presence import prepare_store
 from tests.domain.factories import individual
 from tests.support.sample import SampleApp
@@ -201,3 +201,66 @@ def write_customers(ledger: Ledger, stop: threading.Event) -> None:
         # killed process: a writer retries, as an application would
         with contextlib.suppress(OperationalError):
             individual(ledger.app)
+
+
+def test_a_stopped_leader_releases_its_lock_at_once_and_the_standby_seals_on(
+    ledger: Ledger,
+) -> None:
+    build = lambda c: build_ledger(c, app_class=SampleApp)  # noqa: E731
+    first = Sealer(ledger.config, build=build, standby_interval=0.1)
+    second = Sealer(ledger.config, build=build, standby_interval=0.1)
+    first.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not first.is_leader:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        second.start()
+        ledger.app.register("A", "13900000001", "IDA")
+        wait_until_covered(ledger, newest_id(ledger))
+        assert not second.is_leader
+        second.stop()
+        first.stop()  # the process lives on: the lock must be free now, not at exit
+        probe = leadership_for(ledger.config)
+        try:
+            assert probe.try_acquire(), "the stopped leader still holds the sealer lock"
+        finally:
+            probe.release()
+        standby = Sealer(ledger.config, build=build, standby_interval=0.1)
+        standby.start()
+        try:
+            ledger.app.register("B", "13900000002", "IDB")
+            wait_until_covered(ledger, newest_id(ledger), limit=3.0)
+            assert standby.is_leader
+        finally:
+            standby.stop()
+    finally:
+        first.stop()
+        second.stop()
+    assert ledger.verify().ok
+
+
+def test_stopping_a_leader_busy_past_the_timeout_still_frees_the_lock(ledger: Ledger) -> None:
+    release = threading.Event()
+
+    def slow_build(config: Settings) -> Ledger:
+        release.wait(10)  # a seal held up (a database that does not answer)
+        return build_ledger(config, app_class=SampleApp)
+
+    busy = Sealer(ledger.config, build=slow_build, standby_interval=0.1)
+    busy.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not busy.is_leader:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        busy.stop(timeout=0.3)
+        probe = leadership_for(ledger.config)
+        try:
+            assert probe.try_acquire(), "a stopped sealer kept the lock while busy"
+        finally:
+            probe.release()
+    finally:
+        release.set()
+        busy.stop()
+    assert not busy.is_leader

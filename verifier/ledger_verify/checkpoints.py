@@ -52,6 +52,7 @@ __all__ = [
     "parse_note",
     "parse_verifier_key",
     "public_key_pem",
+    "same_log_checkpoint",
     "sign_checkpoint",
     "sign_note",
     "verifier_key",
@@ -471,3 +472,28 @@ def verify_checkpoint(
             f"checkpoint origin {checkpoint.origin!r} is not the expected {origin!r}"
         )
     return checkpoint
+
+
+def same_log_checkpoint(
+    trusted: Checkpoint, other: Checkpoint, key_name: str, public_key: Ed25519PublicKey
+) -> bool:
+    """Whether ``other`` is the same checkpoint of the log as ``trusted`` (already
+    verified with this key): the same signed body (origin, size, root hash and
+    extension lines) and the same signature(s) by the log key.
+
+    Every other signature line -- a witness's cosignature, a line of an unknown key --
+    is ignored, as c2sp.org/signed-note asks: a checkpoint that later gained
+    cosignatures is still the same checkpoint. Ed25519 signatures are deterministic,
+    so the log key's signature of one body is one byte string.
+    """
+    if trusted.body != other.body:
+        return False
+    kid = key_id(key_name, public_key)
+
+    def by_log(checkpoint: Checkpoint) -> set[bytes]:
+        return {
+            s.signature for s in checkpoint.signatures if s.name == key_name and s.key_id == kid
+        }
+
+    ours = by_log(trusted)
+    return bool(ours) and by_log(other) == ours

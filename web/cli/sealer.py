@@ -21,7 +21,8 @@ def sealer_command() -> None:
     Long-running: runs until stopped (SIGTERM or Ctrl-C). `ledger serve` runs a sealer
     too; this command is for deployments that run it apart. One sealer per store
     signs at a time (the leader, by a lock: `<data dir>/sealer.lock` on SQLite, an
-    advisory lock on PostgreSQL); the others stand by and take over when it dies.
+    advisory lock on PostgreSQL); the others stand by and take over when it dies
+    or stops (a stopped sealer frees the lock at once).
     Logs are JSON lines on stderr.
     """
     configure_logging()

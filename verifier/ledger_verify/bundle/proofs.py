@@ -10,6 +10,7 @@ from pathlib import Path
 from ledger_verify.bundle.checkpoint import BundleCheckpoint
 from ledger_verify.bundle.layout import open_regular, proof_path
 from ledger_verify.bundle.report import BundleReport
+from ledger_verify.checkpoints import Checkpoint, same_log_checkpoint
 from ledger_verify.merkle import ProofError, leaf_hash, verify_inclusion
 from ledger_verify.tlog_proof import HEADER as TLOG_HEADER
 from ledger_verify.tlog_proof import TlogProofError, parse_tlog_proof
@@ -37,6 +38,18 @@ def parse_proof_head(head: str) -> tuple[int, tuple[bytes, ...]]:
     return int(index_text), tuple(hashes)
 
 
+def _same_checkpoint(anchor: BundleCheckpoint, other: Checkpoint) -> bool:
+    """Whether a proof's checkpoint note is the bundle's checkpoint: the same signed
+    body and log signature; cosignature lines and lines of unknown keys may differ
+    (a checkpoint that gained witness cosignatures after the proof was written)."""
+    if other.note == anchor.note:
+        return True
+    cp = anchor.checkpoint
+    if cp is None or anchor.key is None or not anchor.key_name:
+        return False
+    return same_log_checkpoint(cp, other, anchor.key_name, anchor.key)
+
+
 def check_proof(
     root: Path, report: BundleReport, anchor: BundleCheckpoint, seq: int, raw: bytes
 ) -> None:
@@ -56,7 +69,7 @@ def check_proof(
             index, hashes = parse_proof_head(data[: -len(tail)].decode("ascii"))
         else:
             proof = parse_tlog_proof(data)
-            if cp is not None and proof.checkpoint.note != anchor.note:
+            if cp is not None and not _same_checkpoint(anchor, proof.checkpoint):
                 report.fail(name, seq, "is against another checkpoint than the bundle's")
                 return
             index, hashes = proof.index, proof.hashes
