@@ -1,7 +1,9 @@
-"""Run every benchmark section (each module of this package with a `run()`).
+"""Run every benchmark section (each module named in SECTIONS, with a `run()`).
 
 `python -m benchmarks [SECTION ...]` runs only the named sections. A section that
 fails (prints FAIL and exits non-zero) does not stop the others; the run then exits 1.
+Shared helpers for sections (interleaved rounds, median with min-max, error counts by
+status code) are in benchmarks.rounds.
 """
 
 from __future__ import annotations
@@ -13,14 +15,27 @@ import time
 
 import benchmarks
 
-ORDER = ["core", "projections", "export", "api", "sealing", "verify"]
+# --- section registry: one line per section, in the order a full run takes them ------
+SECTIONS: list[str] = [
+    "core",
+    "projections",
+    "export",
+    "api",
+    "sealing",
+    "verify",
+]
+# --- end of the section registry --------------------------------------------------------
+
+HELPERS = {"rounds"}  # modules of this package that are not sections
 
 
 def main() -> None:
-    names = [
-        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.name.startswith("_")
-    ]
-    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    found = {
+        m.name
+        for m in pkgutil.iter_modules(benchmarks.__path__)
+        if not m.name.startswith("_") and m.name not in HELPERS
+    }
+    names = [n for n in SECTIONS if n in found] + sorted(found - set(SECTIONS))
     only = set(sys.argv[1:])
     unknown = only - set(names)
     if unknown:
