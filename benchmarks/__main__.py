@@ -1,6 +1,7 @@
 """Run every benchmark section (each module named in SECTIONS, with a `run()`).
 
-`python -m benchmarks [SECTION ...]` runs only the named sections. A section that
+`python -m benchmarks [SECTION ...] [--option value ...]` runs only the named sections
+(options are read by the sections, e.g. `api --store postgres`). A section that
 fails (prints FAIL and exits non-zero) does not stop the others; the run then exits 1.
 Shared helpers for sections (interleaved rounds, median with min-max, error counts by
 status code) are in benchmarks.rounds.
@@ -36,7 +37,15 @@ def main() -> None:
         if not m.name.startswith("_") and m.name not in HELPERS
     }
     names = [n for n in SECTIONS if n in found] + sorted(found - set(SECTIONS))
-    only = set(sys.argv[1:])
+    only: set[str] = set()
+    option_value = False
+    for arg in sys.argv[1:]:  # options (`--store postgres`) are for the sections
+        if option_value:
+            option_value = False
+        elif arg.startswith("--"):
+            option_value = "=" not in arg
+        else:
+            only.add(arg)
     unknown = only - set(names)
     if unknown:
         print(f"error: unknown benchmark section(s): {', '.join(sorted(unknown))}", file=sys.stderr)

@@ -19,10 +19,10 @@ answer prints FAIL and the section exits 1.
 The load comes from wrk (Debian package `wrk`, if on the PATH; it reports non-2xx
 answers without their codes) or else from BENCH_API_CLIENT_PROCESSES (default 2)
 Python processes holding the connections between them. Settings: BENCH_API_STORE
-(`sqlite`, `postgres` or `both`, default both; `python -m benchmarks.api --store X`
-too), BENCH_API_SECONDS (default 3 per endpoint per round), BENCH_API_ROUNDS (default
-5), BENCH_API_CONNECTIONS (default 16), BENCH_API_DEMO_CUSTOMERS (default 30),
-BENCH_API_WORKER_CLASS (gunicorn worker class, default that of `ledger serve`).
+(`sqlite`, `postgres` or `both`, default both; or `python -m benchmarks api --store X`),
+BENCH_API_SECONDS (default 3 per endpoint per round), BENCH_API_ROUNDS (default 5),
+BENCH_API_CONNECTIONS (default 16), BENCH_API_DEMO_CUSTOMERS (default 30),
+BENCH_API_CLIENT_PROCESSES.
 """
 
 from __future__ import annotations
@@ -307,8 +307,11 @@ def _ms(text: str) -> float:
 def stores() -> list[str]:
     """The stores to measure: BENCH_API_STORE or `--store`, default both."""
     chosen = os.environ.get("BENCH_API_STORE", "both")
-    if "--store" in sys.argv:
-        chosen = sys.argv[sys.argv.index("--store") + 1]
+    for number, arg in enumerate(sys.argv):
+        if arg == "--store" and number + 1 < len(sys.argv):
+            chosen = sys.argv[number + 1]
+        elif arg.startswith("--store="):
+            chosen = arg.split("=", 1)[1]
     if chosen not in ("sqlite", "postgres", "both"):
         raise SystemExit("error: --store must be sqlite, postgres or both")
     return ["sqlite", "postgres"] if chosen == "both" else [chosen]
