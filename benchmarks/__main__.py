@@ -1,7 +1,10 @@
-"""Run every benchmark section (each module of this package with a `run()`).
+"""Run every benchmark section (each module named in SECTIONS, with a `run()`).
 
-`python -m benchmarks [SECTION ...]` runs only the named sections. A section that
+`python -m benchmarks [SECTION ...] [--option value ...]` runs only the named sections
+(options are read by the sections, e.g. `api --store postgres`). A section that
 fails (prints FAIL and exits non-zero) does not stop the others; the run then exits 1.
+Shared helpers for sections (interleaved rounds, median with min-max, error counts by
+status code) are in benchmarks.rounds.
 """
 
 from __future__ import annotations
@@ -13,15 +16,36 @@ import time
 
 import benchmarks
 
-ORDER = ["core", "projections", "export", "api", "sealing", "verify"]
+# --- section registry: one line per section, in the order a full run takes them ------
+SECTIONS: list[str] = [
+    "core",
+    "projections",
+    "export",
+    "api",
+    "sealing",
+    "verify",
+]
+# --- end of the section registry --------------------------------------------------------
+
+HELPERS = {"rounds"}  # modules of this package that are not sections
 
 
 def main() -> None:
-    names = [
-        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.name.startswith("_")
-    ]
-    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
-    only = set(sys.argv[1:])
+    found = {
+        m.name
+        for m in pkgutil.iter_modules(benchmarks.__path__)
+        if not m.name.startswith("_") and m.name not in HELPERS
+    }
+    names = [n for n in SECTIONS if n in found] + sorted(found - set(SECTIONS))
+    only: set[str] = set()
+    option_value = False
+    for arg in sys.argv[1:]:  # options (`--store postgres`) are for the sections
+        if option_value:
+            option_value = False
+        elif arg.startswith("--"):
+            option_value = "=" not in arg
+        else:
+            only.add(arg)
     unknown = only - set(names)
     if unknown:
         print(f"error: unknown benchmark section(s): {', '.join(sorted(unknown))}", file=sys.stderr)

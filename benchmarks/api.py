@@ -1,24 +1,35 @@
-"""REST API under load: writes and reads beside the bare /healthz ceiling.
+"""REST API under load: writes and reads beside the bare /healthz ceiling, per store.
 
-Starts `ledger serve` (gunicorn, 2 workers) on a temporary SQLite data directory
-seeded with `ledger demo`, then drives, with concurrent clients, each for the same
-time:
+Starts `ledger serve` (gunicorn, 2 workers) on a temporary ledger seeded with
+`ledger demo` - SQLite, and PostgreSQL in a fresh schema - then drives each endpoint
+with concurrent clients:
 
 - `GET /healthz`: no auth, no ledger; the ceiling of this server on this machine;
-- `POST /api/v1/customers` (front office): validation, two encrypted writes;
+- `POST /api/v1/customers` (front office): validation, encrypted writes;
 - `GET /api/v1/customers/<id>` (front office): decrypt, replay, mask;
 - `GET /api/v1/customers/<id>` with `X-Purpose` (compliance): full, access-logged.
 
-The load comes from wrk (Debian package `wrk`) with a Lua script when it is on the
-PATH, else from a Python thread pool (the output says which). Settings:
-BENCH_API_SECONDS (default 10), BENCH_API_CONNECTIONS (default 8),
-BENCH_API_DEMO_CUSTOMERS (default 30).
+The targets run in interleaved rounds (benchmarks.rounds): every round runs each
+endpoint for BENCH_API_SECONDS, in an order that alternates from round to round, so
+a burst of noise from other processes lands on both sides of a ratio. Each endpoint's
+share of the ceiling is the median of its per-round shares with min-max. Every
+answer other than the expected 2xx is counted per endpoint and status code; any such
+answer prints FAIL and the section exits 1.
+
+The load comes from wrk (Debian package `wrk`, if on the PATH; it reports non-2xx
+answers without their codes) or else from BENCH_API_CLIENT_PROCESSES (default 2)
+Python processes holding the connections between them. Settings: BENCH_API_STORE
+(`sqlite`, `postgres` or `both`, default both; or `python -m benchmarks api --store X`),
+BENCH_API_SECONDS (default 3 per endpoint per round), BENCH_API_ROUNDS (default 5),
+BENCH_API_CONNECTIONS (default 16), BENCH_API_DEMO_CUSTOMERS (default 30),
+BENCH_API_CLIENT_PROCESSES.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
 import os
 import shutil
 import socket
@@ -28,13 +39,22 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+
+from benchmarks.rounds import MIN_ROUNDS, Errors, Spread, fail_if
+
 ROOT = Path(__file__).resolve().parents[1]
-SECONDS = float(os.environ.get("BENCH_API_SECONDS", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_API_CONNECTIONS", "8"))
+SECONDS = float(os.environ.get("BENCH_API_SECONDS", "3"))
+ROUNDS = max(MIN_ROUNDS, int(os.environ.get("BENCH_API_ROUNDS", str(MIN_ROUNDS))))
+CONNECTIONS = int(os.environ.get("BENCH_API_CONNECTIONS", "16"))
+CLIENT_PROCESSES = max(1, int(os.environ.get("BENCH_API_CLIENT_PROCESSES", "2")))
+PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+NON_2XX = -1  # wrk's count of non-2xx answers, without their codes
+TARGETS = {"POST /api/v1/customers": 0.25, "GET /api/v1/customers/<id>": 0.50}
+P99_TARGET_MS = 100.0
 DEMO_CUSTOMERS = int(os.environ.get("BENCH_API_DEMO_CUSTOMERS", "30"))
 WORKERS = 2  # as `ledger serve` is started below
 READ_IDS = 50
@@ -76,10 +96,11 @@ end
 @dataclass(frozen=True)
 class Figures:
     requests: int
-    errors: int
+    errors: dict[int, int]  # status code (0: no answer, -1: wrk's non-2xx) -> count
     seconds: float
-    p50_ms: float
-    p99_ms: float
+    latencies: tuple[float, ...]  # seconds, every request (empty from wrk)
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -141,45 +162,77 @@ def wait_until_up(port: int, proc: subprocess.Popen[bytes]) -> None:
 # --- load generators ------------------------------------------------------------------
 
 
-def python_load(port: int, target: Target) -> Figures:
-    """CONNECTIONS threads, each sending requests one after another for SECONDS."""
-    latencies: list[list[float]] = [[] for _ in range(CONNECTIONS)]
-    errors = [0] * CONNECTIONS
-    stop = time.perf_counter() + SECONDS
+def _client_process(
+    port: int, target: Target, connections: int, offset: int, seconds: float
+) -> tuple[list[float], dict[int, int], float]:
+    """One client process: `connections` threads sending requests for `seconds`;
+    returns every latency, the error answers by status code and the time taken."""
+    began = time.perf_counter()
+    stop_at = began + seconds
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors: list[dict[int, int]] = [{} for _ in range(connections)]
+    expected = 201 if target.method == "POST" else 200
 
     def client(slot: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        n = slot
-        while time.perf_counter() < stop:
+        n = offset + slot
+        while time.perf_counter() < stop_at:
             path = target.paths[n % len(target.paths)]
-            n += CONNECTIONS
+            n += connections * CLIENT_PROCESSES
             started = time.perf_counter()
+            status = 0
             try:
                 conn.request(target.method, path, body=target.body, headers=target.headers)
                 response = conn.getresponse()
                 response.read()
-                if response.status >= 400:
-                    errors[slot] += 1
+                status = response.status
                 if response.getheader("Connection", "").lower() == "close":
                     conn.close()
             except (OSError, http.client.HTTPException):
-                errors[slot] += 1
                 conn.close()
             latencies[slot].append(time.perf_counter() - started)
+            if status != expected:
+                errors[slot][status] = errors[slot].get(status, 0) + 1
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CONNECTIONS)]
-    began = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - began
-    every = sorted(x for slot in latencies for x in slot)
+    merged: dict[int, int] = {}
+    for found in errors:
+        for code, n in found.items():
+            merged[code] = merged.get(code, 0) + n
+    return [x for slot in latencies for x in slot], merged, time.perf_counter() - began
+
+
+def python_load(port: int, target: Target, pool: multiprocessing.pool.Pool) -> Figures:
+    """CONNECTIONS connections spread over CLIENT_PROCESSES processes, for SECONDS."""
+    share = [CONNECTIONS // CLIENT_PROCESSES] * CLIENT_PROCESSES
+    for i in range(CONNECTIONS % CLIENT_PROCESSES):
+        share[i] += 1
+    results = pool.starmap(
+        _client_process,
+        [(port, target, n, sum(share[:i]), SECONDS) for i, n in enumerate(share) if n],
+    )
+    elapsed = max(taken for _, _, taken in results)
+    every = sorted(x for found, _, _ in results for x in found)
+    errors: dict[int, int] = {}
+    for _, found, _ in results:
+        for code, n in found.items():
+            errors[code] = errors.get(code, 0) + n
     if not every:
-        return Figures(0, sum(errors), elapsed, 0.0, 0.0)
+        return Figures(0, errors, elapsed, ())
     p99 = every[min(len(every) - 1, int(len(every) * 0.99))]
-    return Figures(len(every), sum(errors), elapsed, statistics.median(every) * 1000, p99 * 1000)
+    return Figures(
+        len(every),
+        errors,
+        elapsed,
+        tuple(every),
+        statistics.median(every) * 1000,
+        p99 * 1000,
+    )
 
 
 def wrk_load(port: int, target: Target, workdir: Path) -> Figures:
@@ -231,7 +284,14 @@ def parse_wrk(output: str) -> Figures:
             errors += int(words[-1])
         elif words[0] == "Socket" and "errors:" in line:
             errors += sum(int(w.rstrip(",")) for w in words[3::2])
-    return Figures(requests, errors, seconds, percentiles.get("50%", 0.0), percentiles["99%"])
+    return Figures(
+        requests,
+        {NON_2XX: errors} if errors else {},
+        seconds,
+        (),
+        percentiles.get("50%", 0.0),
+        percentiles["99%"],
+    )
 
 
 def _ms(text: str) -> float:
@@ -244,43 +304,82 @@ def _ms(text: str) -> float:
 # --- the run --------------------------------------------------------------------------
 
 
+def stores() -> list[str]:
+    """The stores to measure: BENCH_API_STORE or `--store`, default both."""
+    chosen = os.environ.get("BENCH_API_STORE", "both")
+    for number, arg in enumerate(sys.argv):
+        if arg == "--store" and number + 1 < len(sys.argv):
+            chosen = sys.argv[number + 1]
+        elif arg.startswith("--store="):
+            chosen = arg.split("=", 1)[1]
+    if chosen not in ("sqlite", "postgres", "both"):
+        raise SystemExit("error: --store must be sqlite, postgres or both")
+    return ["sqlite", "postgres"] if chosen == "both" else [chosen]
+
+
 def run() -> None:
     """Serve, seed, load, and print requests/s and p99 per endpoint beside /healthz."""
+    problems: list[str] = []
+    for store in stores():
+        problems += run_store(store)
+    fail_if(problems)
+
+
+def run_store(store: str) -> list[str]:
+    """One store: serve, seed, measure; returns the problems found (errors)."""
+    schema = ""
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         data = Path(tmp)
         env = {**os.environ, "LEDGER_DATA_DIR": str(data / "var")}
         env.pop("LEDGER_DATABASE_URL", None)
-        cli(env, "demo", "--customers", str(DEMO_CUSTOMERS))
-        front = cli(env, "token", "issue", "--role", "front_office", "--subject", "bench-fo")
-        compliance = cli(env, "token", "issue", "--role", "compliance_officer", "--subject", "co")
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        if store == "postgres":
+            schema = f"bench_api_{os.getpid()}"
+            try:
+                with psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                    conn.execute(f'CREATE SCHEMA "{schema}"')
+            except psycopg.Error:
+                return ["postgres: unreachable"]
+            env["LEDGER_DATABASE_URL"] = f"{PG_DSN}?schema={schema}"
         try:
-            wait_until_up(port, proc)
-            _measure(port, front, compliance, data)
+            cli(env, "demo", "--customers", str(DEMO_CUSTOMERS))
+            front = cli(env, "token", "issue", "--role", "front_office", "--subject", "bench-fo")
+            compliance = cli(
+                env, "token", "issue", "--role", "compliance_officer", "--subject", "co"
+            )
+            port = free_port()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                wait_until_up(port, proc)
+                return _measure(store, port, front, compliance, data)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            if schema:
+                with psycopg.connect(PG_DSN, autocommit=True) as conn:
+                    conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def _measure(port: int, front: str, compliance: str, workdir: Path) -> None:
+def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) -> list[str]:
     body = json.dumps(CUSTOMER, ensure_ascii=False).encode()
     auth = {"Authorization": f"Bearer {front}", "Content-Type": "application/json"}
     ids = []
     for _ in range(READ_IDS):
         status, answer = request(port, "POST", "/api/v1/customers", auth, body)
         if status != 201:
-            raise RuntimeError(f"seeding POST /api/v1/customers answered {status}")
+            return [f"{store}: seeding POST /api/v1/customers answered {status}"]
         ids.append(json.loads(answer)["id"])
     reads = [f"/api/v1/customers/{i}" for i in ids]
+    ceiling = "GET /healthz (ceiling)"
     targets = [
-        Target("GET /healthz (ceiling)", "GET", ["/healthz"], {}),
+        Target(ceiling, "GET", ["/healthz"], {}),
         Target("POST /api/v1/customers", "POST", ["/api/v1/customers"], auth, body),
         Target("GET /api/v1/customers/<id>", "GET", reads, {"Authorization": f"Bearer {front}"}),
         Target(
@@ -291,38 +390,70 @@ def _measure(port: int, front: str, compliance: str, workdir: Path) -> None:
         ),
     ]
     wrk = shutil.which("wrk")
-    load: Callable[[Target], Figures]
-    if wrk:
-        load = lambda target: wrk_load(port, target, workdir)  # noqa: E731
-        how = f"wrk, {CONNECTIONS} connections"
-    else:
-        load = lambda target: python_load(port, target)  # noqa: E731
-        how = (
-            f"Python thread pool, {CONNECTIONS} clients (wrk not installed: "
-            "`apt-get install wrk` for a load generator that is not itself the bottleneck)"
-        )
-    print(f"gunicorn, {WORKERS} sync workers, SQLite, {DEMO_CUSTOMERS} demo customers")
-    print(f"load: {how}; {SECONDS:.0f} s per endpoint; same machine as the server")
-    columns = ("req/s", "p50 ms", "p99 ms", "errors", "of ceiling")
-    print(f"  {'endpoint':<38} " + " ".join(f"{c:>9}" for c in columns))
-    ceiling = 0.0
-    failures: list[str] = []
+    how = (
+        f"wrk, {CONNECTIONS} connections"
+        if wrk
+        else f"{CLIENT_PROCESSES} Python client processes, {CONNECTIONS} connections in all "
+        "(wrk not installed)"
+    )
+    print(f"{store}: gunicorn, {WORKERS} workers, {DEMO_CUSTOMERS} demo customers")
+    print(
+        f"  load: {how}; {ROUNDS} interleaved rounds x {SECONDS:.0f} s per endpoint; "
+        "same machine as the server"
+    )
+    rates: dict[str, list[float]] = {t.label: [] for t in targets}
+    latencies: dict[str, list[float]] = {t.label: [] for t in targets}
+    p99s: dict[str, list[float]] = {t.label: [] for t in targets}
+    errors = Errors()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(CLIENT_PROCESSES) as pool:
+        # every client process started and imported before the first timed round
+        pool.starmap(_client_process, [(port, targets[0], 1, 0, 0.1)] * CLIENT_PROCESSES)
+        for number in range(ROUNDS):
+            order = targets if number % 2 == 0 else list(reversed(targets))
+            for target in order:
+                figures = (
+                    wrk_load(port, target, workdir) if wrk else python_load(port, target, pool)
+                )
+                rates[target.label].append(figures.rate)
+                latencies[target.label].extend(figures.latencies)
+                p99s[target.label].append(figures.p99_ms)
+                for code, n in figures.errors.items():
+                    errors.add(target.label, code, n)
+    columns = ("req/s", "p50 ms", "p99 ms", "errors", "of ceiling (median, min-max)")
+    print(
+        f"  {'endpoint':<36} {columns[0]:>7} {columns[1]:>7} {columns[2]:>7}  "
+        f"{columns[3]:<12} {columns[4]}"
+    )
+    problems = [f"{store}: {line.removeprefix('FAIL: ')}" for line in errors.lines()]
     for target in targets:
-        figures = load(target)
-        if figures.errors:
-            failures.append(f"{target.label}: {figures.errors} errors")
-        if target.paths == ["/healthz"]:
-            ceiling = figures.rate
-        share = f"{figures.rate / ceiling:9.0%}" if ceiling else ""
+        label = target.label
+        every = sorted(latencies[label])
+        if every:
+            p50 = statistics.median(every) * 1000
+            p99 = every[min(len(every) - 1, int(len(every) * 0.99))] * 1000
+        else:  # wrk: the median of its per-round percentiles
+            p50, p99 = 0.0, statistics.median(p99s[label])
+        share = ""
+        if label != ceiling:
+            shares = Spread(
+                tuple(
+                    a / b if b else 0.0 for a, b in zip(rates[label], rates[ceiling], strict=True)
+                )
+            )
+            share = f"{shares.median:.0%} ({shares.low:.0%}-{shares.high:.0%})"
+            wanted = TARGETS.get(label)
+            if wanted is not None:
+                met = shares.median >= wanted and p99 < P99_TARGET_MS
+                share += f"  target >= {wanted:.0%}, p99 < {P99_TARGET_MS:.0f} ms: " + (
+                    "met" if met else "MISSED"
+                )
         print(
-            f"  {target.label:<38} {figures.rate:9.0f} {figures.p50_ms:9.1f} "
-            f"{figures.p99_ms:9.1f} {figures.errors:9d} {share:>9}",
+            f"  {label:<36} {statistics.median(rates[label]):7.0f} {p50:7.1f} {p99:7.1f}  "
+            f"{errors.describe(label):<12} {share}",
             flush=True,
         )
-    if failures:
-        # a figure with errors in it is not a figure
-        print("FAIL: " + "; ".join(failures), flush=True)
-        sys.exit(1)
+    return problems
 
 
 if __name__ == "__main__":  # pragma: no cover

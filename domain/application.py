@@ -8,8 +8,10 @@ never from the system directly, so every rule can be exercised on any date.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -67,4 +69,23 @@ class LedgerApplication(
         self.settings = settings if settings is not None else RuleSettings()
         self.subject_keys = subject_keys
         self.clock = clock if clock is not None else utc_now
+        self._written = threading.local()
         super().__init__(env)
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        """The library's save; also remembers, for this thread, the highest log position
+        it has written (`last_written_position`), so a caller need not ask the store."""
+        recordings = super().save(*objs, **kwargs)
+        ids = [r.notification.id for r in recordings or ()]
+        if ids:
+            self._written.position = max(ids)
+        return recordings
+
+    @property
+    def last_written_position(self) -> int | None:
+        """The highest log position this thread's saves have written, or None."""
+        return getattr(self._written, "position", None)
+
+    def forget_written_position(self) -> None:
+        """Start afresh (e.g. at the start of a request)."""
+        self._written.position = None

@@ -21,7 +21,8 @@ lose a fact, so it waits, and `ledger projections status` shows why.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,7 @@ class Decoded:
 
     event: Any | None
     key_ref: str
+    context: EventContext | None = None  # what every view's handler is given
 
 
 class Projector:
@@ -182,25 +184,30 @@ class Projector:
                     synced=synced,
                 )
                 tx = Tx(cursor, self.store.dialect, self._names[projection.name])
-                for notification in todo:
-                    item = decoded.get(notification.id)
-                    if item is None or item.event is None:
-                        continue
-                    ctx = EventContext(
-                        position=notification.id,
-                        originator_id=str(notification.originator_id),
-                        originator_version=notification.originator_version,
-                        key_ref=item.key_ref,
-                        cipher=self.cipher,
-                        index=self.index,
-                    )
-                    if projection.apply(tx, item.event, ctx):
-                        applied += 1
-                        if self.fault is not None:
-                            self.fault("applied", projection.name, notification.id)
+                with self._pipelined(cursor):
+                    for notification in todo:
+                        item = decoded.get(notification.id)
+                        if item is None or item.event is None or item.context is None:
+                            continue
+                        if projection.apply(tx, item.event, item.context):
+                            applied += 1
+                            if self.fault is not None:
+                                self.fault("applied", projection.name, notification.id)
         if self.fault is not None:
             self.fault("committed", ",".join(positions), batch[-1].id)
         return applied
+
+    @contextmanager
+    def _pipelined(self, cursor: Any) -> Iterator[None]:
+        """On PostgreSQL, send a view's statements without waiting for each answer
+        (psycopg pipeline mode; a read in a handler syncs first, so it sees every
+        earlier write). Still inside the batch's one transaction: an error, raised at
+        the latest when the pipeline syncs, rolls the whole batch back."""
+        if self.store.kind != "postgres":
+            yield
+            return
+        with cursor.connection.pipeline():
+            yield
 
     def _decode(
         self, batch: Sequence[Notification], positions: dict[str, Position]
@@ -219,7 +226,15 @@ class Projector:
                 event = self.ledger.app.mapper.to_domain_event(notification)
             except SubjectErased:
                 event = None
-            result[notification.id] = Decoded(event, key_ref)
+            context = EventContext(
+                position=notification.id,
+                originator_id=str(notification.originator_id),
+                originator_version=notification.originator_version,
+                key_ref=key_ref,
+                cipher=self.cipher,
+                index=self.index,
+            )
+            result[notification.id] = Decoded(event, key_ref, context)
         return result
 
     def _mark_synced(self, positions: list[Position]) -> None:

@@ -103,7 +103,30 @@ class CustomerCommands(LedgerServices):
         customer_id: UUID | None = None,
         id_document: IdentityDocument | None = None,
     ) -> UUID:
-        """Register an individual or corporate customer (or prospect); returns its id.
+        """Register a customer; returns its id (see `register_customer_versioned`)."""
+        return self.register_customer_versioned(
+            kind,
+            profile,
+            actor,
+            status=status,
+            source=source,
+            customer_id=customer_id,
+            id_document=id_document,
+        )[0]
+
+    def register_customer_versioned(
+        self,
+        kind: str,
+        profile: Mapping[str, Any],
+        actor: Actor,
+        *,
+        status: str = "active",
+        source: str = "branch",
+        customer_id: UUID | None = None,
+        id_document: IdentityDocument | None = None,
+    ) -> tuple[UUID, int]:
+        """Register an individual or corporate customer (or prospect); returns its id and
+        the version written (no re-read needed).
 
         `profile` holds the profile fields (`PROFILE_FIELDS`); C3 field names are refused
         with C3DataRefused, unknown ones with ValidationFailed. An active customer gets a
@@ -152,7 +175,9 @@ class CustomerCommands(LedgerServices):
         customer.register(
             actor, at, kind=kind, status=status, registered_on=today, source=source, **fields
         )
-        kyc = self._open_kyc(customer, actor) if status == "active" else None
+        # a freshly drawn random id has no KYC file yet: no need to look for one
+        fresh = customer_id is None
+        kyc = self._open_kyc(customer, actor, fresh=fresh) if status == "active" else None
         if kyc is not None and id_document is not None:
             kyc.record_document(
                 id_document.doc_type,
@@ -165,11 +190,12 @@ class CustomerCommands(LedgerServices):
             )
         self._flag_if_elderly(customer, actor)
         self._save(customer, kyc)
-        return new_id
+        return new_id, customer.version
 
-    def _open_kyc(self, customer: Customer, actor: Actor) -> KycFile:
+    def _open_kyc(self, customer: Customer, actor: Actor, *, fresh: bool = False) -> KycFile:
         at = self.now()
-        kyc = self._load_or_blank(KycFile, kyc_file_id(customer.id), at)
+        file_id = kyc_file_id(customer.id)
+        kyc = KycFile.blank(file_id, at) if fresh else self._load_or_blank(KycFile, file_id, at)
         registered_on = customer.registered_on or at.date()
         kyc.open(
             customer.id,

@@ -95,6 +95,40 @@ def test_a_projector_killed_mid_way_resumes_without_losing_or_doubling_a_fact(
         restarted.close()
 
 
+def test_a_crash_late_in_one_large_batch_applies_the_whole_batch_or_nothing(
+    ledger: Ledger, ledger_config: Settings, clock: Clock, models: ReadModels
+) -> None:
+    """The whole log in one batch (on PostgreSQL, its view statements pipelined): a
+    crash after most of its changes leaves every view and position as before."""
+    world = populate(ledger.app, clock)
+    head = ledger.app.recorder.max_notification_id()
+    before = dump(models)
+    applied: list[int] = []
+
+    def fault(stage: str, view: str, position: int) -> None:
+        if stage == "applied":
+            applied.append(position)
+            if len(applied) == 12:
+                raise Crash("killed late in the batch")
+
+    dying = models.projector(batch_size=10_000, fault=fault)
+    with pytest.raises(Crash):
+        dying.catch_up()
+    assert max(applied) > 0
+    assert all(p.position == 0 for p in dying.positions().values())
+    assert dump(models) == before  # nothing of the batch reached the views
+
+    restarted = build_ledger(ledger_config, clock=clock)
+    try:
+        again = read_models(restarted)
+        again.projector(batch_size=10_000).catch_up()
+        assert_counts_right(again, world, head)
+        assert dump(again) == reference(again)
+    finally:
+        close_read_models(restarted)
+        restarted.close()
+
+
 DIE_MID_BATCH = """
 import os, sys
 from pathlib import Path

@@ -103,7 +103,7 @@ def register_customer(args: dict[str, Any]) -> Any:
     kind, status, source = args.pop("kind"), args.pop("status"), args.pop("source")
     wanted = _customer_id()
     try:
-        customer_id = ledger.app.register_customer(
+        customer_id, version = ledger.app.register_customer_versioned(
             kind,
             _domain_profile(args),
             who,
@@ -120,7 +120,7 @@ def register_customer(args: dict[str, Any]) -> Any:
         # the write is atomic: only a retry of a key whose first answer was lost gets here
         assert wanted is not None
         customer_id = wanted
-    version = ledger.app.get_customer(customer_id).version
+        version = ledger.app.get_customer(customer_id).version
     headers = {"ETag": etag(version), "Location": f"{blp.url_prefix}/{customer_id}"}
     return {"id": customer_id, "version": version}, 201, headers
 

@@ -227,6 +227,15 @@ for read_endpoint in READ_ENDPOINTS:
     register(read_endpoint)
 
 
+@blp.before_app_request
+def forget_the_position() -> None:
+    """A request starts knowing of no write of its own (see `tell_the_position`)."""
+    ledger = current_app.config.get("LEDGER")
+    forget = getattr(getattr(ledger, "app", None), "forget_written_position", None)
+    if forget is not None:
+        forget()
+
+
 @blp.after_app_request
 def tell_the_position(response: Response) -> Response:
     """Every successful write under /api/ answers `X-Ledger-Position`: a log position at
@@ -237,7 +246,12 @@ def tell_the_position(response: Response) -> Response:
         and request.path.startswith("/api/")
         and current_app.config.get("LEDGER") is not None
     ):
-        position = current_app.config["LEDGER"].app.recorder.max_notification_id() or 0
+        app = current_app.config["LEDGER"].app
+        # the position this request's own save wrote, else (nothing written here, e.g. a
+        # replayed idempotent answer) the head of the log
+        position = getattr(app, "last_written_position", None)
+        if position is None:
+            position = app.recorder.max_notification_id() or 0
         response.headers.setdefault("X-Ledger-Position", str(position))
     return response
 
