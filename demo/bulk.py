@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
+from eventsourcing.application import Application
+
 from demo.people import individual_profile, uuid_from
 from demo.schedule import TZ
 from domain.actor import Actor
@@ -77,7 +79,7 @@ def customer_aggregates(
 
 
 def bulk_customers(
-    app: object,
+    app: Application[UUID],
     customers: int,
     *,
     events_each: int = 10,
@@ -103,12 +105,12 @@ def bulk_customers(
             if contacts:
                 aggregates.append(log)
             ids.append(customer.id)
-        app.save(*aggregates)  # type: ignore[attr-defined]
+        app.save(*aggregates)
         yield BulkBatch(ids, sum(1 + contacts for _ in ids))
         index += len(ids)
 
 
-def long_history(app: object, events: int, *, seed: int = 9) -> tuple[UUID, datetime]:
+def long_history(app: Application[UUID], events: int, *, seed: int = 9) -> tuple[UUID, datetime]:
     """A customer whose `Customer` stream holds `events` events (registration, then
     profile changes a day apart, saved in batches); returns its id and a moment in the
     middle of that history."""
@@ -134,6 +136,6 @@ def long_history(app: object, events: int, *, seed: int = 9) -> tuple[UUID, date
         if n == events // 2:
             middle = at
         if len(customer.pending_events) >= 500:
-            app.save(customer)  # type: ignore[attr-defined]
-    app.save(customer)  # type: ignore[attr-defined]
+            app.save(customer)
+    app.save(customer)
     return customer.id, middle
