@@ -9,7 +9,7 @@ VERIFIER_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' verifier/pyproje
 
 export LEDGER_DATA_DIR ?= ./var
 
-.PHONY: run test unit integration e2e lint typecheck bench verifier docs clean
+.PHONY: run test unit integration e2e lint typecheck bench bench-scale verifier docs clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ e2e: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks
+
+# how costs grow: one PostgreSQL store grown to LEDGER_SCALE_SIZES (default 1M,3M,10M: hours)
+bench-scale: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks scale
 
 # the regulator's verifier: a wheel and a single-file zipapp (needs only `cryptography`)
 verifier: $(RUN_STAMP)
