@@ -24,10 +24,12 @@ SECTIONS: list[str] = [
     "api",
     "sealing",
     "verify",
+    "partitions",
+    "scale",  # only when named: hours at 10M events (make bench-scale)
 ]
 # --- end of the section registry --------------------------------------------------------
 
-HELPERS = {"rounds"}  # modules of this package that are not sections
+HELPERS = {"rounds", "scale_report"}  # modules of this package that are not sections
 
 
 def main() -> None:
