@@ -48,6 +48,7 @@ def test_a_malformed_keyring_is_a_clear_error(tmp_path: Path) -> None:
     from security.errors import KeyringError
 
     (tmp_path / "keyring.json").write_text("{not json")
+    (tmp_path / "keyring.json").chmod(0o600)
     with pytest.raises(KeyringError, match="not valid JSON"):
         load_keyring({}, tmp_path)
     with pytest.raises(KeyringError, match="does not exist"):

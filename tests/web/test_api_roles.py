@@ -141,7 +141,7 @@ def test_every_endpoint_declares_roles_and_enforces_them(sqlite_api: Api) -> Non
 def test_a_bad_or_expired_token_is_401(sqlite_api: Api) -> None:
     from web.auth import issue_token
 
-    expired = issue_token(sqlite_api.settings, "fo-1", ["front_office"], 1)
+    expired = issue_token(sqlite_api.settings, "fo-1", ["front_office"], 1, branch="BJ-01")
     forged = sqlite_api.token("front_office")[:-4] + "AAAA"
     for token in (forged, "not-a-jwt", expired):
         if token == expired:
@@ -158,7 +158,9 @@ def test_a_bad_or_expired_token_is_401(sqlite_api: Api) -> None:
 def test_a_token_with_several_roles_acts_in_one_the_endpoint_allows(sqlite_api: Api) -> None:
     from web.auth import issue_token
 
-    token = issue_token(sqlite_api.settings, "multi-1", ["front_office", "compliance_officer"])
+    token = issue_token(
+        sqlite_api.settings, "multi-1", ["front_office", "compliance_officer"], branch="BJ-01"
+    )
     customer_id = sqlite_api.register()
     response = sqlite_api.client.post(
         f"/api/v1/customers/{customer_id}/legal-holds",
