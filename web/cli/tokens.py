@@ -9,6 +9,8 @@ from web.cli.exits import UsageProblem
 from web.cli.group import LedgerGroup
 from web.cli.store import open_ledger
 
+DEFAULT_TTL = 3600
+
 
 @click.group(cls=LedgerGroup)
 def token() -> None:
@@ -33,12 +35,12 @@ def token() -> None:
 )
 @click.option(
     "--ttl",
-    default=3600,
-    show_default=True,
+    default=None,
     type=click.IntRange(min=1),
-    help="Seconds valid; at most LEDGER_TOKEN_MAX_LIFETIME (default 43200).",
+    help="Seconds valid (default 3600, or the maximum if lower); at most "
+    "LEDGER_TOKEN_MAX_LIFETIME (default 43200).",
 )
-def token_issue(roles: tuple[str, ...], subject: str, branch: str | None, ttl: int) -> None:
+def token_issue(roles: tuple[str, ...], subject: str, branch: str | None, ttl: int | None) -> None:
     """Print a signed bearer token (HS256) for SUBJECT with ROLEs (and BRANCH).
 
     A relationship manager acts on the customers whose `relationship_manager` is
@@ -53,7 +55,8 @@ def token_issue(roles: tuple[str, ...], subject: str, branch: str | None, ttl: i
     finally:
         ledger.close()
     try:
-        token = issue_token(settings, subject, roles, ttl, branch=branch)
+        lifetime = ttl if ttl is not None else min(DEFAULT_TTL, settings.max_lifetime)
+        token = issue_token(settings, subject, roles, lifetime, branch=branch)
     except DomainError as exc:
         raise UsageProblem(exc.message) from None
     click.echo(token)
