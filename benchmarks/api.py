@@ -343,7 +343,17 @@ def run_store(store: str) -> list[str]:
             env["LEDGER_DATABASE_URL"] = f"{PG_DSN}?schema={schema}"
         try:
             cli(env, "demo", "--customers", str(DEMO_CUSTOMERS))
-            front = cli(env, "token", "issue", "--role", "front_office", "--subject", "bench-fo")
+            front = cli(
+                env,
+                "token",
+                "issue",
+                "--role",
+                "front_office",
+                "--subject",
+                "bench-fo",
+                "--branch",
+                "BJ-01",
+            )
             compliance = cli(
                 env, "token", "issue", "--role", "compliance_officer", "--subject", "co"
             )

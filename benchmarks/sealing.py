@@ -140,7 +140,17 @@ def run() -> None:
         env.pop("LEDGER_DATABASE_URL", None)
         env.pop("LEDGER_WITNESSES", None)
         cli(env, "init")
-        token = cli(env, "token", "issue", "--role", "front_office", "--subject", "bench-seal")
+        token = cli(
+            env,
+            "token",
+            "issue",
+            "--role",
+            "front_office",
+            "--subject",
+            "bench-seal",
+            "--branch",
+            "BJ-01",
+        )
         port = free_port()
         server_log = (Path(tmp) / "serve.log").open("wb")
         proc = subprocess.Popen(

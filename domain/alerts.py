@@ -21,6 +21,7 @@ KINDS = (
     "unusual_reads",
     "witness_cosignature_missing",
     "job_failure",
+    "emergency_access",
 )
 SEVERITIES = ("info", "warning", "critical")
 

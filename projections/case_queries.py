@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from projections.base import when
+from projections.book import EVERYONE, Book
 from projections.paging import Page, Where, check_page, order_by
-from projections.schema import CASE, CONSENT
+from projections.schema import CASE, CONSENT, CUSTOMER
 from projections.store import ViewStore
 
 OPEN_STATES = ("received", "acknowledged", "investigating", "resolved", "followed_up", "reopened")
@@ -38,6 +39,7 @@ class CaseQueries:
         self.clock = clock
         self.cases = store.table(CASE)
         self.consents = store.table(CONSENT)
+        self.customers = store.table(CUSTOMER)
 
     def complaint_queue(
         self,
@@ -51,15 +53,18 @@ class CaseQueries:
         sort: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
-        """Every open case with its due time, time left, escalation level and owner.
+        """Every open case of a customer of `book` with its due time, time left,
+        escalation level and owner.
 
         Default order: overdue cases first (unresolved and past due), then by due
         time, cases with no deadline last. `sort` replaces the order after "overdue".
         """
         check_page(limit, offset)
         now = when(self.clock())
-        where = Where().equal("kind", kind).equal("branch", branch).equal("owner", owner)
+        where = book.restrict_by_customer(Where(), self.customers)
+        where.equal("kind", kind).equal("branch", branch).equal("owner", owner)
         where.one_of("state", (state,) if state else OPEN_STATES)
         if escalated is not None:
             where.add("escalation_level>0" if escalated else "escalation_level=0")
@@ -116,14 +121,17 @@ class CaseQueries:
         sort: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
-        """The current consent record per customer and purpose, with its evidence reference.
+        """The current consent record per customer of `book` and purpose, with its
+        evidence reference.
 
         `live=True` keeps records granted and valid now; `live=False` the others.
         """
         check_page(limit, offset)
         now = when(self.clock())
-        where = Where().equal("customer_id", customer_id).equal("purpose", purpose)
+        where = book.restrict_by_customer(Where(), self.customers)
+        where.equal("customer_id", customer_id).equal("purpose", purpose)
         where.equal("state", state)
         is_live = "(state='granted' AND valid_from<=? AND (valid_to IS NULL OR valid_to>?))"
         if live is not None:

@@ -19,6 +19,7 @@ from domain.errors import NotFound, SubjectErased
 from domain.masking import mask
 from domain.personal_data import FIELD_KINDS, Masking
 from projections.base import when
+from projections.book import EVERYONE, Book
 from projections.field_encryption import BlindIndex, FieldCipher
 from projections.paging import Page, Where, check_page, order_by
 from projections.schema import CASE, CONSENT, CUSTOMER, INTERACTION
@@ -216,12 +217,15 @@ class CustomerQueries:
         sort: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
-        """Customers matching every given filter; personal fields match exactly, by digest.
+        """Customers of `book` matching every given filter; personal fields match exactly,
+        by digest.
 
         Erased customers are left out unless `status="erased"` is asked for.
         """
-        where = Where().equal("branch", branch).equal("tier", tier).equal("kind", kind)
+        where = book.restrict(Where())
+        where.equal("branch", branch).equal("tier", tier).equal("kind", kind)
         where.equal("relationship_manager", relationship_manager)
         if status:
             where.equal("status", status)
@@ -260,10 +264,16 @@ class CustomerQueries:
         return {str(self.index.digest("segment", label)): label for label in labels}
 
     def distribution(
-        self, *, branch: str | None = None, kind: str | None = None, status: str | None = None
+        self,
+        *,
+        branch: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        book: Book = EVERYONE,
     ) -> list[dict[str, Any]]:
-        """Customer counts by tier and segment (live customers unless `status` says)."""
-        where = Where().equal("branch", branch).equal("kind", kind)
+        """Customer counts of `book` by tier and segment (live customers unless `status`
+        says)."""
+        where = book.restrict(Where()).equal("branch", branch).equal("kind", kind)
         if status:
             where.equal("status", status)
         else:

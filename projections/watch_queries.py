@@ -10,6 +10,7 @@ import json
 from datetime import date, timedelta
 
 from projections.base import day
+from projections.book import EVERYONE, Book
 from projections.customer_queries import TIER_RANK, CustomerQueries
 from projections.paging import Page, Where, order_by
 
@@ -33,9 +34,11 @@ class WatchLists(CustomerQueries):
         signal: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
-        """Customers at risk of churning, most valuable tier first, longest at risk first."""
-        where = Where().add("churn_state=?", "at_risk").equal("branch", branch)
+        """Customers of `book` at risk of churning, most valuable tier first, longest at
+        risk first."""
+        where = book.restrict(Where()).add("churn_state=?", "at_risk").equal("branch", branch)
         if signal:
             where.add("churn_signals LIKE ?", f'%"{signal}"%')
         order = order_by(
@@ -62,13 +65,14 @@ class WatchLists(CustomerQueries):
         risk_level: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
         """Customers whose re-verification (or first risk rating) is due within
         `within_days`, overdue or in review, or whose ID document has expired; the
         earliest due date first. `due_on` is the review date, or the rating deadline
         while the first rating is pending."""
         horizon = (self.clock().date() + timedelta(days=within_days)).isoformat()
-        where = Where().equal("branch", branch).equal("risk_level", risk_level)
+        where = book.restrict(Where()).equal("branch", branch).equal("risk_level", risk_level)
         where.add(
             f"({DUE}<=? OR review_state IN ('due_soon','overdue','in_review') "
             "OR doc_status='expired')",
@@ -100,9 +104,11 @@ class WatchLists(CustomerQueries):
         due_only: bool = False,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
-        """Customers under special care, the follow-up most due first (never visited first)."""
-        where = Where().add("care_reasons<>?", "[]").equal("branch", branch)
+        """Customers of `book` under special care, the follow-up most due first (never
+        visited first)."""
+        where = book.restrict(Where()).add("care_reasons<>?", "[]").equal("branch", branch)
         if reason:
             where.add("care_reasons LIKE ?", f'%"{reason}"%')
         today = self.clock().date()

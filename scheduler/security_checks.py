@@ -27,6 +27,10 @@
    `witness_cosignature_missing` warning naming the witnesses (once per period and
    log). Integrity (1) also checks each log against every witness's latest cosigned
    checkpoint: one the store no longer reaches is an `integrity_failure`.
+6. Every break-glass access (an access-log entry with the purpose `emergency_access`:
+   a relationship manager or the front office outside its book, web/api/_book.py) in
+   the hour before the run is an `emergency_access` warning naming the staff id, the
+   customer id, the endpoint and the reference given (once per entry).
 
 Every alert is a SecurityAlertRaised event (no personal data: counts, sequence numbers,
 key and staff ids) and an error-level log line. A check that raises does not stop the
@@ -42,6 +46,7 @@ from datetime import timedelta
 from ledger_verify.checkpoints import CheckpointError, verify_checkpoint
 from ledger_verify.merkle import CompactRange, ProofError
 from scheduler.context import JobContext
+from security.integrity.access_log import EMERGENCY_PURPOSE
 from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, SealedLogInconsistent
 from security.integrity.verification import VerifyReport
@@ -216,12 +221,33 @@ def check_witnesses(ctx: JobContext) -> None:
         )
 
 
+def check_emergency_access(ctx: JobContext) -> None:
+    """Alert on every break-glass access recorded in the hour before the run."""
+    since = (ctx.moment - timedelta(hours=1)).isoformat()
+    log, seen, offset = ctx.ledger.access_log, 0, 0
+    while batch := log.entries(
+        purpose=EMERGENCY_PURPOSE, since=since, until=ctx.moment.isoformat(), offset=offset
+    ):
+        for entry in batch:
+            ctx.alert(
+                "emergency_access",
+                "warning",
+                f"{entry.actor_id} ({entry.role}) used emergency access on customer "
+                f"{entry.subject_id} at {entry.recorded_at} ({entry.what}): review it",
+                key=f"emergency_access:{entry.id}",
+            )
+        seen += len(batch)
+        offset += len(batch)
+    ctx.count("emergency_accesses", seen)
+
+
 CHECKS: tuple[Callable[[JobContext], None], ...] = (
     check_integrity,
     check_keks,
     check_deks,
     check_reads,
     check_witnesses,
+    check_emergency_access,
 )
 
 

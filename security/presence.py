@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from domain.errors import DomainError
+from security.keys.keyring import refuse_shared_keyring
 from security.settings import PostgresTarget, Settings
 
 LOG_TABLE = "ledger_leaves"
@@ -61,9 +62,14 @@ def _keyring_source(config: Settings) -> str | None:
     configured = (config.keyring_env.get("LEDGER_KEYRING_FILE") or "").strip()
     if configured:
         # a configured file that is missing is reported by the keyring loader itself
+        if Path(configured).is_file():
+            refuse_shared_keyring(Path(configured))  # before any process starts
         return configured
     path = config.data_dir / "keyring.json"
-    return str(path) if path.is_file() else None
+    if not path.is_file():
+        return None
+    refuse_shared_keyring(path)
+    return str(path)
 
 
 def _sqlite_has_log(path: Path) -> bool:

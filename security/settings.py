@@ -15,8 +15,10 @@ settings to the API, the scheduler's section to the scheduler. See docs/operatio
   entries separated by `;`, each `<witness vkey> <url>` (security.witness.client);
 - `LEDGER_KEYRING`, `LEDGER_KEYRING_FILE`: the keyring (security.keys.keyring);
 - `LEDGER_RULES_FILE`, `LEDGER_RULE_<FIELD>`: rule settings (domain.settings);
-- `LEDGER_JWT_SECRET` (default: derived from the keyring; at least 32 bytes),
-  `LEDGER_JWT_ISSUER`, `LEDGER_JWT_AUDIENCE`: the API's tokens;
+- `LEDGER_JWT_SECRET` or `LEDGER_JWT_SECRET_FILE` (a file readable by its owner only;
+  default: derived from the keyring; at least 32 bytes), `LEDGER_JWT_ISSUER`,
+  `LEDGER_JWT_AUDIENCE`, `LEDGER_TOKEN_MAX_LIFETIME` (seconds, default 43200 = 12 h):
+  the API's tokens;
 - `LEDGER_EXPORT_KEEP_DAYS` (default 7): days an export bundle stays downloadable;
 - `LEDGER_VIEWS_FOLLOW` (default `on`): web workers keep the views current;
 - `LEDGER_SCHEDULER_*`, `LEDGER_JOB_*`: the scheduler's section (scheduler.config).
@@ -41,6 +43,61 @@ DEFAULT_ORIGIN = "crm-ledger.local/ledger"
 KEYRING_VARIABLES = ("LEDGER_KEYRING", "LEDGER_KEYRING_FILE")
 SCHEDULER_PREFIXES = ("LEDGER_SCHEDULER_", "LEDGER_JOB_")
 MIN_JWT_SECRET_BYTES = 32
+DEFAULT_TOKEN_MAX_LIFETIME = 12 * 3600
+MAX_TOKEN_MAX_LIFETIME = 30 * 86400
+
+
+def refuse_shared_secret_file(path: Path, what: str) -> None:
+    """ConfigurationError when the file at `path` may be read by its group or by others:
+    a secret (keyring, token secret) must be readable by its owner only (chmod 600)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigurationError(f"{what} {str(path)!r} cannot be read: {exc.strerror}") from None
+    if mode & 0o077:
+        raise ConfigurationError(
+            f"{what} {str(path)!r} is readable by group or others (mode {mode & 0o777:03o}); "
+            f"run: chmod 600 {path}"
+        )
+
+
+def _jwt_secret(source: Mapping[str, str]) -> bytes:
+    """The token secret of LEDGER_JWT_SECRET or the file of LEDGER_JWT_SECRET_FILE (empty:
+    none configured)."""
+    inline = source.get("LEDGER_JWT_SECRET", "").encode()
+    file_name = (source.get("LEDGER_JWT_SECRET_FILE") or "").strip()
+    if inline and file_name:
+        raise ConfigurationError("set LEDGER_JWT_SECRET or LEDGER_JWT_SECRET_FILE, not both")
+    if not file_name:
+        secret, what = inline, "LEDGER_JWT_SECRET"
+    else:
+        path = Path(file_name)
+        refuse_shared_secret_file(path, "LEDGER_JWT_SECRET_FILE")
+        try:
+            secret = path.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"LEDGER_JWT_SECRET_FILE {file_name!r} cannot be read: {exc.strerror}"
+            ) from None
+        what = "LEDGER_JWT_SECRET_FILE"
+        if not secret:
+            raise ConfigurationError(f"LEDGER_JWT_SECRET_FILE {file_name!r} is empty")
+    if secret and len(secret) < MIN_JWT_SECRET_BYTES:
+        raise ConfigurationError(f"{what} must be at least {MIN_JWT_SECRET_BYTES} bytes")
+    return secret
+
+
+def _lifetime(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_TOKEN_MAX_LIFETIME:
+        raise ConfigurationError(
+            f"LEDGER_TOKEN_MAX_LIFETIME must be a number of seconds from 1 to "
+            f"{MAX_TOKEN_MAX_LIFETIME}, got {raw!r}"
+        )
+    return value
 
 
 def read_json_object(path: str | Path, what: str) -> dict[str, Any]:
@@ -123,6 +180,7 @@ class Settings:
     jwt_secret: bytes | None = None
     jwt_issuer: str = "crm-ledger"
     jwt_audience: str = "crm-ledger-api"
+    token_max_lifetime: int = DEFAULT_TOKEN_MAX_LIFETIME
     export_keep_days: float = 7.0
     views_follow: bool = True
     scheduler_env: Mapping[str, str] = field(default_factory=dict)
@@ -133,11 +191,7 @@ class Settings:
         they name, once. Raises ConfigurationError (or the domain's SettingsError) with a
         one-line message naming the variable or key at fault."""
         source = dict(os.environ if env is None else env)
-        secret = source.get("LEDGER_JWT_SECRET", "").encode()
-        if secret and len(secret) < MIN_JWT_SECRET_BYTES:
-            raise ConfigurationError(
-                f"LEDGER_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes"
-            )
+        secret = _jwt_secret(source)
         return cls(
             data_dir=Path(source.get("LEDGER_DATA_DIR") or "./var"),
             database_url=(source.get("LEDGER_DATABASE_URL") or "").strip() or None,
@@ -149,6 +203,9 @@ class Settings:
             jwt_secret=secret or None,
             jwt_issuer=source.get("LEDGER_JWT_ISSUER") or "crm-ledger",
             jwt_audience=source.get("LEDGER_JWT_AUDIENCE") or "crm-ledger-api",
+            token_max_lifetime=_lifetime(
+                source.get("LEDGER_TOKEN_MAX_LIFETIME") or str(DEFAULT_TOKEN_MAX_LIFETIME)
+            ),
             export_keep_days=_days(
                 "LEDGER_EXPORT_KEEP_DAYS", source.get("LEDGER_EXPORT_KEEP_DAYS") or "7"
             ),

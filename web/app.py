@@ -17,6 +17,7 @@ from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
 from security.store_faults import as_store_fault
 from web import auth, idempotency, logs
+from web.api import _book as book
 from web.context import get_ledger, idempotency_store, models_for_request, token_settings
 from web.problems import LedgerApi, problem, register_problem_handlers
 
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_problem_handlers(app)
     auth.install(app)  # before idempotency: a replay needs the caller's token and role
     install_json_guard(app)
+    book.install(app)  # the book of business: after roles and JSON, before idempotency
     idempotency.install(app, idempotency_store)
     register_blueprints(api)
     install_docs_assets(app)

@@ -1,8 +1,11 @@
 """Bearer-token authentication (signed JWT) and role checks.
 
 Tokens are HS256 JWTs with issuer `LEDGER_JWT_ISSUER` (default `crm-ledger`),
-audience `LEDGER_JWT_AUDIENCE` (default `crm-ledger-api`), an expiry, a subject
-(the actor id) and a `roles` claim. The secret is `LEDGER_JWT_SECRET` (at least 32
+audience `LEDGER_JWT_AUDIENCE` (default `crm-ledger-api`), an expiry, a non-empty
+subject (the actor id), a `roles` claim and, for the front office, a `branch` claim
+(the book of business, web/api/_book.py). A token may live at most
+`LEDGER_TOKEN_MAX_LIFETIME` seconds (default 12 hours): longer ones are neither issued
+nor accepted. The secret is `LEDGER_JWT_SECRET` / `LEDGER_JWT_SECRET_FILE` (at least 32
 bytes) or, for development, derived from the keyring's index key so every process
 sharing a keyring accepts the same tokens.
 """
@@ -34,15 +37,21 @@ ROLES = (
 )
 ALL_ROLES = frozenset(ROLES)
 
+# roles whose token must name the branch whose customers they act on
+BRANCH_ROLES = frozenset({"front_office"})
+DEFAULT_MAX_LIFETIME = 12 * 3600
+MAX_BRANCH_LENGTH = 100
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: actor id (token subject) and roles."""
+    """Who is calling: actor id (token subject), roles and the token's branch (if any)."""
 
     actor_id: str
     roles: frozenset[str]
+    branch: str | None = None
 
     def has_any(self, allowed: Iterable[str]) -> bool:
         return bool(self.roles & set(allowed))
@@ -58,6 +67,7 @@ class TokenSettings:
     secret: bytes
     issuer: str = "crm-ledger"
     audience: str = "crm-ledger-api"
+    max_lifetime: int = DEFAULT_MAX_LIFETIME
 
     @classmethod
     def from_settings(cls, settings: Settings, index_key: bytes) -> TokenSettings:
@@ -67,21 +77,49 @@ class TokenSettings:
             settings.jwt_secret
             or hmac.new(index_key, b"crm-ledger/jwt/v1", hashlib.sha256).digest()
         )
-        return cls(secret, settings.jwt_issuer, settings.jwt_audience)
+        return cls(secret, settings.jwt_issuer, settings.jwt_audience, settings.token_max_lifetime)
+
+
+def _branch_error(branch: object) -> str | None:
+    """Why `branch` cannot be a token's branch claim; None when it can."""
+    if not isinstance(branch, str) or not branch.strip():
+        return "the branch must be a non-empty text"
+    if len(branch) > MAX_BRANCH_LENGTH or not branch.isprintable():
+        return f"the branch must be printable text of at most {MAX_BRANCH_LENGTH} characters"
+    return None
 
 
 def issue_token(
-    settings: TokenSettings, subject: str, roles: Iterable[str], ttl: int = 3600
+    settings: TokenSettings,
+    subject: str,
+    roles: Iterable[str],
+    ttl: int = 3600,
+    *,
+    branch: str | None = None,
 ) -> str:
-    """A signed token for `subject` with `roles`, valid `ttl` seconds."""
+    """A signed token for `subject` with `roles` (and `branch`), valid `ttl` seconds.
+
+    Refuses (DomainError) an empty subject, unknown roles, a lifetime over the maximum,
+    a front-office token without a branch and a malformed branch."""
     roles = list(roles)
     unknown = set(roles) - ALL_ROLES
     if unknown or not roles:
         raise DomainError(f"unknown role(s): {', '.join(sorted(unknown)) or 'none given'}")
+    if not subject or not subject.strip():
+        raise DomainError("the subject must be a non-empty actor id")
     if ttl <= 0:
         raise DomainError("ttl must be positive")
+    if ttl > settings.max_lifetime:
+        raise DomainError(
+            f"ttl {ttl} s is over the maximum token lifetime of {settings.max_lifetime} s "
+            "(LEDGER_TOKEN_MAX_LIFETIME)"
+        )
+    if branch is None and BRANCH_ROLES & set(roles):
+        raise DomainError("a front_office token needs --branch: the branch it works for")
+    if branch is not None and (problem := _branch_error(branch)):
+        raise DomainError(problem)
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "iss": settings.issuer,
         "aud": settings.audience,
         "sub": subject,
@@ -90,6 +128,8 @@ def issue_token(
         "exp": now + ttl,
         "roles": roles,
     }
+    if branch is not None:
+        claims["branch"] = branch
     return jwt.encode(claims, settings.secret, algorithm="HS256")
 
 
@@ -102,16 +142,25 @@ def decode_token(settings: TokenSettings, token: str) -> Principal:
             algorithms=["HS256"],
             audience=settings.audience,
             issuer=settings.issuer,
-            options={"require": ["exp", "iss", "aud", "sub"]},
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthenticated("the bearer token has expired") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated("the bearer token is not valid") from exc
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.strip():
+        raise Unauthenticated("the bearer token names no subject")
+    lifetime = claims["exp"] - claims["iat"]
+    if not isinstance(lifetime, int | float) or lifetime > settings.max_lifetime:
+        raise Unauthenticated("the bearer token lives longer than this server allows")
     roles = claims.get("roles")
     if not isinstance(roles, list) or not roles or not set(roles) <= ALL_ROLES:
         raise Unauthenticated("the bearer token carries no known roles")
-    return Principal(str(claims["sub"]), frozenset(roles))
+    branch = claims.get("branch")
+    if branch is not None and _branch_error(branch):
+        raise Unauthenticated("the bearer token's branch is not valid")
+    return Principal(subject, frozenset(roles), branch)
 
 
 def current_principal() -> Principal:

@@ -51,3 +51,21 @@ class BundleExpired(DomainError):
     """The export's bundle was deleted after its retention on the server."""
 
     code = "bundle_expired"
+
+
+class OutsideBook(Forbidden):
+    """The customer is outside the caller's book of business (web/api/_book.py)."""
+
+    code = "outside_book"
+
+
+class SameApprover(Forbidden):
+    """The four-eyes approval of an export was given by the officer who requested it."""
+
+    code = "same_approver"
+
+
+class ExportNotPending(DomainError):
+    """The export is not waiting for an approval (already approved, running or done)."""
+
+    code = "export_not_pending"

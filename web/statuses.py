@@ -43,11 +43,14 @@ from security.store_faults import StorageFull, StoreBusy, StoreFault, StoreUnava
 from web.errors import (
     BadPrecondition,
     BundleExpired,
+    ExportNotPending,
     ExportNotReady,
     ExportScopeProblem,
     Forbidden,
+    OutsideBook,
     PreconditionRequired,
     ProofRangeError,
+    SameApprover,
     Unauthenticated,
 )
 
@@ -70,6 +73,8 @@ STATUSES: dict[type[DomainError], int] = {
     # who may ask
     Unauthenticated: 401,
     Forbidden: 403,
+    OutsideBook: 403,
+    SameApprover: 403,
     NotPermitted: 403,
     # what exists
     NotFound: 404,
@@ -86,6 +91,7 @@ STATUSES: dict[type[DomainError], int] = {
     RetentionRunning: 409,
     BusinessSuspended: 409,
     ExportNotReady: 409,
+    ExportNotPending: 409,
     VersionConflict: 412,
     PreconditionRequired: 428,
     # ours, not the client's: logged, answered without detail of personal data

@@ -56,7 +56,7 @@ from security.export.disclosed_keys import KeyDirectory
 from security.export.errors import ExportError, ExportScopeError
 from security.export.scope import ExportScope
 from security.export.selection import BATCH, Progress, select_window, write_events
-from security.export.writer import BundleWriter, write_manifest
+from security.export.writer import FILE_MODE, BundleWriter, owner_only, write_manifest
 
 __all__ = [
     "BATCH",
@@ -237,6 +237,7 @@ def export_bundle(
             }
             digest = write_manifest(bundle / "manifest.json", header, top, digests)
             sign_manifest(bundle, digest, ledger.keyring.signing_key(), origin)
+            owner_only(bundle)
             record = AuditExport(
                 actor.actor_id,
                 actor.actor_role,
@@ -250,6 +251,7 @@ def export_bundle(
             )
             if tar:
                 pack(bundle, name, digests, work / "bundle.tar.gz")
+                (work / "bundle.tar.gz").chmod(FILE_MODE)
             _log_access(ledger, actor, writer.subjects, f"audit_export:{record.id}")
             ledger.app.save(record)
             if tar:

@@ -30,12 +30,26 @@ from security.export.errors import ExportError
 from security.keys.data_keys import SYSTEM_SUBJECT
 from security.keys.envelope import leaf_fields
 
+# a bundle's folders and files are its owner's only (umask can only narrow these)
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def owner_only(bundle: Path) -> None:
+    """Make the bundle folder and its top-level files and folders owner-only (the proofs
+    are created so); for the files written by other code (manifest, signature)."""
+    bundle.chmod(FOLDER_MODE)
+    for entry in bundle.iterdir():
+        entry.chmod(FOLDER_MODE if entry.is_dir() else FILE_MODE)
+
 
 class _HashingFile:
     """A buffered output file that keeps the SHA-256 of what was written."""
 
     def __init__(self, path: Path) -> None:
-        self.fh = path.open("wb", buffering=1 << 20)
+        # owner-only from the start: a bundle holds decrypted personal data and keys
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        self.fh = os.fdopen(fd, "wb", buffering=1 << 20)
         self.sha = hashlib.sha256()
 
     def write(self, text: str) -> int:
@@ -71,7 +85,7 @@ class _ProofFiles:
                 continue  # keep draining so the producer never blocks
             name, data = item
             try:
-                fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                fd = os.open(self.folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
                 try:
                     if os.write(fd, data) != len(data):
                         raise OSError(f"short write to {name}")
@@ -105,7 +119,8 @@ class BundleWriter:
             raise ExportError(
                 "the tlog-proof layout differs from verifier/ledger_verify/tlog_proof.py"
             )
-        (bundle / "proofs").mkdir(parents=True)
+        bundle.mkdir(mode=FOLDER_MODE)
+        (bundle / "proofs").mkdir(mode=FOLDER_MODE)
         self.files = {
             name: _HashingFile(bundle / name)
             for name in ("leaves.jsonl", "keys.jsonl", "events.jsonl", "events.csv")

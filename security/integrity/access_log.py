@@ -30,7 +30,13 @@ PURPOSES = (
     "regulatory_request",
     "security_investigation",
     "data_subject_request",
+    "emergency_access",
 )
+# recorded for an access refused (outside the caller's book) when no purpose was stated
+NO_PURPOSE = "none"
+# break glass: a read or change outside the caller's book of business (web/api/_book.py);
+# every entry with it is raised as an alert by the security checks
+EMERGENCY_PURPOSE = "emergency_access"
 
 
 class UnknownPurpose(DomainError):
@@ -90,8 +96,8 @@ class AccessLog:
         what: str,
         at: datetime | None = None,
     ) -> None:
-        """Append one entry; refuses a purpose outside the vocabulary."""
-        if purpose not in PURPOSES:
+        """Append one entry; refuses a purpose outside the vocabulary (or NO_PURPOSE)."""
+        if purpose not in PURPOSES and purpose != NO_PURPOSE:
             raise UnknownPurpose(f"unknown purpose; allowed: {', '.join(PURPOSES)}")
         moment = (at or datetime.now(UTC)).isoformat()
         with self.datastore.transaction(commit=True) as cursor:
@@ -111,15 +117,19 @@ class AccessLog:
         subject_id: str | None = None,
         actor_id: str | None = None,
         since: str | None = None,
+        until: str | None = None,
+        purpose: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[AccessEntry]:
-        """Entries, newest first, filtered by subject, actor and time."""
+        """Entries, newest first, filtered by subject, actor, purpose and time [since, until)."""
         clauses, params = [], []
         for column, value, op in (
             ("subject_id", subject_id, "="),
             ("actor_id", actor_id, "="),
+            ("purpose", purpose, "="),
             ("recorded_at", since, ">="),
+            ("recorded_at", until, "<"),
         ):
             if value is not None:
                 clauses.append(f"{column}{op}?")

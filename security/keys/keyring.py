@@ -292,11 +292,28 @@ class LocalKeyring:
             self._seen_mtime = mtime
 
 
+def refuse_shared_keyring(path: Path) -> None:
+    """KeyringError when the keyring file may be read by its group or by others: it holds
+    every key-encryption key and the log's signing key, so its owner alone may read it."""
+    mode = path.stat().st_mode
+    if mode & 0o077:
+        raise KeyringError(
+            f"keyring: {path} is readable by group or others (mode {mode & 0o777:03o}); "
+            f"run: chmod 600 {path}"
+        )
+
+
+def _read_keyring_file(path: Path) -> LocalKeyring:
+    refuse_shared_keyring(path)
+    return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
+
+
 def load_keyring(env: Mapping[str, str], data_dir: Path) -> LocalKeyring:
     """Load the keyring from env or file, or generate the development keyring.
 
     Generation happens only for the default location in the data dir, and logs a
-    warning: a keyring next to the data it protects is for development only.
+    warning: a keyring next to the data it protects is for development only. A keyring
+    file readable by group or others is refused (KeyringError).
     """
     inline = env.get("LEDGER_KEYRING", "").strip()
     if inline:
@@ -306,10 +323,10 @@ def load_keyring(env: Mapping[str, str], data_dir: Path) -> LocalKeyring:
         path = Path(configured)
         if not path.exists():
             raise KeyringError(f"keyring: LEDGER_KEYRING_FILE {path} does not exist")
-        return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
+        return _read_keyring_file(path)
     path = data_dir / "keyring.json"
     if path.exists():
-        return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
+        return _read_keyring_file(path)
     log.warning(
         "generating a DEVELOPMENT keyring at %s; production must set LEDGER_KEYRING_FILE "
         "or LEDGER_KEYRING",

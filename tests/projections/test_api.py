@@ -92,6 +92,8 @@ def test_the_360_is_masked_and_an_erased_customer_is_gone(api: Api, clock: Clock
 
 
 def test_the_complaint_queue_puts_overdue_first_and_pages(api: Api, clock: Clock) -> None:
+    # across branches and relationship managers: a compliance officer's view (the book of
+    # business of the other roles is tests/web/test_api_book.py)
     app = api.ledger.app
     world = populate(app, clock)
     for note in ("first", "second"):
@@ -99,34 +101,42 @@ def test_the_complaint_queue_puts_overdue_first_and_pages(api: Api, clock: Clock
     clock.advance(days=20)  # the first complaint (15 days) is overdue, the others not yet
     fresh = app.receive_feedback(world.corporate, "complaint", "fees", "late fee", FRONT)
     head = api.events()
-    page = api.get(f"/views/complaints?kind=complaint&limit=2&min_position={head}", "front_office")
+    page = api.get(
+        f"/views/complaints?kind=complaint&limit=2&min_position={head}", "compliance_officer"
+    )
     body = page.get_json()
     assert body["total"] == 4 and body["limit"] == 2
     first = body["items"][0]
     assert (first["case_id"], first["overdue"]) == (str(world.complaint), True)
     assert body["items"][1]["overdue"] is True
-    rest = api.get("/views/complaints?kind=complaint&limit=2&offset=2", "front_office").get_json()
+    rest = api.get(
+        "/views/complaints?kind=complaint&limit=2&offset=2", "compliance_officer"
+    ).get_json()
     assert [c["overdue"] for c in rest["items"]] == [True, False]
     assert rest["items"][1]["case_id"] == str(fresh)
     assert rest["items"][1]["seconds_left"] > timedelta(days=14).total_seconds()
-    by_owner = api.get("/views/complaints?owner=rm-007", "front_office").get_json()
+    by_owner = api.get("/views/complaints?owner=rm-007", "compliance_officer").get_json()
     assert [c["case_id"] for c in by_owner["items"]] == [str(world.complaint)]
-    bad_sort = api.get("/views/complaints?sort=narrative", "front_office")
+    bad_sort = api.get("/views/complaints?sort=narrative", "compliance_officer")
     assert bad_sort.status_code == 422 and bad_sort.get_json()["code"] == "validation_failed"
-    assert api.get("/views/complaints?limit=500", "front_office").status_code == 422
+    assert api.get("/views/complaints?limit=500", "compliance_officer").status_code == 422
 
 
 def test_lists_filter_and_the_analyst_views_answer(api: Api, clock: Clock) -> None:
     world = populate(api.ledger.app, clock)
     head = api.events()
     q = f"min_position={head}"
-    care = api.get(f"/views/special-care?{q}", "front_office").get_json()
+    care = api.get(f"/views/special-care?{q}", "compliance_officer").get_json()
     assert [c["customer_id"] for c in care["items"]] == [str(world.elder)]
-    consents = api.get(f"/views/consents?{q}&customer_id={world.elder}&live=true", "front_office")
+    consents = api.get(
+        f"/views/consents?{q}&customer_id={world.elder}&live=true", "compliance_officer"
+    )
     assert [c["purpose"] for c in consents.get_json()["items"]] == ["greetings", "marketing"]
-    by_branch = api.get(f"/views/customers?{q}&branch=SH-02&sort=-registered_on", "front_office")
+    by_branch = api.get(
+        f"/views/customers?{q}&branch=SH-02&sort=-registered_on", "compliance_officer"
+    )
     assert by_branch.get_json()["total"] == 2
-    dist = api.get(f"/views/distribution?{q}", "relationship_manager").get_json()["items"]
+    dist = api.get(f"/views/distribution?{q}", "compliance_officer").get_json()["items"]
     assert {
         "tier": "ordinary",
         "segment": "individual/60_plus/high/balanced",
@@ -136,8 +146,11 @@ def test_lists_filter_and_the_analyst_views_answer(api: Api, clock: Clock) -> No
     rows = {r["branch"]: r for r in kpis.get_json()["items"]}
     assert rows["BJ-01"]["cases_received"] == 1 and rows["SH-02"]["csat"] == "1.0000"
     assert api.get("/views/kpis/evaluations", "system").status_code == 200
-    assert api.get("/views/reverification-due?within_days=365", "front_office").status_code == 200
-    assert api.get("/views/churn-watch", "front_office").get_json()["total"] == 0
+    assert (
+        api.get("/views/reverification-due?within_days=365", "compliance_officer").status_code
+        == 200
+    )
+    assert api.get("/views/churn-watch", "compliance_officer").get_json()["total"] == 0
 
 
 def test_each_view_declares_its_roles(api: Api) -> None:

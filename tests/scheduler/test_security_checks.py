@@ -304,3 +304,34 @@ def test_an_edited_access_log_entry_signs_nothing(runner: JobRunner, clock: Cloc
     runner.run("security_checks")
     assert [a.kind for a in alerts(runner)] == ["integrity_failure"] * 2
     assert ledger.access_sealed.checkpoints() == access_before
+
+
+def test_every_break_glass_access_of_the_hour_is_an_alert_once(
+    runner: JobRunner, clock: Clock
+) -> None:
+    log = runner.ledger.access_log
+    for minutes, purpose in ((30, "emergency_access"), (20, "customer_service")):
+        log.record(
+            actor_id="rm-007",
+            role="relationship_manager",
+            purpose=purpose,
+            subject_id="0b9f6c7e-3f0a-4f53-8d6c-2a4c1f9b7e21",
+            what="emergency_access:customers.read_customer:INC-42",
+            at=clock.now - timedelta(minutes=minutes),
+        )
+    log.record(  # before the hour the run looks at: a run of an earlier hour raised it
+        actor_id="fo-001",
+        role="front_office",
+        purpose="emergency_access",
+        subject_id="subject-old",
+        what="emergency_access:customers.read_customer:INC-1",
+        at=clock.now - timedelta(hours=3),
+    )
+    outcome = runner.run("security_checks")
+    assert outcome.summary["emergency_accesses"] == 1
+    (alert,) = alerts(runner)
+    assert (alert.kind, alert.severity) == ("emergency_access", "warning")
+    assert "rm-007 (relationship_manager) used emergency access on customer" in alert.detail
+    assert "INC-42" in alert.detail
+    runner.run_by_hand("security_checks", clock.now)  # the same hour again: no second alert
+    assert len(alerts(runner)) == 1

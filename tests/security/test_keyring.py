@@ -48,8 +48,22 @@ def test_a_malformed_keyring_is_a_clear_error(tmp_path: Path) -> None:
     from security.errors import KeyringError
 
     (tmp_path / "keyring.json").write_text("{not json")
+    (tmp_path / "keyring.json").chmod(0o600)
     with pytest.raises(KeyringError, match="not valid JSON"):
         load_keyring({}, tmp_path)
     with pytest.raises(KeyringError, match="does not exist"):
         load_keyring({"LEDGER_KEYRING_FILE": str(tmp_path / "missing.json")}, tmp_path)
     assert isinstance(LocalKeyring.from_json(LocalKeyring.generate().to_json()), LocalKeyring)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o644])
+def test_a_keyring_file_readable_by_group_or_others_is_refused(tmp_path: Path, mode: int) -> None:
+    from security.errors import KeyringError
+
+    path = tmp_path / "keyring.json"
+    LocalKeyring.generate().save(path)
+    assert load_keyring({"LEDGER_KEYRING_FILE": str(path)}, tmp_path).active_kek_id()
+    path.chmod(mode)
+    for env in ({"LEDGER_KEYRING_FILE": str(path)}, {}):  # configured, and the data dir's
+        with pytest.raises(KeyringError, match=r"readable by group or others.*chmod 600"):
+            load_keyring(env, tmp_path)

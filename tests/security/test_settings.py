@@ -247,6 +247,9 @@ def test_settings_are_read_once_from_the_environment_and_handed_out(tmp_path: Pa
         ("LEDGER_EXPORT_KEEP_DAYS", "soon"),
         ("LEDGER_EXPORT_KEEP_DAYS", "-1"),
         ("LEDGER_VIEWS_FOLLOW", "maybe"),
+        ("LEDGER_TOKEN_MAX_LIFETIME", "0"),
+        ("LEDGER_TOKEN_MAX_LIFETIME", "twelve hours"),
+        ("LEDGER_TOKEN_MAX_LIFETIME", str(31 * 86400)),
     ],
 )
 def test_a_bad_setting_is_refused_naming_its_variable(variable: str, value: str) -> None:
@@ -269,3 +272,24 @@ def test_the_anchor_file_defaults_to_the_data_dir_and_can_be_set(tmp_path: Path)
     worm = tmp_path / "worm" / "ledger.anchors"
     chosen = Settings.from_env({"LEDGER_DATA_DIR": str(tmp_path), "LEDGER_ANCHOR_FILE": str(worm)})
     assert chosen.anchor_file == worm
+
+
+def test_the_token_secret_file_is_read_and_must_be_its_owners_only(tmp_path: Path) -> None:
+    secret = tmp_path / "jwt.secret"
+    secret.write_text("s" * 40 + "\n")
+    secret.chmod(0o600)
+    settings = Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(secret)})
+    assert settings.jwt_secret == b"s" * 40
+    assert settings.token_max_lifetime == 12 * 3600
+    assert Settings.from_env({"LEDGER_TOKEN_MAX_LIFETIME": "600"}).token_max_lifetime == 600
+    secret.chmod(0o640)
+    with pytest.raises(ConfigurationError, match=r"readable by group or others.*chmod 600"):
+        Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(secret)})
+    secret.chmod(0o600)
+    with pytest.raises(ConfigurationError, match="not both"):
+        Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(secret), "LEDGER_JWT_SECRET": "x" * 40})
+    secret.write_text("short")
+    with pytest.raises(ConfigurationError, match="LEDGER_JWT_SECRET_FILE must be at least 32"):
+        Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(secret)})
+    with pytest.raises(ConfigurationError, match="cannot be read"):
+        Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(tmp_path / "missing")})

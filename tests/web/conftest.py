@@ -20,6 +20,9 @@ from web.app import create_app
 from web.auth import ROLES, TokenSettings, issue_token
 
 API = "/api/v1"
+# the branch of the front-office tokens of these tests; the relationship manager of the
+# sample customers is `relationship_manager-1`, the subject of the default RM token
+FRONT_OFFICE_BRANCH = "BJ-01"
 
 WANG = {
     "kind": "individual",
@@ -34,6 +37,7 @@ WANG = {
         "expires_on": "2031-01-01",
     },
     "branch": "BJ-01",
+    "relationship_manager": "relationship_manager-1",
 }
 BRIGHT = {
     "kind": "corporate",
@@ -44,7 +48,8 @@ BRIGHT = {
     "stage": "growth",
     "legal_representative": "李强",
     "phone": "02155551234",
-    "branch": "SH-02",
+    "branch": "BJ-01",
+    "relationship_manager": "relationship_manager-1",
 }
 
 
@@ -58,8 +63,11 @@ class Api:
     clock: Clock
     settings: TokenSettings
 
-    def token(self, role: str, subject: str | None = None) -> str:
-        return issue_token(self.settings, subject or f"{role}-1", [role], 600)
+    def token(self, role: str, subject: str | None = None, branch: str | None = None) -> str:
+        """A token for `role`; the front office's works for `branch` (default BJ-01)."""
+        if branch is None and role == "front_office":
+            branch = FRONT_OFFICE_BRANCH
+        return issue_token(self.settings, subject or f"{role}-1", [role], 600, branch=branch)
 
     def headers(self, role: str | None, **extra: str) -> dict[str, str]:
         """Authorization for `role` (None: no token) plus extra headers."""

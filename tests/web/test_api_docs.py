@@ -41,7 +41,7 @@ def examples() -> list[str]:
 @pytest.fixture
 def live_api(tmp_path: Path) -> Iterator[dict[str, str]]:
     """`ledger demo` and `ledger serve` as the set-up of docs/api.md does them, and its
-    variables (API, FO, CO, REG)."""
+    variables (API, FO, CO, CO2, REG)."""
     ledger = build_ledger(make_config("sqlite", tmp_path / "data"))
     generate_demo(ledger.app, customers=8, seed=7, end=date(2026, 3, 31))
     ledger.seal()
@@ -54,8 +54,9 @@ def live_api(tmp_path: Path) -> Iterator[dict[str, str]]:
     try:
         yield {
             "API": f"http://127.0.0.1:{server.server_port}/api/v1",
-            "FO": issue_token(settings, "fo-001", ["front_office"], 600),
+            "FO": issue_token(settings, "fo-001", ["front_office"], 600, branch="BJ-01"),
             "CO": issue_token(settings, "co-003", ["compliance_officer"], 600),
+            "CO2": issue_token(settings, "co-004", ["compliance_officer"], 600),
             "REG": issue_token(settings, "csrc-inspector-1", ["regulator"], 600),
         }
     finally:

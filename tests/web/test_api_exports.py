@@ -81,7 +81,9 @@ def test_a_bad_scope_is_a_422_problem_and_starts_nothing(api: Api) -> None:
 
 def test_an_export_of_an_unknown_customer_fails_with_a_reason(api: Api) -> None:
     response = api.post(
-        "/exports", "compliance_officer", {"customers": ["00000000-0000-4000-8000-000000000000"]}
+        "/exports",
+        "compliance_officer",
+        {"customers": ["00000000-0000-4000-8000-000000000000"], "addressed_to": "csrc-1"},
     )
     job = wait_done(api, response.get_json()["id"])
     assert job["status"] == "failed"
@@ -108,7 +110,11 @@ def _entries(log: Any) -> list[dict[str, Any]]:
 
 def test_bundles_are_owner_only_and_expire(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     customer = api.register()
-    response = api.post("/exports", "compliance_officer", {"customers": [str(customer)]})
+    response = api.post(
+        "/exports",
+        "compliance_officer",
+        {"customers": [str(customer)], "addressed_to": "csrc-inspector-1"},
+    )
     job = wait_done(api, response.get_json()["id"])
     assert job["status"] == "done"
     from web.api.exports import ExportJobs
@@ -129,6 +135,7 @@ def test_an_export_window_reads_dates_as_the_cli_does(api: Api) -> None:
     )
     assert response.status_code == 202, response.get_json()
     job = wait_done(api, response.get_json()["id"])
+    assert job["status"] == "pending_approval"  # addressed to no regulator: four eyes
     assert job["scope"]["since"].startswith("2026-01-01T00:00:00")
     bad = api.post("/exports", "compliance_officer", {"since": "yesterday"})
     assert bad.status_code == 422

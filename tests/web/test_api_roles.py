@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,7 @@ def test_every_endpoint_declares_roles_and_enforces_them(sqlite_api: Api) -> Non
 def test_a_bad_or_expired_token_is_401(sqlite_api: Api) -> None:
     from web.auth import issue_token
 
-    expired = issue_token(sqlite_api.settings, "fo-1", ["front_office"], 1)
+    expired = issue_token(sqlite_api.settings, "fo-1", ["front_office"], 1, branch="BJ-01")
     forged = sqlite_api.token("front_office")[:-4] + "AAAA"
     for token in (forged, "not-a-jwt", expired):
         if token == expired:
@@ -158,7 +159,9 @@ def test_a_bad_or_expired_token_is_401(sqlite_api: Api) -> None:
 def test_a_token_with_several_roles_acts_in_one_the_endpoint_allows(sqlite_api: Api) -> None:
     from web.auth import issue_token
 
-    token = issue_token(sqlite_api.settings, "multi-1", ["front_office", "compliance_officer"])
+    token = issue_token(
+        sqlite_api.settings, "multi-1", ["front_office", "compliance_officer"], branch="BJ-01"
+    )
     customer_id = sqlite_api.register()
     response = sqlite_api.client.post(
         f"/api/v1/customers/{customer_id}/legal-holds",
@@ -168,3 +171,165 @@ def test_a_token_with_several_roles_acts_in_one_the_endpoint_allows(sqlite_api: 
     assert response.status_code == 201
     event = sqlite_api.ledger.app.timeline(customer_id)[-1]
     assert (event.event, event.role) == ("LegalHoldPlaced", "compliance_officer")
+
+
+# --- the book of business, cell by cell ---------------------------------------------------
+# How each endpoint a relationship manager or the front office may call reaches a
+# customer, as this test sees it (independently of the code's declarations): through
+# the path (`customer_id`, a case's or a survey's id), through the body, a registration,
+# a list the views filter to the book, or not about one customer. A new endpoint fails
+# the walk until it is placed here.
+BOOK_BOUND = ("front_office", "relationship_manager")
+PATH_IDS = ("customer_id", "case_id", "survey_id")
+BODY_CUSTOMER = {
+    ("POST", "/api/v1/campaigns/{campaign_id}/invitations"),
+    ("POST", "/api/v1/feedback"),
+    ("POST", "/api/v1/surveys"),
+}
+REGISTRATION = {("POST", "/api/v1/customers")}
+LISTS = {
+    ("GET", f"/api/v1/views/{name}")
+    for name in (
+        "customers",
+        "churn-watch",
+        "complaints",
+        "consents",
+        "distribution",
+        "reverification-due",
+        "special-care",
+    )
+}
+NOT_ABOUT_A_CUSTOMER = {
+    ("POST", "/api/v1/campaigns"),
+    ("GET", "/api/v1/campaigns/{campaign_id}"),
+    ("POST", "/api/v1/crises"),
+    ("GET", "/api/v1/crises/{crisis_id}"),
+    ("POST", "/api/v1/crises/{crisis_id}/updates"),
+    ("GET", "/api/v1/evaluations"),
+    ("GET", "/api/v1/integrity/checkpoint"),
+    ("GET", "/api/v1/integrity/consistency"),
+    ("GET", "/api/v1/integrity/log-key"),
+    ("GET", "/api/v1/integrity/proof"),
+    ("GET", "/api/v1/service-standards/{code}"),
+    ("GET", "/api/v1/views/kpis"),
+    ("GET", "/api/v1/views/kpis/evaluations"),
+}
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A customer with a case and a survey, in one branch and one manager's book."""
+
+    customer: uuid.UUID
+    case: uuid.UUID
+    survey: uuid.UUID
+    branch: str
+    manager: str
+    name: str
+
+
+def hold(api: Api, branch: str, manager: str, name: str, number: str) -> Holding:
+    """Register a customer of `branch` and `manager` (through a front office of that
+    branch), with a complaint and a survey."""
+    from tests.domain.factories import FRONT
+    from tests.web.conftest import WANG
+
+    body = {
+        **WANG,
+        "name": name,
+        "branch": branch,
+        "relationship_manager": manager,
+        "phone": f"1380000{number[-4:]}",
+        "email": f"{number}@example.cn",
+        "id_document": {**WANG["id_document"], "number": number},  # type: ignore[dict-item]
+    }
+    token = api.token("front_office", "fo-registrar", branch=branch)
+    response = api.client.post(
+        "/api/v1/customers", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201, response.get_json()
+    customer = uuid.UUID(response.get_json()["id"])
+    case = api.ledger.app.receive_feedback(customer, "complaint", "fees", "too high", FRONT)
+    survey = api.ledger.app.send_survey(customer, "CSAT", FRONT)
+    return Holding(customer, case, survey, branch, manager, name)
+
+
+def book_url(rule: Rule, holding: Holding) -> str:
+    """The rule's URL about `holding` (other ids made up, as in `sample_url`)."""
+    known = {"customer_id": holding.customer, "case_id": holding.case, "survey_id": holding.survey}
+    url = rule.rule
+    for name, converter in rule._converters.items():
+        if name in known:
+            value = str(known[name])
+        elif isinstance(converter, UUIDConverter):
+            value = str(uuid.uuid4())
+        elif isinstance(converter, AnyConverter):
+            value = sorted(converter.items)[0]
+        else:
+            value = "x"
+        url = re.sub(rf"<(?:[^:<>]+:)?{name}>", value, url)
+    return url
+
+
+def reach(method: str, path: str, rule: Rule) -> str:
+    """How the endpoint reaches a customer: path, body, registration, list or none."""
+    kinds = [
+        kind
+        for kind, found in (
+            ("path", any(name in rule.arguments for name in PATH_IDS)),
+            ("body", (method, path) in BODY_CUSTOMER),
+            ("registration", (method, path) in REGISTRATION),
+            ("list", (method, path) in LISTS),
+            ("none", (method, path) in NOT_ABOUT_A_CUSTOMER),
+        )
+        if found
+    ]
+    assert len(kinds) == 1, f"{method} {path}: place it in exactly one book class, not {kinds}"
+    return kinds[0]
+
+
+def test_the_book_of_business_cell_by_cell(sqlite_api: Api) -> None:
+    """Every endpoint x book-bound role x (in the book, outside it): outside is a 403
+    `outside_book` that records nothing, names nothing of the customer and is
+    access-logged; inside is never a 403; lists never show a customer outside."""
+    api, app = sqlite_api, sqlite_api.app
+    mine = hold(api, "BJ-01", "relationship_manager-1", "Mine Person", "110101199001011230")
+    theirs = hold(api, "SH-09", "rm-other", "Their Person", "110101199001011249")
+    log, walked = api.ledger.access_log, 0
+    for rule, method in api_rules(app):
+        path = openapi_path(rule)
+        allowed = allowed_roles(app, rule) & set(BOOK_BOUND)
+        if not allowed:
+            continue
+        how = reach(method, path, rule)
+        for role in sorted(allowed):
+            for whose, holding in (("in", mine), ("out", theirs)):
+                body: dict[str, str] | None = None
+                if method in ("POST", "PATCH", "PUT"):
+                    body = {}
+                    if how == "body":
+                        body = {"customer_id": str(holding.customer)}
+                    elif how == "registration":
+                        body = {"branch": holding.branch, "relationship_manager": holding.manager}
+                url = book_url(rule, holding)
+                events = api.events()
+                denials = len(log.entries(subject_id=str(holding.customer), limit=1000))
+                response = api.client.open(url, method=method, json=body, headers=api.headers(role))
+                status, text = response.status_code, response.get_data(as_text=True)
+                cell = (method, path, role, whose, status)
+                assert status < 500, (*cell, text)
+                bound = how in ("path", "body", "registration")
+                if whose == "out" and bound:
+                    assert status == 403, cell
+                    assert response.get_json()["code"] == "outside_book", cell
+                    assert api.events() == events, cell  # nothing recorded
+                    for secret in (theirs.name, theirs.branch, theirs.manager):
+                        assert secret not in text, cell
+                    after = len(log.entries(subject_id=str(holding.customer), limit=1000))
+                    assert after == denials + (how != "registration"), cell
+                else:
+                    assert status != 403, (*cell, text)
+                if how == "list":
+                    assert str(theirs.customer) not in text, cell
+                walked += 1
+    assert walked >= 150

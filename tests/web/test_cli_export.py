@@ -159,3 +159,35 @@ def test_export_refuses_an_existing_target_and_unknown_customer(
     bad.write_text("hello")
     result = runner.invoke(main, ["verify-bundle", str(bad)])
     assert result.exit_code == 2 and "neither a bundle directory" in result.output
+
+
+def _modes(root: Path) -> set[tuple[str, int]]:
+    found = {("dir", root.stat().st_mode & 0o777)}
+    for path in root.rglob("*"):
+        found.add(("dir" if path.is_dir() else "file", path.stat().st_mode & 0o777))
+    return found
+
+
+def test_bundles_are_readable_by_their_owner_only(
+    people: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    old = os.umask(0o022)  # a usual umask: group and others would read what is not guarded
+    try:
+        runner = CliRunner()
+        folder = tmp_path / "exports" / "folder"
+        assert runner.invoke(main, ["export", "--out", str(folder), "--all"]).exit_code == 0
+        assert _modes(folder) == {("dir", 0o700), ("file", 0o600)}
+        assert len(list(folder.rglob("*"))) > 8  # proofs, keys, events, manifest, ...
+        tar = tmp_path / "exports" / "packed"
+        assert runner.invoke(main, ["export", "--out", str(tar), "--all", "--tar"]).exit_code == 0
+        packed = tmp_path / "exports" / "packed.tar.gz"
+        assert packed.stat().st_mode & 0o777 == 0o600
+        import tarfile
+
+        with tarfile.open(packed) as archive:
+            modes = {member.mode & 0o777 for member in archive.getmembers()}
+        assert modes == {0o700, 0o600}
+    finally:
+        os.umask(old)

@@ -44,7 +44,9 @@ ACCEPTED = {200, 201, 409, 412}  # a conflict of If-Match or of state is the cli
 
 
 def token(env: dict[str, str]) -> str:
-    issued = ledger_cli(env, "token", "issue", "--role", "front_office", "--subject", "fo-load")
+    issued = ledger_cli(
+        env, "token", "issue", "--role", "front_office", "--subject", "fo-load", "--branch", "BJ-01"
+    )
     assert issued.returncode == 0, issued.stderr
     return issued.stdout.strip()
 

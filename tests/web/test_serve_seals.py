@@ -51,7 +51,9 @@ def test_an_event_written_through_serve_is_sealed_and_tampering_is_named(
     env = {**os.environ, "LEDGER_DATA_DIR": str(tmp_path)}
     env.pop("LEDGER_DATABASE_URL", None)
     assert ledger_cli(env, "init").returncode == 0
-    token = ledger_cli(env, "token", "issue", "--role", "front_office", "--subject", "fo-1")
+    token = ledger_cli(
+        env, "token", "issue", "--role", "front_office", "--subject", "fo-1", "--branch", "BJ-01"
+    )
     args = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"]
     proc = subprocess.Popen(
         args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -84,7 +84,9 @@ PURPOSE_PARAM = {
     "schema": {"type": "string", "enum": list(PURPOSES)},
     "description": "Why personal data is read. With a role allowed to see it, the "
     "answer is unmasked and the read is recorded in the access log; an unknown purpose "
-    "is a 422 validation problem.",
+    "is a 422 validation problem. `emergency_access` (break glass: a customer outside "
+    "the caller's book) needs an `X-Reason` header with the incident or ticket "
+    "reference, and is alerted.",
 }
 IF_MATCH_REQUIRED = {
     "in": "header",

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from web.api._blueprint import Blueprint
+from web.api._book import book, customers_in_body, not_about_a_customer
 from web.api._http import (
     ETAG_HEADER,
     IDEMPOTENCY_PARAM,
@@ -38,6 +39,7 @@ READERS = ("front_office", "relationship_manager", "compliance_officer")
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*PLANNERS)
+@book(not_about_a_customer)
 def plan_campaign(args: dict[str, Any]) -> Any:
     """Plan a campaign or customer event."""
     app = get_ledger().app
@@ -57,6 +59,7 @@ def plan_campaign(args: dict[str, Any]) -> Any:
 @blp.route("/<uuid:campaign_id>", methods=["GET"])
 @blp.response(200, CampaignSchema, headers=ETAG_HEADER)
 @roles_allowed(*READERS)
+@book(not_about_a_customer)
 def read_campaign(campaign_id: UUID) -> Any:
     """The campaign as planned."""
     view = get_ledger().app.get_campaign(campaign_id)
@@ -68,6 +71,7 @@ def read_campaign(campaign_id: UUID) -> Any:
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*PLANNERS)
+@book(customers_in_body("customer_id"))
 def invite(args: dict[str, Any], campaign_id: UUID) -> Any:
     """Invite a customer; without a live marketing consent it is a 409 problem
     `consent_required`, and after the campaign is over a 409 `illegal_transition`."""

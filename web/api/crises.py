@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from web.api._blueprint import Blueprint
+from web.api._book import book, not_about_a_customer
 from web.api._http import (
     ETAG_HEADER,
     IDEMPOTENCY_PARAM,
@@ -42,6 +43,7 @@ def _versioned(crisis_id: UUID, status: int) -> Any:
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*HANDLERS)
+@book(not_about_a_customer)
 def open_crisis(args: dict[str, Any]) -> Any:
     """Open a crisis incident; affected customers are listed by id only."""
     crisis_id = get_ledger().app.open_crisis(
@@ -57,6 +59,7 @@ def open_crisis(args: dict[str, Any]) -> Any:
 @blp.route("/<uuid:crisis_id>", methods=["GET"])
 @blp.response(200, CrisisSchema, headers=ETAG_HEADER)
 @roles_allowed(*READERS)
+@book(not_about_a_customer)
 def read_crisis(crisis_id: UUID) -> Any:
     """The incident and its progress."""
     view = get_ledger().app.get_crisis(crisis_id)
@@ -68,6 +71,7 @@ def read_crisis(crisis_id: UUID) -> Any:
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
 @roles_allowed(*HANDLERS)
+@book(not_about_a_customer)
 def update_crisis(args: dict[str, Any], crisis_id: UUID) -> Any:
     """Record a contact round, a remedy, a public statement or a note (only while the
     incident is open)."""

@@ -12,6 +12,7 @@ from domain.errors import AlreadyExists, ValidationFailed
 from domain.kyc import IdentityDocument
 from domain.records import CustomerRecord
 from web.api._blueprint import Blueprint
+from web.api._book import book, new_customer
 from web.api._disclosure import PURPOSE_HEADER, disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -91,6 +92,7 @@ def customer_view(view: CustomerRecord, what: str = "customer.profile") -> dict[
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*REGISTRARS)
+@book(new_customer)
 def register_customer(args: dict[str, Any]) -> Any:
     """Register an individual or corporate customer (or prospect).
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from web.api._blueprint import Blueprint
+from web.api._book import book, not_about_a_customer
 from web.api._http import ETAG_HEADER, etag, jsonable
 from web.auth import roles_allowed
 from web.context import get_ledger
@@ -19,6 +20,7 @@ blp = Blueprint(
 @blp.arguments(EvaluationQuery, location="query")
 @blp.response(200, EvaluationSchema, headers=ETAG_HEADER)
 @roles_allowed("relationship_manager", "compliance_officer", "regulator")
+@book(not_about_a_customer)
 def read_evaluation(args: dict[str, Any]) -> Any:
     """The latest evaluation of `scope` for `period`: satisfaction, NPS, loyalty,
     churn rate, retention, value uplift, complaint SLA %, first-contact resolution,

@@ -5,30 +5,39 @@ job id; the job's state lives in the store (`web_exports`), so any worker can
 report it. The finished bundle (a .tar.gz, docs/export-format.md) is downloadable
 by compliance officers, and by the regulator it is addressed to — and by no one
 else: a regulator sees only the exports addressed to it.
+
+Four eyes on bulk disclosure: a whole-ledger export, and any export not addressed to
+a named regulator, waits in `pending_approval` until a second compliance officer (a
+different token subject) approves it (`POST /api/v1/exports/<id>/approval`); only
+then does it run. Every download of a bundle is recorded in the access log.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
 import uuid
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
 from flask import Response, send_file
 
 from domain.errors import DomainError, NotFound
-from security.bootstrap import Ledger
-from security.dialect import Dialect
 from security.export.exporter import ExportActor, ExportScope, export_bundle
+from security.integrity.access_log import NO_PURPOSE
 from web.api._blueprint import Blueprint
-from web.auth import current_principal, roles_allowed
+from web.api._disclosure import stated_purpose
+from web.api._export_jobs import PENDING, ExportJobs, scope_of
+from web.api._http import PURPOSE_PARAM
+from web.auth import acting_role, current_principal, roles_allowed
 from web.context import get_ledger
-from web.errors import BundleExpired, ExportNotReady, ExportScopeProblem
+from web.errors import (
+    BundleExpired,
+    ExportNotPending,
+    ExportNotReady,
+    ExportScopeProblem,
+    SameApprover,
+)
 from web.schemas.common import QueryMoment
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/exports", description="Audit exports")
@@ -57,8 +66,12 @@ class ExportRequestSchema(ma.Schema):
 
 class ExportJobSchema(ma.Schema):
     id = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "running, done or failed"})
+    status = ma.fields.String(metadata={"description": "pending_approval, running, done or failed"})
     requested_by = ma.fields.String()
+    approved_by = ma.fields.String(
+        allow_none=True, metadata={"description": "the second compliance officer, if needed"}
+    )
+    approved_at = ma.fields.String(allow_none=True)
     addressed_to = ma.fields.String(allow_none=True)
     scope = ma.fields.Dict()
     created_at = ma.fields.String()
@@ -66,88 +79,6 @@ class ExportJobSchema(ma.Schema):
     bundle_digest = ma.fields.String(allow_none=True)
     events = ma.fields.Integer(allow_none=True)
     error = ma.fields.String(allow_none=True)
-
-
-class ExportJobs:
-    """Export jobs as rows; bundles under `<data dir>/exports/<id>.tar.gz`."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.dialect: Dialect = ledger.keystore.dialect
-        self.table = self.dialect.table("web_exports")
-        self.folder = Path(ledger.config.data_dir) / "exports"
-        self.dialect.create_tables(
-            ledger.datastore,
-            [
-                f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, "
-                "requested_by TEXT NOT NULL, addressed_to TEXT, scope TEXT NOT NULL, "
-                "status TEXT NOT NULL, created_at TEXT NOT NULL, finished_at TEXT, "
-                "bundle_digest TEXT, events INTEGER, error TEXT)"
-            ],
-        )
-
-    def create(self, requested_by: str, addressed_to: str | None, scope: ExportScope) -> str:
-        job_id = str(uuid.uuid4())
-        with self.ledger.datastore.transaction(commit=True) as cursor:
-            self.dialect.execute(
-                cursor,
-                f"INSERT INTO {self.table} (id, requested_by, addressed_to, scope, status, "
-                "created_at) VALUES (?,?,?,?,?,?)",
-                (
-                    job_id,
-                    requested_by,
-                    addressed_to,
-                    json.dumps(scope.as_dict()),
-                    "running",
-                    datetime.now(UTC).isoformat(),
-                ),
-            )
-        return job_id
-
-    def finish(self, job_id: str, **fields: Any) -> None:
-        fields["finished_at"] = datetime.now(UTC).isoformat()
-        columns = ", ".join(f"{name}=?" for name in fields)
-        with self.ledger.datastore.transaction(commit=True) as cursor:
-            self.dialect.execute(
-                cursor,
-                f"UPDATE {self.table} SET {columns} WHERE id=?",
-                (*fields.values(), job_id),
-            )
-
-    def get(self, job_id: str) -> dict[str, Any] | None:
-        rows = self._select("WHERE id=?", (job_id,))
-        return rows[0] if rows else None
-
-    def listing(self, addressed_to: str | None) -> list[dict[str, Any]]:
-        if addressed_to is None:
-            return self._select("ORDER BY created_at DESC LIMIT 200", ())
-        return self._select(
-            "WHERE addressed_to=? ORDER BY created_at DESC LIMIT 200", (addressed_to,)
-        )
-
-    def bundle_path(self, job_id: str) -> Path:
-        return self.folder / f"{job_id}.tar.gz"
-
-    def purge(self, now: float | None = None) -> int:
-        """Delete bundles older than the settings' `export_keep_days`; returns how many
-        were deleted."""
-        if not self.folder.exists():
-            return 0
-        limit = (now or time.time()) - self.ledger.config.export_keep_days * 86400
-        gone = 0
-        for path in self.folder.glob("*.tar.gz"):
-            if path.stat().st_mtime < limit:
-                path.unlink(missing_ok=True)
-                gone += 1
-        return gone
-
-    def _select(self, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-        with self.ledger.datastore.transaction(commit=False) as cursor:
-            self.dialect.execute(cursor, f"SELECT * FROM {self.table} {where}", params)
-            rows = [dict(row) for row in cursor.fetchall()]
-        for row in rows:
-            row["scope"] = json.loads(row["scope"])
-        return rows
 
 
 def jobs() -> ExportJobs:
@@ -211,12 +142,54 @@ def request_export(args: dict[str, Any]) -> Any:
     except DomainError as exc:
         raise ExportScopeProblem(exc.message.replace("--", "")) from None
     store = jobs()
-    job_id = store.create(principal.actor_id, args["addressed_to"], scope)
-    actor = ExportActor(principal.actor_id, "compliance_officer", "api", args["reason"])
+    pending = needs_four_eyes(scope, args["addressed_to"])
+    job_id = store.create(
+        principal.actor_id,
+        args["addressed_to"],
+        scope,
+        pending=pending,
+        pending_reason=args["reason"],
+    )
+    if not pending:
+        actor = ExportActor(principal.actor_id, "compliance_officer", "api", args["reason"])
+        start(store, job_id, scope, actor)
+    return store.get(job_id), 202, {"Location": f"{blp.url_prefix}/{job_id}"}
+
+
+def needs_four_eyes(scope: ExportScope, addressed_to: str | None) -> bool:
+    """A whole-ledger export, or one addressed to no named regulator, needs a second
+    compliance officer's approval before it runs."""
+    return scope.everything or addressed_to is None
+
+
+def start(store: ExportJobs, job_id: str, scope: ExportScope, actor: ExportActor) -> None:
     threading.Thread(
         target=run_export, args=(store, job_id, scope, actor), name=f"export-{job_id}", daemon=True
     ).start()
-    return store.get(job_id), 202, {"Location": f"{blp.url_prefix}/{job_id}"}
+
+
+@blp.route("/<uuid:export_id>/approval", methods=["POST"])
+@blp.response(202, ExportJobSchema)
+@roles_allowed(*OFFICERS)
+def approve_export(export_id: uuid.UUID) -> Any:
+    """Approve an export waiting in `pending_approval` (four eyes): the approver must be
+    another compliance officer than the one who requested it (403 `same_approver`);
+    an export not waiting is a 409 `export_not_pending`. The export then runs; the
+    approval is recorded on the job and in the ledger's export record (its reason)."""
+    principal = current_principal()
+    store = jobs()
+    job = visible(store.get(str(export_id)))
+    if job["status"] != PENDING:
+        raise ExportNotPending(f"the export is {job['status']}: there is nothing to approve")
+    if job["requested_by"] == principal.actor_id:
+        raise SameApprover("an export needs the approval of another compliance officer")
+    approved, reason = store.approve(job["id"], principal.actor_id)
+    if not approved:
+        raise ExportNotPending("the export was approved meanwhile")
+    recorded = f"{reason or 'no reason given'}; approved by {principal.actor_id}"
+    actor = ExportActor(job["requested_by"], "compliance_officer", "api", recorded[:500])
+    start(store, job["id"], scope_of(job["scope"]), actor)
+    return store.get(job["id"]), 202, {"Location": f"{blp.url_prefix}/{job['id']}"}
 
 
 @blp.route("", methods=["GET"])
@@ -239,9 +212,14 @@ def read_export(export_id: uuid.UUID) -> Any:
 
 @blp.route("/<uuid:export_id>/bundle", methods=["GET"])
 @blp.response(200, content_type="application/gzip")
+@blp.doc(parameters=[PURPOSE_PARAM])
 @roles_allowed(*READERS)
 def download_bundle(export_id: uuid.UUID) -> Response:
-    """The finished bundle as .tar.gz (verify it with `ledger verify-bundle`)."""
+    """The finished bundle as .tar.gz (verify it with `ledger verify-bundle`).
+
+    Every download is recorded in the access log before the bundle leaves: who, which
+    bundle (the export's id as the subject), when, and the purpose stated in `X-Purpose` (`none`
+    without one); an export of named customers also adds one entry per customer."""
     store = jobs()
     job = visible(store.get(str(export_id)))
     if job["status"] != "done":
@@ -250,9 +228,26 @@ def download_bundle(export_id: uuid.UUID) -> Response:
     path = store.bundle_path(str(export_id))
     if not path.exists():
         raise BundleExpired("the bundle is no longer kept on this server; export again")
+    log_download(job)
     return send_file(
         path,
         mimetype="application/gzip",
         as_attachment=True,
         download_name=f"crm-ledger-export-{export_id}.tar.gz",
     )
+
+
+def log_download(job: dict[str, Any]) -> None:
+    """Record a bundle's download in the access log: the bundle, and each customer it
+    was exported for."""
+    principal, purpose = current_principal(), stated_purpose() or NO_PURPOSE
+    what = f"export.bundle:{job['id']}"
+    access_log = get_ledger().access_log
+    for subject in (job["id"], *job["scope"]["customers"]):
+        access_log.record(
+            actor_id=principal.actor_id,
+            role=acting_role(),
+            purpose=purpose,
+            subject_id=subject,
+            what=what,
+        )

@@ -11,6 +11,7 @@ from domain.actor import Actor
 from domain.errors import IllegalTransition
 from domain.feedback import FeedbackCase
 from web.api._blueprint import Blueprint
+from web.api._book import book, customer_of_case, customers_in_body
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -89,6 +90,7 @@ def _state(case_id: UUID) -> Any:
 @blp.response(201, CaseStateSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*INTAKE)
+@book(customers_in_body("customer_id"))
 def receive_feedback(args: dict[str, Any]) -> Any:
     """Open a feedback case (complaint, suggestion, praise or enquiry).
 
@@ -112,6 +114,7 @@ def receive_feedback(args: dict[str, Any]) -> Any:
 @blp.response(200, CaseSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[PURPOSE_PARAM])
 @roles_allowed(*READERS)
+@book(customer_of_case)
 def read_case(case_id: UUID) -> Any:
     """The case as it stands: state, deadlines, escalation, outcome (narrative,
     outcome and redress masked unless disclosed for a purpose)."""
@@ -127,6 +130,7 @@ def read_case(case_id: UUID) -> Any:
 @blp.response(200, CaseStateSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
 @roles_allowed(*HANDLERS)
+@book(customer_of_case)
 def transition_case(args: dict[str, Any], case_id: UUID) -> Any:
     """Move the case: received -> acknowledged -> investigating -> resolved ->
     followed_up -> closed; any open state -> withdrawn; closed -> reopened.

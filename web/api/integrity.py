@@ -14,6 +14,7 @@ from ledger_verify.checkpoints import verifier_key
 from ledger_verify.merkle import ProofError
 from ledger_verify.tlog_proof import format_tlog_proof
 from web.api._blueprint import Blueprint
+from web.api._book import book, not_about_a_customer
 from web.auth import ALL_ROLES, public_endpoint, roles_allowed
 from web.context import get_ledger
 from web.errors import ProofRangeError
@@ -60,6 +61,7 @@ def _text(body: str) -> Response:
 @blp.route("/checkpoint")
 @blp.response(200, content_type="text/plain")
 @roles_allowed(*READERS)
+@book(not_about_a_customer)
 def checkpoint() -> Response:
     """The latest signed checkpoint (C2SP tlog-checkpoint), with the cosignature lines
     of the witnesses that cosigned it (C2SP tlog-cosignature). Reads never sign: the
@@ -75,6 +77,7 @@ def checkpoint() -> Response:
 @blp.arguments(ProofQuery, location="query")
 @blp.response(200, content_type="text/plain")
 @roles_allowed(*READERS)
+@book(not_about_a_customer)
 def proof(args: dict[str, Any]) -> Response:
     """A C2SP tlog-proof@v1 of event `seq` against the checkpoint of `size` (default: latest)."""
     ledger = get_ledger()
@@ -97,6 +100,7 @@ def proof(args: dict[str, Any]) -> Response:
 @blp.arguments(ConsistencyQuery, location="query")
 @blp.response(200, ConsistencySchema)
 @roles_allowed(*READERS)
+@book(not_about_a_customer)
 def consistency(args: dict[str, Any]) -> dict[str, Any]:
     """An RFC 9162 consistency proof between two signed checkpoints."""
     ledger = get_ledger()

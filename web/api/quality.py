@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from web.api._blueprint import Blueprint
+from web.api._book import book, not_about_a_customer
 from web.api._http import ETAG_HEADER, IDEMPOTENCY_PARAM, actor, etag, jsonable
 from web.auth import roles_allowed
 from web.context import get_ledger
@@ -49,6 +50,7 @@ def define_standard(args: dict[str, Any]) -> Any:
 @blp.route("/<string:code>", methods=["GET"])
 @blp.response(200, StandardViewSchema, headers=ETAG_HEADER)
 @roles_allowed(*READERS)
+@book(not_about_a_customer)
 def read_standard(code: str) -> Any:
     """A standard with its target and monitoring counts."""
     view = get_ledger().app.get_service_standard(code)

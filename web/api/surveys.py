@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain.survey import Survey
 from web.api._blueprint import Blueprint
+from web.api._book import book, customer_of_survey, customers_in_body
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import (
     ETAG_HEADER,
@@ -46,6 +47,7 @@ def _versioned(survey_id: UUID) -> tuple[int, dict[str, str]]:
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*WRITERS)
+@book(customers_in_body("customer_id"))
 def send_survey(args: dict[str, Any]) -> Any:
     """Send a CSAT or NPS survey to a customer."""
     app = get_ledger().app
@@ -58,6 +60,7 @@ def send_survey(args: dict[str, Any]) -> Any:
 @blp.response(200, SurveySchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[PURPOSE_PARAM])
 @roles_allowed(*READERS)
+@book(customer_of_survey)
 def read_survey(survey_id: UUID) -> Any:
     """The survey, its answer and any recovery (verbatim masked unless disclosed)."""
     view = get_ledger().app.get_survey(survey_id)
@@ -72,6 +75,7 @@ def read_survey(survey_id: UUID) -> Any:
 @blp.response(201, AnsweredSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
 @roles_allowed(*WRITERS)
+@book(customer_of_survey)
 def answer_survey(args: dict[str, Any], survey_id: UUID) -> Any:
     """Record the customer's answer. A dissatisfied one (CSAT 2 or below, NPS 6 or
     below) is flagged and opens a service-recovery complaint case at once; its id is
@@ -98,6 +102,7 @@ def answer_survey(args: dict[str, Any], survey_id: UUID) -> Any:
 @blp.response(201, CreatedSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
 @roles_allowed("front_office", "relationship_manager")
+@book(customer_of_survey)
 def record_recovery(args: dict[str, Any], survey_id: UUID) -> Any:
     """Record service recovery after a dissatisfied answer."""
     get_ledger().app.record_service_recovery(

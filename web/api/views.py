@@ -24,6 +24,7 @@ from flask import Response, current_app, request
 from projections.paging import Page
 from projections.runtime import ReadModels, ViewLagging
 from web.api._blueprint import Blueprint
+from web.api._book import book, caller_book, listed, not_about_a_customer
 from web.auth import roles_allowed
 from web.context import models_for_request
 from web.problems import problem
@@ -156,6 +157,21 @@ READ_ENDPOINTS = (
 )  # fmt: skip
 
 
+# lists of customers: each shows a relationship manager or the front office only the
+# customers of its book (web/api/_book.py); the KPIs are aggregates of no one customer
+IN_BOOK = frozenset(
+    {
+        search_customers,
+        distribution,
+        churn_watch,
+        reverification_due,
+        special_care,
+        complaint_queue,
+        consent_register,
+    }
+)
+
+
 # --- serving --------------------------------------------------------------------------
 
 
@@ -177,6 +193,8 @@ def _serve(
     models = models_for_request()
     position = _reflecting(models, endpoint.views, {**headers, **args})
     filters = {name: value for name, value in args.items() if name != "min_position"}
+    if endpoint.handler in IN_BOOK:
+        filters["book"] = caller_book()
     result = endpoint.handler(models, **filters, **path)
     body: Any
     if isinstance(result, Page):
@@ -216,6 +234,8 @@ def register(endpoint: ReadEndpoint) -> None:
     answer.__name__ = answer.__qualname__ = endpoint.handler.__name__
     answer.__doc__ = endpoint.handler.__doc__
     routed = lagging_as_503(answer)
+    if "customer_id" not in endpoint.path:  # the 360: the path's customer is checked
+        routed = book(listed if endpoint.handler in IN_BOOK else not_about_a_customer)(routed)
     routed = roles_allowed(*endpoint.roles)(routed)
     routed = blp.response(200, endpoint.answer)(routed)
     routed = blp.arguments(Headers, location="headers")(routed)

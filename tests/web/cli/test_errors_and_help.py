@@ -136,3 +136,61 @@ def test_a_bad_date_is_one_line_and_exit_2(ledger_dir: Path) -> None:
     assert result.exit_code == 2
     assert "'tomorrow-ish' is not an ISO 8601 date or date-time" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--role", "front_office", "--subject", "fo-1"], "--branch"),
+        (["--role", "regulator", "--subject", " "], "non-empty"),
+        (["--role", "regulator", "--subject", "me", "--ttl", "43201"], "maximum token lifetime"),
+    ],
+    ids=["front office without a branch", "empty subject", "over-long lifetime"],
+)
+def test_a_token_the_server_would_refuse_is_not_issued(
+    ledger_dir: Path, args: list[str], said: str
+) -> None:
+    result = CliRunner().invoke(main, ["token", "issue", *args])
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.splitlines()) == 1 and said in result.stderr
+    assert result.stdout == ""
+
+
+def test_the_maximum_token_lifetime_is_configurable(
+    ledger_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LEDGER_TOKEN_MAX_LIFETIME", "600")
+    args = ["token", "issue", "--role", "regulator", "--subject", "me", "--ttl"]
+    assert CliRunner().invoke(main, [*args, "600"]).exit_code == 0
+    assert CliRunner().invoke(main, [*args, "601"]).exit_code == 2
+    branch = ["token", "issue", "--role", "front_office", "--subject", "fo-1", "--branch"]
+    assert CliRunner().invoke(main, [*branch, "BJ-01"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "command", [["log-key"], ["token", "issue", "--role", "regulator", "--subject", "me"]]
+)
+def test_a_keyring_others_may_read_stops_every_command_at_start(
+    ledger_dir: Path, command: list[str]
+) -> None:
+    keyring = ledger_dir / "keyring.json"
+    keyring.chmod(0o644)
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code != 0
+    assert len(result.stderr.splitlines()) == 1
+    assert "readable by group or others" in result.stderr and "chmod 600" in result.stderr
+    assert result.stdout == ""
+    keyring.chmod(0o600)
+    assert CliRunner().invoke(main, command).exit_code == 0
+
+
+def test_a_token_secret_file_others_may_read_stops_the_command(
+    ledger_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "jwt.secret"
+    secret.write_text("x" * 48)
+    secret.chmod(0o604)
+    monkeypatch.setenv("LEDGER_JWT_SECRET_FILE", str(secret))
+    result = CliRunner().invoke(main, ["token", "issue", "--role", "regulator", "--subject", "me"])
+    assert result.exit_code != 0 and len(result.stderr.splitlines()) == 1
+    assert "LEDGER_JWT_SECRET_FILE" in result.stderr and "chmod 600" in result.stderr
