@@ -103,12 +103,17 @@ def _is_root(text: str) -> bool:
     return len(raw) == 32
 
 
-def _is_torn(tail: str) -> bool:
+def _is_torn(tail: str, origins: frozenset[str] = frozenset()) -> bool:
     """Whether `tail` (text after the last complete entry, with no entry end in it)
-    is what a write cut short leaves: a strict prefix of a well-formed entry."""
+    is what a write cut short leaves: a strict prefix of a well-formed entry. Where the
+    file's origins are known, its first line must be (a prefix of) one of them."""
     body, blank, signatures = tail.partition(ENTRY_END)
     lines = body.split("\n")
     complete = lines if blank else lines[:-1]  # the last body line may be cut
+    if origins and not (
+        lines[0] in origins if complete else any(o.startswith(lines[0]) for o in origins)
+    ):
+        return False
     checks: tuple[Callable[[str], object], ...] = (bool, _DECIMAL.fullmatch, _is_root)
     if any(not check(text) for check, text in zip(checks, complete, strict=False)):
         return False
@@ -122,7 +127,14 @@ def _is_torn(tail: str) -> bool:
     )
 
 
-def _parse(text: str, where: str, *, first_number: int = 1, first_line: int = 1) -> _Parsed:
+def _parse(
+    text: str,
+    where: str,
+    *,
+    first_number: int = 1,
+    first_line: int = 1,
+    origins: frozenset[str] = frozenset(),
+) -> _Parsed:
     """The complete entries of `text`; a torn last entry is left out and measured."""
     parsed = _Parsed()
     position, line = 0, first_line
@@ -131,7 +143,7 @@ def _parse(text: str, where: str, *, first_number: int = 1, first_line: int = 1)
         entry_end = -1 if body_end < 0 else text.find(ENTRY_END, body_end + 2)
         if entry_end < 0:
             tail = text[position:]
-            if _is_torn(tail):
+            if _is_torn(tail, origins):
                 parsed.torn = len(tail.encode("utf-8"))
                 break
             raise AnchorError(
@@ -295,7 +307,11 @@ class AnchorFile:
         data = self._read_from(fd, scan.offset)
         text, _cut = _decode(data, str(self.path))
         parsed = _parse(
-            text, str(self.path), first_number=scan.entries + 1, first_line=scan.lines + 1
+            text,
+            str(self.path),
+            first_number=scan.entries + 1,
+            first_line=scan.lines + 1,
+            origins=frozenset(self._keys),
         )
         newest = dict(scan.newest or {})
         for entry in parsed.entries:
@@ -391,7 +407,7 @@ class AnchorFile:
         finally:
             os.close(fd)
         text, _cut = _decode(data, str(self.path))
-        return iter(_parse(text, str(self.path)).entries)
+        return iter(_parse(text, str(self.path), origins=frozenset(self._keys)).entries)
 
     def newest(self, origin: str, *, fresh: bool = False) -> Checkpoint | None:
         """The anchored checkpoint of `origin` with the largest size, or None. Reads only

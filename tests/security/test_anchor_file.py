@@ -84,6 +84,19 @@ def test_garbage_at_the_end_is_not_mistaken_for_a_torn_entry(tmp_path: Path) -> 
         anchors.newest(ORIGIN, fresh=True)
 
 
+@pytest.mark.parametrize("tail", [b"not a checkpoint\n", b"other.test/log\n3\n", b"exam"])
+def test_a_tail_that_names_no_known_origin_is_not_a_torn_entry(tmp_path: Path, tail: bytes) -> None:
+    anchors = anchor_file(tmp_path)
+    with anchors.path.open("ab") as handle:
+        handle.write(tail)
+    if tail == b"exam":  # a prefix of the log's origin: a write cut in its first line
+        newest = anchors.newest(ORIGIN, fresh=True)
+        assert newest is not None and newest.size == 2
+        return
+    with pytest.raises(AnchorError, match="line 13 is incomplete"):
+        anchors.newest(ORIGIN, fresh=True)
+
+
 def test_every_anchor_is_checked_with_the_log_key_not_only_the_newest(tmp_path: Path) -> None:
     anchors = AnchorFile(tmp_path / "checkpoints.log")
     anchors.append(note(1, key=Ed25519PrivateKey.generate()))  # a forger's, first
