@@ -324,9 +324,10 @@ def test_postgres_after_shred_and_vacuum_no_version_holds_the_key(
     """What PostgreSQL allows: the current row holds no key at once; the old row versions
     (the original and, after a KEK rotation, the re-wrapped one) hold it until VACUUM;
     after VACUUM (once no other session holds an older snapshot: tests of other schemas
-    run meanwhile on a shared server) no tuple version holds it. Plain VACUUM may leave the bytes in a page's
-    free space (measured: it does after a rotation); VACUUM FULL rewrites the table and
-    leaves none. WAL, archives and backups are the operator's (docs/operations.md)."""
+    run meanwhile on a shared server) no tuple version holds it. Plain VACUUM may leave
+    the bytes in a page's free space (measured: it does after a rotation); VACUUM FULL
+    rewrites the table and leaves none. WAL, archives and backups are the operator's
+    (docs/operations.md)."""
     for i in range(40):
         pg_ledger.app.register(f"Before {i}", f"1370000{i:04d}", f"B{i}")
     person, material = register(pg_ledger)
