@@ -27,7 +27,12 @@ from security.integrity.access_log import AccessLog
 from security.integrity.anchors import AnchorFile
 from security.integrity.event_rows import TolerantEventSource
 from security.integrity.incremental import verify_log_incremental
-from security.integrity.key_verification import KeyReport, verify_keys
+from security.integrity.key_verification import (
+    FactsUnusable,
+    KeyFacts,
+    KeyReport,
+    verify_keys,
+)
 from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, StoredCheckpoint
 from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
@@ -125,13 +130,41 @@ class Ledger:
         a report that is not ok keeps nothing."""
         if not report.ok or self.verified_states is None:
             return
+        kept = report.key_store.kept
         for part in (report.event_log, report.access_log):
             if part.state is not None:
-                self.verified_states.save(part.state)
+                facts = None
+                if part is report.event_log and kept is not None:
+                    facts = kept.text if kept.size == part.state.size else None
+                self.verified_states.save(part.state, facts)
 
-    def verify_keys(self) -> KeyReport:
-        """Every data key live and intact, or destroyed by a sealed erasure event."""
-        return verify_keys(self.keystore, self.sealed_log)
+    def verify_keys(self, events: VerifyReport | None = None, *, full: bool = True) -> KeyReport:
+        """Every data key live and intact, or destroyed by a sealed erasure event. With
+        `full=False` and the event log verified incrementally (`events`), the events
+        up to its verified size are not read again: the key facts kept with its state
+        are (in full if they are missing or unusable; `report.fallback` says why)."""
+        keep_at = None
+        if events is not None and events.state is not None:
+            keep_at = (events.state.size, events.state.last_id)
+        fallback = None
+        if not full and self.verified_states is not None:
+            if events is None or events.mode != "incremental":
+                fallback = NO_STATE if events is None else events.fallback
+            else:
+                origin = self.sealed_log.origin
+                try:
+                    state = self.verified_states.load(origin)
+                    if state is None or state.size != events.base:
+                        raise StateUnusable("the verified state changed during this run")
+                    text = self.verified_states.load_facts(state)
+                    prior = KeyFacts(origin, state.size, state.last_id, text)
+                    return verify_keys(self.keystore, self.sealed_log, prior=prior, keep_at=keep_at)
+                except (StateUnusable, FactsUnusable) as exc:
+                    path = self.verified_states.facts_path(origin)
+                    fallback = f"the key facts {path} are unusable ({exc})"
+        report = verify_keys(self.keystore, self.sealed_log, keep_at=keep_at)
+        report.fallback = fallback
+        return report
 
     def verify_all(
         self,
@@ -147,8 +180,9 @@ class Ledger:
         checkpoint still lacking a witness's cosignature are notes, not problems.
 
         The logs are verified incrementally from their last verified states unless
-        `full` (see `verify`); the key store always in full. Only an ok report advances
-        the verified states."""
+        `full` (see `verify`); the key store reads only the events added since the event
+        log's verified state (its key facts kept with it) and checks every key row.
+        Only an ok report advances the verified states."""
         notes: list[str] = []
         logs = ((self.sealed_log, list(trusted_events)), (self.access_sealed, list(trusted_access)))
         witness_problems: list[list[str]] = [[], []]
@@ -163,11 +197,14 @@ class Ledger:
         for report, problems in zip((events, access), witness_problems, strict=True):
             for message in problems:
                 report.add(None, message)
-        for name, part in (("event log", events), ("access log", access)):
+        keys = self.verify_keys(events, full=full)
+        for name, part in (("event log", events), ("access log", access), ("key store", keys)):
             if part.fallback is not None and part.fallback != NO_STATE:
+                if part is keys and part.fallback == events.fallback:
+                    continue  # said for the event log
                 notes.append(f"{name}: {part.fallback}: verified in full")
         notes.extend(self.missing_cosignatures())
-        combined = LedgerReport(events, access, self.verify_keys(), notes)
+        combined = LedgerReport(events, access, keys, notes)
         self.keep_verified(combined)
         return combined
 

@@ -13,10 +13,21 @@ For every row of `ledger_keys`:
 - every key an event names must have a row: a subject with events but no key row
   at all fails, naming the event.
 A malformed row never stops the check: it is named and the next row is checked.
+
+Incremental (the default of `ledger verify`): what the check needs from the events
+(the keys they name, the erasures) is kept at the event log's verified size, next to
+its verified state (`KeyFacts`, bound to the state by its hash), and an incremental
+run reads only the events added since; every key row is still checked, since a
+database administrator can NULL, alter or swap any key at any time. Its cost is
+proportional to the subjects plus the events added. Missing, unreadable or
+mismatching facts make the run read every event (said in the report); `--full` and
+the daily `integrity_full` job always do.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +44,7 @@ from security.keys.envelope import Envelope
 
 ERASURE_TOPICS = frozenset({get_topic(CustomerErased)})
 DEK_SIZE = 32
+FACTS_VERSION = 1
 
 
 @dataclass
@@ -42,6 +54,19 @@ class KeyReport(ProblemReport):
     keys: int = 0
     live: int = 0
     erased_subjects: int = 0
+    mode: str = "full"
+    base: int = 0
+    """Incremental: the verified size of the event log whose key facts were reused."""
+    fallback: str | None = None
+    """Why a run asked to be incremental read every event."""
+    kept: KeyFacts | None = None
+    """The key facts at the event log's new verified state, to keep if all is ok."""
+
+    def describe(self) -> str:
+        """`full`, `full: <why not incremental>` or `incremental from size N`."""
+        if self.mode != "full":
+            return f"incremental from size {self.base}"
+        return "full" if self.fallback is None else f"full: {self.fallback}"
 
 
 @dataclass(frozen=True)
@@ -53,16 +78,101 @@ class _KeyUse:
     originator_version: int
 
 
+@dataclass(frozen=True)
+class _Erasure:
+    """An erasure event of a subject; `seq` its leaf index once known sealed."""
+
+    notification_id: int
+    seq: int | None
+
+
 @dataclass
 class _EventFacts:
     """What the key check needs from the event log, read without any key."""
 
     uses: dict[str, _KeyUse] = field(default_factory=dict)
-    erasures: dict[str, list[int]] = field(default_factory=dict)  # subject -> notification ids
+    erasures: dict[str, list[_Erasure]] = field(default_factory=dict)
 
 
-def _rows(sealed: SealedLog) -> Iterator[SourceRow]:
-    last: int | None = None
+class FactsUnusable(ValueError):
+    """The kept key facts cannot be used: the key store is checked in full instead."""
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """The event-derived key facts at a verified size of the event log: every data key
+    the events up to that size name (with its first use) and every erasure among them
+    (with its seq). Kept next to the event log's verified state
+    (`<data dir>/verify/<origin>.keys`), bound to it by its SHA-256 in the state file,
+    so an incremental key check reads only the events added since."""
+
+    origin: str
+    size: int
+    last_id: int
+    text: str
+    """The facts file's content, as written and hashed."""
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    @classmethod
+    def of(cls, origin: str, size: int, last_id: int, facts: _EventFacts) -> KeyFacts:
+        text = json.dumps(
+            {
+                "version": FACTS_VERSION,
+                "origin": origin,
+                "size": size,
+                "last_id": last_id,
+                "uses": {
+                    k: [u.notification_id, u.originator_id, u.originator_version]
+                    for k, u in facts.uses.items()
+                },
+                "erasures": {
+                    s: [[e.notification_id, e.seq] for e in found]
+                    for s, found in facts.erasures.items()
+                },
+            },
+            separators=(",", ":"),
+        )
+        return cls(origin, size, last_id, text)
+
+    def facts(self) -> _EventFacts:
+        """The facts, parsed; FactsUnusable if the text is not a facts file of this
+        origin, size and last id, or an erasure in it has no seq below its size."""
+        try:
+            data = json.loads(self.text)
+            if not isinstance(data, dict) or data.get("version") != FACTS_VERSION:
+                raise ValueError(f"not a version {FACTS_VERSION} key facts file")
+            if (data["origin"], data["size"], data["last_id"]) != (
+                self.origin,
+                self.size,
+                self.last_id,
+            ):
+                raise ValueError(
+                    f"it is at size {data['size']} (last id {data['last_id']}) of "
+                    f"{data['origin']!r}, not at the verified size {self.size} (last id "
+                    f"{self.last_id}) of {self.origin!r}"
+                )
+            facts = _EventFacts()
+            for key_ref, (nid, originator, version) in data["uses"].items():
+                if type(nid) is not int or not isinstance(originator, str):
+                    raise ValueError(f"the use of key {key_ref} is malformed")
+                if type(version) is not int:
+                    raise ValueError(f"the use of key {key_ref} is malformed")
+                facts.uses[str(key_ref)] = _KeyUse(nid, originator, version)
+            for subject, found in data["erasures"].items():
+                for nid, seq in found:
+                    if type(nid) is not int or type(seq) is not int or not 0 <= seq < self.size:
+                        raise ValueError(f"the erasure of subject {subject} is malformed")
+                    facts.erasures.setdefault(str(subject), []).append(_Erasure(nid, seq))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise FactsUnusable(f"they are not key facts: {one_line(exc)}") from None
+        return facts
+
+
+def _rows(sealed: SealedLog, after: int | None) -> Iterator[SourceRow]:
+    last = after
     while True:
         batch = sealed.source.rows_after(last, BATCH)
         if not batch:
@@ -71,14 +181,33 @@ def _rows(sealed: SealedLog) -> Iterator[SourceRow]:
         last = batch[-1].id
 
 
-def _event_facts(sealed: SealedLog, erasure_topics: frozenset[str]) -> _EventFacts:
-    facts = _EventFacts()
-    for row in _rows(sealed):
+def _event_facts(
+    sealed: SealedLog,
+    erasure_topics: frozenset[str],
+    facts: _EventFacts,
+    after: int | None,
+    keep_at: tuple[int, int] | None,
+) -> KeyFacts | None:
+    """Extend `facts` with the events after notification id `after` (all with None).
+    With `keep_at` = (size, last id) of the event log's new verified state, return the
+    facts as they stand after the event `last id` (None if that is behind `after`)."""
+    kept: KeyFacts | None = None
+
+    def keep() -> KeyFacts | None:
+        if keep_at is None or (after is not None and keep_at[1] < after):
+            return None
+        return KeyFacts.of(sealed.origin, keep_at[0], keep_at[1], facts)
+
+    for row in _rows(sealed, after):
+        if kept is None and keep_at is not None and row.id > keep_at[1]:
+            kept = keep()
+            keep_at = None
         event = event_row(row)
         if event is None:
             continue  # malformed: the event-log part names it
         if event.topic in erasure_topics:
-            facts.erasures.setdefault(str(event.originator_id), []).append(event.id)
+            seq = sealed.seq_of_notification(event.id)
+            facts.erasures.setdefault(str(event.originator_id), []).append(_Erasure(event.id, seq))
         try:
             key_ref = Envelope.unpack(event.state).key_ref
         except (EventAuthenticationFailed, ValueError, TypeError):
@@ -87,7 +216,7 @@ def _event_facts(sealed: SealedLog, erasure_topics: frozenset[str]) -> _EventFac
             facts.uses[key_ref] = _KeyUse(
                 event.id, str(event.originator_id), event.originator_version
             )
-    return facts
+    return kept if kept is not None else keep()
 
 
 def _key_rows(keystore: KeyStore) -> list[Any]:
@@ -105,17 +234,33 @@ def verify_keys(
     sealed: SealedLog,
     erasure_topics: frozenset[str] = ERASURE_TOPICS,
     max_problems: int = 100,
+    *,
+    prior: KeyFacts | None = None,
+    keep_at: tuple[int, int] | None = None,
 ) -> KeyReport:
-    """Check every row of the key store against the keyring and the event log."""
-    report = KeyReport()
-    facts = _event_facts(sealed, erasure_topics)
+    """Check every row of the key store against the keyring and the event log.
+
+    In full (`prior` None) every event is read; incrementally, the key facts kept at
+    a verified size (`prior`, FactsUnusable if they do not parse) are extended with
+    the events after it. Every key row is checked either way. With `keep_at` = (size,
+    last notification id) of the event log's new verified state, `report.kept` holds
+    the facts at that state."""
+    if prior is None:
+        report = KeyReport()
+        facts, after = _EventFacts(), None
+    else:
+        report = KeyReport(mode="incremental", base=prior.size)
+        facts, after = prior.facts(), prior.last_id
     latest = sealed.latest_checkpoint()
     signed = latest.size if latest is not None else 0
+    report.kept = _event_facts(sealed, erasure_topics, facts, after, keep_at)
 
     def sealed_erasure(subject: str) -> int | None:
         """The seq of a sealed erasure event of the subject, if there is one."""
-        for nid in facts.erasures.get(subject, []):
-            seq = sealed.seq_of_notification(nid)
+        for erasure in facts.erasures.get(subject, []):
+            seq = erasure.seq
+            if seq is None:
+                seq = sealed.seq_of_notification(erasure.notification_id)
             if seq is not None and seq < signed:
                 return seq
         return None
@@ -171,7 +316,8 @@ def verify_keys(
             report.add(
                 None,
                 f"subject {subject}: its erasure is recorded (notification "
-                f"{facts.erasures[subject][0]}) but data key {dek_id} is still live",
+                f"{facts.erasures[subject][0].notification_id}) but data key {dek_id} is "
+                "still live",
             )
 
     for key_ref, use in facts.uses.items():

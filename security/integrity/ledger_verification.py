@@ -101,5 +101,5 @@ class LedgerReport:
             f"at size {events.size}); access log: {access.events} entries, {access.sealed} "
             f"sealed, {access.checkpoints} checkpoints verified ({access.describe()}, log at "
             f"size {access.size}); key store: {keys.keys} rows, {keys.live} live keys, "
-            f"{keys.erased_subjects} subjects lawfully erased (always in full)"
+            f"{keys.erased_subjects} subjects lawfully erased (events {keys.describe()})"
         )

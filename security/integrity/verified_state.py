@@ -11,14 +11,18 @@ The note is signed by the log key, so a state whose note does not verify is a
 failure, never trusted; the frontier is not signed, but it must fold to the note's
 root, and one that does not is treated like an unreadable file: the verification
 falls back to a full one. A removed file costs a full verification and weakens
-nothing.
+nothing. Next to the event log's state, `<origin>.keys` keeps the key facts at its
+size (security.integrity.key_verification), written first and named by their SHA-256
+in the state, so facts that are missing or do not match make the key check read every
+event.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,6 +52,9 @@ class VerifiedState:
     last_id: int
     """The source id (notification id) of the leaf at `size - 1`."""
     size: int
+    key_facts: str | None = None
+    """The SHA-256 (hex) of the key facts file kept with the event log's state
+    (security.integrity.key_verification.KeyFacts), None if there is none."""
 
     def compact_range(self) -> CompactRange:
         return CompactRange.from_hashes(self.size, list(self.frontier))
@@ -80,7 +87,8 @@ class VerifiedState:
                 "last_id": self.last_id,
                 "note": self.note,
                 "frontier": [h.hex() for h in self.frontier],
-            },
+            }
+            | ({} if self.key_facts is None else {"key_facts": self.key_facts}),
             indent=1,
         )
 
@@ -97,9 +105,12 @@ class VerifiedState:
             if type(size) is not int or type(last_id) is not int or size < 1:
                 raise ValueError("size and last_id must be integers, size at least 1")
             frontier = tuple(bytes.fromhex(h) for h in data["frontier"])
+            key_facts = data.get("key_facts")
+            if key_facts is not None and not isinstance(key_facts, str):
+                raise ValueError("key_facts must be text")
         except (ValueError, KeyError, TypeError) as exc:
             raise StateUnusable(f"it is not a verified state: {exc}") from None
-        return cls(origin, note, frontier, last_id, size)
+        return cls(origin, note, frontier, last_id, size, key_facts)
 
 
 class StateFile:
@@ -126,13 +137,40 @@ class StateFile:
             raise StateUnusable(f"it is the state of {state.origin!r}, not of {origin!r}")
         return state
 
-    def save(self, state: VerifiedState) -> None:
-        """Replace the state of `state.origin` atomically (temp file, fsync, rename)."""
+    def facts_path(self, origin: str) -> Path:
+        """Where the key facts kept with the state of `origin` live."""
+        return self.directory / f"{quote(origin, safe='')}.keys"
+
+    def load_facts(self, state: VerifiedState) -> str:
+        """The key facts file kept with `state`; StateUnusable if the state names none,
+        or the file is missing, unreadable or not the one the state names (its hash)."""
+        if state.key_facts is None:
+            raise StateUnusable("the verified state names no key facts")
+        try:
+            text = self.facts_path(state.origin).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StateUnusable(f"they cannot be read: {exc}") from None
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != state.key_facts:
+            raise StateUnusable("they are not the ones the verified state names (hash)")
+        return text
+
+    def save(self, state: VerifiedState, key_facts: str | None = None) -> None:
+        """Replace the state of `state.origin` atomically (temp file, fsync, rename);
+        with `key_facts`, write them first, then the state naming their hash, so a
+        crash in between leaves a state that does not name them."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.path(state.origin)
+        if key_facts is not None:
+            self._write(self.facts_path(state.origin), key_facts)
+            digest = hashlib.sha256(key_facts.encode("utf-8")).hexdigest()
+            state = replace(state, key_facts=digest)
+        else:
+            state = replace(state, key_facts=None)
+        self._write(self.path(state.origin), state.to_json())
+
+    def _write(self, path: Path, text: str) -> None:
         temporary = path.with_name(path.name + ".tmp")
         with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(state.to_json())
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
