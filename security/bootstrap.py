@@ -38,6 +38,7 @@ from security.integrity.sealed_log import SealedLog, StoredCheckpoint
 from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
 from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
+from security.keys.identity_index import KeyedIdentityIndex
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
@@ -244,6 +245,8 @@ def build_ledger(
         raise ConfigurationError("the application was not built on a ledger persistence module")
     if hasattr(app, "subject_keys"):
         app.subject_keys = factory.keystore
+    if hasattr(app, "identity_index"):
+        app.identity_index = KeyedIdentityIndex(factory.keyring.index_key())
     anchors = AnchorFile(config.anchor_file)
     sealed = SealedLog(
         TolerantEventSource(app.recorder, factory.datastore, factory.dialect),
