@@ -22,6 +22,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from security.erasure_reach import ErasureReach
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
 from security.integrity.anchors import AnchorFile
@@ -272,7 +273,7 @@ def build_ledger(
     # the access log is witnessed too: a witness accepts it once told its vkey (add-log)
     access_witnesses = WitnessSubmitter(access_sealed, config.witnesses, cosignatures)
     access_sealed.on_checkpoint(access_witnesses)
-    return Ledger(
+    ledger = Ledger(
         config,
         app,
         factory.keyring,
@@ -286,3 +287,6 @@ def build_ledger(
         access_witnesses,
         StateFile(config.verify_state_dir),
     )
+    # erasure reaches the side stores too (export bundles, idempotency records)
+    factory.keystore.on_shred(ErasureReach(ledger))
+    return ledger
