@@ -288,5 +288,5 @@ def build_ledger(
         StateFile(config.verify_state_dir),
     )
     # erasure reaches the side stores too (export bundles, idempotency records)
-    factory.keystore.on_shred(ErasureReach(ledger))
+    factory.keystore.on_shred(ErasureReach(ledger), everywhere=False)
     return ledger
