@@ -302,9 +302,12 @@ class KeyStore:
         with self._lock:
             self._seen_shreds[subject] = now
         self._forget(subject)
-        for listener in [*self._shred_listeners, *self._local_listeners]:
-            listener(subject)
-        purged, detail = self.dialect.purge(self.datastore)
+        try:
+            for listener in [*self._shred_listeners, *self._local_listeners]:
+                listener(subject)
+        finally:
+            # a failing listener (its error goes to the caller) must not skip the purge
+            purged, detail = self.dialect.purge(self.datastore)
         if not purged:
             # SQLite: a busy checkpoint is worth a warning; PostgreSQL: the usual case
             level = logging.WARNING if self.dialect.name == "sqlite" else logging.INFO
