@@ -50,11 +50,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(path: Path) -> Path:
     """Write a file at `path` until the disk has no space left."""
     chunk = b"\0" * 16384
-    with open(path, "wb") as handle:
+    # unbuffered: a partly written chunk left in a buffer would fail again at close
+    with open(path, "wb", buffering=0) as handle:
         while True:
             try:
                 handle.write(chunk)
-                handle.flush()
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC
                 break
