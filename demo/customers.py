@@ -299,6 +299,8 @@ class CustomerStory(CaseStory):
         if rng.random() < 0.012:
 
             def erasure() -> None:
+                if cid in self.facts.prospects:
+                    return  # a bare prospect would be erased at once: the story is restriction
                 app.request_erasure(cid, rm)
                 self.facts.restricted.add(cid)
                 self.facts.count("erasure_requests")

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-from domain.ports import SubjectKeys
+from domain.ports import IdentityIndex, SubjectKeys
 from domain.services.base import utc_now
 from domain.services.care import CareCommands
 from domain.services.customers import CustomerCommands
@@ -24,6 +24,7 @@ from domain.services.engagement import EngagementCommands
 from domain.services.feedback import FeedbackCommands
 from domain.services.grading import GradingCommands
 from domain.services.history import HistoryQueries
+from domain.services.identity import EphemeralIdentityIndex
 from domain.services.kyc import KycCommands
 from domain.services.operations import OperationsCommands
 from domain.services.privacy import PrivacyCommands
@@ -53,7 +54,8 @@ class LedgerApplication(
     Guarantees: a command either records all of its events in one atomic write or,
     when refused (a DomainError), records nothing; updates given an
     `expected_version` that is not current raise VersionConflict, as does losing a
-    race to a concurrent writer.
+    race to a concurrent writer; registering an identity number another customer
+    holds raises AlreadyRegistered, also when the two registrations race.
     """
 
     name = "Ledger"
@@ -65,9 +67,13 @@ class LedgerApplication(
         subject_keys: SubjectKeys | None = None,
         settings: RuleSettings | None = None,
         clock: Callable[[], datetime] | None = None,
+        identity_index: IdentityIndex | None = None,
     ) -> None:
         self.settings = settings if settings is not None else RuleSettings()
         self.subject_keys = subject_keys
+        self.identity_index = (
+            identity_index if identity_index is not None else EphemeralIdentityIndex()
+        )
         self.clock = clock if clock is not None else utc_now
         self._written = threading.local()
         super().__init__(env)

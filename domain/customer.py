@@ -19,6 +19,7 @@ from domain.errors import (
     LegalHoldActive,
     RetentionRunning,
     SubjectErased,
+    ValidationFailed,
 )
 from domain.errors import (
     ProcessingRestricted as ProcessingRestrictedError,
@@ -147,6 +148,19 @@ class RelationshipEnded(CustomerFact):
         aggregate.retention_ends_on = self.retention_ends_on
 
 
+class RelationshipEndChanged(CustomerFact):
+    """A correction of the day the relationship ended (the event's `reason` says why)."""
+
+    previous_ended_on: date
+    ended_on: date
+    retention_ends_on: date
+    rule_version: str
+
+    def apply(self, aggregate: Customer) -> None:
+        aggregate.relationship_ended_on = self.ended_on
+        aggregate.retention_ends_on = self.retention_ends_on
+
+
 class RetentionExpired(CustomerFact):
     retention_ended_on: date
 
@@ -167,6 +181,16 @@ class ProcessingRestricted(CustomerFact):
 
     def apply(self, aggregate: Customer) -> None:
         aggregate.processing_restricted = True
+
+
+class ErasureRequestWithdrawn(CustomerFact):
+    """The erasure request is withdrawn and the restriction lifted (`reason` says why)."""
+
+    requested_on: date
+
+    def apply(self, aggregate: Customer) -> None:
+        aggregate.erasure_requested_on = None
+        aggregate.processing_restricted = False
 
 
 class LegalHoldPlaced(CustomerFact):
@@ -332,13 +356,30 @@ class Customer(LedgerAggregate):
         )
         return True
 
+    def _check_end_day(self, ended_on: date, today: date) -> None:
+        """A relationship ends neither before the customer was registered nor after today:
+        back-dating an end cannot make retention run out early."""
+        if self.registered_on is not None and ended_on < self.registered_on:
+            raise ValidationFailed({"ended_on": "must not be before the registration"})
+        if ended_on > today:
+            raise ValidationFailed({"ended_on": "must not be after today"})
+
     def end_relationship(
-        self, ended_on: date, retention_ends_on: date, rule_version: str, actor: Actor, at: datetime
+        self,
+        ended_on: date,
+        retention_ends_on: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+        *,
+        today: date | None = None,
     ) -> None:
-        """End the relationship; the retention period starts on `ended_on`."""
+        """End the relationship; the retention period starts on `ended_on`, which lies
+        between the registration and today (ValidationFailed otherwise)."""
         self.require_processing("relationship_end")
         if self.status not in LIVE_STATUSES:
             raise IllegalTransition(f"a customer cannot end from {self.status}")
+        self._check_end_day(ended_on, today or at.date())
         self._record(
             RelationshipEnded,
             actor,
@@ -347,6 +388,37 @@ class Customer(LedgerAggregate):
             retention_ends_on=retention_ends_on,
             rule_version=rule_version,
         )
+
+    def change_relationship_end(
+        self,
+        ended_on: date,
+        retention_ends_on: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+        *,
+        today: date,
+    ) -> bool:
+        """Correct the day an ended relationship ended (same bounds as ending it); needs
+        a reason (the actor's), recorded with the event. False when unchanged."""
+        self.require_processing("relationship_end")
+        if self.status != "ended" or self.relationship_ended_on is None:
+            raise IllegalTransition(f"the relationship end cannot change from {self.status}")
+        if not (actor.reason or "").strip():
+            raise ValidationFailed({"reason": "required to change the relationship end"})
+        self._check_end_day(ended_on, today)
+        if ended_on == self.relationship_ended_on:
+            return False
+        self._record(
+            RelationshipEndChanged,
+            actor,
+            at,
+            previous_ended_on=self.relationship_ended_on,
+            ended_on=ended_on,
+            retention_ends_on=retention_ends_on,
+            rule_version=rule_version,
+        )
+        return True
 
     def expire_retention(self, today: date, actor: Actor, at: datetime) -> None:
         """Record that the retention period has run out (only once it has)."""
@@ -367,6 +439,22 @@ class Customer(LedgerAggregate):
         self._record(ErasureRequested, actor, at, requested_on=today)
         self._record(ProcessingRestricted, actor, at, decision=decision, rule_version=rule_version)
 
+    def withdraw_erasure_request(self, actor: Actor, at: datetime) -> None:
+        """Withdraw the erasure request and lift the restriction; needs a reason (the
+        actor's), recorded with the event."""
+        self.require_processing("erasure")
+        if self.erasure_requested_on is None:
+            raise IllegalTransition("no erasure request is pending")
+        if not (actor.reason or "").strip():
+            raise ValidationFailed({"reason": "required to withdraw an erasure request"})
+        self._record(ErasureRequestWithdrawn, actor, at, requested_on=self.erasure_requested_on)
+
+    @property
+    def never_onboarded(self) -> bool:
+        """A prospect with no account: nothing of it has to be retained (the caller also
+        checks that no KYC file and no transactions exist)."""
+        return self.status == "prospect" and self.account_number is None
+
     def place_legal_hold(self, hold_ref: str, authority: str, actor: Actor, at: datetime) -> None:
         """Place a legal hold (blocks erasure until lifted)."""
         self.require_processing("legal_hold")
@@ -384,7 +472,8 @@ class Customer(LedgerAggregate):
     def erase(
         self, today: date, decision: str, rule_version: str, actor: Actor, at: datetime
     ) -> None:
-        """Record the erasure; refused under a hold or while retention runs."""
+        """Record the erasure; refused under a hold or while retention runs. A prospect
+        never onboarded has nothing to retain: `decision` is then "erase" at once."""
         self.require_processing("erasure")
         if self.erasure_requested_on is None:
             raise IllegalTransition("erasure was not requested")
@@ -394,6 +483,6 @@ class Customer(LedgerAggregate):
             raise RetentionRunning("the retention period has not run out")
         if self.status == "ended":
             self.expire_retention(today, actor, at)
-        if self.status != "retention_expired":
+        if self.status != "retention_expired" and not self.never_onboarded:
             raise IllegalTransition(f"a customer cannot be erased from {self.status}")
         self._record(CustomerErased, actor, at, decision=decision, rule_version=rule_version)

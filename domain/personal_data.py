@@ -138,12 +138,17 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.customer:CustomerClassified": ("segment", "dimensions"),
     "domain.customer:SpecialCareFlagged": (),
     "domain.customer:RelationshipEnded": (),
+    "domain.customer:RelationshipEndChanged": (),
     "domain.customer:RetentionExpired": (),
     "domain.customer:ErasureRequested": (),
+    "domain.customer:ErasureRequestWithdrawn": (),
     "domain.customer:ProcessingRestricted": (),
     "domain.customer:LegalHoldPlaced": (),
     "domain.customer:LegalHoldLifted": (),
     "domain.customer:CustomerErased": (),
+    # Identity claims (one record per person): no personal data, the number is not kept
+    "domain.identity:IdentityClaimed": (),
+    "domain.identity:IdentityReleased": (),
     # KycFile
     "domain.kyc:KycFileOpened": (),
     "domain.kyc:IdentityDocumentRecorded": ("doc_number",),

@@ -17,3 +17,11 @@ class SubjectKeys(Protocol):
 
     def is_shredded(self, subject_id: UUID) -> bool:
         """True once the subject's keys were destroyed."""
+
+
+class IdentityIndex(Protocol):
+    """Keyed digests of identity numbers (one record per person): the same text always
+    gives the same digest; without the key a digest says nothing about the text."""
+
+    def digest(self, text: str) -> str:
+        """The keyed digest (hex) of a canonical identity text (`domain.identity`)."""

@@ -28,6 +28,7 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
+from domain.customer import CustomerErased
 from domain.errors import SubjectErased
 from projections.base import EventContext, Tx, ViewProjection
 from projections.field_encryption import BlindIndex, FieldCipher
@@ -195,6 +196,10 @@ class Projector:
                                 self.fault("applied", projection.name, notification.id)
         if self.fault is not None:
             self.fault("committed", ",".join(positions), batch[-1].id)
+        if any(isinstance(item.event, CustomerErased) for item in decoded.values()):
+            # the erased customer's rows were deleted (zeroed under secure_delete): leave
+            # no older page version of them in the SQLite WAL either
+            self.store.dialect.purge(self.store.datastore)
         return applied
 
     @contextmanager

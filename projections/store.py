@@ -24,6 +24,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from security.bootstrap import Ledger
 from security.dialect import Dialect
+from security.recorders import secure_delete_datastore
 
 SHADOW_SUFFIX = "__next"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
@@ -94,7 +95,11 @@ class ViewStore:
         config = ledger.config
         if config.store_kind == "sqlite":
             path = config.data_dir / "views.sqlite3"
-            datastore = SQLiteDatastore(str(path), lock_timeout=30, pool_size=5, max_overflow=10)
+            # secure_delete: an erased customer's deleted rows (blind indexes included)
+            # are zeroed, not left in free pages (the projector truncates the WAL after)
+            datastore = secure_delete_datastore(
+                SQLiteDatastore(str(path), lock_timeout=30, pool_size=5, max_overflow=10)
+            )
             return cls(datastore, Dialect("sqlite"), owns_datastore=True)
         schema = views_schema(config.database_url) or ledger.keystore.dialect.schema
         store = cls(ledger.datastore, Dialect("postgres", schema), owns_datastore=False)

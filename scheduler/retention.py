@@ -4,7 +4,8 @@ For every customer, as of the day:
 
 - an ended relationship whose retention period (10 years by default) has run out is
   recorded as RetentionExpired (`expire_retention`);
-- a customer whose erasure was requested, whose retention has run out and who has no
+- a customer whose erasure was requested, whose retention has run out (or a prospect
+  never onboarded, who has nothing to retain) and who has no
   legal hold is erased (`erase_customer`: CustomerErased, then the customer's keys are
   destroyed); a hold or running retention leaves the customer restricted and counted.
 

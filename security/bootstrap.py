@@ -22,6 +22,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from security.erasure_reach import ErasureReach
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
 from security.integrity.anchors import AnchorFile
@@ -38,6 +39,7 @@ from security.integrity.sealed_log import SealedLog, StoredCheckpoint
 from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
 from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
+from security.keys.identity_index import KeyedIdentityIndex
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
@@ -244,6 +246,8 @@ def build_ledger(
         raise ConfigurationError("the application was not built on a ledger persistence module")
     if hasattr(app, "subject_keys"):
         app.subject_keys = factory.keystore
+    if hasattr(app, "identity_index"):
+        app.identity_index = KeyedIdentityIndex(factory.keyring.index_key())
     anchors = AnchorFile(config.anchor_file)
     sealed = SealedLog(
         TolerantEventSource(app.recorder, factory.datastore, factory.dialect),
@@ -269,7 +273,7 @@ def build_ledger(
     # the access log is witnessed too: a witness accepts it once told its vkey (add-log)
     access_witnesses = WitnessSubmitter(access_sealed, config.witnesses, cosignatures)
     access_sealed.on_checkpoint(access_witnesses)
-    return Ledger(
+    ledger = Ledger(
         config,
         app,
         factory.keyring,
@@ -283,3 +287,6 @@ def build_ledger(
         access_witnesses,
         StateFile(config.verify_state_dir),
     )
+    # erasure reaches the side stores too (export bundles, idempotency records)
+    factory.keystore.on_shred(ErasureReach(ledger), everywhere=False)
+    return ledger

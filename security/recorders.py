@@ -278,6 +278,11 @@ class _LedgerFactoryMixin:
         assert transcoder is not None, "the ledger application passes its transcoder"
         return EnvelopeMapper(transcoder, self.keystore)
 
+    def close(self) -> None:
+        """Stop the key store's shred watcher, then close the datastore."""
+        self.keystore.close()
+        super().close()  # type: ignore[misc]
+
 
 class LedgerSQLiteFactory(_LedgerFactoryMixin, SQLiteFactory):
     """SQLite (WAL) store with envelope encryption and the Merkle log tables."""

@@ -82,8 +82,10 @@ def problem(
     title: str | None = None,
     errors: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
-    """A problem+json response."""
+    """A problem+json response; `extra` adds members (RFC 9457 extensions) that do not
+    replace the standard ones."""
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title or code.replace("_", " ").capitalize(),
@@ -96,6 +98,8 @@ def problem(
         body["instance"] = f"urn:request:{request_id}"
     if errors:
         body["errors"] = errors
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -181,7 +185,8 @@ def register_problem_handlers(app: Flask) -> None:
             return validation_problem({path: [text] for path, text in exc.errors.items()})
         if status >= 500:
             log.error("domain error %s: %s", exc.code, exc.message)
-        return problem(status, exc.code, exc.message)
+        # extension members an endpoint attached for this caller (never personal data)
+        return problem(status, exc.code, exc.message, extra=getattr(exc, "problem_fields", None))
 
     @app.errorhandler(Exception)
     def on_unexpected(exc: Exception) -> Response:

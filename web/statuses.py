@@ -26,6 +26,7 @@ from domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from domain.identity import AlreadyRegistered
 from domain.moments import BadMoment
 from domain.rules.errors import RuleError
 from domain.settings import SettingsError
@@ -84,6 +85,7 @@ STATUSES: dict[type[DomainError], int] = {
     BundleExpired: 410,
     # the state the command meets
     AlreadyExists: 409,
+    AlreadyRegistered: 409,
     IllegalTransition: 409,
     ConsentRequired: 409,
     ProcessingRestricted: 409,

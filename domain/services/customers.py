@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -33,10 +34,11 @@ from domain.rules.kyc import (
     risk_rating_deadline,
 )
 from domain.rules.retention import RETENTION_VERSION, retention_ends
-from domain.services.base import LedgerServices
+from domain.services.identity import CREDIT_CODE, IdentityClaims
 from domain.services.kyc import checked_document_status
 from domain.validation import (
     account_error,
+    check,
     credit_code_error,
     email_error,
     one_of_error,
@@ -89,7 +91,7 @@ def _profile_errors(profile: Mapping[str, Any], today: date) -> dict[str, str]:
     return errors
 
 
-class CustomerCommands(LedgerServices):
+class CustomerCommands(IdentityClaims):
     """Registration, profile changes, classification and the customer lifecycle."""
 
     def register_customer(
@@ -132,6 +134,10 @@ class CustomerCommands(LedgerServices):
         with C3DataRefused, unknown ones with ValidationFailed. An active customer gets a
         KYC file with its risk-rating deadline, and `id_document` recorded in it, all in
         one atomic write; an elderly one the special-care flag.
+
+        One record per person: the credit code and the document's number are claimed in
+        the same write (domain.identity); a number another customer holds raises
+        AlreadyRegistered naming that customer, also when both registrations race.
         """
         refuse_c3_names(profile)
         at, today = self.now(), self.today()
@@ -189,7 +195,11 @@ class CustomerCommands(LedgerServices):
                 self.now(),
             )
         self._flag_if_elderly(customer, actor)
-        self._save(customer, kyc)
+        numbers = [(CREDIT_CODE, customer.credit_code)]
+        if id_document is not None:
+            numbers.append((id_document.doc_type, id_document.number))
+        claims = self._claims(new_id, numbers, actor, at)
+        self._save_claiming(new_id, numbers, customer, kyc, *claims)
         return new_id, customer.version
 
     def _open_kyc(self, customer: Customer, actor: Actor, *, fresh: bool = False) -> KycFile:
@@ -271,7 +281,9 @@ class CustomerCommands(LedgerServices):
             customer.change_profile(field, value, source, actor, self.now())
         if "date_of_birth" in changes:
             self._flag_if_elderly(customer, actor)
-        self._save(customer)
+        numbers = [(CREDIT_CODE, changes.get("credit_code"))]
+        claims = self._claims(customer_id, numbers, actor, self.now())
+        self._save_claiming(customer_id, numbers, customer, *claims)
         return customer.version
 
     def classify_customer(
@@ -324,12 +336,46 @@ class CustomerCommands(LedgerServices):
         ended_on: date | None = None,
         expected_version: int | None = None,
     ) -> date:
-        """End the relationship; returns the day retention runs out (10 years by default)."""
+        """End the relationship; returns the day retention runs out (10 years by default).
+
+        `ended_on` (default today) lies between the registration and today: a back-dated
+        end cannot shorten retention (ValidationFailed on `ended_on` otherwise)."""
         customer = self._load(Customer, customer_id)
         self._expect(customer, expected_version)
         end = ended_on or self.today()
         until = retention_ends(end, self.settings)
-        customer.end_relationship(end, until, RETENTION_VERSION, actor, self.now())
+        customer.end_relationship(
+            end, until, RETENTION_VERSION, actor, self.now(), today=self.today()
+        )
+        self._save(customer)
+        return until
+
+    def change_relationship_end(
+        self,
+        customer_id: UUID,
+        ended_on: date,
+        reason: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> date:
+        """Correct the day an ended relationship ended (relationship managers and
+        compliance); returns the new day retention runs out. Needs a `reason`, recorded
+        with the RelationshipEndChanged event; the same bounds as ending it apply, and
+        only an ended relationship (not one whose retention ran out) can change."""
+        actor.require_role("relationship_manager", "compliance_officer")
+        check(reason=text_error(reason, max_length=500))
+        customer = self._load(Customer, customer_id)
+        self._expect(customer, expected_version)
+        until = retention_ends(ended_on, self.settings)
+        customer.change_relationship_end(
+            ended_on,
+            until,
+            RETENTION_VERSION,
+            replace(actor, reason=reason),
+            self.now(),
+            today=self.today(),
+        )
         self._save(customer)
         return until
 

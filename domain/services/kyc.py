@@ -24,7 +24,7 @@ from domain.rules.kyc import (
     reverification_due,
     reverification_status,
 )
-from domain.services.base import LedgerServices
+from domain.services.identity import IdentityClaims
 from domain.settings import RuleSettings
 from domain.validation import amount_error, check, id_number_error, one_of_error, text_error
 
@@ -47,7 +47,7 @@ def checked_document_status(
     return status
 
 
-class KycCommands(LedgerServices):
+class KycCommands(IdentityClaims):
     """Identity documents, risk ratings, re-verification, suspension; transactions."""
 
     def _kyc(self, customer_id: UUID) -> KycFile:
@@ -74,7 +74,9 @@ class KycCommands(LedgerServices):
         kyc.record_document(
             doc_type, doc_number, expires_on, status, ID_DOCUMENT_STATUS_VERSION, actor, self.now()
         )
-        self._save(kyc)
+        numbers: list[tuple[str, str | None]] = [(doc_type, doc_number)]
+        claims = self._claims(customer_id, numbers, actor, self.now())
+        self._save_claiming(customer_id, numbers, kyc, *claims)
         return status
 
     def assign_risk_rating(

@@ -21,8 +21,11 @@ Guarantees:
   PostgreSQL the old row version holds the wrapped key until VACUUM removes it, and
   WAL archives and backups hold it until they expire (docs/operations.md, Erasure);
 - every in-process copy of the subject's DEKs is dropped at shred time (this store's
-  caches, and the caches registered with `on_shred`, e.g. the view-key cache); other
-  processes drop theirs at the latest CACHE_SECONDS later (expired entries are swept).
+  caches, and the caches registered with `on_shred`, e.g. the view-key cache); every
+  other process drops its copies, and calls its `on_shred` cache listeners, within
+  SHRED_WATCH_SECONDS (the sealing delay): a watcher thread (started with the first
+  cached key) and every key lookup look for shreds recorded since (`watch_shreds`), so
+  an idle process forgets too. A cached DEK is otherwise re-checked after CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -31,9 +34,10 @@ import logging
 import secrets
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -44,6 +48,10 @@ from security.keys.keyring import KeyWrapper
 
 SYSTEM_SUBJECT = "system"
 CACHE_SECONDS = 30.0  # how long a process trusts a cached DEK before re-checking shredding
+SHRED_WATCH_SECONDS = 1.0  # the sealing delay: another process's shred reaches our caches
+# how far back each look for shreds reaches: a shredding process whose clock is behind
+# this one's by less than this is not missed
+SHRED_WATCH_WINDOW = timedelta(minutes=5)
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +115,13 @@ class KeyStore:
         self._pending: dict[str, PendingKey] = {}
         self._swept = time.monotonic()
         self._shred_listeners: list[Callable[[str], None]] = []
+        self._local_listeners: list[Callable[[str], None]] = []
+        # shreds already acted on (subject -> shredded_at), within SHRED_WATCH_WINDOW
+        self._seen_shreds: dict[str, str] = {}
+        self._watched = time.monotonic()
+        self._watch_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._closed = threading.Event()
 
     # --- schema ----------------------------------------------------------------------
 
@@ -118,6 +133,8 @@ class KeyStore:
             "dek_id TEXT PRIMARY KEY, subject_id TEXT NOT NULL, kek_id TEXT, "
             f"wrapped {d.blob}, created_at TEXT NOT NULL, shredded_at TEXT)",
             f"CREATE INDEX IF NOT EXISTS ledger_keys_subject_idx ON {self.table} (subject_id)",
+            # every process looks for recent shreds each SHRED_WATCH_SECONDS
+            f"CREATE INDEX IF NOT EXISTS ledger_keys_shredded_idx ON {self.table} (shredded_at)",
             *(
                 # a shredded key's old row version lives until VACUUM: have autovacuum
                 # visit this small, rarely updated table after any dead row
@@ -139,6 +156,7 @@ class KeyStore:
         """
         subject = subject_of(subject_id)
         now = time.monotonic()
+        self._watch_if_due(now)
         with self._lock:
             self._sweep(now)
             cached = self._by_subject.get(subject)
@@ -156,6 +174,7 @@ class KeyStore:
             with self._lock:
                 self._by_subject[subject] = (row["dek_id"], dek, now)
                 self._by_ref[row["dek_id"]] = (dek, now, subject)
+            self._start_watcher()
             return row["dek_id"], dek
         return self._create(subject, now)
 
@@ -172,6 +191,7 @@ class KeyStore:
             )
             self._by_subject[subject] = (dek_id, dek, now)
             self._by_ref[dek_id] = (dek, now, subject)
+        self._start_watcher()
         return dek_id, dek
 
     def pending(self) -> list[PendingKey]:
@@ -223,6 +243,7 @@ class KeyStore:
         Raises SubjectErased for a shredded key, KeyUnavailable for an unknown one.
         """
         now = time.monotonic()
+        self._watch_if_due(now)
         with self._lock:
             self._sweep(now)
             cached = self._by_ref.get(dek_id)
@@ -239,6 +260,7 @@ class KeyStore:
         dek = self._unwrap_row(row)
         with self._lock:
             self._by_ref[dek_id] = (dek, now, str(row["subject_id"]))
+        self._start_watcher()
         return dek
 
     def _unwrap_row(self, row: Any) -> bytes:
@@ -277,10 +299,15 @@ class KeyStore:
                 "shredded_at) VALUES (?,?,NULL,NULL,?,?)",
                 ("tombstone-" + secrets.token_hex(16), subject, now, now),
             )
+        with self._lock:
+            self._seen_shreds[subject] = now
         self._forget(subject)
-        for listener in list(self._shred_listeners):
-            listener(subject)
-        purged, detail = self.dialect.purge(self.datastore)
+        try:
+            for listener in [*self._shred_listeners, *self._local_listeners]:
+                listener(subject)
+        finally:
+            # a failing listener (its error goes to the caller) must not skip the purge
+            purged, detail = self.dialect.purge(self.datastore)
         if not purged:
             # SQLite: a busy checkpoint is worth a warning; PostgreSQL: the usual case
             level = logging.WARNING if self.dialect.name == "sqlite" else logging.INFO
@@ -294,18 +321,86 @@ class KeyStore:
         purged, detail = self.dialect.purge(self.datastore)
         return ShredReport("", 0, purged, detail)
 
-    def on_shred(self, listener: Callable[[str], None]) -> None:
-        """Call `listener(subject)` after each shred in this process (for caches of
-        anything derived from a DEK)."""
+    def on_shred(self, listener: Callable[[str], None], *, everywhere: bool = True) -> None:
+        """Call `listener(subject)` after each shred in this process and, unless
+        `everywhere` is False, once this process notices a shred done by another one
+        (within SHRED_WATCH_SECONDS): what caches anything derived from a DEK registers
+        with `everywhere`; what acts once per erasure (deleting side stores) without."""
         with self._lock:
-            if listener not in self._shred_listeners:
-                self._shred_listeners.append(listener)
+            listeners = self._shred_listeners if everywhere else self._local_listeners
+            if listener not in listeners:
+                listeners.append(listener)
 
     def remove_shred_listener(self, listener: Callable[[str], None]) -> None:
         """Stop calling a listener registered with `on_shred` (no error if it was not)."""
         with self._lock:
-            if listener in self._shred_listeners:
-                self._shred_listeners.remove(listener)
+            for listeners in (self._shred_listeners, self._local_listeners):
+                if listener in listeners:
+                    listeners.remove(listener)
+
+    # --- other processes' shreds -----------------------------------------------------
+
+    def watch_shreds(self) -> list[str]:
+        """Act on shreds recorded by any process that this one has not acted on: drop
+        the subjects' keys from this store's caches and call the `everywhere` listeners.
+        Returns those subjects. Cheap: an index range scan over the recent shreds."""
+        since = (datetime.now(UTC) - SHRED_WATCH_WINDOW).isoformat()
+        rows = self._select(
+            "SELECT subject_id, MAX(shredded_at) AS last_at FROM {t} WHERE shredded_at >= ? "
+            "GROUP BY subject_id",
+            (since,),
+        )
+        with self._lock:
+            fresh = [str(r["subject_id"]) for r in rows if r["subject_id"] not in self._seen_shreds]
+            for row in rows:
+                self._seen_shreds[str(row["subject_id"])] = str(row["last_at"])
+            for subject, at in list(self._seen_shreds.items()):
+                if at < since:
+                    del self._seen_shreds[subject]
+            listeners = list(self._shred_listeners)
+        for subject in fresh:
+            self._forget(subject)
+            for listener in listeners:
+                listener(subject)
+        return fresh
+
+    def _watch_if_due(self, now: float) -> None:
+        """Look for other processes' shreds when the last look is SHRED_WATCH_SECONDS old
+        (one look at a time; a lookup never waits for another's look)."""
+        if now - self._watched < SHRED_WATCH_SECONDS or not self._watch_lock.acquire(False):
+            return
+        try:
+            if now - self._watched >= SHRED_WATCH_SECONDS:
+                self.watch_shreds()
+                self._watched = time.monotonic()
+        finally:
+            self._watch_lock.release()
+
+    def _start_watcher(self) -> None:
+        """Start the watcher thread once this process holds a key (idle processes must
+        forget shredded keys too). It holds the store weakly and stops with `close`."""
+        if self._watcher is not None or self._closed.is_set():
+            return
+        with self._lock:
+            if self._watcher is not None:
+                return
+            self._watcher = threading.Thread(
+                target=_watch_loop,
+                args=(weakref.ref(self), self._closed),
+                name="key-shred-watcher",
+                daemon=True,
+            )
+        self._watcher.start()
+
+    def close(self) -> None:
+        """Stop the watcher thread and drop every cached key."""
+        self._closed.set()
+        watcher = self._watcher
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(timeout=SHRED_WATCH_SECONDS * 5)
+        with self._lock:
+            self._by_subject.clear()
+            self._by_ref.clear()
 
     def cached_refs(self, subject_id: UUID | str) -> list[str]:
         """The references of the subject's DEKs this process holds in memory."""
@@ -397,3 +492,21 @@ class KeyStore:
         with self.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(cursor, statement.format(t=self.table), params)
             return list(cursor.fetchall())
+
+
+def _watch_loop(store_ref: weakref.ref[KeyStore], closed: threading.Event) -> None:
+    """The watcher thread: every SHRED_WATCH_SECONDS, `_watch_if_due` on the store, until
+    it is closed or gone. A failed look (the database away) ends the thread, logged; the
+    next key the store caches starts a new one, and every lookup re-checks on its own."""
+    while not closed.wait(SHRED_WATCH_SECONDS):
+        store = store_ref()
+        if store is None:
+            return
+        try:
+            store._watch_if_due(time.monotonic())
+        except Exception as exc:  # a thread's error would otherwise vanish: log it
+            log.info("key shred watcher stopped: %s", type(exc).__name__)
+            store._watcher = None
+            return
+        finally:
+            del store

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -50,8 +52,17 @@ class RecordingKeys:
         return subject_id in self.shredded
 
 
+class FixedIdentityIndex:
+    """An IdentityIndex under a fixed test key: claim ids are the same in every run, so
+    a generated ledger is byte-for-byte reproducible."""
+
+    def digest(self, text: str) -> str:
+        return hmac.new(b"test identity index", text.encode(), hashlib.sha256).hexdigest()
+
+
 def new_app(clock: Clock | None = None, **kwargs: Any) -> LedgerApplication:
     """A ledger on in-memory persistence."""
+    kwargs.setdefault("identity_index", FixedIdentityIndex())
     return LedgerApplication(env=POPO, clock=clock or Clock(), **kwargs)
 
 

@@ -25,6 +25,8 @@ from tests.domain.factories import (
 pytestmark = pytest.mark.unit
 
 NO_SUBJECT = {
+    "IdentityClaimed",  # one record per person: readable after the holder is erased
+    "IdentityReleased",
     "CampaignPlanned",
     "ServiceStandardDefined",
     "MysteryShopRecorded",

@@ -241,6 +241,7 @@ CUSTOMER_EDGES = {
     ("ended", "retention_expired"),
     ("ended", "erased"),  # retention expiry and erasure in one command
     ("retention_expired", "erased"),
+    ("prospect", "erased"),  # a prospect never onboarded is erased on request at once
 }
 
 
@@ -286,6 +287,12 @@ class CustomerMachine(LedgerMachine):
     @rule()
     def request_erasure(self) -> None:
         self.attempt(lambda: self.app.request_erasure(self.customer_id, FRONT))
+
+    @rule()
+    def withdraw_erasure_request(self) -> None:
+        self.attempt(
+            lambda: self.app.withdraw_erasure_request(self.customer_id, "withdrawn", COMPLIANCE)
+        )
 
     @rule(ref=st.sampled_from(["h1", "h2"]))
     def place_hold(self, ref: str) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from security.bootstrap import Settings, build_ledger
-from tests.web.conftest import WANG, Clock, make_api
+from tests.web.conftest import WANG, WANG_2, Clock, make_api
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +50,11 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(path: Path) -> Path:
     """Write a file at `path` until the disk has no space left."""
     chunk = b"\0" * 16384
-    with open(path, "wb") as handle:
+    # unbuffered: a partly written chunk left in a buffer would fail again at close
+    with open(path, "wb", buffering=0) as handle:
         while True:
             try:
                 handle.write(chunk)
-                handle.flush()
             except OSError as exc:
                 assert exc.errno == errno.ENOSPC
                 break
@@ -68,13 +68,15 @@ def test_sqlite_on_a_full_disk_refuses_writes_with_507_and_verifies_once_space_i
     build_ledger(config).close()  # the tables, the keyring, a first WAL
     statuses: Counter[int] = Counter()
     for api in make_api(config, Clock()):
-        for _ in range(5):
-            assert api.post("/customers", "front_office", WANG).status_code == 201
+        for index in range(5):  # five people: one record per person
+            number = f"1101011958020{index:05d}"
+            person = {**WANG, "id_document": {**WANG["id_document"], "number": number}}
+            assert api.post("/customers", "front_office", person).status_code == 201
         before = len(api.ledger.app.recorder.select_notifications(None, 100_000))
         filler = fill(small_disk / "filler")
         # the WAL may still have room for a few commits: post until the disk refuses
         for _ in range(200):
-            response = api.post("/customers", "front_office", WANG, Idempotency_Key="full-1")
+            response = api.post("/customers", "front_office", WANG_2, Idempotency_Key="full-1")
             statuses[response.status_code] += 1
             if response.status_code != 201:
                 break
@@ -86,7 +88,7 @@ def test_sqlite_on_a_full_disk_refuses_writes_with_507_and_verifies_once_space_i
         written = len(api.ledger.app.recorder.select_notifications(None, 100_000))
         accepted = statuses[201]
         filler.unlink()  # space is back
-        again = api.post("/customers", "front_office", WANG, Idempotency_Key="full-1")
+        again = api.post("/customers", "front_office", WANG_2, Idempotency_Key="full-1")
         assert again.status_code == 201, again.get_json()
         after = len(api.ledger.app.recorder.select_notifications(None, 100_000))
         assert after > written

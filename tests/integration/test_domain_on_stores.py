@@ -34,7 +34,9 @@ def ledger(ledger_config: Settings, clock: Clock) -> Iterator[Ledger]:
     built.close()
 
 
-def register(ledger: Ledger, name: str = NAME, phone: str = PHONE) -> object:
+def register(
+    ledger: Ledger, name: str = NAME, phone: str = PHONE, id_number: str = ID_NUMBER
+) -> object:
     app = ledger.app
     customer_id = app.register_customer(
         "individual",
@@ -48,7 +50,7 @@ def register(ledger: Ledger, name: str = NAME, phone: str = PHONE) -> object:
         },
         FRONT,
     )
-    app.record_identity_document(customer_id, "resident_id", ID_NUMBER, date(2035, 1, 1), FRONT)
+    app.record_identity_document(customer_id, "resident_id", id_number, date(2035, 1, 1), FRONT)
     app.receive_feedback(customer_id, "complaint", "fees", NARRATIVE, FRONT)
     return customer_id
 
@@ -68,7 +70,7 @@ def test_erasure_after_retention_shreds_every_aggregate_of_the_customer(
     ledger: Ledger, clock: Clock
 ) -> None:
     gone = register(ledger)
-    kept = register(ledger, "Kept Customer", "13800001111")
+    kept = register(ledger, "Kept Customer", "13800001111", "110101198001011234")
     app = ledger.app
     app.request_erasure(gone, FRONT)
     app.end_relationship(gone, RM)

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 def a_decade_of_customers(app: Any, clock: Clock) -> dict[str, UUID]:
     clock.set(datetime(2015, 3, 2, 9, tzinfo=UTC))
     people = {name: individual(app) for name in ("gone", "held", "recent", "quiet")}
+    clock.set(datetime(2015, 6, 30, 17, tzinfo=UTC))  # an end is never after its day
     for name in ("gone", "held", "quiet"):
         app.end_relationship(people[name], FRONT, ended_on=date(2015, 6, 30))
     clock.set(datetime(2016, 1, 4, 9, tzinfo=UTC))
@@ -72,3 +73,22 @@ def test_an_erasure_recorded_but_not_yet_shredded_is_completed_by_the_rerun(
     rerun = runner.run("retention")
     assert (rerun.state, rerun.summary["customers_erasure_completed"]) == ("completed", 1)
     assert keys.is_shredded(people["gone"])
+
+
+def test_the_job_erases_a_prospect_once_its_hold_is_lifted_and_keeps_a_withdrawn_request(
+    runner: JobRunner, clock: Clock
+) -> None:
+    app, keys = runner.ledger.app, runner.ledger.keystore
+    clock.set(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    prospect = individual(app, status="prospect")
+    changed_mind = individual(app)
+    app.place_legal_hold(prospect, "court-2026-1", "Beijing court", COMPLIANCE)
+    assert app.request_erasure(prospect, FRONT) == "blocked_by_hold"
+    app.request_erasure(changed_mind, FRONT)
+    app.withdraw_erasure_request(changed_mind, "the customer withdrew the request", COMPLIANCE)
+    app.lift_legal_hold(prospect, "court-2026-1", COMPLIANCE)
+    clock.advance(days=1)
+    outcome = runner.run("retention")
+    assert outcome.summary["customers_erased_now"] == 1
+    assert keys.is_shredded(prospect) and not keys.is_shredded(changed_mind)
+    assert not app.get_customer(changed_mind).processing_restricted

@@ -39,6 +39,8 @@ WANG = {
     "branch": "BJ-01",
     "relationship_manager": "relationship_manager-1",
 }
+# another person (one record per person: WANG's ID number registers once)
+WANG_2 = {**WANG, "id_document": {**WANG["id_document"], "number": "110101195802039876"}}
 BRIGHT = {
     "kind": "corporate",
     "registered_name": "Shanghai Bright Logistics Co., Ltd.",

@@ -39,11 +39,13 @@ def test_the_same_key_with_another_body_is_422_and_records_nothing(api: Api) -> 
 def test_keys_belong_to_their_caller(api: Api) -> None:
     api.post("/customers", "front_office", WANG, Idempotency_Key="shared-key")
     recorded = api.events()
+    # another person (one record per person: the same ID number would be a 409)
+    other_person = {**WANG, "id_document": {**WANG["id_document"], "number": "110101195802035678"}}
     response = api.call(
         "POST",
         "/customers",
         None,
-        WANG,
+        other_person,
         {
             "Authorization": f"Bearer {api.token('front_office', 'fo-other')}",
             "Idempotency-Key": "shared-key",

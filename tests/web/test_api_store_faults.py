@@ -16,7 +16,7 @@ import pytest
 from eventsourcing.persistence import OperationalError
 from psycopg import errors as pg
 
-from tests.web.conftest import WANG, Api
+from tests.web.conftest import WANG, WANG_2, Api
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +81,7 @@ def test_a_store_fault_in_a_command_is_a_problem_with_retry_after_and_records_no
     before = stored_events(api)
     with monkeypatch.context() as patch:
         inject(patch, api, FAULTS[store_kind][fault])
-        response = api.post("/customers", "front_office", WANG, Idempotency_Key="reg-1")
+        response = api.post("/customers", "front_office", WANG_2, Idempotency_Key="reg-1")
     assert response.status_code == status, response.get_json()
     assert response.content_type == "application/problem+json"
     assert response.headers["Retry-After"] == retry_after
@@ -90,7 +90,7 @@ def test_a_store_fault_in_a_command_is_a_problem_with_retry_after_and_records_no
     assert "No space" not in body["detail"] and "administrator" not in body["detail"]
     assert stored_events(api) == before  # rolled back: nothing half-written
     # the key was freed: the same request again is a first answer, recorded once
-    again = api.post("/customers", "front_office", WANG, Idempotency_Key="reg-1")
+    again = api.post("/customers", "front_office", WANG_2, Idempotency_Key="reg-1")
     assert again.status_code == 201, again.get_json()
     assert "Idempotent-Replayed" not in again.headers
     assert stored_events(api) > before
@@ -115,7 +115,7 @@ def test_a_busy_sqlite_store_is_retried_and_the_command_recorded_once(
 
     before = stored_events(api)
     monkeypatch.setattr(recorder, "_insert_events", busy_twice)
-    response = api.post("/customers", "front_office", WANG)
+    response = api.post("/customers", "front_office", WANG_2)
     assert response.status_code == 201, response.get_json()
     assert len(attempts) == 3
     registered = stored_events(api) - before
@@ -131,7 +131,7 @@ def test_a_store_busy_past_the_retries_is_503_store_busy(
     api = sqlite_api
     before = stored_events(api)
     attempts = inject(monkeypatch, api, lambda: sqlite3.OperationalError("database is locked"))
-    response = api.post("/customers", "front_office", WANG)
+    response = api.post("/customers", "front_office", WANG_2)
     assert response.status_code == 503, response.get_json()
     assert response.get_json()["code"] == "store_busy"
     assert response.headers["Retry-After"] == "1"
@@ -192,6 +192,6 @@ def test_a_store_gone_after_the_command_keeps_the_answer(
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(store, "complete", gone)
-    response = api.post("/customers", "front_office", WANG, Idempotency_Key="answer-lost")
+    response = api.post("/customers", "front_office", WANG_2, Idempotency_Key="answer-lost")
     assert response.status_code == 201, response.get_json()
     assert stored_events(api) > before

@@ -12,6 +12,7 @@ from web.auth import roles_allowed
 from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.lifecycle import (
+    RelationshipEndChangeSchema,
     RelationshipEndedSchema,
     RelationshipEndSchema,
     SpecialCareSchema,
@@ -82,11 +83,32 @@ def flag_special_care(args: dict[str, Any], customer_id: UUID) -> Any:
 @blp.doc(parameters=COMMAND_DOCS)
 @roles_allowed("relationship_manager", "compliance_officer", "system")
 def end_relationship(args: dict[str, Any], customer_id: UUID) -> Any:
-    """End the relationship; the retention period (10 years by default) starts."""
+    """End the relationship; the retention period (10 years by default) starts.
+    `ended_on` (default today) can be neither before the registration nor after today
+    (422)."""
     until = get_ledger().app.end_relationship(
         customer_id,
         actor(),
         ended_on=args.get("ended_on"),
+        expected_version=if_match(required=False),
+    )
+    return _versioned(customer_id, retention_ends_on=until.isoformat())
+
+
+@blp.route("/<uuid:customer_id>/relationship-end", methods=["PUT"])
+@blp.arguments(RelationshipEndChangeSchema)
+@blp.response(200, RelationshipEndedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=COMMAND_DOCS)
+@roles_allowed("relationship_manager", "compliance_officer")
+def change_relationship_end(args: dict[str, Any], customer_id: UUID) -> Any:
+    """Correct the day an ended relationship ended: needs a `reason` (recorded with the
+    event) and keeps the bounds (not before the registration, not after today); 409
+    unless the relationship has ended and its retention still runs."""
+    until = get_ledger().app.change_relationship_end(
+        customer_id,
+        args["ended_on"],
+        args["reason"],
+        actor(),
         expected_version=if_match(required=False),
     )
     return _versioned(customer_id, retention_ends_on=until.isoformat())

@@ -9,6 +9,7 @@ from flask import request
 
 from domain.customer import Customer
 from domain.errors import AlreadyExists, ValidationFailed
+from domain.identity import AlreadyRegistered
 from domain.kyc import IdentityDocument
 from domain.records import CustomerRecord
 from web.api._blueprint import Blueprint
@@ -23,6 +24,7 @@ from web.api._http import (
     etag,
     expected_version,
 )
+from web.api._registration import holder_shown
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -118,6 +120,8 @@ def register_customer(args: dict[str, Any]) -> Any:
         )
     except ValidationFailed as exc:
         raise _renamed(exc) from None
+    except AlreadyRegistered as exc:
+        raise holder_shown(exc) from None
     except AlreadyExists:
         # the write is atomic: only a retry of a key whose first answer was lost gets here
         assert wanted is not None
@@ -167,4 +171,6 @@ def change_profile(args: dict[str, Any], customer_id: UUID) -> Any:
         )
     except ValidationFailed as exc:
         raise _renamed(exc) from None
+    except AlreadyRegistered as exc:
+        raise holder_shown(exc) from None
     return {"id": customer_id, "version": version}, 200, {"ETag": etag(version)}

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from domain.identity import AlreadyRegistered
 from domain.ids import kyc_file_id
 from domain.kyc import KycFile
 from web.api._blueprint import Blueprint
 from web.api._disclosure import disclosure, personal_fields_of
 from web.api._http import ETAG_HEADER, IF_MATCH_OPTIONAL, PURPOSE_PARAM, actor, etag
 from web.api._http import expected_version as if_match
+from web.api._registration import holder_shown
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.schemas.kyc import (
@@ -59,14 +61,17 @@ def record_document(args: dict[str, Any], customer_id: UUID) -> Any:
     """Record an identity document (an expired one is refused); a valid document
     restores business suspended by an expired one. The answer's status is `valid` or
     `expiring`."""
-    status = get_ledger().app.record_identity_document(
-        customer_id,
-        args["type"],
-        args["number"],
-        args["expires_on"],
-        actor(),
-        expected_version=if_match(required=False),
-    )
+    try:
+        status = get_ledger().app.record_identity_document(
+            customer_id,
+            args["type"],
+            args["number"],
+            args["expires_on"],
+            actor(),
+            expected_version=if_match(required=False),
+        )
+    except AlreadyRegistered as exc:
+        raise holder_shown(exc) from None
     body, headers = _versioned(customer_id, status=status)
     return body, 201, headers
 

@@ -16,7 +16,12 @@ from web.api._http import expected_version as if_match
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.schemas.common import CreatedSchema
-from web.schemas.privacy import ErasedSchema, ErasureDecisionSchema, LegalHoldSchema
+from web.schemas.privacy import (
+    ErasedSchema,
+    ErasureDecisionSchema,
+    ErasureWithdrawalSchema,
+    LegalHoldSchema,
+)
 
 blp = Blueprint(
     "privacy", __name__, url_prefix="/api/v1/customers", description="Erasure and legal holds"
@@ -28,6 +33,12 @@ def _versioned(customer_id: UUID, **extra: Any) -> tuple[dict[str, Any], dict[st
     return {"id": customer_id, "version": version, **extra}, {"ETag": etag(version)}
 
 
+def _stored_version(customer_id: UUID) -> int:
+    """The customer's version from the log's clear-text columns (it may be erased)."""
+    last = get_ledger().app.recorder.select_events(customer_id, desc=True, limit=1)
+    return int(last[0].originator_version)
+
+
 @blp.route("/<uuid:customer_id>/erasure-request", methods=["POST"])
 @blp.response(201, ErasureDecisionSchema, headers=ETAG_HEADER)
 @blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
@@ -35,12 +46,32 @@ def _versioned(customer_id: UUID, **extra: Any) -> tuple[dict[str, Any], dict[st
 def request_erasure(customer_id: UUID) -> Any:
     """Record the customer's erasure request; processing is restricted at once to what
     law requires. The answer is today's decision: `restrict` (retention still runs),
-    `blocked_by_hold` or `erase`. Asking twice is a 409."""
+    `blocked_by_hold` or `erase`. A prospect never onboarded (no account, no KYC file,
+    no transactions) has nothing to retain and is erased at once: `erased`. Asking
+    twice is a 409; compliance can withdraw a request (`.../erasure-request/withdrawal`)."""
     decision = get_ledger().app.request_erasure(
         customer_id, actor(), expected_version=if_match(required=False)
     )
+    if decision == "erased":
+        version = _stored_version(customer_id)
+        return {"id": customer_id, "version": version, "decision": decision}, 201, {}
     body, headers = _versioned(customer_id, decision=decision)
     return body, 201, headers
+
+
+@blp.route("/<uuid:customer_id>/erasure-request/withdrawal", methods=["POST"])
+@blp.arguments(ErasureWithdrawalSchema)
+@blp.response(200, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
+@roles_allowed("compliance_officer")
+def withdraw_erasure_request(args: dict[str, Any], customer_id: UUID) -> Any:
+    """Withdraw a pending erasure request: the restriction is lifted and the `reason`
+    recorded with the event (409 when no request is pending)."""
+    get_ledger().app.withdraw_erasure_request(
+        customer_id, args["reason"], actor(), expected_version=if_match(required=False)
+    )
+    body, headers = _versioned(customer_id)
+    return body, 200, headers
 
 
 @blp.route("/<uuid:customer_id>/erasure", methods=["GET"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from domain import customer as customer_model
-from web.schemas.common import Day, one_of
+from web.schemas.common import Day, Text, one_of
 
 
 class SpecialCareSchema(ma.Schema):
@@ -24,7 +24,12 @@ class SpecialCareSchema(ma.Schema):
 
 
 class RelationshipEndSchema(ma.Schema):
-    ended_on = Day(metadata={"description": "default: today"})
+    ended_on = Day(metadata={"description": "default: today; not before the registration"})
+
+
+class RelationshipEndChangeSchema(ma.Schema):
+    ended_on = Day(required=True, metadata={"description": "between the registration and today"})
+    reason = Text(500, required=True, metadata={"description": "why (recorded; no personal data)"})
 
 
 class RelationshipEndedSchema(ma.Schema):

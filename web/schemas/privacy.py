@@ -17,10 +17,17 @@ class ErasureDecisionSchema(ma.Schema):
     version = ma.fields.Integer(required=True)
     decision = ma.fields.String(
         required=True,
-        metadata={"description": "restrict, blocked_by_hold or erase (as of today)"},
+        metadata={
+            "description": "restrict, blocked_by_hold or erase (as of today); erased when a "
+            "prospect never onboarded was erased at once"
+        },
     )
 
 
 class ErasedSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     status = ma.fields.String(required=True)
+
+
+class ErasureWithdrawalSchema(ma.Schema):
+    reason = Text(500, required=True, metadata={"description": "why (recorded; no personal data)"})
