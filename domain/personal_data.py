@@ -85,6 +85,8 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "doc_number": _c2(Masking.ID_NUMBER),
     "evidence": _c2(Masking.FREE_TEXT),
     "content": _c2(Masking.FREE_TEXT),
+    # what a contact was about ("a loan for my daughter's surgery"): personal text
+    "topic": _c2(Masking.FREE_TEXT),
     "message": _c2(Masking.FREE_TEXT),
     "notes": _c2(Masking.FREE_TEXT),
     "narrative": _c2(Masking.FREE_TEXT),
@@ -159,7 +161,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.consent:ConsentWithdrawn": ("evidence",),
     "domain.consent:ConsentExpired": (),
     # Interaction log
-    "domain.interaction:InteractionLogged": ("content",),
+    "domain.interaction:InteractionLogged": ("topic", "content"),
     "domain.interaction:GreetingSent": ("message",),
     "domain.interaction:CareVisitRecorded": ("notes",),
     # Campaigns
