@@ -151,6 +151,8 @@ def mask(value: Any, masking: Masking | str) -> Any:
         return value
     if kind is Masking.DATE_OF_BIRTH:
         return mask_date_of_birth(value)
+    if kind is Masking.CARE_REASONS:
+        return mask_care_reasons([value] if isinstance(value, str) else value)
     text = str(value)
     if kind is Masking.NAME:
         return mask_name(text)
