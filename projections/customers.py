@@ -3,8 +3,9 @@ watch-lists) and the customer's interactions.
 
 Personal fields (name, phone, e-mail, ID number, segment, value...) are only ever in
 the row's `encrypted` column, encrypted under the customer's own key
-(projections.field_encryption); name, phone, e-mail, ID number, account number and
-segment are also kept as blind index digests for exact-match search. Everything else in the row is C1.
+(projections.field_encryption); name, phone, e-mail, ID number, account number
+and segment are also kept as blind index digests for exact-match search.
+Everything else in the row is C1.
 `CustomerErased` deletes every row about the customer and leaves a tombstone that
 says only "erased".
 """

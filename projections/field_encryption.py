@@ -117,7 +117,7 @@ def normalise(field: str, value: str) -> str:
     """The canonical form a blind index digests: what a clerk types must match."""
     text = value.strip()
     if field == "name":
-        # width, case and spacing as typed do not matter: "ＷＡＮＧ  xiaoming" = "Wang Xiaoming"
+        # full-width letters, case and spacing as typed do not matter
         return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     if field == "phone":
         text = _SEPARATORS.sub("", text)

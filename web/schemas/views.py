@@ -41,8 +41,10 @@ def _personal(field: str, description: str) -> ma.fields.String:
     return _text(metadata={"description": description, "personal": field})
 
 
-IDENTIFIER = "exact match through a blind index; needs a role that sees it in full and " \
+IDENTIFIER = (
+    "exact match through a blind index; needs a role that sees it in full and "
     "X-Purpose; access-logged and rate-limited"
+)
 
 
 class SearchQuery(PageQuery):
