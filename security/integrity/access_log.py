@@ -140,10 +140,10 @@ class AccessLog:
         now = at or datetime.now(UTC)
         since = (now - timedelta(seconds=window_seconds)).isoformat()
         with self.datastore.transaction(commit=True) as cursor:
+            # SQLite: a writing transaction begins IMMEDIATE, holding the write lock
+            # (security.recorders); PostgreSQL: the table lock every append takes
             if self.dialect.name == "postgres":
                 cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
-            else:  # a write first takes SQLite's write lock before anything is counted
-                self.dialect.execute(cursor, f"DELETE FROM {self.table} WHERE 1=0", ())
             self.dialect.execute(
                 cursor,
                 f"SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM {self.table} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -22,7 +23,7 @@ from domain.masking import (
     mask_phone,
     visible_budget,
 )
-from domain.personal_data import Masking
+from domain.personal_data import FIELD_KINDS, Masking
 
 pytestmark = pytest.mark.unit
 
@@ -143,3 +144,14 @@ def test_an_email_shows_at_most_one_character_of_its_local_part(local: str) -> N
     masked = mask_email(f"{local}@example.cn")
     assert masked.endswith("***@example.cn")
     assert len(masked) - len("***@example.cn") <= (1 if len(local) >= 3 else 0)
+
+
+def test_docs_api_tables_the_mask_of_every_personal_field() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    table = text.split("<!-- mask-table:start -->")[1].split("<!-- mask-table:end -->")[0]
+    documented: dict[str, str] = {}
+    for line in table.splitlines()[3:]:
+        kind, fields = (cell.strip() for cell in line.strip("|").split("|")[:2])
+        for name in fields.split(","):
+            documented[name.strip().split()[0].strip("`")] = kind
+    assert documented == {name: fc.masking.value for name, fc in FIELD_KINDS.items()}
