@@ -82,7 +82,7 @@ def test_the_360_is_masked_and_an_erased_customer_is_gone(api: Api, clock: Clock
     text = response.get_data(as_text=True)
     assert body["name"] == "*** Quillborough"
     assert body["care"]["reasons"] == ["***"]  # health data: not for the front office
-    as_rm = api.get(f"/views/customers/{world.elder}", "relationship_manager").get_json()
+    as_rm = api.get(f"/views/customers/{world.elder}", "compliance_officer").get_json()
     assert as_rm["care"]["reasons"] == ["elderly"]
     assert body["tier"] == "ordinary" and body["risk_level"] == "high"
     assert [c["purpose"] for c in body["live_consents"]] == ["greetings", "marketing"]
