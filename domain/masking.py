@@ -1,13 +1,31 @@
 """Masking of personal data for display: pure functions, one per kind of field.
 
-DOMAIN.md: name, surname only; phone, first 3 + last 4; ID number, first 3 + last 4;
-card, first 6 + last 4. Every masked string keeps no more of the original than that,
-and none of them can be reversed.
+The one masking implementation: the API, the views, the console, exports of what is
+not disclosed and the logs all show a personal field through `mask`.
+
+DOMAIN.md: at most 4 visible characters of any identifier, fewer when it is short.
+An identifier of n characters (separators dropped) shows `visible_budget(n)`: 4 from
+10 characters up, 2 from 6 to 9, 1 from 3 to 5, none under 3 (under 10 characters,
+less than a third of it).
+
+- phone: the last digits of the budget (`*******5678`);
+- passport, account and card: the last characters of the budget (`********9012`);
+- resident ID number (18 or 15 characters): the first character and, for 18, the
+  check character (`1****************X`): never the birth date (characters 7-14, or
+  7-12 of a 15-character number) nor the sequence digits, whose last (the 17th, or
+  the 15th) gives the gender;
+- e-mail: the first letter of the local part (when it has 3 or more) and the domain;
+- name: the surname only; date of birth: the year; address: the coarsest part;
+  amounts and free text: `***`.
+
+Every masked string keeps no more of the original than that, and none of them can be
+reversed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -16,13 +34,31 @@ from domain.personal_data import Masking
 STARS = "***"
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _SEPARATORS = re.compile(r"[\s\-()./]")
+# CN resident identity card numbers: 18 characters (6 region, 8 birth date, 3 sequence
+# whose last gives the gender, 1 check) or the old 15 (6 region, 6 birth date, 3
+# sequence, the last the gender). Any ID number of those lengths is masked as one.
+RESIDENT_ID_LENGTHS = (15, 18)
+# Care reasons only those who may see health data read; others see that care applies.
+SENSITIVE_CARE_REASONS = frozenset({"disabled"})
 
 
-def _keep(text: str, head: int, tail: int) -> str:
-    # Shorter than what would be kept: reveal nothing rather than nearly everything.
-    if len(text) <= head + tail:
+def visible_budget(length: int) -> int:
+    """How many characters of an identifier of `length` characters may stay visible."""
+    if length >= 10:
+        return 4
+    return min(2, length // 3)
+
+
+def _show(text: str, head: int, tail: int) -> str:
+    """`text` with all but its first `head` and last `tail` characters starred."""
+    hidden = len(text) - head - tail
+    if hidden <= 0:
         return "*" * len(text)
-    return text[:head] + "*" * (len(text) - head - tail) + text[len(text) - tail :]
+    return text[:head] + "*" * hidden + text[len(text) - tail :]
+
+
+def _compact(value: str) -> str:
+    return _SEPARATORS.sub("", value)
 
 
 def mask_name(name: str) -> str:
@@ -49,29 +85,35 @@ def mask_name(name: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """Keep the first 3 and last 4 digits ("138****5678"); separators are dropped."""
-    return _keep(_SEPARATORS.sub("", phone), 3, 4)
+    """Keep the last digits of the budget ("*******5678"); separators are dropped."""
+    digits = _compact(phone)
+    return _show(digits, 0, visible_budget(len(digits)))
 
 
 def mask_id_number(id_number: str) -> str:
-    """Keep the first 3 and last 4 characters ("110***********123X")."""
-    return _keep(_SEPARATORS.sub("", id_number), 3, 4)
+    """A resident ID number keeps its first character and, at 18 characters, the check
+    character ("1****************X"); any other document number (a passport) keeps
+    the last characters of the budget ("*******32")."""
+    text = _compact(id_number)
+    if len(text) in RESIDENT_ID_LENGTHS:
+        return _show(text, 1, 1 if len(text) == 18 else 0)
+    return _show(text, 0, visible_budget(len(text)))
 
 
 def mask_card(card_number: str) -> str:
-    """Keep the first 6 and last 4 digits ("622202******1234"); short numbers keep less."""
-    digits = _SEPARATORS.sub("", card_number)
-    if len(digits) <= 10:
-        return _keep(digits, 0, 4)
-    return _keep(digits, 6, 4)
+    """An account or card number keeps the last characters of the budget
+    ("************1234"; 9 digits or fewer: "*******12")."""
+    digits = _compact(card_number)
+    return _show(digits, 0, visible_budget(len(digits)))
 
 
 def mask_email(email: str) -> str:
-    """Keep the first character of the local part and the domain ("l***@example.com")."""
+    """Keep the first letter of the local part and the domain ("w***@example.cn"); a
+    local part under 3 characters shows none of it."""
     local, at, domain = email.strip().partition("@")
     if not at:
         return STARS
-    return (local[:1] + STARS if local else STARS) + "@" + domain
+    return (local[:1] if len(local) >= 3 else "") + STARS + "@" + domain
 
 
 def mask_address(address: str) -> str:
@@ -91,6 +133,12 @@ def mask_date_of_birth(value: date | str) -> str:
     return f"{year}-**-**"
 
 
+def mask_care_reasons(reasons: Iterable[str]) -> list[str]:
+    """Special-care reasons for someone who may not see health data: that care applies
+    (`["***"]`), never which reason, so a disability cannot be told from age."""
+    return [STARS] if list(reasons) else []
+
+
 def mask(value: Any, masking: Masking | str) -> Any:
     """Mask `value` as `masking` says; None stays None, `none` returns the value unchanged.
 
@@ -103,6 +151,8 @@ def mask(value: Any, masking: Masking | str) -> Any:
         return value
     if kind is Masking.DATE_OF_BIRTH:
         return mask_date_of_birth(value)
+    if kind is Masking.CARE_REASONS:
+        return mask_care_reasons([value] if isinstance(value, str) else value)
     text = str(value)
     if kind is Masking.NAME:
         return mask_name(text)

@@ -46,6 +46,7 @@ class Masking(StrEnum):
     ADDRESS = "address"
     DATE_OF_BIRTH = "date_of_birth"
     AMOUNT = "amount"
+    CARE_REASONS = "care_reasons"
     FREE_TEXT = "free_text"
     NONE = "none"
 
@@ -85,6 +86,8 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "doc_number": _c2(Masking.ID_NUMBER),
     "evidence": _c2(Masking.FREE_TEXT),
     "content": _c2(Masking.FREE_TEXT),
+    # what a contact was about ("a loan for my daughter's surgery"): personal text
+    "topic": _c2(Masking.FREE_TEXT),
     "message": _c2(Masking.FREE_TEXT),
     "notes": _c2(Masking.FREE_TEXT),
     "narrative": _c2(Masking.FREE_TEXT),
@@ -103,6 +106,8 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "segment": _c2(Masking.FREE_TEXT),
     "dimensions": _c2(Masking.FREE_TEXT),
     "segment_dimensions": _c2(Masking.FREE_TEXT),
+    # why a customer is under special care: "disabled" is health data
+    "special_care": _c2(Masking.CARE_REASONS),
 }
 
 # Customer profile fields (Customer aggregate, ProfileFieldChanged.field): every one,
@@ -164,7 +169,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.consent:ConsentWithdrawn": ("evidence",),
     "domain.consent:ConsentExpired": (),
     # Interaction log
-    "domain.interaction:InteractionLogged": ("content",),
+    "domain.interaction:InteractionLogged": ("topic", "content"),
     "domain.interaction:GreetingSent": ("message",),
     "domain.interaction:CareVisitRecorded": ("notes",),
     # Campaigns
@@ -222,7 +227,12 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
 
 # The personal attributes of aggregate state (views, history, `changes`).
 AGGREGATE_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "domain.customer:Customer": (*_CUSTOMER_PERSONAL, "segment", "segment_dimensions"),
+    "domain.customer:Customer": (
+        *_CUSTOMER_PERSONAL,
+        "segment",
+        "segment_dimensions",
+        "special_care",
+    ),
     "domain.kyc:KycFile": ("doc_number",),
     "domain.consent:Consent": ("evidence",),
     "domain.interaction:InteractionLog": (),

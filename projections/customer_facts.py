@@ -165,8 +165,9 @@ def value_assessed(tx: Tx, event: v.ValueAssessed, ctx: EventContext) -> None:
 
 
 def contact(tx: Tx, event: Any, ctx: EventContext, kind: str, *fields: Any) -> None:
-    """One row per contact (channel, direction, purpose, topic: never the content);
-    ignored for a customer not in the view."""
+    """One row per contact (channel, direction, purpose; the topic, personal text,
+    encrypted under the customer's key; never the content); ignored for a customer not
+    in the view."""
     cid = str(event.customer_id)
     if tx.one("SELECT 1 AS x FROM {pv_customer} WHERE customer_id=?", [cid]) is None:
         return
@@ -182,7 +183,10 @@ def contact(tx: Tx, event: Any, ctx: EventContext, kind: str, *fields: Any) -> N
             "channel": channel,
             "direction": direction,
             "purpose": purpose,
-            "topic": topic,
+            "personal_ref": ctx.key_ref,
+            "encrypted": ctx.cipher.encrypt(
+                ctx.key_ref, cid, INTERACTION, {"topic": topic, "position": ctx.position}
+            ),
             "actor_id": event.actor_id,
         },
     )

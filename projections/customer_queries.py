@@ -2,8 +2,8 @@
 
 Every personal field leaves these queries masked (domain.masking), after being
 opened with the customer's key; a customer whose key was shredded shows no personal
-field at all (`erased: true`). Exact-match search on phone, e-mail, ID number and
-segment compares blind-index digests, never plaintext.
+field at all (`erased: true`). Exact-match search on name, phone, e-mail, ID number,
+account number and segment compares blind-index digests, never plaintext.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ class CustomerQueries:
             [customer_id, *OPEN_CASE_STATES],
         )
         contacts = self.store.rows(
-            f"SELECT at, kind, channel, direction, purpose, topic, actor_id "
+            f"SELECT at, kind, channel, direction, purpose, personal_ref, encrypted, actor_id "
             f"FROM {self.store.table(INTERACTION)} WHERE customer_id=? "
             "ORDER BY at DESC, position DESC LIMIT ?",
             [customer_id, interactions],
@@ -193,12 +193,23 @@ class CustomerQueries:
             },
             "live_consents": [{**c, "sensitive": bool(c["sensitive"])} for c in consents],
             "open_cases": cases,
-            "last_interactions": contacts,
+            "last_interactions": [self._contact(customer_id, c) for c in contacts],
             "last_contact_at": row["last_contact_at"],
             "interactions": int(row["interactions"]),
             "updated_at": row["updated_at"],
             "position": int(row["position"]),
         }
+
+    def _contact(self, customer_id: str, row: dict[str, Any]) -> dict[str, Any]:
+        """An interaction row as the 360 shows it: the topic (personal text) masked."""
+        encrypted = row.pop("encrypted")
+        opened = self.cipher.try_decrypt(
+            row.pop("personal_ref"),
+            customer_id,
+            INTERACTION,
+            None if encrypted is None else bytes(encrypted),
+        )
+        return {**row, "topic": masked("topic", opened.get("topic")) if opened else None}
 
     # --- search and distribution ---------------------------------------------------------
 
@@ -211,9 +222,11 @@ class CustomerQueries:
         status: str | None = None,
         kind: str | None = None,
         relationship_manager: str | None = None,
+        name: str | None = None,
         phone: str | None = None,
         email: str | None = None,
         id_number: str | None = None,
+        account_number: str | None = None,
         sort: str | None = None,
         limit: int = 50,
         offset: int = 0,
@@ -232,9 +245,11 @@ class CustomerQueries:
         else:
             where.add("status<>?", "erased")
         for field, value in (
+            ("name", name),
             ("phone", phone),
             ("email", email),
             ("id_number", id_number),
+            ("account_number", account_number),
             ("segment", segment),
         ):
             if value is not None:

@@ -3,8 +3,9 @@ watch-lists) and the customer's interactions.
 
 Personal fields (name, phone, e-mail, ID number, segment, value...) are only ever in
 the row's `encrypted` column, encrypted under the customer's own key
-(projections.field_encryption); phone, e-mail, ID number and segment are also kept as blind
-index digests for exact-match search. Everything else in the row is C1.
+(projections.field_encryption); name, phone, e-mail, ID number, account number
+and segment are also kept as blind index digests for exact-match search.
+Everything else in the row is C1.
 `CustomerErased` deletes every row about the customer and leaves a tombstone that
 says only "erased".
 """
@@ -22,7 +23,12 @@ from projections.schema import CUSTOMER, CUSTOMER_TABLE, INTERACTION_TABLE
 
 PERSONAL = tuple(name for name, field in PROFILE_FIELDS.items() if field.personal)
 COLUMNS_C1 = ("branch", "relationship_manager", "risk_preference", "industry", "company_size")
-INDEXED = {"phone": "phone_ix", "email": "email_ix"}
+INDEXED = {
+    "name": "name_ix",
+    "phone": "phone_ix",
+    "email": "email_ix",
+    "account_number": "account_number_ix",
+}
 
 
 class CustomersProjection(ViewProjection):
@@ -78,8 +84,10 @@ class CustomersProjection(ViewProjection):
                 "registered_on": day(event.registered_on),
                 "personal_ref": ctx.key_ref,
                 "encrypted": ctx.cipher.encrypt(ctx.key_ref, cid, CUSTOMER, personal),
-                "phone_ix": ctx.index.digest("phone", event.phone),
-                "email_ix": ctx.index.digest("email", event.email),
+                **{
+                    column: ctx.index.digest(field, getattr(event, field))
+                    for field, column in INDEXED.items()
+                },
                 "created_at": at,
                 "updated_at": at,
                 "position": ctx.position,

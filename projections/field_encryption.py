@@ -8,8 +8,10 @@
   so the same content encrypts to the same bytes: a rebuilt view is byte-identical to
   the incrementally built one, and nonces never repeat for different plaintexts.
 - `BlindIndex` gives keyed HMAC-SHA256 digests (the keyring's index key, one derived
-  key per field) of normalised phone numbers, e-mail addresses, ID numbers and
-  segment labels, so exact-match search needs no plaintext in any table.
+  key per field) of normalised names, phone numbers, e-mail addresses, ID numbers,
+  account numbers and segment labels, so exact-match search needs no plaintext in any
+  table; and, under keys of their own, the digests the access log records of what an
+  identifier search asked for (`audit_digest`), which match no view column.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -35,7 +38,8 @@ VIEW_INFO = b"crm-ledger/view/v1|"
 SEALED_MAGIC = b"CLV1"
 NONCE_SIZE = 12
 INDEX_INFO = b"crm-ledger/blind-index/v1|"
-INDEXED_FIELDS = ("phone", "email", "id_number", "segment")
+AUDIT_INFO = b"crm-ledger/search-audit/v1|"
+INDEXED_FIELDS = ("name", "phone", "email", "id_number", "account_number", "segment")
 _SEPARATORS = re.compile(r"[\s\-()./]")
 
 
@@ -112,12 +116,15 @@ class FieldCipher:
 def normalise(field: str, value: str) -> str:
     """The canonical form a blind index digests: what a clerk types must match."""
     text = value.strip()
+    if field == "name":
+        # full-width letters, case and spacing as typed do not matter
+        return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     if field == "phone":
         text = _SEPARATORS.sub("", text)
         return text[1:] if text.startswith("+") else text
     if field == "email":
         return text.lower()
-    if field == "id_number":
+    if field in ("id_number", "account_number"):
         return _SEPARATORS.sub("", text).upper()
     return text
 
@@ -128,6 +135,10 @@ class BlindIndex:
     def __init__(self, index_key: bytes) -> None:
         self._keys = {
             field: hmac.new(index_key, INDEX_INFO + field.encode(), hashlib.sha256).digest()
+            for field in INDEXED_FIELDS
+        }
+        self._audit_keys = {
+            field: hmac.new(index_key, AUDIT_INFO + field.encode(), hashlib.sha256).digest()
             for field in INDEXED_FIELDS
         }
 
@@ -143,3 +154,12 @@ class BlindIndex:
         if not text:
             return None
         return hmac.new(self._keys[field], text.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def audit_digest(self, field: str, value: str) -> str:
+        """The keyed digest the access log records of a search for `value` in `field`:
+        equal for what `digest` finds equal, but under a key of its own, so it matches
+        no view column and reveals nothing without the index key."""
+        text = normalise(field, str(value))
+        return hmac.new(self._audit_keys[field], text.encode("utf-8"), hashlib.sha256).hexdigest()[
+            :32
+        ]

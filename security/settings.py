@@ -21,6 +21,10 @@ settings to the API, the scheduler's section to the scheduler. See docs/operatio
   the API's tokens;
 - `LEDGER_EXPORT_KEEP_DAYS` (default 7): days an export bundle stays downloadable;
 - `LEDGER_VIEWS_FOLLOW` (default `on`): web workers keep the views current;
+- `LEDGER_VIEWS_MAX_WAIT` (default 2, at most 30): seconds a read may wait for its
+  `min_position` (`X-Min-Position`) before a 503 `view_lagging`;
+- `LEDGER_SEARCH_LIMIT` (default 30): identifier searches per actor per minute, across
+  every process sharing the store;
 - `LEDGER_SCHEDULER_*`, `LEDGER_JOB_*`: the scheduler's section (scheduler.config).
 """
 
@@ -131,6 +135,16 @@ def _flag(name: str, raw: str) -> bool:
     raise ConfigurationError(f"{name} must be on or off, got {raw!r}")
 
 
+def _number(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be a number from {low:g} to {high:g}, got {raw!r}")
+    return value
+
+
 def _days(name: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -183,6 +197,8 @@ class Settings:
     token_max_lifetime: int = DEFAULT_TOKEN_MAX_LIFETIME
     export_keep_days: float = 7.0
     views_follow: bool = True
+    views_max_wait: float = 2.0
+    search_limit: int = 30
     scheduler_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -210,6 +226,12 @@ class Settings:
                 "LEDGER_EXPORT_KEEP_DAYS", source.get("LEDGER_EXPORT_KEEP_DAYS") or "7"
             ),
             views_follow=_flag("LEDGER_VIEWS_FOLLOW", source.get("LEDGER_VIEWS_FOLLOW") or "on"),
+            views_max_wait=_number(
+                "LEDGER_VIEWS_MAX_WAIT", source.get("LEDGER_VIEWS_MAX_WAIT") or "2", 0, 30
+            ),
+            search_limit=int(
+                _number("LEDGER_SEARCH_LIMIT", source.get("LEDGER_SEARCH_LIMIT") or "30", 1, 10**6)
+            ),
             scheduler_env={k: v for k, v in source.items() if k.startswith(SCHEDULER_PREFIXES)},
         )
 

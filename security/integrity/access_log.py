@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.errors import DomainError
@@ -37,6 +37,10 @@ NO_PURPOSE = "none"
 # break glass: a read or change outside the caller's book of business (web/api/_book.py);
 # every entry with it is raised as an alert by the security checks
 EMERGENCY_PURPOSE = "emergency_access"
+
+
+# The subject of an identifier search's entry: the search itself, not a customer.
+SEARCH_SUBJECT = "search"
 
 
 class UnknownPurpose(DomainError):
@@ -110,6 +114,54 @@ class AccessLog:
                 "what) VALUES (?,?,?,?,?,?)",
                 (moment, actor_id, role, purpose, subject_id, what),
             )
+
+    def record_search(
+        self,
+        *,
+        actor_id: str,
+        role: str,
+        purpose: str,
+        what: str,
+        limit: int,
+        window_seconds: float = 60.0,
+        at: datetime | None = None,
+    ) -> int | None:
+        """Record one identifier search (subject `SEARCH_SUBJECT`; `what` names the fields
+        searched and keyed digests of the values, never a value) unless `actor_id` made
+        `limit` already in the last `window_seconds`.
+
+        Returns None when recorded, else the whole seconds until the oldest search in
+        the window leaves it (for Retry-After). Count and insert are one transaction
+        holding the table's write lock, so the limit holds across every process sharing
+        the store, gunicorn workers included.
+        """
+        if purpose not in PURPOSES:
+            raise UnknownPurpose(f"unknown purpose; allowed: {', '.join(PURPOSES)}")
+        now = at or datetime.now(UTC)
+        since = (now - timedelta(seconds=window_seconds)).isoformat()
+        with self.datastore.transaction(commit=True) as cursor:
+            # SQLite: a writing transaction begins IMMEDIATE, holding the write lock
+            # (security.recorders); PostgreSQL: the table lock every append takes
+            if self.dialect.name == "postgres":
+                cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            self.dialect.execute(
+                cursor,
+                f"SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM {self.table} "
+                "WHERE actor_id=? AND subject_id=? AND recorded_at>=?",
+                (actor_id, SEARCH_SUBJECT, since),
+            )
+            row = cursor.fetchone()
+            if row is not None and int(row["n"]) >= limit:
+                oldest = datetime.fromisoformat(row["oldest"])
+                left = window_seconds - (now - oldest).total_seconds()
+                return max(1, int(left) + 1)
+            self.dialect.execute(
+                cursor,
+                f"INSERT INTO {self.table} (recorded_at, actor_id, role, purpose, subject_id, "
+                "what) VALUES (?,?,?,?,?,?)",
+                (now.isoformat(), actor_id, role, purpose, SEARCH_SUBJECT, what),
+            )
+        return None
 
     def entries(
         self,

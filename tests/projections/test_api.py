@@ -40,7 +40,9 @@ def test_a_view_read_after_a_write_waits_for_that_write(api: Api, follow: bool) 
     written = int(registered.headers["X-Ledger-Position"])
     assert written == api.events()
     response = api.get(
-        f"/views/customers?min_position={written}&phone=138-1234-5678", "front_office"
+        f"/views/customers?min_position={written}&phone=138-1234-5678",
+        "relationship_manager",
+        X_Purpose="customer_service",
     )
     assert response.status_code == 200, response.get_json()
     assert int(response.headers["X-View-Position"]) >= written
@@ -79,7 +81,9 @@ def test_the_360_is_masked_and_an_erased_customer_is_gone(api: Api, clock: Clock
     body = response.get_json()
     text = response.get_data(as_text=True)
     assert body["name"] == "*** Quillborough"
-    assert body["care"]["reasons"] == ["elderly"]
+    assert body["care"]["reasons"] == ["***"]  # health data: not for the front office
+    as_rm = api.get(f"/views/customers/{world.elder}", "compliance_officer").get_json()
+    assert as_rm["care"]["reasons"] == ["elderly"]
     assert body["tier"] == "ordinary" and body["risk_level"] == "high"
     assert [c["purpose"] for c in body["live_consents"]] == ["greetings", "marketing"]
     assert len(body["last_interactions"]) == 3

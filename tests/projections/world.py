@@ -17,7 +17,18 @@ EMAIL = "quillborough.w@example.cn"
 ID_NUMBER = "11010519491231002X"
 NARRATIVE = "Teller Ximenez overcharged my Zephyrine account"
 EVIDENCE = "signed-form-Vexhollow-77"
-SECRETS = (NAME, "Quillborough", PHONE, EMAIL, ID_NUMBER, "Ximenez", "Zephyrine", "Vexhollow")
+TOPIC = "loan for Brackenmoor surgery"  # an interaction's topic is personal text too
+SECRETS = (
+    NAME,
+    "Quillborough",
+    PHONE,
+    EMAIL,
+    ID_NUMBER,
+    "Ximenez",
+    "Zephyrine",
+    "Vexhollow",
+    "Brackenmoor",
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ def populate(app: LedgerApplication, clock: Clock) -> World:
         method="written",
         evidence=EVIDENCE,
     )
-    for topic in ("fees", "cards", "loans"):
+    for topic in ("fees", "cards", TOPIC):
         clock.advance(hours=1)
         app.log_interaction(elder, "phone", "inbound", "service", topic, "called about it", FRONT)
     quarter_of_trades(app, elder, date(2025, 9, 1), 12, "90000.00", "q1")

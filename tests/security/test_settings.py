@@ -293,3 +293,18 @@ def test_the_token_secret_file_is_read_and_must_be_its_owners_only(tmp_path: Pat
         Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(secret)})
     with pytest.raises(ConfigurationError, match="cannot be read"):
         Settings.from_env({"LEDGER_JWT_SECRET_FILE": str(tmp_path / "missing")})
+
+
+def test_the_search_limit_and_the_views_wait_cap_default_and_can_be_set() -> None:
+    default = Settings.from_env({})
+    assert (default.search_limit, default.views_max_wait) == (30, 2.0)
+    chosen = Settings.from_env({"LEDGER_SEARCH_LIMIT": "5", "LEDGER_VIEWS_MAX_WAIT": "0.5"})
+    assert (chosen.search_limit, chosen.views_max_wait) == (5, 0.5)
+    for variable, value in (
+        ("LEDGER_SEARCH_LIMIT", "0"),
+        ("LEDGER_SEARCH_LIMIT", "many"),
+        ("LEDGER_VIEWS_MAX_WAIT", "31"),
+        ("LEDGER_VIEWS_MAX_WAIT", "-1"),
+    ):
+        with pytest.raises(ConfigurationError, match=variable):
+            Settings.from_env({variable: value})

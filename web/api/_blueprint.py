@@ -1,11 +1,19 @@
 """The API's blueprint: flask-smorest's, with documented headers added to an
-operation's parameters rather than replacing them."""
+operation's parameters rather than replacing them, and query parameters an endpoint
+does not declare refused (400 `unknown_parameter`, naming them) rather than ignored:
+a misspelt filter must not silently widen a list."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import flask_smorest
+import marshmallow as ma
+from flask import Response, current_app, request
+
+from web.problems import problem
+
+MAX_NAMED = 10  # unknown names quoted back, each cut to 40 characters
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
@@ -19,6 +27,40 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(_add_manual_parameters)
+        self.before_request(refuse_unknown_parameters)
+
+
+def declared_query_parameters(view: Any) -> frozenset[str]:
+    """The query parameter names an endpoint declares (`@blp.arguments(..., location=
+    "query")`), as sent (data keys)."""
+    names: set[str] = set()
+    documented = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    for parameter in documented:
+        if parameter.get("in") != "query":
+            continue
+        schema = parameter["schema"]
+        schema = schema() if isinstance(schema, type) else schema
+        assert isinstance(schema, ma.Schema)
+        names.update(field.data_key or name for name, field in schema.load_fields.items())
+    return frozenset(names)
+
+
+def refuse_unknown_parameters() -> Response | None:
+    """400 `unknown_parameter` for a query parameter the endpoint does not declare (runs
+    after the role check, so a caller without the role learns nothing of them)."""
+    if not request.args or request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    unknown = sorted(set(request.args) - declared_query_parameters(view))
+    if not unknown:
+        return None
+    named = [name[:40] for name in unknown[:MAX_NAMED]]
+    return problem(
+        400,
+        "unknown_parameter",
+        f"unknown query parameter(s): {', '.join(named)}",
+        errors={name: ["unknown query parameter"] for name in named},
+    )
 
 
 def _add_manual_parameters(

@@ -79,7 +79,10 @@ def disclosure() -> Disclosure:
 
 
 def masked(value: Any, masking: Masking) -> Any:
-    """Mask a JSON value: each value of a mapping or list on its own, keys kept."""
+    """Mask a JSON value: each value of a mapping or list on its own, keys kept (care
+    reasons as a whole: how many there are would tell them apart)."""
+    if masking is Masking.CARE_REASONS:
+        return mask(value, masking)
     if isinstance(value, dict):
         return {key: masked(item, masking) for key, item in value.items()}
     if isinstance(value, list):

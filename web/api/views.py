@@ -3,9 +3,16 @@
 Every list is paginated (`limit`, `offset`), filterable and sorted; personal fields
 are masked. Read-your-writes: every successful write under /api/ answers
 `X-Ledger-Position`; pass it back as `min_position` (or the `X-Min-Position` header)
-and the view waits until it reflects that position, for at most `VIEWS_MAX_WAIT`
-seconds (default 5), else a 503 problem `view_lagging` with `Retry-After`. Every
+and the view waits until it reflects that position, for at most `LEDGER_VIEWS_MAX_WAIT`
+seconds (default 2), else a 503 problem `view_lagging` with `Retry-After`. Every
 answer carries `X-View-Position`: the log position it reflects.
+
+Search is not an oracle (`check_personal_filters`): a filter on a personal field (its
+query field names it in `metadata["personal"]`) needs a role that sees that field in
+full, else 403 `personal_filter_forbidden`; a search by an identifier (name, phone,
+e-mail, ID or account number) also needs `X-Purpose` (400 `purpose_required`), is
+recorded in the access log with keyed digests of the values, and counts against the
+actor's limit (`LEDGER_SEARCH_LIMIT` a minute, else 429 with `Retry-After`).
 
 The endpoints are one table, `READ_ENDPOINTS`: a path, its query schema, its answer,
 the roles allowed, the views it waits for, and a named handler asking the read models.
@@ -21,12 +28,15 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import Response, current_app, request
 
+from domain.masking import mask_care_reasons
+from domain.personal_data import FIELD_KINDS, Masking
 from projections.paging import Page
 from projections.runtime import ReadModels, ViewLagging
 from web.api._blueprint import Blueprint
 from web.api._book import book, caller_book, listed, not_about_a_customer
-from web.auth import roles_allowed
-from web.context import models_for_request
+from web.api._disclosure import FULL_VIEW_ROLES, PURPOSE_HEADER, stated_purpose
+from web.auth import acting_role, current_principal, roles_allowed
+from web.context import get_ledger, models_for_request
 from web.problems import problem
 from web.schemas.views import (
     CareQuery,
@@ -55,7 +65,17 @@ ANALYSTS = ("relationship_manager", "compliance_officer", "system")
 OPERATORS = ("security_officer", "compliance_officer", "system")
 CUSTOMER_VIEWS = ("customers", "cases", "consents")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# a search by one of these finds a person: purpose, access log and rate limit
+IDENTIFYING = frozenset(
+    {Masking.NAME, Masking.PHONE, Masking.EMAIL, Masking.ID_NUMBER, Masking.CARD}
+)
+SEARCH_WINDOW_SECONDS = 60.0
 T = TypeVar("T", bound=Callable[..., Any])
+
+
+def sees_in_full() -> bool:
+    """Whether the acting role may see personal (C2) fields in full."""
+    return acting_role() in FULL_VIEW_ROLES
 
 
 # --- handlers: what each endpoint asks the read models --------------------------------
@@ -69,9 +89,13 @@ def search_customers(models: ReadModels, **filters: Any) -> Any:
 
 def customer_360(models: ReadModels, customer_id: Any) -> Any:
     """The customer 360: masked profile, tier, risk rating, re-verification, live
-    consents, open cases, last interactions, value (masked) and churn risk. An erased
-    customer is a 410 problem `subject_erased`; one unknown to the views, 404."""
-    return models.customers.customer_360(str(customer_id))
+    consents, open cases, last interactions, value (masked) and churn risk; the care
+    reasons only to roles that see health data. An erased customer is a 410 problem
+    `subject_erased`; one unknown to the views, 404."""
+    seen = models.customers.customer_360(str(customer_id))
+    if not sees_in_full():
+        seen["care"]["reasons"] = mask_care_reasons(seen["care"]["reasons"])
+    return seen
 
 
 def distribution(models: ReadModels, **filters: Any) -> Any:
@@ -90,8 +114,13 @@ def reverification_due(models: ReadModels, **filters: Any) -> Any:
 
 
 def special_care(models: ReadModels, **filters: Any) -> Any:
-    """Customers under special care (elderly, disabled); follow-up most due first."""
-    return models.customers.special_care(**filters)
+    """Customers under special care (elderly, disabled); follow-up most due first. The
+    reasons, and the `reason` filter, only for roles that see health data."""
+    page = models.customers.special_care(**filters)
+    if sees_in_full():
+        return page
+    items = [{**item, "reasons": mask_care_reasons(item["reasons"])} for item in page.items]
+    return Page(items, page.total, page.limit, page.offset, page.position)
 
 
 def complaint_queue(models: ReadModels, **filters: Any) -> Any:
@@ -170,6 +199,76 @@ IN_BOOK = frozenset(
         consent_register,
     }
 )
+# --- search is not an oracle ------------------------------------------------------------
+
+
+class Refused(Exception):
+    """A read refused before it ran: answered as a problem."""
+
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+
+
+def personal_filters(query: type[ma.Schema]) -> dict[str, str]:
+    """Query parameter -> the personal field (domain.personal_data) it filters on."""
+    return {
+        field.data_key or name: field.metadata["personal"]
+        for name, field in query().load_fields.items()
+        if "personal" in field.metadata
+    }
+
+
+def check_personal_filters(endpoint: ReadEndpoint, args: dict[str, Any]) -> None:
+    """Refuse a filter on a personal field to a role that does not see it in full; for
+    an identifier, demand X-Purpose, record the search in the access log (the fields
+    and keyed digests of the values) and hold the actor to the search limit."""
+    used = {
+        param: field
+        for param, field in personal_filters(endpoint.query).items()
+        if args.get(param) is not None
+    }
+    if not used:
+        return
+    if not sees_in_full():
+        raise Refused(
+            403,
+            "personal_filter_forbidden",
+            f"your role may not filter by {', '.join(sorted(used))}: it does not see those fields",
+        )
+    identifiers = sorted(p for p, f in used.items() if FIELD_KINDS[f].masking in IDENTIFYING)
+    if not identifiers:
+        return
+    purpose = stated_purpose()
+    if purpose is None:
+        raise Refused(
+            400,
+            "purpose_required",
+            f"a search by {', '.join(identifiers)} needs {PURPOSE_HEADER}: why you look",
+        )
+    index = models_for_request().customers.index
+    what = "search:" + ",".join(
+        f"{param}={index.audit_digest(param, args[param])}" for param in identifiers
+    )
+    ledger = get_ledger()
+    limit = int(current_app.config.get("SEARCH_LIMIT", ledger.config.search_limit))
+    retry = ledger.access_log.record_search(
+        actor_id=current_principal().actor_id,
+        role=acting_role(),
+        purpose=purpose,
+        what=what,
+        limit=limit,
+        window_seconds=SEARCH_WINDOW_SECONDS,
+    )
+    if retry is not None:
+        raise Refused(
+            429,
+            "search_limit_reached",
+            f"at most {limit} identifier searches a minute; retry in {retry} s",
+            {"Retry-After": str(retry)},
+        )
 
 
 # --- serving --------------------------------------------------------------------------
@@ -180,7 +279,8 @@ def _reflecting(models: ReadModels, views: Sequence[str], args: dict[str, Any]) 
     wanted = args.get("min_position")
     if wanted is None:
         return models.position_of(views)
-    timeout = float(current_app.config.get("VIEWS_MAX_WAIT", 5.0))
+    cap = get_ledger().config.views_max_wait
+    timeout = float(current_app.config.get("VIEWS_MAX_WAIT", cap))
     return models.wait_for(views, wanted, timeout)
 
 
@@ -190,6 +290,7 @@ def _serve(
     """Wait as asked (read-your-writes), run the endpoint's handler with the filters and
     path parameters, and answer with the position the views reflect (body `position`
     and header `X-View-Position`)."""
+    check_personal_filters(endpoint, args)
     models = models_for_request()
     position = _reflecting(models, endpoint.views, {**headers, **args})
     filters = {name: value for name, value in args.items() if name != "min_position"}
@@ -213,7 +314,8 @@ def _serve(
 
 
 def lagging_as_503(func: T) -> T:
-    """A view that did not catch up in time: 503 with Retry-After, not a bare error."""
+    """A view that did not catch up in time: 503 with Retry-After, not a bare error; a
+    refused search, its problem."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -221,6 +323,8 @@ def lagging_as_503(func: T) -> T:
             return func(*args, **kwargs)
         except ViewLagging as exc:
             return problem(503, exc.code, exc.message, headers={"Retry-After": "1"})
+        except Refused as exc:
+            return problem(exc.status, exc.code, exc.detail, headers=exc.headers)
 
     return wrapper  # type: ignore[return-value]
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from web.logs import GUNICORN_ACCESS_FORMAT
+
 
 class LedgerServer(BaseApplication):  # type: ignore[misc]
     """A gunicorn application whose workers each call the app factory after forking."""
@@ -31,12 +33,17 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
 
 def run_gunicorn(host: str, port: int, workers: int) -> None:
     """Serve on host:port with `workers` processes (no preload: one ledger per worker)."""
-    LedgerServer(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "preload_app": False,
-            "accesslog": None,
-            "timeout": 60,
-        }
-    ).run()
+    LedgerServer(gunicorn_options(host, port, workers)).run()
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings of `ledger serve`."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "preload_app": False,
+        "accesslog": None,
+        # should an operator turn the access log on: paths, never query strings
+        "access_log_format": GUNICORN_ACCESS_FORMAT,
+        "timeout": 60,
+    }

@@ -34,16 +34,34 @@ def _text(**kwargs: Any) -> ma.fields.String:
     return ma.fields.String(validate=ma.validate.Length(min=1, max=200), **kwargs)
 
 
+def _personal(field: str, description: str) -> ma.fields.String:
+    """A filter on a personal (C2) field: `personal` names the field in
+    domain.personal_data, whose class and masking decide who may use the filter
+    (web.api.views `check_personal_filters`)."""
+    return _text(metadata={"description": description, "personal": field})
+
+
+IDENTIFIER = (
+    "exact match through a blind index; needs a role that sees it in full and "
+    "X-Purpose; access-logged and rate-limited"
+)
+
+
 class SearchQuery(PageQuery):
     branch = _text()
     tier = _text()
-    segment = _text(metadata={"description": "exact label, e.g. individual/60_plus/high/balanced"})
+    segment = _personal(
+        "segment",
+        "exact label, e.g. individual/60_plus/high/balanced (C2: roles that see it only)",
+    )
     status = _text()
     kind = ma.fields.String(validate=one_of(("individual", "corporate")))
     relationship_manager = _text()
-    phone = _text(metadata={"description": "exact match through a blind index"})
-    email = _text(metadata={"description": "exact match through a blind index"})
-    id_number = _text(metadata={"description": "exact match through a blind index"})
+    name = _personal("name", IDENTIFIER + " (case, width and spacing ignored)")
+    phone = _personal("phone", IDENTIFIER)
+    email = _personal("email", IDENTIFIER)
+    id_number = _personal("doc_number", IDENTIFIER)
+    account_number = _personal("account_number", IDENTIFIER)
     sort = _text(metadata={"description": "registered_on, updated_at, tier, branch, status; -x"})
 
 
@@ -66,7 +84,7 @@ class ReverificationQuery(PageQuery):
 
 class CareQuery(PageQuery):
     branch = _text()
-    reason = _text()
+    reason = _personal("special_care", "elderly or disabled (roles that see health data only)")
     due_only = ma.fields.Boolean(load_default=False)
 
 
