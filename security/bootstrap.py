@@ -238,8 +238,9 @@ def build_ledger(
         from domain.application import LedgerApplication
 
         app_class = LedgerApplication
-    from security.calendars import load_calendars
+    from security.calendars import load_calendars, refuse_table_settings
 
+    refuse_table_settings(config.rules)
     kwargs: dict[str, Any] = {"settings": config.rules}
     # a malformed override file stops the start here, with a one-line message
     calendars = load_calendars(config.calendar_overrides)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.calendars import JURISDICTIONS, Calendar, CalendarNotCovered, Calendars, TableCalendar
+from domain.settings import RuleSettings
 from security.errors import ConfigurationError
 
 OVERRIDES_VARIABLE = "LEDGER_CALENDAR_OVERRIDES"
@@ -146,6 +147,19 @@ def read_overrides(path: str | Path | None) -> dict[str, dict[int, TableCalendar
             f"calendar overrides {str(path)!r} is not valid JSON: {exc.msg} (line {exc.lineno})"
         ) from None
     return parse_overrides(data, repr(str(path)))
+
+
+def refuse_table_settings(rules: RuleSettings) -> None:
+    """The rule settings' own tables (`holidays`, `workdays`, `uk_holidays`) are what an
+    application without data-backed calendars counts with; a ledger process uses these
+    calendars, so a changed table would be ignored: refuse it, naming the replacement."""
+    defaults = RuleSettings()
+    for name in ("holidays", "workdays", "uk_holidays"):
+        if getattr(rules, name) != getattr(defaults, name):
+            raise ConfigurationError(
+                f"rule setting {name!r} is not used by the ledger's business calendars: "
+                f"put the dates in {OVERRIDES_VARIABLE} instead"
+            )
 
 
 def load_calendars(overrides_path: str | Path | None = None) -> Calendars:

@@ -17,7 +17,12 @@ from domain.calendars import CalendarNotCovered
 from domain.rules.complaints import complaint_deadline
 from domain.rules.kyc import risk_rating_deadline
 from domain.settings import RuleSettings
-from security.calendars import check_at_startup, load_calendars, read_overrides
+from security.calendars import (
+    check_at_startup,
+    load_calendars,
+    read_overrides,
+    refuse_table_settings,
+)
 from security.errors import ConfigurationError
 from tests.conftest import CALENDAR_OVERRIDES
 
@@ -151,3 +156,9 @@ def test_the_rule_settings_tables_alone_cover_only_their_year() -> None:
     settings = replace(S)
     with pytest.raises(CalendarNotCovered, match="2027"):
         risk_rating_deadline(date(2026, 12, 18), settings)
+
+
+def test_the_rule_settings_tables_are_refused_for_the_ledger() -> None:
+    with pytest.raises(ConfigurationError, match=r"'uk_holidays' is not used.*CALENDAR_OVERRIDES"):
+        refuse_table_settings(RuleSettings(uk_holidays=(date(2027, 1, 1),)))
+    refuse_table_settings(RuleSettings())
