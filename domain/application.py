@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
+from domain.calendars import Calendars, settings_calendars
 from domain.ports import IdentityIndex, SubjectKeys
 from domain.services.base import utc_now
 from domain.services.care import CareCommands
@@ -68,8 +69,12 @@ class LedgerApplication(
         settings: RuleSettings | None = None,
         clock: Callable[[], datetime] | None = None,
         identity_index: IdentityIndex | None = None,
+        calendars: Calendars | None = None,
     ) -> None:
         self.settings = settings if settings is not None else RuleSettings()
+        # the business calendars (injected by the composition root, security.calendars);
+        # without them, the settings' own tables, which cover only the years they list
+        self.calendars = calendars if calendars is not None else settings_calendars(self.settings)
         self.subject_keys = subject_keys
         self.identity_index = (
             identity_index if identity_index is not None else EphemeralIdentityIndex()

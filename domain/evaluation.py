@@ -41,6 +41,11 @@ class KpiInputs:
     `values_start`/`values_end` map customer ids to value at the start and end of the
     period; only their totals over customers present at both are recorded.
     `loyal_customers` counts customers at the end holding two or more products.
+    `cases` counts the cases resolved in the period and `resolved_first_contact` those
+    of them resolved at first contact; `resolved` counts the resolved cases that had a
+    deadline (complaints) and `resolved_in_time` those resolved by it. This function is
+    the one implementation of the formulas: the performance job and the `kpis` view
+    both feed it their counts.
     """
 
     customers_at_start: int = 0

@@ -1,9 +1,11 @@
 """KPI tables per period (calendar month), overall, per branch or per staff member.
 
-Counts come from the `kpis` view's fact rows; rates use the domain's own formulas
-(domain.rules.kpis, domain.rules.satisfaction), so a table here and an evaluation
-recorded by the performance job agree on definitions. `kpi_inputs` gives one
-period's counts in the shape of `domain.evaluation.KpiInputs` (for that job).
+Counts come from the `kpis` view's fact rows; every rate is computed by the one
+implementation the performance job records with, `domain.evaluation.evaluate_kpis`,
+under the ledger's rule settings (NPS bands included), so a table here and an
+evaluation recorded by the job give the same figures for the same period and scope
+(tests/scheduler/test_kpi_agreement.py). `kpi_inputs` gives one period's counts in the
+shape of `domain.evaluation.KpiInputs`.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from domain.errors import ValidationFailed
-from domain.evaluation import KpiInputs
-from domain.rules import kpis, satisfaction
+from domain.evaluation import KpiInputs, evaluate_kpis
+from domain.settings import RuleSettings
 from projections.paging import Where
 from projections.schema import EVALUATION, KPI_CASE, KPI_CUSTOMER, KPI_SURVEY
 from projections.store import ViewStore
@@ -41,6 +43,15 @@ COUNTS = (
     "complaints_resolved",
     "resolved_in_time",
     "resolved_first_contact",
+)
+# The metrics the view shows (value uplift and loyalty need activity it does not hold).
+VIEW_METRICS = (
+    "churn_rate",
+    "retention_rate",
+    "complaint_sla",
+    "first_contact_resolution",
+    "csat",
+    "nps",
 )
 LOST = (
     "CASE WHEN c.ended_period IS NULL THEN c.churned_period WHEN c.churned_period IS NULL "
@@ -77,8 +88,9 @@ def _text(value: Decimal | None) -> str | None:
 class KpiQueries:
     """Read side of the `kpis` view."""
 
-    def __init__(self, store: ViewStore) -> None:
+    def __init__(self, store: ViewStore, settings: RuleSettings | None = None) -> None:
         self.store = store
+        self.settings = settings
         self.t = {
             name: store.table(name) for name in (KPI_CUSTOMER, KPI_CASE, KPI_SURVEY, EVALUATION)
         }
@@ -99,14 +111,16 @@ class KpiQueries:
         )
         where = self._where("customer", branch, staff)
         customers = self.store.rows(
-            f"SELECT {dims['customer']} AS g, c.registered_period AS r, {LOST} AS l, "
+            f"SELECT {dims['customer']} AS g, c.joined_period AS r, {LOST} AS l, "
             f"COUNT(*) AS n FROM {self.t[KPI_CUSTOMER]} c{where.sql} "
-            f"GROUP BY {_grouped(dims['customer'], 'c.registered_period', LOST)}",
+            f"GROUP BY {_grouped(dims['customer'], 'c.joined_period', LOST)}",
             where.params,
         )
         for period in months(first, last):
             for row in customers:
-                reg, lost, n = row["r"] or "", row["l"], int(row["n"])
+                reg, lost, n = row["r"], row["l"], int(row["n"])
+                if reg is None:  # a prospect: not a customer yet
+                    continue
                 bucket = facts[(period, row["g"] or "")]
                 if reg < period and (lost is None or lost >= period):
                     bucket["customers_at_start"] += n
@@ -125,19 +139,20 @@ class KpiQueries:
         ):
             facts[(row["p"], row["g"] or "")]["cases_received"] += int(row["n"])
         for row in self.store.rows(
-            f"SELECT k.resolved_period AS p, {dims['case']} AS g, k.kind AS kind, COUNT(*) AS n, "
+            f"SELECT k.resolved_period AS p, {dims['case']} AS g, COUNT(*) AS n, "
+            "SUM(CASE WHEN k.in_time IS NULL THEN 0 ELSE 1 END) AS d, "
             "SUM(CASE WHEN k.in_time=1 THEN 1 ELSE 0 END) AS t, "
             "SUM(CASE WHEN k.first_contact=1 THEN 1 ELSE 0 END) AS f "
             f"FROM {self.t[KPI_CASE]} k {joined} WHERE k.resolved_period BETWEEN ? AND ?{also} "
-            f"GROUP BY {_grouped('k.resolved_period', dims['case'], 'k.kind')}",
+            f"GROUP BY {_grouped('k.resolved_period', dims['case'])}",
             [first, last, *where.params],
         ):
             bucket = facts[(row["p"], row["g"] or "")]
             bucket["cases_resolved"] += int(row["n"])
             bucket["resolved_first_contact"] += int(row["f"] or 0)
-            if row["kind"] == "complaint":
-                bucket["complaints_resolved"] += int(row["n"])
-                bucket["resolved_in_time"] += int(row["t"] or 0)
+            # a case with a deadline (a complaint) counts for the SLA
+            bucket["complaints_resolved"] += int(row["d"] or 0)
+            bucket["resolved_in_time"] += int(row["t"] or 0)
         where = self._where("survey", branch, staff)
         for row in self.store.rows(
             f"SELECT s.answered_period AS p, {dims['survey']} AS g, s.instrument AS i, "
@@ -169,6 +184,7 @@ class KpiQueries:
         rows = []
         for (period, group), f in sorted(facts.items()):
             inputs = self._inputs(f)
+            metrics, _ = evaluate_kpis(inputs, self.settings)
             rows.append(
                 {
                     "period": period,
@@ -184,22 +200,7 @@ class KpiQueries:
                     "resolved_first_contact": inputs.resolved_first_contact,
                     "csat_answers": len(inputs.csat_scores),
                     "nps_answers": len(inputs.nps_scores),
-                    "churn_rate": _text(
-                        kpis.churn_rate(inputs.lost_customers, inputs.customers_at_start)
-                    ),
-                    "retention_rate": _text(
-                        kpis.retention_rate(
-                            inputs.customers_at_end, inputs.new_customers, inputs.customers_at_start
-                        )
-                    ),
-                    "complaint_sla": _text(
-                        kpis.complaint_sla_rate(inputs.resolved_in_time, inputs.resolved)
-                    ),
-                    "first_contact_resolution": _text(
-                        kpis.first_contact_resolution(inputs.resolved_first_contact, inputs.cases)
-                    ),
-                    "csat": _text(satisfaction.csat(list(inputs.csat_scores))),
-                    "nps": _text(satisfaction.nps(list(inputs.nps_scores))),
+                    **{name: _text(metrics[name]) for name in VIEW_METRICS},
                 }
             )
         return rows

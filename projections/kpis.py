@@ -4,8 +4,10 @@ month), branch and staff member, and the evaluations the performance job recorde
 Fact rows, not counters: a KPI table is a GROUP BY over them at query time
 (projections.kpi_queries), so erasing a customer removes exactly their facts, and a
 rebuild from zero yields the same rows as incremental processing. Staff member: the
-case owner (else whoever resolved it) for cases, the relationship manager for
-customers and their survey answers.
+case owner (else the customer's relationship manager) for cases, the relationship
+manager for customers and their survey answers. The definitions are the performance
+job's (`scheduler.performance`): a customer joins when registered active or when a
+prospect is activated; the figures are computed by `domain.evaluation.evaluate_kpis`.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class KpisProjection(ViewProjection):
         return {
             c.CustomerRegistered: self.registered,
             c.ProfileFieldChanged: self.profile_changed,
+            c.CustomerStatusChanged: self.status_changed,
             c.RelationshipEnded: lambda tx, e, x: _customer(
                 tx, e, x, ended_period=month(e.ended_on)
             ),
@@ -76,7 +79,8 @@ class KpisProjection(ViewProjection):
     # --- customers ---------------------------------------------------------------------
 
     def registered(self, tx: Tx, event: c.CustomerRegistered, ctx: EventContext) -> None:
-        """A customer fact: branch, relationship manager, month registered."""
+        """A customer fact: branch, relationship manager, month joined (a prospect has
+        not joined yet)."""
         tx.upsert(
             KPI_CUSTOMER,
             ("customer_id",),
@@ -84,7 +88,7 @@ class KpisProjection(ViewProjection):
                 "customer_id": str(event.originator_id),
                 "branch": event.branch,
                 "staff": event.relationship_manager,
-                "registered_period": month(event.registered_on),
+                "joined_period": month(event.registered_on) if event.status == "active" else None,
                 "ended_period": None,
                 "churned_period": None,
                 "position": ctx.position,
@@ -97,6 +101,16 @@ class KpisProjection(ViewProjection):
             _customer(tx, event, ctx, branch=event.value)
         elif event.field == "relationship_manager":
             _customer(tx, event, ctx, staff=event.value)
+
+    def status_changed(self, tx: Tx, event: c.CustomerStatusChanged, ctx: EventContext) -> None:
+        """An activated prospect joins in the month of its activation (once)."""
+        if event.from_status != "prospect":
+            return
+        tx.execute(
+            "UPDATE {pv_kpi_customer} SET joined_period=COALESCE(joined_period, ?), position=? "
+            "WHERE customer_id=?",
+            [month(event.occurred_at), ctx.position, str(event.originator_id)],
+        )
 
     # --- cases -------------------------------------------------------------------------
 
@@ -126,15 +140,14 @@ class KpisProjection(ViewProjection):
         )
 
     def case_resolved(self, tx: Tx, event: f.Resolved, ctx: EventContext) -> None:
-        """Month resolved, in time, first contact; the resolver if no owner."""
+        """Month resolved, in time, first contact."""
         tx.execute(
             "UPDATE {pv_kpi_case} SET resolved_period=?, in_time=?, first_contact=?, "
-            "staff=COALESCE(staff, ?), position=? WHERE case_id=?",
+            "position=? WHERE case_id=?",
             [
                 month(event.occurred_at),
                 None if event.in_time is None else int(event.in_time),
                 int(event.first_contact),
-                event.actor_id,
                 ctx.position,
                 str(event.originator_id),
             ],

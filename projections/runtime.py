@@ -74,7 +74,7 @@ class ReadModels:
         self.clock = self._clock()
         self.customers = WatchLists(store, cipher, index, self.clock)
         self.cases = CaseQueries(store, self.clock)
-        self.kpis = KpiQueries(store)
+        self.kpis = KpiQueries(store, getattr(ledger.app, "settings", None))
         self.follower: Follower | None = None
         self._lock = threading.Lock()
 

@@ -178,7 +178,7 @@ KPI_CUSTOMER_TABLE = Table(
         "customer_id TEXT NOT NULL",
         "branch TEXT",
         "staff TEXT",
-        "registered_period TEXT",
+        "joined_period TEXT",
         "ended_period TEXT",
         "churned_period TEXT",
         "position INT NOT NULL",

@@ -9,12 +9,14 @@ owner>" — it counts, from the customers' own events, feedback cases and survey
 - value at start and end (profit contribution over the RFM window ending the day
   before each boundary) of customers present at both -> value uplift;
 - CSAT and NPS answers given in the period -> CSAT, NPS;
-- cases received in the period (and those of them resolved at first contact), and
+- cases resolved in the period (and those of them resolved at first contact), and
   complaints resolved in the period (and in time) -> first-contact resolution, SLA %.
 
 Customers count under their branch and manager at the period's end (or when they
 left); cases under the branch that took them and the staff member who investigated
-them (else the customer's manager). `evaluate_performance` records PerformanceEvaluated
+them (else the customer's branch and manager at the period's end). The `kpis` view
+(projections.kpi_queries) counts with the same definitions and both compute the
+figures with `domain.evaluation.evaluate_kpis`. `evaluate_performance` records PerformanceEvaluated
 with the formula version and inputs, one stream per period and scope.
 
 Idempotent: an evaluation identical to the recorded one records nothing, so a re-run
@@ -135,9 +137,9 @@ def _count_feedback(
 ) -> None:
     since, until = day_start(start), day_start(end)
 
-    def manager_of(customer_id: UUID) -> str | None:
+    def assignment_of(customer_id: UUID) -> tuple[str | None, str | None]:
         member = members.get(customer_id)
-        return member.assignment_at(until)[1] if member else None
+        return member.assignment_at(until) if member else (None, None)
 
     for survey in surveys(ctx):
         answered = survey.answered_at
@@ -150,28 +152,28 @@ def _count_feedback(
                 survey.score
             )
     for case in cases(ctx):
-        _count_case(tallies, case, manager_of(case.customer_id), since, until)
+        _count_case(tallies, case, assignment_of(case.customer_id), since, until)
 
 
 def _count_case(
     tallies: dict[str, Tally],
     case: CaseRecord,
-    manager: str | None,
+    customers: tuple[str | None, str | None],
     since: datetime,
     until: datetime,
 ) -> None:
-    received = since <= case.received_at < until
+    """A case resolved in the period counts for first-contact resolution (of the cases
+    resolved in the period, those resolved at first contact) and, when it had a
+    deadline, for the complaint SLA."""
     resolved_at = case.resolved_at
-    resolved = resolved_at is not None and since <= resolved_at < until
-    if not (received or resolved):
+    if resolved_at is None or not since <= resolved_at < until:
         return
-    for scope in scopes(case.branch, case.owner or manager):
+    branch, manager = customers
+    for scope in scopes(case.branch or branch, case.owner or manager):
         tally = tallies[scope]
-        if received:
-            tally.cases += 1
-            if case.first_contact and resolved_at is not None and resolved_at < until:
-                tally.first_contact += 1
-        if resolved and case.resolved_in_time is not None:
+        tally.cases += 1
+        tally.first_contact += bool(case.first_contact)
+        if case.resolved_in_time is not None:
             tally.resolved += 1
             tally.in_time += bool(case.resolved_in_time)
 

@@ -15,6 +15,7 @@ comes from env vars (see docs/operations.md):
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -237,7 +238,14 @@ def build_ledger(
         from domain.application import LedgerApplication
 
         app_class = LedgerApplication
+    from security.calendars import load_calendars, refuse_table_settings
+
+    refuse_table_settings(config.rules)
     kwargs: dict[str, Any] = {"settings": config.rules}
+    # a malformed override file stops the start here, with a one-line message
+    calendars = load_calendars(config.calendar_overrides)
+    if "calendars" in inspect.signature(app_class.__init__).parameters:
+        kwargs["calendars"] = calendars
     if clock is not None:
         kwargs["clock"] = clock
     app = app_class(env=config.library_env(), **kwargs)

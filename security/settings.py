@@ -200,6 +200,8 @@ class Settings:
     views_max_wait: float = 2.0
     search_limit: int = 30
     scheduler_env: Mapping[str, str] = field(default_factory=dict)
+    # the firm's business-calendar override file (security.calendars, docs/rules.md)
+    calendar_overrides: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -233,6 +235,7 @@ class Settings:
                 _number("LEDGER_SEARCH_LIMIT", source.get("LEDGER_SEARCH_LIMIT") or "30", 1, 10**6)
             ),
             scheduler_env={k: v for k, v in source.items() if k.startswith(SCHEDULER_PREFIXES)},
+            calendar_overrides=Path(p) if (p := source.get("LEDGER_CALENDAR_OVERRIDES")) else None,
         )
 
     @property

@@ -42,11 +42,24 @@ def pg_schema() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+CALENDAR_OVERRIDES = Path(__file__).parent / "support" / "calendar_overrides.json"
+# processes the tests start (`ledger serve`, `ledger scheduler`) read it from the environment
+os.environ.setdefault("LEDGER_CALENDAR_OVERRIDES", str(CALENDAR_OVERRIDES))
+
+
 def make_config(kind: str, data_dir: Path, schema: str | None = None) -> Settings:
-    """A ledger configuration for the given store kind, isolated to this test."""
+    """A ledger configuration for the given store kind, isolated to this test.
+
+    With the test calendar override (CALENDAR_OVERRIDES): the chinese-calendar release
+    the ledger is built against ends at 2026 and a ledger refuses a year it has no
+    calendar for; the file's CN 2027 is a stand-in for tests, not the official notice."""
     if kind == "sqlite":
-        return Settings(data_dir=data_dir)
-    return Settings(data_dir=data_dir, database_url=f"{PG_DSN}?schema={schema}")
+        return Settings(data_dir=data_dir, calendar_overrides=CALENDAR_OVERRIDES)
+    return Settings(
+        data_dir=data_dir,
+        database_url=f"{PG_DSN}?schema={schema}",
+        calendar_overrides=CALENDAR_OVERRIDES,
+    )
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -103,6 +103,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         models_for_request()  # starts this worker's projector unless configured off
         views = views_ready(ledger)
         checks["views"] = "ok" if views.ready else "lagging: " + "; ".join(views.reasons)
+        checks["calendars"] = calendars_check(ledger.app)
         ready = all(v == "ok" for v in checks.values())
         # reported only: a witness that lags or is down must never make the instance
         # unready, since readiness gates the writes a witness must not block
@@ -122,6 +123,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         return response
 
     return app
+
+
+def calendars_check(app: Any) -> str:
+    """ "ok", or which business calendars lack the current or next year (an error: the
+    rules counting business days would fail on those dates, never guess)."""
+    from security.calendars import coverage_problems, coverage_reason
+
+    calendars = getattr(app, "calendars", None)
+    if calendars is None:  # an application without business-day rules
+        return "ok"
+    problems = coverage_problems(calendars, app.now().date())
+    return "ok" if not problems else coverage_reason(problems)
 
 
 def store_reason(error: Exception) -> str:

@@ -8,6 +8,7 @@ is listed; a test keeps every error class of ours listed explicitly.
 
 from __future__ import annotations
 
+from domain.calendars import CalendarNotCovered
 from domain.errors import (
     AlreadyExists,
     BusinessSuspended,
@@ -103,6 +104,7 @@ STATUSES: dict[type[DomainError], int] = {
     KeyringError: 500,
     EventAuthenticationFailed: 500,
     ConfigurationError: 500,
+    CalendarNotCovered: 503,  # no business calendar for the year: the operator's to fix
     NoLedger: 503,  # the server points at a place with no ledger: not the client's fault
     SealedLogInconsistent: 500,
     NotAnAnchoredExtension: 500,

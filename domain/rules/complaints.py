@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from domain.business_days import add_business_days
+from domain.calendars import Calendar, add_business_days_in, settings_calendars
 from domain.rules._checks import aware_utc, one_of
 from domain.rules.errors import RuleError
 from domain.settings import RuleSettings
@@ -46,12 +46,18 @@ class ComplaintDeadline:
 
 
 def complaint_deadline(
-    received_at: datetime, rule_set: str, complexity: str, settings: RuleSettings
+    received_at: datetime,
+    rule_set: str,
+    complexity: str,
+    settings: RuleSettings,
+    calendar: Calendar | None = None,
 ) -> ComplaintDeadline:
     """Return the deadline(s) of a complaint received at `received_at`.
 
     CN: 15 / 30 / 60 calendar days by complexity. UK: due at the end of the 3rd UK
-    business day after the day of receipt (`settings.uk_holidays`), final response 8
+    business day after the day of receipt (UK business days of `calendar`, the UK
+    calendar the application was given; without one, `settings.uk_holidays`; a year it
+    does not cover raises CalendarNotCovered), final response 8
     weeks after receipt. US: response 15 days, final 60 days after receipt; UK and US do
     not vary with complexity, which is still validated and recorded. Guarantees: all
     datetimes are UTC and `received_at < due_at <= final_due_at`. An unknown rule set or
@@ -69,9 +75,8 @@ def complaint_deadline(
         }[complexity]
         due_at = received + timedelta(days=days)
     elif rule_set == "UK":
-        last_day = add_business_days(
-            received.date(), settings.complaint_uk_business_days, settings.uk_holidays
-        )
+        uk = calendar if calendar is not None else settings_calendars(settings).uk
+        last_day = add_business_days_in(received.date(), settings.complaint_uk_business_days, uk)
         due_at = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
         final_due_at = received + timedelta(weeks=settings.complaint_uk_final_weeks)
     else:

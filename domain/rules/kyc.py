@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.business_days import add_business_days
+from domain.calendars import Calendar, add_business_days_in, settings_calendars
 from domain.rules._checks import one_of
 from domain.rules.months import add_months
 from domain.settings import RuleSettings
@@ -44,18 +44,17 @@ def reverification_status(due: date, today: date, settings: RuleSettings) -> str
     return "current"
 
 
-def risk_rating_deadline(registered_on: date, settings: RuleSettings) -> date:
+def risk_rating_deadline(
+    registered_on: date, settings: RuleSettings, calendar: Calendar | None = None
+) -> date:
     """Return the last day to assign a risk rating: the 10th working day after registration.
 
-    Working days follow `settings.holidays` and `settings.workdays`; the registration day
-    itself is not counted.
+    Working days follow `calendar` (the CN business calendar the application was given;
+    without one, the settings' own tables); the registration day itself is not counted.
+    A walk into a year the calendar does not cover raises CalendarNotCovered.
     """
-    return add_business_days(
-        registered_on,
-        settings.risk_rating_working_days,
-        settings.holidays,
-        workdays=settings.workdays,
-    )
+    cn = calendar if calendar is not None else settings_calendars(settings).cn
+    return add_business_days_in(registered_on, settings.risk_rating_working_days, cn)
 
 
 def id_document_status(expires_on: date, today: date, settings: RuleSettings) -> str:

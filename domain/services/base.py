@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from domain.calendars import Calendars
 from domain.customer import Customer
 from domain.errors import DomainError, NotFound, VersionConflict
 from domain.events import LedgerAggregate, LedgerEvent, require_version
@@ -35,6 +36,7 @@ class LedgerServices(Application[UUID]):
     """The shared machinery of the ledger's application service."""
 
     settings: RuleSettings
+    calendars: Calendars
     subject_keys: SubjectKeys | None
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID] = staticmethod(uuid4)

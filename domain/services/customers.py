@@ -210,7 +210,7 @@ class CustomerCommands(IdentityClaims):
         kyc.open(
             customer.id,
             registered_on,
-            risk_rating_deadline(at.date(), self.settings),
+            risk_rating_deadline(at.date(), self.settings, self.calendars.cn),
             RISK_RATING_DEADLINE_VERSION,
             actor,
             at,

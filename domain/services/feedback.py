@@ -67,7 +67,9 @@ class FeedbackCommands(LedgerServices):
         due_at = final_due_at = None
         rule_version = "none"
         if kind == "complaint":
-            deadline = complaint_deadline(received, rule_set, complexity, self.settings)
+            deadline = complaint_deadline(
+                received, rule_set, complexity, self.settings, self.calendars.of(rule_set)
+            )
             due_at, final_due_at = deadline.due_at, deadline.final_due_at
             rule_version = deadline.rule_version
         new_id = self._id(case_id)
@@ -141,7 +143,13 @@ class FeedbackCommands(LedgerServices):
         case = self._case(case_id, expected_version)
         if case.received_at is None or case.rule_set is None:
             raise ValidationFailed({"case": "not a complaint"})
-        deadline = complaint_deadline(case.received_at, case.rule_set, complexity, self.settings)
+        deadline = complaint_deadline(
+            case.received_at,
+            case.rule_set,
+            complexity,
+            self.settings,
+            self.calendars.of(case.rule_set),
+        )
         case.extend_deadline(
             complexity,
             deadline.due_at,

@@ -90,7 +90,7 @@ class SatisfactionCommands(LedgerServices):
         assert survey.customer_id is not None
         customer = self._load(Customer, survey.customer_id)
         case_id = self._id(recovery_case_id)
-        deadline = complaint_deadline(at, "CN", "standard", self.settings)
+        deadline = complaint_deadline(at, "CN", "standard", self.settings, self.calendars.cn)
         case = FeedbackCase.blank(case_id, at)
         case.receive(
             actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +12,7 @@ from uuid import UUID
 
 from domain.actor import Actor
 from domain.application import LedgerApplication
+from domain.calendars import Calendars
 
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -61,9 +63,20 @@ class FixedIdentityIndex:
 
 
 def new_app(clock: Clock | None = None, **kwargs: Any) -> LedgerApplication:
-    """A ledger on in-memory persistence."""
+    """A ledger on in-memory persistence, with the business calendars a ledger process
+    gets (the packages' data and the tests' override file)."""
     kwargs.setdefault("identity_index", FixedIdentityIndex())
+    kwargs.setdefault("calendars", ledger_calendars())
     return LedgerApplication(env=POPO, clock=clock or Clock(), **kwargs)
+
+
+@functools.cache
+def ledger_calendars() -> Calendars:
+    """The data-backed calendars with tests/support/calendar_overrides.json (built once)."""
+    from security.calendars import load_calendars
+    from tests.conftest import CALENDAR_OVERRIDES
+
+    return load_calendars(CALENDAR_OVERRIDES)
 
 
 def recorded(app: LedgerApplication) -> int:

@@ -19,6 +19,7 @@ from security.bootstrap import Ledger, Settings, build_ledger
 from security.witness import monitor
 from security.witness.client import parse_witnesses
 from security.witness.state import WitnessState
+from tests.conftest import CALENDAR_OVERRIDES
 from tests.domain.factories import Clock, individual
 from tests.scheduler.conftest import START, open_test_runner
 from tests.scheduler.test_security_checks import alerts
@@ -54,7 +55,11 @@ def clock() -> Clock:
 
 
 def config_with(tmp_path: Path, witnesses: str) -> Settings:
-    return Settings(data_dir=tmp_path / "ledger", witnesses=parse_witnesses(witnesses))
+    return Settings(
+        data_dir=tmp_path / "ledger",
+        witnesses=parse_witnesses(witnesses),
+        calendar_overrides=CALENDAR_OVERRIDES,  # /readyz needs next year's CN calendar
+    )
 
 
 def witnessed(tmp_path: Path, witness: Witness) -> Ledger:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.calendars import CalendarNotCovered, table_calendar
 from domain.rules import RuleError
 from domain.rules.complaints import complaint_deadline, escalation_at, escalation_level
 from domain.settings import RuleSettings
@@ -46,8 +47,15 @@ def test_uk_received_on_friday_before_a_bank_holiday_is_due_end_of_thursday() ->
 
 def test_uk_without_the_holiday_list_would_be_due_a_day_earlier() -> None:
     received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
-    result = complaint_deadline(received, "UK", "standard", RuleSettings(uk_holidays=()))
+    no_holidays = table_calendar("UK", {2026}, ())
+    result = complaint_deadline(received, "UK", "standard", S, no_holidays)
     assert result.due_at == datetime(2026, 5, 7, 0, 0, tzinfo=UTC)
+
+
+def test_uk_settings_without_a_holiday_list_cover_no_year_and_say_so() -> None:
+    received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
+    with pytest.raises(CalendarNotCovered, match="UK business calendar does not cover 2026"):
+        complaint_deadline(received, "UK", "standard", RuleSettings(uk_holidays=()))
 
 
 def test_uk_day_of_receipt_is_not_counted_even_on_a_saturday() -> None:
