@@ -410,7 +410,7 @@ class SealedLog:
         stored nodes (O(log n) rows each; the first call on a store sealed before
         the nodes table backfills it). The nodes are not trusted: verify what they
         give against a signed checkpoint."""
-        return NodeProofs(self.nodes, self._read_nodes, self._ensure_nodes)
+        return NodeProofs(self.nodes, self._read_nodes, self._ensure_nodes, SealedLogInconsistent)
 
     def _require_extension(
         self,

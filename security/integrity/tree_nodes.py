@@ -215,17 +215,22 @@ class NodeProofs:
         reader: NodeReader,
         read: Callable[[Iterable[Node]], dict[Node, bytes]],
         prepare: Callable[[int], None],
+        missing: Callable[[str], Exception] = MissingNodes,
     ) -> None:
         self.reader = reader
         self._read = read
         self._prepare = prepare
+        self._missing = missing
 
     def _hashes(self, groups: list[list[Node]], size: int) -> list[bytes]:
         self._prepare(size)
         wanted = {node for group in groups for node in group}
         found = self._read(wanted)
         if len(found) != len(wanted):
-            raise MissingNodes(f"stored tree nodes are missing for a tree of size {size}")
+            raise self._missing(
+                f"stored tree nodes or leaves are missing for a tree of size {size}; "
+                "run `ledger verify --full`"
+            )
         return [fold([found[node] for node in group]) for group in groups]
 
     def root(self, size: int) -> bytes:
