@@ -25,6 +25,7 @@ from security.dialect import Dialect
 Node = tuple[int, int]  # (level, idx)
 CHUNK = 16384  # leaves per backfill transaction
 IN_LIST = 400  # values per IN (...) list
+INSERT_ROWS = 300  # rows per multi-row INSERT
 
 
 def table_statements(dialect: Dialect, prefix: str) -> list[str]:
@@ -164,9 +165,14 @@ class NodeReader:
             )
 
     def insert(self, cursor: Any, rows: list[tuple[int, int, bytes]]) -> None:
-        self.dialect.executemany(
-            cursor, f"INSERT INTO {self.nodes_table} (level, idx, hash) VALUES (?,?,?)", rows
-        )
+        """Insert nodes, many rows a statement (far fewer round trips than executemany)."""
+        for i in range(0, len(rows), INSERT_ROWS):
+            chunk = rows[i : i + INSERT_ROWS]
+            values = ",".join(["(?,?,?)"] * len(chunk))
+            params = tuple(value for row in chunk for value in row)
+            self.dialect.execute(
+                cursor, f"INSERT INTO {self.nodes_table} (level, idx, hash) VALUES {values}", params
+            )
 
     def read(self, cursor: Any, wanted: Iterable[Node]) -> dict[Node, bytes]:
         """The hashes of `wanted` nodes that are stored."""
