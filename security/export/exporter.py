@@ -2,8 +2,10 @@
 
 `export_bundle` seals the log, then streams the disclosed events of the scope into
 the bundle layout of ARCHITECTURE §5, one line or one small file at a time; memory
-holds the Merkle tree of the log (about 64 bytes per leaf), one byte per leaf for a
-time window's selection, and a bounded cache of data keys, never the bundle.
+holds one byte per leaf for a time window's selection and a bounded cache of data
+keys, never the bundle or the Merkle tree: each disclosed event's inclusion proof is
+read from the sealed log's stored tree nodes (O(log n) rows) and verified against
+the checkpoint before it is written.
 
 Scope:
 - customers: every event encrypted under one of the customers' data keys (the key
@@ -57,6 +59,7 @@ from security.export.errors import ExportError, ExportScopeError
 from security.export.scope import ExportScope
 from security.export.selection import BATCH, Progress, select_window, write_events
 from security.export.writer import FILE_MODE, BundleWriter, owner_only, write_manifest
+from security.integrity.sealed_log import SealedLogInconsistent
 
 __all__ = [
     "BATCH",
@@ -160,8 +163,12 @@ def export_bundle(
         if ledger.witnesses is not None:
             ledger.witnesses.drain()  # the witnesses' answers on this checkpoint, if any
         note = ledger.cosigned_note(checkpoint)
-        tree = ledger.sealed_log.tree(size)
-        if tree.size != size or tree.root() != checkpoint.root:
+        proofs = ledger.sealed_log.proofs()  # stored tree nodes: O(log n) rows a proof
+        try:
+            root = proofs.root(size)
+        except SealedLogInconsistent:
+            root = None
+        if root != checkpoint.root:
             raise ExportError(
                 "the sealed leaves do not match the latest checkpoint; run `ledger verify`"
             )
@@ -173,7 +180,7 @@ def export_bundle(
             selected = None
             if scope.windowed:
                 selected = select_window(ledger, scope, keys, wanted, size, last_nid, progress)
-            writer = BundleWriter(bundle, digests, tree, note)
+            writer = BundleWriter(bundle, digests, proofs, size, checkpoint.root, note)
             try:
                 seq = write_events(ledger, writer, keys, selected, wanted, size, last_nid, progress)
             except BaseException:

@@ -130,6 +130,7 @@ def write_events(
         else:
             take = [wanted is None or ref in wanted for ref in refs]
         keys.prefetch(ref for ref, chosen in zip(refs, take, strict=True) if chosen)
+        writer.prepare([seq + i for i, chosen in enumerate(take) if chosen])
         for i, note in enumerate(batch):
             if take[i]:
                 writer.add(seq + i, note, keys.get(refs[i], seq + i))

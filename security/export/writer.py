@@ -23,10 +23,12 @@ from eventsourcing.persistence import Notification
 from ledger_verify.bundle.events import CSV_HEADER, csv_cells, event_record, record_line
 from ledger_verify.bundle.layout import proof_path
 from ledger_verify.canonical import canonical_json
-from ledger_verify.merkle import MerkleTree, leaf_hash
+from ledger_verify.merkle import ProofError, leaf_hash, verify_inclusion
 from ledger_verify.tlog_proof import HEADER, format_tlog_proof
 from security.export.disclosed_keys import DataKey, decrypt_event
 from security.export.errors import ExportError
+from security.integrity.sealed_log import SealedLogInconsistent
+from security.integrity.tree_nodes import NodeProofs
 from security.keys.data_keys import SYSTEM_SUBJECT
 from security.keys.envelope import leaf_fields
 
@@ -110,10 +112,20 @@ class _ProofFiles:
 
 
 class BundleWriter:
-    """Writes leaves, keys, events, CSV and proofs of each disclosed event as it comes."""
+    """Writes leaves, keys, events, CSV and proofs of each disclosed event as it comes.
 
-    def __init__(self, bundle: Path, digests: Path, tree: MerkleTree, note: str) -> None:
-        self.bundle, self.tree, self.note = bundle, tree, note
+    Proofs come from the sealed log's stored tree nodes (`prepare` reads a batch's in a
+    few queries) and each is verified against the checkpoint's root before it is
+    written, so a stored node or leaf hash that differs from the signed tree stops
+    the export instead of producing a bundle that fails verification."""
+
+    def __init__(
+        self, bundle: Path, digests: Path, proofs: NodeProofs, size: int, root: bytes, note: str
+    ) -> None:
+        self.bundle, self.note = bundle, note
+        self.nodes, self.size, self.root = proofs, size, root
+        self._leaves: dict[int, bytes] = {}
+        self._paths: dict[int, list[bytes]] = {}
         sample = f"{HEADER}\nindex 0\n\n{note}"
         if sample != format_tlog_proof(0, [], note):  # also checks the note parses
             raise ExportError(
@@ -133,15 +145,34 @@ class BundleWriter:
         self.events = self.decrypted = self.erased = 0
         self.subjects: set[str] = set()  # customers whose data is disclosed (access log)
 
+    def prepare(self, seqs: list[int]) -> None:
+        """Read the leaf hashes and inclusion proofs of the next events to `add`."""
+        try:
+            self._leaves = self.nodes.leaf_hashes(seqs)
+            self._paths = self.nodes.inclusion_proofs(seqs, self.size) if seqs else {}
+        except SealedLogInconsistent as exc:
+            raise ExportError(str(exc)) from exc
+
     def add(self, seq: int, note: Notification, key: DataKey) -> None:
-        """Write the event at `seq` to every file; ExportError if it is not the
-        sealed log's leaf at `seq`."""
+        """Write the event at `seq` (prepared) to every file; ExportError if it is
+        not the sealed log's leaf at `seq` under the checkpoint's root."""
         leaf = leaf_fields(
             seq, note.id, note.originator_id, note.originator_version, note.topic, note.state
         )
         raw = canonical_json(leaf)
-        if leaf_hash(raw) != self.tree.leaf_hash_at(seq):
+        digest = leaf_hash(raw)
+        if seq not in self._paths:
+            self.prepare([seq])
+        if digest != self._leaves.get(seq):
             raise ExportError(f"the stored event at seq {seq} differs from the sealed log")
+        path = self._paths[seq]
+        try:
+            verify_inclusion(digest, seq, self.size, path, self.root)
+        except ProofError as exc:
+            raise ExportError(
+                f"the stored tree does not prove seq {seq} under the checkpoint; "
+                "run `ledger verify --full`"
+            ) from exc
         opened = decrypt_event(note, key, seq)
         state: dict[str, Any] | None = None
         if opened is None:
@@ -158,9 +189,7 @@ class BundleWriter:
         self.files["leaves.jsonl"].write_bytes(raw + b"\n")
         self.files["events.jsonl"].write(record_line(record))
         self.csv.writerow(csv_cells(record))
-        hashes = "".join(
-            base64.b64encode(h).decode("ascii") + "\n" for h in self.tree.inclusion_proof(seq)
-        )
+        hashes = "".join(base64.b64encode(h).decode("ascii") + "\n" for h in path)
         # tlog-proof@v1 as format_tlog_proof writes it (checked once in __init__),
         # without re-parsing the checkpoint for each of a million proofs
         proof = f"{HEADER}\nindex {seq}\n{hashes}\n{self.note}".encode()

@@ -7,6 +7,9 @@ Tables:
 - `ledger_checkpoints(size, root, note, frontier, created_at)`: every signed
   checkpoint, with the compact range (frontier) of the tree at that size so the
   next seal only hashes the new events.
+- `ledger_tree_nodes(level, idx, hash)` and `ledger_tree_state(id, covered)`: the
+  hash of every perfect subtree (security.integrity.tree_nodes), written with the
+  leaves that complete it, so a proof at any size reads O(log n) rows.
 
 Sealing appends the leaves of every event recorded since the last seal and signs a
 C2SP checkpoint over the new tree, in one transaction under a lock, so two sealers
@@ -39,6 +42,15 @@ from ledger_verify.checkpoints import (
 from ledger_verify.merkle import CompactRange, MerkleTree, leaf_hash
 from security.dialect import Dialect
 from security.integrity.anchors import AnchorFile
+from security.integrity.tree_nodes import (
+    CHUNK,
+    MissingNodes,
+    Node,
+    NodeBuilder,
+    NodeProofs,
+    NodeReader,
+    table_statements,
+)
 from security.keys.envelope import leaf_bytes
 
 BATCH = 2000
@@ -158,6 +170,8 @@ class SealedLog:
         self._lock = threading.Lock()
         self._tree_lock = threading.Lock()
         self._tree = MerkleTree()
+        self.nodes = NodeReader(dialect, prefix)
+        self._nodes_covered = 0  # known coverage of the stored nodes (only grows)
         self._listeners: list[Callable[[StoredCheckpoint], None]] = []
         self._notified_size = 0
         if anchors is not None:
@@ -180,6 +194,7 @@ class SealedLog:
             f"CREATE TABLE IF NOT EXISTS {dialect.table(prefix + '_checkpoints')} ("
             f"size {big} PRIMARY KEY, root {blob} NOT NULL, note TEXT NOT NULL, "
             f"frontier {blob} NOT NULL, created_at TEXT NOT NULL)",
+            *table_statements(dialect, prefix),
         ]
 
     @property
@@ -218,12 +233,7 @@ class SealedLog:
 
     def _seal(self, anchored: Checkpoint | None) -> StoredCheckpoint | None:
         with self.datastore.transaction(commit=True) as cursor:
-            if self.dialect.name == "postgres":
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.leaves_table,))
-            else:
-                # take SQLite's write lock now, not on the first insert, so two
-                # sealers queue instead of failing on a lock upgrade
-                self.dialect.execute(cursor, f"DELETE FROM {self.leaves_table} WHERE seq < 0", ())
+            self._write_lock(cursor)
             latest = self._latest(cursor)
             frontier = CompactRange()
             if latest is not None:
@@ -259,16 +269,24 @@ class SealedLog:
                     f"sealed log is inconsistent: {seq} leaves but checkpoint size "
                     f"{frontier.size}; run `ledger verify`"
                 )
+            covered = self.nodes.covered(cursor)
+            # nodes are written with the leaves once they cover the log; before that
+            # (a store sealed before the nodes table) `backfill_nodes` catches up
+            builder = NodeBuilder(frontier.size, frontier.to_hashes()) if covered == seq else None
             stop = self.source.max_id()
             while stop is not None:
                 batch = self.source.rows_after(last_nid, BATCH, stop)
                 if not batch:
                     break
                 rows = []
+                nodes: list[tuple[int, int, bytes]] = []
                 for entry in batch:
                     digest = leaf_hash(entry.leaf(seq))
                     rows.append((seq, entry.id, digest))
-                    frontier.append(digest)
+                    if builder is None:
+                        frontier.append(digest)
+                    else:
+                        builder.append(digest, nodes)
                     seq += 1
                     last_nid = entry.id
                 self.dialect.executemany(
@@ -277,6 +295,10 @@ class SealedLog:
                     "VALUES (?,?,?)",
                     rows,
                 )
+                self.nodes.insert(cursor, nodes)
+            if builder is not None and builder.size != covered:
+                frontier = CompactRange.from_hashes(builder.size, builder.edge)
+                self.nodes.set_covered(cursor, builder.size, covered)
             if anchored is not None:
                 self._require_extension(cursor, anchored, latest, frontier)
             if latest is not None and frontier.size == latest.size:
@@ -293,6 +315,102 @@ class SealedLog:
                 (frontier.size, root, note_text, b"".join(frontier.to_hashes()), created),
             )
             return StoredCheckpoint(frontier.size, root, note_text, created)
+
+    def _write_lock(self, cursor: Any) -> None:
+        """Serialise with other sealers (and node backfills) of this log."""
+        if self.dialect.name == "postgres":
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.leaves_table,))
+        else:
+            # take SQLite's write lock now, not on the first insert, so two
+            # sealers queue instead of failing on a lock upgrade
+            self.dialect.execute(cursor, f"DELETE FROM {self.leaves_table} WHERE seq < 0", ())
+
+    # --- stored tree nodes -----------------------------------------------------------
+
+    def nodes_covered(self) -> int:
+        """Up to which leaf count the stored tree nodes are complete."""
+        with self.datastore.transaction(commit=False) as cursor:
+            return self.nodes.covered(cursor)
+
+    def backfill_nodes(self, size: int | None = None, chunk: int = CHUNK) -> int:
+        """Write the tree nodes of sealed leaves not covered yet (a store sealed before
+        the nodes table existed), `chunk` leaves per committed transaction, so an
+        interrupted backfill resumes where it stopped. Stops at `size` (default: every
+        sealed leaf) rounded up to a chunk. Returns the coverage reached."""
+        while True:
+            with self.datastore.transaction(commit=True) as cursor:
+                self._write_lock(cursor)
+                covered = self.nodes.covered(cursor)
+                self.dialect.execute(cursor, f"SELECT MAX(seq) AS m FROM {self.leaves_table}", ())
+                row = cursor.fetchone()
+                sealed = 0 if row is None or row["m"] is None else int(row["m"]) + 1
+                if covered >= sealed or (size is not None and covered >= size):
+                    self._nodes_covered = max(self._nodes_covered, covered)
+                    return covered
+                try:
+                    builder = NodeBuilder(covered, self.nodes.edge(cursor, covered))
+                except MissingNodes as exc:
+                    raise SealedLogInconsistent(f"{exc}; run `ledger verify`") from None
+                end = min(sealed, covered + chunk)
+                nodes: list[tuple[int, int, bytes]] = []
+                while builder.size < end:
+                    self.dialect.execute(
+                        cursor,
+                        f"SELECT seq, leaf_hash FROM {self.leaves_table} WHERE seq>=? AND seq<? "
+                        "ORDER BY seq",
+                        (builder.size, end),
+                    )
+                    rows = cursor.fetchall()
+                    for leaf_row in rows:
+                        if int(leaf_row["seq"]) != builder.size:
+                            raise SealedLogInconsistent(
+                                f"leaf {builder.size} is missing; run `ledger verify`"
+                            )
+                        builder.append(self.dialect.to_bytes(leaf_row["leaf_hash"]), nodes)
+                    if not rows:
+                        raise SealedLogInconsistent(
+                            f"leaf {builder.size} is missing; run `ledger verify`"
+                        )
+                self.nodes.insert(cursor, nodes)
+                self.nodes.set_covered(cursor, builder.size, covered)
+            log.info("%s tree nodes backfilled up to leaf %d", self.prefix, builder.size)
+
+    def node_rows(self) -> Iterator[tuple[int, int, bytes]]:
+        """Every stored tree node as (level, idx, hash), by level then idx, in batches."""
+        level, idx = 0, -1
+        while True:
+            with self.datastore.transaction(commit=False) as cursor:
+                self.dialect.execute(
+                    cursor,
+                    f"SELECT level, idx, hash FROM {self.nodes.nodes_table} "
+                    "WHERE level>? OR (level=? AND idx>?) ORDER BY level, idx LIMIT ?",
+                    (level, level, idx, BATCH),
+                )
+                rows = cursor.fetchall()
+            if not rows:
+                return
+            for row in rows:
+                level, idx = int(row["level"]), int(row["idx"])
+                yield level, idx, self.dialect.to_bytes(row["hash"])
+
+    def _ensure_nodes(self, size: int) -> None:
+        if size > self._nodes_covered:
+            self._nodes_covered = max(self._nodes_covered, self.nodes_covered())
+        if size > self._nodes_covered:
+            covered = self.backfill_nodes(size)
+            if covered < size:
+                raise SealedLogInconsistent(f"only {covered} leaves are sealed, not {size}")
+
+    def _read_nodes(self, wanted: Any) -> dict[Node, bytes]:
+        with self.datastore.transaction(commit=False) as cursor:
+            return self.nodes.read(cursor, list(wanted))
+
+    def proofs(self) -> NodeProofs:
+        """Inclusion and consistency proofs and roots at any sealed size from the
+        stored nodes (O(log n) rows each; the first call on a store sealed before
+        the nodes table backfills it). The nodes are not trusted: verify what they
+        give against a signed checkpoint."""
+        return NodeProofs(self.nodes, self._read_nodes, self._ensure_nodes, SealedLogInconsistent)
 
     def _require_extension(
         self,

@@ -11,6 +11,8 @@ What is checked, and reported with the first bad sequence number:
 - every checkpoint's signature, origin and key; its root equals the root
   recomputed from the stored events at its size;
 - each checkpoint is consistent with the one before (RFC 9162 consistency proof);
+- the stored tree nodes proofs are read from equal the recomputed tree (checked when
+  everything above holds: a differing leaf already explains the nodes above it);
 - the log reaches the newest checkpoint of the anchor file (security.integrity.anchors)
   and every trusted checkpoint given (`ledger verify --trusted-checkpoint`): each is
   signed by the log's key, and the recomputed tree has its root at its size and is a
@@ -216,6 +218,27 @@ def recompute(
     return expected, last_id
 
 
+def check_nodes(report: VerifyReport, sealed: SealedLog, tree: MerkleTree, limit: int) -> None:
+    """The stored tree nodes (a cache that proofs are read from) equal the recomputed
+    tree's perfect subtrees, and none is missing below their coverage."""
+    covered = min(sealed.nodes_covered(), tree.size)
+    seen = 0
+    for level, idx, digest in sealed.node_rows():
+        if len(report.problems) >= limit:
+            return
+        if (idx + 1) << level > tree.size:
+            continue  # sealed after the checkpoints this run read
+        seen += (idx + 1) << level <= covered
+        if digest != tree._node(level, idx):  # the recomputed perfect subtree
+            report.add(
+                idx << level,
+                f"seq {idx << level}: the stored tree node (level {level}, index {idx}) "
+                "differs from the recomputed tree; proofs read from it fail verification",
+            )
+    if seen < covered - covered.bit_count():
+        report.add(None, f"stored tree nodes are missing below leaf {covered}")
+
+
 def check_sizes(report: VerifyReport, sealed: SealedLog, expected: int, limit: int) -> None:
     """The leaves end at the newest checkpoint's size, and the tables agree on it."""
     if expected < limit:
@@ -382,6 +405,8 @@ def verify_log(
     )
     check_sizes(report, sealed, expected, limit)
     check_checkpoints(report, sealed, checkpoints, tree, public_key, origin)
+    if report.ok:  # a differing leaf already explains differing nodes above it
+        check_nodes(report, sealed, tree.tree, max_problems)
     for reference in references(report, origin, anchors, trusted):
         check_reference(report, tree, reference, public_key, origin)
     report.size = tree.size
