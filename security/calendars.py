@@ -13,14 +13,18 @@
        "UK": {"2027": {"holidays": [...]}}}
 
 A year in the file replaces that jurisdiction's package data for the year entirely.
-A day in a year neither covers raises `domain.calendars.CalendarNotCovered`; start-up
-(`require_coverage`) refuses to run when the current or next year is uncovered, and
-`/readyz` reports it.
+A day in a year neither covers raises `domain.calendars.CalendarNotCovered` (a 503
+problem on the API, a failed job with an alert). Start-up (`require_coverage`) refuses
+to run when the CURRENT year is uncovered and `/readyz` is then not ready; an uncovered
+NEXT year is a warning at start-up and in `/readyz` (still ready: refusing service every
+December until the State Council's arrangement is packaged would take a firm down for
+nothing), and dates that fall in it fail as above until the year is added.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +39,8 @@ OVERRIDES_VARIABLE = "LEDGER_CALENDAR_OVERRIDES"
 # The lowest package releases the ledger is built against (pyproject.toml says the same):
 # chinese-calendar 1.11.0 is the first release with the 2026 arrangement.
 CHINESE_CALENDAR_MIN = "1.11.0"
+
+_log = logging.getLogger("security.calendars")
 
 
 @dataclass(frozen=True)
@@ -172,8 +178,14 @@ def load_calendars(overrides_path: str | Path | None = None) -> Calendars:
 
 
 def coverage_problems(calendars: Calendars, today: date) -> list[str]:
-    """`<jurisdiction> <year>` for the current and next year's uncovered calendars."""
-    return calendars.uncovered((today.year, today.year + 1))
+    """`<jurisdiction> <year>` for the current year's uncovered calendars (an error)."""
+    return calendars.uncovered((today.year,))
+
+
+def coverage_warnings(calendars: Calendars, today: date) -> list[str]:
+    """`<jurisdiction> <year>` for the next year's uncovered calendars (a warning: dates
+    in it fail until the year is added)."""
+    return calendars.uncovered((today.year + 1,))
 
 
 def coverage_reason(problems: Iterable[str]) -> str:
@@ -186,16 +198,20 @@ def coverage_reason(problems: Iterable[str]) -> str:
 
 
 def require_coverage(calendars: Calendars, today: date) -> None:
-    """Start-up: ConfigurationError (one line) when the current or next year is uncovered."""
+    """Start-up: ConfigurationError (one line) when the current year is uncovered; a
+    logged warning when the next year is."""
     problems = coverage_problems(calendars, today)
     if problems:
         raise ConfigurationError(coverage_reason(problems))
+    warnings = coverage_warnings(calendars, today)
+    if warnings:
+        _log.warning("%s (dates in it fail until then)", coverage_reason(warnings))
 
 
 def check_at_startup(overrides_path: str | Path | None, today: date) -> Calendars:
     """What a long-running process (`ledger serve`, `ledger scheduler`) does before it
     starts: load the calendars (a malformed override file is a one-line error) and
-    require the current and next year (ConfigurationError otherwise)."""
+    require the current year (ConfigurationError otherwise; the next year: a warning)."""
     calendars = load_calendars(overrides_path)
     require_coverage(calendars, today)
     return calendars

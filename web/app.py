@@ -104,7 +104,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         views = views_ready(ledger)
         checks["views"] = "ok" if views.ready else "lagging: " + "; ".join(views.reasons)
         checks["calendars"] = calendars_check(ledger.app)
-        ready = all(v == "ok" for v in checks.values())
+        ready = all(v == "ok" or v.startswith(WARNING) for v in checks.values())
         # reported only: a witness that lags or is down must never make the instance
         # unready, since readiness gates the writes a witness must not block
         if ledger.config.witnesses:
@@ -125,16 +125,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+WARNING = "warning: "  # a /readyz check that reports without making the instance unready
+
+
 def calendars_check(app: Any) -> str:
-    """ "ok", or which business calendars lack the current or next year (an error: the
-    rules counting business days would fail on those dates, never guess)."""
-    from security.calendars import coverage_problems, coverage_reason
+    """ "ok"; which business calendars lack the current year (not ready: the rules
+    counting business days would fail, never guess); or a warning naming those that lack
+    the next year (ready: dates in it fail until the year is added)."""
+    from security.calendars import coverage_problems, coverage_reason, coverage_warnings
 
     calendars = getattr(app, "calendars", None)
     if calendars is None:  # an application without business-day rules
         return "ok"
-    problems = coverage_problems(calendars, app.now().date())
-    return "ok" if not problems else coverage_reason(problems)
+    today = app.now().date()
+    problems = coverage_problems(calendars, today)
+    if problems:
+        return coverage_reason(problems)
+    warnings = coverage_warnings(calendars, today)
+    return "ok" if not warnings else WARNING + coverage_reason(warnings)
 
 
 def store_reason(error: Exception) -> str:

@@ -5,6 +5,7 @@ uncovered year as an error at start-up, in /readyz and in a job — never a fall
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -130,13 +131,20 @@ def test_a_malformed_override_file_is_a_one_line_error(
     assert str(path) in str(raised.value)
 
 
-def test_start_up_refuses_an_uncovered_current_or_next_year(tmp_path: Path) -> None:
+def test_start_up_refuses_an_uncovered_current_year_and_warns_for_the_next(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(ConfigurationError, match="no business calendar for CN 2027") as raised:
-        check_at_startup(None, date(2026, 12, 1))
-    assert "LEDGER_CALENDAR_OVERRIDES" in str(raised.value) and "\n" not in str(raised.value)
-    with pytest.raises(ConfigurationError, match="CN 2027"):
         check_at_startup(None, date(2027, 3, 1))  # the current year itself
-    assert check_at_startup(CALENDAR_OVERRIDES, date(2026, 12, 1)).cn.covers(2027)
+    assert "LEDGER_CALENDAR_OVERRIDES" in str(raised.value) and "\n" not in str(raised.value)
+    with caplog.at_level(logging.WARNING, logger="security.calendars"):
+        calendars = check_at_startup(None, date(2026, 12, 1))  # the next year: a warning
+    assert not calendars.cn.covers(2027)
+    assert any("no business calendar for CN 2027" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="security.calendars"):
+        assert check_at_startup(CALENDAR_OVERRIDES, date(2026, 12, 1)).cn.covers(2027)
+    assert not caplog.records
 
 
 def test_a_command_with_a_malformed_override_file_exits_with_one_line(

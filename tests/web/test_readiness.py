@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from projections.runtime import read_models
@@ -24,12 +26,19 @@ def test_readyz_reports_lagging_views_until_they_catch_up(api: Api) -> None:
     assert ready.get_json()["checks"]["views"] == "ok"
 
 
-def test_readyz_is_not_ready_while_a_business_calendar_lacks_this_or_next_year(
+def test_readyz_is_not_ready_without_this_years_calendar_and_warns_for_the_next(
     api: Api,
 ) -> None:
     read_models(api.ledger).catch_up()
     assert api.client.get("/readyz").get_json()["checks"]["calendars"] == "ok"
-    api.ledger.app.calendars = load_calendars(None)  # the packages alone: CN ends at 2026
+    app = api.ledger.app
+    app.calendars = load_calendars(None)  # the packages alone: CN ends at 2026
+    app.clock = lambda: datetime(2026, 12, 1, 9, tzinfo=UTC)  # type: ignore[method-assign]
+    warned = api.client.get("/readyz")
+    assert warned.status_code == 200, warned.get_json()
+    warning = warned.get_json()["checks"]["calendars"]
+    assert warning.startswith("warning: no business calendar for CN 2027")
+    app.clock = lambda: datetime(2027, 3, 1, 9, tzinfo=UTC)  # type: ignore[method-assign]
     response = api.client.get("/readyz")
     assert response.status_code == 503
     reason = response.get_json()["checks"]["calendars"]

@@ -21,7 +21,7 @@ def scheduler_command(replay_from: datetime | None, replay_until: datetime | Non
     """Run every job on its trigger (APScheduler, in the foreground).
 
     Long-running: runs until stopped (SIGTERM or Ctrl-C). Logs are JSON lines on stderr.
-    Refuses to start when a business calendar lacks the current or next year.
+    Refuses to start when a business calendar lacks the current year (warns for the next).
 
     With --replay-from/--replay-until, run instead every job at each of its fire times
     in that past window, as of those times, in order, and exit (catching up after
@@ -37,7 +37,7 @@ def scheduler_command(replay_from: datetime | None, replay_until: datetime | Non
         from security.calendars import require_coverage
 
         app = runner.ledger.app
-        try:  # no business calendar for this year or the next: refuse to start (one line)
+        try:  # no business calendar for this year: refuse to start (one line); next: warn
             require_coverage(app.calendars, app.now().date())
         except DomainError:
             runner.close()

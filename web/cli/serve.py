@@ -21,14 +21,15 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 
     Long-running: serves until stopped (Ctrl-C or SIGTERM). Refuses to start where
     there is no ledger; `ledger init` or `ledger demo` first. Refuses to start when a
-    business calendar lacks the current or next year (docs/rules.md "Business calendars").
+    business calendar lacks the current year; warns when one lacks the next
+    (docs/rules.md "Business calendars").
     """
     from datetime import UTC, datetime
 
     from security.calendars import check_at_startup
     from security.settings import Settings
 
-    # no business calendar for this year or the next: refuse to start (one line)
+    # no business calendar for this year: refuse to start (one line); next year: warn
     check_at_startup(Settings.from_env().calendar_overrides, datetime.now(UTC).date())
     if dev:
         from security.integrity.sealer import start_sealer
