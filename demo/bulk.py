@@ -7,6 +7,8 @@ to millions of events, `bulk_customers` builds the same domain aggregates direct
 and saves whole batches of them with `Application.save`: every event still goes
 through the ledger's mapper (per-customer data key, AES-256-GCM, the stored-event
 table and its notification ids), only many aggregates share one transaction.
+The bulk customers are individuals without a credit code or an identity document,
+so they have no identity number to claim (one record per person: nothing to check).
 """
 
 from __future__ import annotations

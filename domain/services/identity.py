@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from domain.actor import Actor
-from domain.customer import CustomerRegistered, ProfileFieldChanged
-from domain.errors import VersionConflict
+from domain.customer import Customer, CustomerRegistered, ProfileFieldChanged
+from domain.errors import SubjectErased, VersionConflict
 from domain.events import LedgerAggregate
 from domain.identity import AlreadyRegistered, IdentityClaim, claim_id, identity_text
 from domain.ids import kyc_file_id
@@ -37,10 +38,22 @@ class EphemeralIdentityIndex:
         return hmac.new(self._key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+@dataclass
+class ClaimsBackfill:
+    """What a backfill did: customers read, claims written, erased customers skipped,
+    and the duplicates found as (holder, other live customer) pairs, never the number."""
+
+    customers: int = 0
+    claimed: int = 0
+    erased: int = 0
+    duplicates: list[tuple[UUID, UUID]] = field(default_factory=list)
+
+
 class IdentityClaims(LedgerServices):
     """Claims on identity numbers, checked and saved with the command that needs them."""
 
     identity_index: IdentityIndex
+    customer_ids: Callable[[], Iterator[UUID]]  # CustomerCommands: in registration order
 
     def _claim_ids(self, numbers: Iterable[tuple[str, str | None]]) -> list[UUID]:
         ids: list[UUID] = []
@@ -113,3 +126,46 @@ class IdentityClaims(LedgerServices):
             if claim is not None and claim.release(customer_id, actor, at):
                 released.append(claim)
         return released
+
+    def backfill_identity_claims(self, actor: Actor) -> ClaimsBackfill:
+        """Claim every live customer's identity numbers where unclaimed (customers
+        written before claims existed); idempotent. Customers are read in registration
+        order, so a number two live customers hold goes to the earlier one and the pair
+        is reported, not resolved. Erased customers are skipped (they released theirs)."""
+        result = ClaimsBackfill()
+        for customer_id in self.customer_ids():
+            try:
+                customer = self._load(Customer, customer_id)
+                if customer.status == "erased":
+                    raise SubjectErased("the customer was erased")
+                numbers = self._numbers_of(customer_id)
+            except SubjectErased:
+                result.erased += 1
+                continue
+            result.customers += 1
+            for cid in self._claim_ids(numbers):
+                claimed, holder = self._backfill_claim(cid, customer_id, actor)
+                result.claimed += claimed
+                if holder != customer_id:
+                    pair = (holder, customer_id)
+                    if pair not in result.duplicates:
+                        result.duplicates.append(pair)
+        return result
+
+    def _backfill_claim(self, cid: UUID, customer_id: UUID, actor: Actor) -> tuple[bool, UUID]:
+        """Claim `cid` for the customer where unclaimed: whether a claim was written, and
+        who holds the number now."""
+        for _ in range(3):
+            at = self.now()
+            claim = self._load_or_blank(IdentityClaim, cid, at)
+            try:
+                if not claim.claim(customer_id, actor, at):
+                    return False, customer_id
+            except AlreadyRegistered as exc:
+                return False, exc.customer_id
+            try:
+                self._save(claim)
+            except VersionConflict:
+                continue  # a registration claimed it meanwhile: look again
+            return True, customer_id
+        raise VersionConflict("the identity claim keeps changing; run the backfill again")

@@ -16,6 +16,7 @@ import click
 from web.cli import (
     core,
     export,
+    identity,
     jobs,
     keys,
     projections,
@@ -51,6 +52,7 @@ for command in (
     tokens.token,
     *export.COMMANDS,
     *projections.COMMANDS,
+    *identity.COMMANDS,
     *jobs.COMMANDS,
     *scheduler.COMMANDS,
     *sealer.COMMANDS,

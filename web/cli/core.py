@@ -7,12 +7,14 @@ from pathlib import Path
 
 import click
 
+from domain.actor import SYSTEM
 from ledger_verify.checkpoints import CheckpointError, parse_checkpoint, verifier_key
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.integrity.verification import TrustedCheckpoint
 from security.presence import NoLedger, Presence, prepare_store, probe_ledger
 from web.cli.exits import CheckFailed, UsageProblem
 from web.cli.group import LedgerCommand
+from web.cli.identity import report
 from web.cli.store import open_ledger
 
 
@@ -216,9 +218,13 @@ def demo(customers: int, seed: int, if_empty: bool) -> None:
                 seed=seed,
                 progress=lambda done: progress.update(task, completed=done),
             )
+        # customers an older demo wrote without identity claims get theirs now
+        claims = ledger.app.backfill_identity_claims(SYSTEM)
         sealed = ledger.seal()
         size = sealed.size if sealed else 0
         click.echo(f"demo data written: {summary}; log sealed at size {size}")
+        if claims.claimed or claims.duplicates:
+            click.echo(report(claims))
     finally:
         ledger.close()
 
