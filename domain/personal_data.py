@@ -108,6 +108,8 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "segment_dimensions": _c2(Masking.FREE_TEXT),
     # why a customer is under special care: "disabled" is health data
     "special_care": _c2(Masking.CARE_REASONS),
+    # SpecialCareFlagged.reasons: the same health data
+    "reasons": _c2(Masking.CARE_REASONS),
 }
 
 # Customer profile fields (Customer aggregate, ProfileFieldChanged.field): every one,
@@ -141,7 +143,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.customer:ProfileFieldChanged": ("value",),
     "domain.customer:CustomerStatusChanged": (),
     "domain.customer:CustomerClassified": ("segment", "dimensions"),
-    "domain.customer:SpecialCareFlagged": (),
+    "domain.customer:SpecialCareFlagged": ("reasons",),
     "domain.customer:RelationshipEnded": (),
     "domain.customer:RelationshipEndChanged": (),
     "domain.customer:RetentionExpired": (),

@@ -131,7 +131,7 @@ class CustomerQueries:
         profile = {
             name: masked(name, value)
             for name, value in sorted(opened.items())
-            if name not in VALUE_FIELDS
+            if name not in VALUE_FIELDS and name != "care_reasons"
         }
         consents = self.store.rows(
             f"SELECT purpose, record_id, notice_version, method, valid_from, valid_to, "
@@ -181,7 +181,7 @@ class CustomerQueries:
                 "retention_actions": int(row["retention_actions"]),
             },
             "care": {
-                "reasons": json.loads(row["care_reasons"]),
+                "reasons": list(opened.get("care_reasons") or []),
                 "measures": json.loads(row["care_measures"]),
                 "last_visit_on": row["last_care_visit_on"],
                 "next_due_on": row["next_care_due_on"],

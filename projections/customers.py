@@ -1,7 +1,8 @@
 """The `customers` view: one row per customer (the 360 core, search, distribution,
 watch-lists) and the customer's interactions.
 
-Personal fields (name, phone, e-mail, ID number, segment, value...) are only ever in
+Personal fields (name, phone, e-mail, ID number, segment, value, special-care
+reasons...) are only ever in
 the row's `encrypted` column, encrypted under the customer's own key
 (projections.field_encryption); name, phone, e-mail, ID number, account number
 and segment are also kept as blind index digests for exact-match search.
@@ -112,13 +113,16 @@ class CustomersProjection(ViewProjection):
         touch(tx, event.originator_id, event, ctx, segment_ix=digest)
 
     def care_flagged(self, tx: Tx, event: c.SpecialCareFlagged, ctx: EventContext) -> None:
-        """The special-care reasons, measures and follow-up interval."""
+        """The special-care reasons (health data: encrypted under the customer's key,
+        only `needs_care` 0/1 in clear), measures and follow-up interval."""
+        reasons = sorted(event.reasons)
+        reencrypt(tx, event.originator_id, event, ctx, care_reasons=reasons)
         touch(
             tx,
             event.originator_id,
             event,
             ctx,
-            care_reasons=as_json(sorted(event.reasons)),
+            needs_care=1 if reasons else 0,
             care_measures=as_json(sorted(event.measures)),
             care_follow_up_days=event.follow_up_days,
         )

@@ -60,7 +60,7 @@ CUSTOMER_TABLE = Table(
         "retention_actions INT NOT NULL DEFAULT 0",
         "rfm TEXT",
         "value_assessed_on TEXT",
-        "care_reasons TEXT NOT NULL DEFAULT '[]'",
+        "needs_care INT NOT NULL DEFAULT 0",
         "care_measures TEXT NOT NULL DEFAULT '[]'",
         "care_follow_up_days INT",
         "last_care_visit_on TEXT",

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from typing import Any
 
 from projections.base import day
 from projections.book import EVERYONE, Book
 from projections.customer_queries import TIER_RANK, CustomerQueries
-from projections.paging import Page, Where, order_by
+from projections.paging import Page, Where, check_page, order_by
 
 DUE = "COALESCE(next_review_due, rating_due_on)"
 
@@ -108,24 +109,33 @@ class WatchLists(CustomerQueries):
     ) -> Page:
         """Customers of `book` under special care, the follow-up most due first (never
         visited first)."""
-        where = book.restrict(Where()).add("care_reasons<>?", "[]").equal("branch", branch)
-        if reason:
-            where.add("care_reasons LIKE ?", f'%"{reason}"%')
+        where = book.restrict(Where()).add("needs_care=?", 1).equal("branch", branch)
         today = self.clock().date()
         if due_only:
             where.add("(next_care_due_on IS NULL OR next_care_due_on<=?)", day(today))
         order = " ORDER BY next_care_due_on IS NOT NULL, next_care_due_on, customer_id"
-        return self._page(
-            where,
-            order,
-            limit,
-            offset,
-            lambda r: {
-                "reasons": json.loads(r["care_reasons"]),
+
+        def care(r: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "reasons": self._care_reasons(r),
                 "measures": json.loads(r["care_measures"]),
                 "follow_up_days": r["care_follow_up_days"],
                 "last_visit_on": r["last_care_visit_on"],
                 "next_due_on": r["next_care_due_on"],
                 "days_left": days_until(r["next_care_due_on"], today),
-            },
-        )
+            }
+
+        if not reason:
+            return self._page(where, order, limit, offset, care)
+        # The reasons are encrypted: the SQL filter narrows to flagged customers, the
+        # reason is matched on the decrypted rows, and the page is cut after that.
+        check_page(limit, offset)
+        rows = self.store.rows(f"SELECT * FROM {self.customer}{where.sql}{order}", where.params)
+        matching = [r for r in rows if reason in self._care_reasons(r)]
+        items = [{**self.summary(r), **care(r)} for r in matching[offset : offset + limit]]
+        return Page(items, len(matching), limit, offset)
+
+    def _care_reasons(self, row: dict[str, Any]) -> list[str]:
+        """The decrypted special-care reasons of a row (none once the key is shredded)."""
+        opened = self._opened(row)
+        return list(opened.get("care_reasons") or []) if opened else []

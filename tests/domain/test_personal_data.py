@@ -16,6 +16,7 @@ from domain.application import LedgerApplication
 from domain.customer import ProfileFieldChanged
 from domain.errors import C3DataRefused
 from domain.events import LedgerAggregate, LedgerEvent
+from domain.masking import mask
 from domain.personal_data import (
     AGGREGATE_PERSONAL_FIELDS,
     EVENT_PERSONAL_FIELDS,
@@ -88,6 +89,15 @@ def test_registration_fields_are_classed_and_masked_by_kind() -> None:
         Masking.ID_NUMBER
     )
     assert personal_attributes("domain.customer:Customer")["email"].masking is Masking.EMAIL
+
+
+def test_special_care_reasons_are_health_data_masked_as_care_applies() -> None:
+    reasons = personal_fields("domain.customer:SpecialCareFlagged")["reasons"]
+    assert reasons.classification is DataClass.C2
+    assert reasons.masking is Masking.CARE_REASONS
+    assert personal_attributes("domain.customer:Customer")["special_care"] == reasons
+    assert mask(["disabled", "elderly"], reasons.masking) == ["***"]
+    assert field_classes("domain.customer:SpecialCareFlagged")["measures"].personal is False
 
 
 def test_a_profile_change_is_personal_when_the_field_is(app: LedgerApplication) -> None:

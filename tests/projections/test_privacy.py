@@ -19,6 +19,7 @@ from tests.security.test_encryption_at_rest import forms
 pytestmark = pytest.mark.integration
 
 SEGMENT = "60_plus/high/balanced"  # a segment is C2 too: only encrypted or digested
+CARE_REASON = "disabled"  # health data: only encrypted in the views
 
 
 def view_bytes(models: ReadModels) -> bytes:
@@ -56,8 +57,20 @@ def test_no_personal_value_reaches_the_view_tables(
     ledger: Ledger, clock: Clock, models: ReadModels
 ) -> None:
     world = populate(ledger.app, clock)
+    # special-care reasons are health data: never in clear in the views either
+    ledger.app.flag_special_care(world.plain, ["disabled"], ["home_service"], RM)
     models.catch_up()
     assert_no_plaintext(models)
+    for form in forms(CARE_REASON):
+        assert form not in view_bytes(models), f"{CARE_REASON!r} found in the views"
+    # the watch-list still filters by reason (decrypted after the SQL filter), and pages
+    disabled = models.customers.special_care(reason=CARE_REASON)
+    assert [c["customer_id"] for c in disabled.items] == [str(world.plain)]
+    assert disabled.total == 1 and disabled.items[0]["reasons"] == [CARE_REASON]
+    flagged = models.customers.special_care()
+    assert {c["customer_id"] for c in flagged.items} == {str(world.elder), str(world.plain)}
+    assert models.customers.special_care(reason=CARE_REASON, offset=1).items == []
+    assert models.customers.customer_360(str(world.plain))["care"]["reasons"] == [CARE_REASON]
     # yet the views answer exact searches and show masked values
     found = models.customers.search(phone=PHONE).items
     assert [c["customer_id"] for c in found] == [str(world.elder)]
@@ -109,6 +122,7 @@ def test_erasing_a_customer_erases_it_from_every_view(
     assert models.cases.consent_register(customer_id=elder).total == 0
     assert models.cases.complaint_queue().total == 1  # the other customer's suggestion
     assert models.customers.customer_360(str(world.plain))["name"] == "*** Person"
+    assert models.customers.special_care(reason="elderly").total == 0
     assert_no_plaintext(models)
 
 
@@ -125,6 +139,8 @@ def test_a_shredded_key_blanks_the_customer_in_every_view_at_once(
     assert listed[elder]["erased"] is True and listed[elder]["name"] is None
     care = models.customers.special_care().items
     assert [(c["customer_id"], c["name"]) for c in care] == [(elder, None)]
+    assert care[0]["reasons"] == []  # the reasons went with the key
+    assert models.customers.special_care(reason="elderly").total == 0
 
     fresh = build_ledger(ledger.config, clock=clock)  # another process: no cached keys
     try:

@@ -186,6 +186,21 @@ def test_care_reasons_are_masked_for_the_front_office_and_not_filterable(api: Ap
     assert refused.get_json()["code"] == "personal_filter_forbidden"
     as_rm = api.get("/views/special-care?reason=disabled", "relationship_manager").get_json()
     assert [c["reasons"] for c in as_rm["items"]] == [["disabled"]]
+    # the event's reasons are health data too: history, changes and timeline (not the
+    # front office's) mask them unless disclosed for a purpose
+    now = api.clock.now.isoformat().replace("+", "%2B")
+    views = (f"{path}/history?as_of={now}", f"{path}/changes?from=0", f"{path}/timeline")
+    for view in views:
+        assert api.get(view, "front_office").status_code == 403, view
+        masked = api.get(view, "relationship_manager")
+        assert masked.status_code == 200, view
+        assert "disabled" not in masked.get_data(as_text=True), view
+    assert api.get(views[0], "relationship_manager").get_json()["special_care"] == ["***"]
+    changed = api.get(views[1], "relationship_manager").get_json()["changes"]
+    care_changes = [c["new"] for c in changed if c["field"] == "special_care"]
+    assert care_changes and all(new == ["***"] for new in care_changes)
+    shown = api.get(views[0], "relationship_manager", X_Purpose="relationship_care")
+    assert shown.get_json()["special_care"] == ["disabled"]
 
 
 def test_unknown_query_parameters_are_a_400_naming_them(api: Api) -> None:
