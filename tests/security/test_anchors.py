@@ -16,7 +16,7 @@ from security.integrity.sealed_log import NotAnAnchoredExtension
 from security.integrity.verification import TrustedCheckpoint
 from tests.conftest import make_config
 from tests.support.sample import SampleApp
-from tests.support.store import run_sql
+from tests.support.store import events_table, run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -26,12 +26,6 @@ def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()
-
-
-def events_table(ledger: Ledger) -> tuple[str, str]:
-    if ledger.config.store_kind == "sqlite":
-        return "stored_events", "rowid"
-    return f'"{ledger.datastore.schema}".ledger_events', "notification_id"
 
 
 def write_people(ledger: Ledger, count: int, tag: str = "") -> None:

@@ -14,7 +14,7 @@ from ledger_verify.checkpoints import sign_checkpoint
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.integrity.verification import TrustedCheckpoint
 from tests.support.sample import SampleApp
-from tests.support.store import run_sql
+from tests.support.store import events_table, run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -24,13 +24,6 @@ def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()
-
-
-def events_table(ledger: Ledger) -> tuple[str, str]:
-    """(table, notification id column) of the events table on this store."""
-    if ledger.config.store_kind == "sqlite":
-        return "stored_events", "rowid"
-    return f'"{ledger.datastore.schema}".ledger_events', "notification_id"
 
 
 def write(ledger: Ledger, people: int) -> None:

@@ -10,7 +10,7 @@ from ledger_verify.checkpoints import sign_checkpoint
 from ledger_verify.merkle import leaf_hash
 from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
-from tests.support.store import run_sql
+from tests.support.store import events_table, run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -20,13 +20,6 @@ def ledger(ledger_config: Settings) -> Iterator[Ledger]:
     built = build_ledger(ledger_config, app_class=SampleApp)
     yield built
     built.close()
-
-
-def events_table(ledger: Ledger) -> tuple[str, str]:
-    """(table, notification id column) of the events table on this store."""
-    if ledger.config.store_kind == "sqlite":
-        return "stored_events", "rowid"
-    return f'"{ledger.datastore.schema}".ledger_events', "notification_id"
 
 
 def write_people(ledger: Ledger, count: int = 6) -> None:

@@ -18,3 +18,10 @@ def select(ledger: Ledger, statement: str, params: tuple[Any, ...] = ()) -> list
     with ledger.datastore.transaction(commit=False) as cursor:
         ledger.keystore.dialect.execute(cursor, statement, params)
         return list(cursor.fetchall())
+
+
+def events_table(ledger: Ledger) -> tuple[str, str]:
+    """(table, notification id column) of the events table on this store."""
+    if ledger.config.store_kind == "sqlite":
+        return "stored_events", "rowid"
+    return f'"{ledger.datastore.schema}".ledger_events', "notification_id"
