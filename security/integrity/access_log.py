@@ -137,13 +137,15 @@ class AccessLog:
         """
         if purpose not in PURPOSES:
             raise UnknownPurpose(f"unknown purpose; allowed: {', '.join(PURPOSES)}")
-        now = at or datetime.now(UTC)
-        since = (now - timedelta(seconds=window_seconds)).isoformat()
         with self.datastore.transaction(commit=True) as cursor:
             # SQLite: a writing transaction begins IMMEDIATE, holding the write lock
             # (security.recorders); PostgreSQL: the table lock every append takes
             if self.dialect.name == "postgres":
                 cursor.execute(f"LOCK TABLE {self.table} IN EXCLUSIVE MODE")
+            # the time once the lock is held: a search that waited for it is not
+            # older than the ones recorded while it waited
+            now = at or datetime.now(UTC)
+            since = (now - timedelta(seconds=window_seconds)).isoformat()
             self.dialect.execute(
                 cursor,
                 f"SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM {self.table} "
@@ -154,7 +156,7 @@ class AccessLog:
             if row is not None and int(row["n"]) >= limit:
                 oldest = datetime.fromisoformat(row["oldest"])
                 left = window_seconds - (now - oldest).total_seconds()
-                return max(1, int(left) + 1)
+                return max(1, min(int(window_seconds), int(left) + 1))
             self.dialect.execute(
                 cursor,
                 f"INSERT INTO {self.table} (recorded_at, actor_id, role, purpose, subject_id, "
