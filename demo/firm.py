@@ -18,6 +18,7 @@ from demo.people import CITIES, uuid_from
 from demo.schedule import COMPLIANCE, SYSTEM, TZ, Facts, Schedule, day_at
 from domain.actor import Actor
 from domain.evaluation import KpiInputs
+from domain.services.grading import CreditAssessment
 
 if TYPE_CHECKING:
     from domain.application import LedgerApplication
@@ -211,7 +212,16 @@ def _grading(
     def grade() -> None:
         for customer_id in active_customers(facts, cutoff):
             if share >= 1 or rng.random() < share:
-                app.grade_customer(customer_id, period, SYSTEM, credit_score=rng.randint(40, 95))
+                # Most customers have a credit reference report each quarter; about one
+                # in seven never has one and is graded with credit "unknown".
+                if customer_id.int % 7:
+                    app.record_credit_assessment(
+                        CreditAssessment(
+                            customer_id, "pboc_credit_reference", rng.randint(40, 95), quarter_end
+                        ),
+                        SYSTEM,
+                    )
+                app.grade_customer(customer_id, period, SYSTEM)
 
     schedule.at(datetime.combine(quarter_end + timedelta(days=3), time(2), TZ), grade)
 
