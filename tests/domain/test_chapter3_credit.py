@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -22,8 +22,10 @@ pytestmark = pytest.mark.unit
 STRONG = GradeInputs(Decimal("1000000"), 120, Decimal("10"), 5, None)
 
 
-def assess(customer_id: object, score: int, on: date, source: str = "pboc_credit_reference"):  # type: ignore[no-untyped-def]
-    return CreditAssessment(customer_id, source, score, on)  # type: ignore[arg-type]
+def assess(
+    customer_id: UUID, score: int, on: date, source: str = "pboc_credit_reference"
+) -> CreditAssessment:
+    return CreditAssessment(customer_id, source, score, on)
 
 
 def test_grading_uses_the_newest_assessment_and_records_where_it_came_from(

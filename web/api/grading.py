@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from web.api._blueprint import Blueprint
 from domain.records import GradingRecord
 from domain.services.grading import CreditAssessment
+from web.api._blueprint import Blueprint
 from web.api._http import (
     ETAG_HEADER,
     IDEMPOTENCY_PARAM,
