@@ -41,9 +41,21 @@ def test_values_are_ranked_within_the_population_and_clv_follows_the_formula(
     # CLV = m*r/(1+d-r) - cost = 1000 * 0.85 / 0.23
     assert views[big].potential_value == Decimal("3695.65")
     assert views[big].uplift is None
+    # Policy 6.2: CLV 3695.65 >= 2 x 1000 (M = 3, not the top quintile): high potential.
+    assert (views[big].strategy, views[big].planned_actions) == (
+        "high_potential",
+        ("needs_discovery", "targeted_offer"),
+    )
     clock.set(datetime(2026, 9, 30, tzinfo=UTC))
     quarter_of_trades(app, big, date(2026, 7, 1), 40, "50000", "b2")
     assert app.assess_values([big], SYSTEM)[big].uplift == Decimal("500")
+    # Still high potential: the strategy is recorded once, with its rule and inputs.
+    assigned = [
+        e for e in app.events_of(views[big].id) if type(e).__name__ == "ValueStrategyAssigned"
+    ]
+    assert len(assigned) == 1
+    assert assigned[0].rule_version == "value_strategy/1"  # type: ignore[attr-defined]
+    assert assigned[0].inputs["high_potential_ratio"] == "2"  # type: ignore[attr-defined]
 
 
 def test_a_halving_of_transactions_warns_retention_acts_and_the_warning_clears(
@@ -86,31 +98,6 @@ def test_a_churned_customer_ends_the_relationship_and_starts_retention(
     view = app.get_customer(customer_id)
     assert (view.status, view.retention_ends_on) == ("ended", until)
     assert app.get_value(customer_id).churn_state == "churned"
-
-
-def test_high_potential_customers_get_needs_discovery_and_targeted_offers(
-    app: LedgerApplication, clock: Clock
-) -> None:
-    big, small = individual(app), individual(app, phone="13700000000")
-    clock.set(datetime(2026, 7, 1, tzinfo=UTC))
-    quarter_of_trades(app, big, date(2026, 4, 1), 40, "100000", "b1")
-    quarter_of_trades(app, small, date(2026, 1, 1), 2, "1000", "s1")
-    views = app.assess_values([big, small], SYSTEM)
-    # CLV 3695.65 >= 2 x 1000 (M = 3, not the top quintile): high potential.
-    assert (views[big].strategy, views[big].planned_actions) == (
-        "high_potential",
-        ("needs_discovery", "targeted_offer"),
-    )
-    assigned = [
-        e for e in app.events_of(views[big].id) if type(e).__name__ == "ValueStrategyAssigned"
-    ]
-    assert assigned[0].rule_version == "value_strategy/1"  # type: ignore[attr-defined]
-    assert assigned[0].inputs["high_potential_ratio"] == "2"  # type: ignore[attr-defined]
-    # Assessed again with the same strategy: nothing new is recorded for it.
-    clock.set(datetime(2026, 7, 2, tzinfo=UTC))
-    again = app.assess_values([big, small], SYSTEM)
-    names = [type(e).__name__ for e in app.events_of(again[big].id)]
-    assert names.count("ValueStrategyAssigned") == 1
 
 
 def test_clv_parameters_and_the_high_potential_ratio_come_from_settings(clock: Clock) -> None:
