@@ -66,6 +66,27 @@ def _assessment_errors(assessment: CreditAssessment, today: date) -> dict[str, s
     return errors
 
 
+def measures_after_rating(
+    services: LedgerServices, customer_id: UUID, risk_level: str, actor: Actor
+) -> Grading | None:
+    """The customer's grading with the risk-control measures of a new KYC risk rating
+    applied (pending, for the caller to save with the rating), or None when the
+    customer is not graded yet (the first grading applies them)."""
+    grading = services._find(Grading, grading_id(customer_id))
+    if grading is None or grading.tier is None:
+        return None
+    measures = risk_measures(grading.tier, risk_level, services.settings)
+    grading.apply_risk_measures(
+        period=grading.periods[-1],
+        risk_level=risk_level,
+        measures=list(measures.measures),
+        rule_version=measures.rule_version,
+        actor=actor,
+        at=services.now(),
+    )
+    return grading
+
+
 class GradingCommands(LedgerServices):
     """Credit assessments, quarterly grading, tiers and their entitlements."""
 

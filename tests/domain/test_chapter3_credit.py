@@ -161,3 +161,25 @@ def test_risk_measures_are_configured_per_tier() -> None:
     app = new_app(settings=RuleSettings(risk_measures_ordinary=("annual_review",)))
     view = app.grade_customer(individual(app), "2026Q1", SYSTEM)
     assert (view.tier, view.risk_measures) == ("ordinary", ("annual_review",))
+
+
+def test_a_new_risk_rating_applies_its_measures_to_a_graded_customer(
+    app: LedgerApplication,
+) -> None:
+    customer_id = individual(app)
+    app.assign_risk_rating(customer_id, "low", COMPLIANCE)  # not graded: nothing to apply
+    with pytest.raises(NotFound):
+        app.get_grading(customer_id)
+    app.grade_customer(customer_id, "2026Q1", SYSTEM)
+    assert app.get_grading(customer_id).risk_measures == ("reverification_24_months",)
+    app.start_reverification(customer_id, COMPLIANCE, trigger="screening_hit")
+    app.complete_reverification(customer_id, COMPLIANCE, risk_level="high")
+    view = app.get_grading(customer_id)
+    assert view.risk_measures == (
+        "enhanced_due_diligence",
+        "reverification_6_months",
+        "senior_approval_new_products",
+    )
+    applied = [e for e in app.events_of(view.id) if type(e).__name__ == "RiskMeasuresApplied"]
+    assert [e.risk_level for e in applied] == ["low", "high"]  # type: ignore[attr-defined]
+    assert applied[-1].period == "2026Q1"  # type: ignore[attr-defined]
