@@ -17,7 +17,9 @@ from uuid import UUID
 from demo.people import CITIES, uuid_from
 from demo.schedule import COMPLIANCE, SYSTEM, TZ, Facts, Schedule, day_at
 from domain.actor import Actor
+from domain.errors import NotFound
 from domain.evaluation import KpiInputs
+from domain.services.grading import CreditAssessment
 
 if TYPE_CHECKING:
     from domain.application import LedgerApplication
@@ -197,6 +199,14 @@ def _crisis(
     )
 
 
+def _credit_due(app: LedgerApplication, customer_id: UUID, on: date) -> bool:
+    try:
+        last = app.get_grading(customer_id).credit_assessed_on
+    except NotFound:
+        return True
+    return last is None or last <= on - timedelta(days=365)
+
+
 def _grading(
     app: LedgerApplication,
     rng: random.Random,
@@ -211,7 +221,16 @@ def _grading(
     def grade() -> None:
         for customer_id in active_customers(facts, cutoff):
             if share >= 1 or rng.random() < share:
-                app.grade_customer(customer_id, period, SYSTEM, credit_score=rng.randint(40, 95))
+                # Most customers have a yearly credit reference report; about one in
+                # seven never has one and is graded with credit "unknown".
+                if customer_id.int % 7 and _credit_due(app, customer_id, quarter_end):
+                    app.record_credit_assessment(
+                        CreditAssessment(
+                            customer_id, "pboc_credit_reference", rng.randint(40, 95), quarter_end
+                        ),
+                        SYSTEM,
+                    )
+                app.grade_customer(customer_id, period, SYSTEM)
 
     schedule.at(datetime.combine(quarter_end + timedelta(days=3), time(2), TZ), grade)
 

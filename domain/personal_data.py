@@ -98,6 +98,7 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "redress_amount": _c2(Masking.AMOUNT),
     "profit_contribution": _c2(Masking.AMOUNT),
     "current_value": _c2(Masking.AMOUNT),
+    "credit_score": _c2(Masking.AMOUNT),
     "potential_value": _c2(Masking.AMOUNT),
     "inputs": _c2(Masking.FREE_TEXT),
     "value": _c2(Masking.FREE_TEXT),
@@ -206,11 +207,14 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     # Grading
     "domain.grading:GradeAssigned": ("inputs",),
     "domain.grading:TierChanged": (),
+    "domain.grading:CreditAssessmentRecorded": ("score",),
+    "domain.grading:RiskMeasuresApplied": (),
     # Value
     "domain.value:ValueAssessed": ("current_value", "potential_value", "uplift", "inputs"),
     "domain.value:ChurnRiskDetected": ("inputs",),
     "domain.value:RetentionActionTaken": ("description",),
     "domain.value:ChurnRiskCleared": (),
+    "domain.value:ValueStrategyAssigned": ("inputs",),
     "domain.value:CustomerChurned": (),
     # Crisis (affected customers by id only; statements are public)
     "domain.crisis:CrisisOpened": (),
@@ -244,7 +248,7 @@ AGGREGATE_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.survey:Survey": ("verbatim",),
     "domain.quality:QualityCheck": (),
     "domain.activity:Activity": ("periods",),
-    "domain.grading:Grading": (),
+    "domain.grading:Grading": ("credit_score",),
     "domain.value:Value": ("current_value", "potential_value", "uplift"),
     "domain.crisis:Crisis": (),
     "domain.evaluation:Evaluation": (),

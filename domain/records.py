@@ -269,6 +269,16 @@ class GradingRecord:
     quarters_below: int
     periods: tuple[str, ...]
     entitlements: tuple[str, ...]
+    credit_score: int | None
+    credit_source: str | None
+    credit_assessed_on: date | None
+    risk_measures: tuple[str, ...]
+    risk_measures_rule_version: str | None
+
+    @property
+    def credit_status(self) -> str:
+        """ "assessed" once a credit assessment is recorded, else "unknown"."""
+        return "unknown" if self.credit_assessed_on is None else "assessed"
 
 
 @dataclass(frozen=True)
@@ -286,6 +296,8 @@ class ValueRecord:
     churn_state: str
     signals: tuple[str, ...]
     retention_actions: tuple[str, ...]
+    strategy: str | None
+    planned_actions: tuple[str, ...]
 
 
 @dataclass(frozen=True)

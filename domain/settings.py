@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
@@ -110,10 +111,30 @@ class RuleSettings:
     grade_cap_transaction_count: int = 120
     grade_cap_tenure_years: int = 10
     grade_cap_products_held: int = 5
+    # Credit unknown (no assessment recorded): the credit sub-score it is graded with.
+    # 0 is the conservative choice: an unassessed customer never out-grades an assessed one.
+    grade_credit_unknown_score: int = 0
+    # Risk-control measures (policy 3.3) by KYC risk rating (DOMAIN.md) and by tier
+    # (firm policy: the tiers with more at stake get a senior review of large moves).
+    risk_measures_high: tuple[str, ...] = (
+        "enhanced_due_diligence",
+        "reverification_6_months",
+        "senior_approval_new_products",
+    )
+    risk_measures_medium: tuple[str, ...] = ("reverification_12_months",)
+    risk_measures_low: tuple[str, ...] = ("reverification_24_months",)
+    risk_measures_vip: tuple[str, ...] = ("senior_review_large_transactions",)
+    risk_measures_premium: tuple[str, ...] = ("large_transaction_monitoring",)
+    risk_measures_ordinary: tuple[str, ...] = ()
     # Satisfaction
     csat_dissatisfied_max: int = 2
     nps_promoter_min: int = 9
     nps_detractor_max: int = 6
+    # Customer lifetime value (clv) and the value strategies of policy 6.2
+    clv_retention: Decimal = Decimal("0.85")
+    clv_discount: Decimal = Decimal("0.08")
+    clv_acquisition_cost: Decimal = Decimal("0")
+    high_potential_ratio: Decimal = Decimal("2")
     # Churn early warning
     churn_lookback_days: int = 90
     churn_drop_fraction: Decimal = Decimal("0.5")
@@ -142,6 +163,17 @@ class RuleSettings:
             )
         if self.grade_cap_yearly_amount <= 0:
             raise SettingsError("rule setting 'grade_cap_yearly_amount' must be positive")
+        if self.grade_credit_unknown_score > 100:
+            raise SettingsError("rule setting 'grade_credit_unknown_score' must be within 0..100")
+        _check_fraction("clv_retention", self.clv_retention, closed=True)
+        if self.clv_discount < 0 or self.clv_retention >= 1 + self.clv_discount:
+            raise SettingsError(
+                "rule setting 'clv_discount': need a discount >= 0 and retention < 1 + discount"
+            )
+        if self.clv_acquisition_cost < 0:
+            raise SettingsError("rule setting 'clv_acquisition_cost' must not be negative")
+        if self.high_potential_ratio <= 1:
+            raise SettingsError("rule setting 'high_potential_ratio' must be above 1")
         if self.csat_dissatisfied_max > 4:
             raise SettingsError("rule setting 'csat_dissatisfied_max' must be between 1 and 4")
         if not self.nps_detractor_max < self.nps_promoter_min <= 10:
@@ -162,11 +194,27 @@ class RuleSettings:
 
 _WEIGHTS = ("amount", "frequency", "loyalty", "credit")
 # Integer settings that may be 0; every other integer setting must be at least 1.
-_ZERO_ALLOWED = frozenset({"reverification_due_soon_days", "id_expiring_days", "nps_detractor_max"})
+_ZERO_ALLOWED = frozenset(
+    {
+        "reverification_due_soon_days",
+        "id_expiring_days",
+        "nps_detractor_max",
+        "grade_credit_unknown_score",
+    }
+)
+# Settings that are lists of codes (risk measures) rather than of dates.
+_CODE_LISTS = frozenset(
+    f"risk_measures_{key}" for key in ("high", "medium", "low", "vip", "premium", "ordinary")
+)
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
 
 def _check_value(name: str, value: object, default: object) -> None:
-    if isinstance(default, tuple):
+    if name in _CODE_LISTS:
+        ok = isinstance(value, tuple) and all(
+            isinstance(code, str) and _CODE.match(code) for code in value
+        )
+    elif isinstance(default, tuple):
         # datetime is a date subclass; a holiday with a time of day is a mistake.
         ok = isinstance(value, tuple) and all(type(d) is date for d in value)
     elif isinstance(default, Decimal):
@@ -224,7 +272,20 @@ def _parse_dates(name: str, raw: object) -> tuple[date, ...]:
     return tuple(sorted(parsed))
 
 
-def _parser_for(default: object) -> Callable[[str, object], object]:
+def _parse_codes(name: str, raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        raise SettingsError(f"rule setting {name!r} must be a list of codes")
+    for item in raw:
+        if not _CODE.match(item):
+            raise SettingsError(
+                f"rule setting {name!r}: {item!r} is not a code (lower case, digits, _)"
+            )
+    return tuple(dict.fromkeys(raw))
+
+
+def _parser_for(name: str, default: object) -> Callable[[str, object], object]:
+    if name in _CODE_LISTS:
+        return _parse_codes
     if isinstance(default, tuple):
         return _parse_dates
     if isinstance(default, Decimal):
@@ -253,7 +314,7 @@ def parse_rule_settings(
     for key, raw in (file_values or {}).items():
         if key not in _DEFAULTS:
             raise SettingsError(f"unknown rule setting {key!r} in {file_name}")
-        values[key] = _parser_for(_DEFAULTS[key])(key, raw)
+        values[key] = _parser_for(key, _DEFAULTS[key])(key, raw)
     for env_key, raw in (env or {}).items():
         if not env_key.startswith(ENV_PREFIX):
             continue
@@ -262,9 +323,9 @@ def parse_rule_settings(
             raise SettingsError(f"unknown rule setting environment variable {env_key!r}")
         parsed_raw: object = raw
         if isinstance(_DEFAULTS[key], tuple):
-            # A date list in one variable: ISO dates separated by commas, "" for none.
+            # A list in one variable: ISO dates (or codes) separated by commas, "" for none.
             parsed_raw = [part.strip() for part in raw.split(",") if part.strip()]
-        values[key] = _parser_for(_DEFAULTS[key])(env_key, parsed_raw)
+        values[key] = _parser_for(key, _DEFAULTS[key])(env_key, parsed_raw)
     return RuleSettings(**values)  # type: ignore[arg-type]
 
 
@@ -273,7 +334,9 @@ def settings_as_dict(settings: RuleSettings) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in fields(settings):
         value = getattr(settings, f.name)
-        if isinstance(value, tuple):
+        if f.name in _CODE_LISTS:
+            out[f.name] = list(value)
+        elif isinstance(value, tuple):
             out[f.name] = [d.isoformat() for d in sorted(value)]
         elif isinstance(value, Decimal):
             # Normalised so that 0.80 and 0.8, equal values, print (and hash) alike.

@@ -17,6 +17,8 @@ from domain.events import CustomerEvent, CustomerOpeningEvent, LedgerAggregate
 
 RETENTION_ACTIONS = ("call", "offer", "fee_waiver", "rm_visit", "rate_upgrade", "service_fix")
 CHURN_STATES = ("none", "at_risk", "cleared", "churned")
+# Retention actions that spend a tier entitlement (domain.grading.TIER_ENTITLEMENTS).
+ACTION_ENTITLEMENTS: dict[str, str] = {"fee_waiver": "fee_waivers"}
 
 
 class ValueAssessed(CustomerOpeningEvent):
@@ -35,6 +37,18 @@ class ValueAssessed(CustomerOpeningEvent):
         aggregate.current_value = self.current_value
         aggregate.potential_value = self.potential_value
         aggregate.uplift = self.uplift
+
+
+class ValueStrategyAssigned(CustomerEvent):
+    as_of: date
+    strategy: str
+    planned_actions: list[str]
+    inputs: dict[str, str]
+    rule_version: str
+
+    def apply(self, aggregate: Value) -> None:
+        aggregate.strategy = self.strategy
+        aggregate.planned_actions = list(self.planned_actions)
 
 
 class ChurnRiskDetected(CustomerOpeningEvent):
@@ -87,6 +101,8 @@ class Value(LedgerAggregate):
         self.churn_state = "none"
         self.signals: list[str] = []
         self.retention_actions: list[str] = []
+        self.strategy: str | None = None
+        self.planned_actions: list[str] = []
 
     def assess(
         self,
@@ -118,6 +134,36 @@ class Value(LedgerAggregate):
             inputs=inputs,
             rule_version=rule_version,
         )
+
+    def assign_strategy(
+        self,
+        *,
+        as_of: date,
+        strategy: str,
+        planned_actions: list[str],
+        inputs: dict[str, str],
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> bool:
+        """Record the value strategy (policy 6.2) and its planned actions; False, with
+        nothing recorded, when it is the strategy already held."""
+        if self.churn_state == "churned":
+            raise IllegalTransition("a churned customer gets no value strategy")
+        if strategy == self.strategy:
+            return False
+        self._record(
+            ValueStrategyAssigned,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            as_of=as_of,
+            strategy=strategy,
+            planned_actions=planned_actions,
+            inputs=inputs,
+            rule_version=rule_version,
+        )
+        return True
 
     def detect_churn_risk(
         self,

@@ -2,8 +2,10 @@
 
 A run on a quarter's first day (as of that day) grades the previous quarter with
 `grade_customer`: GradeAssigned with the rule version and inputs (the last 12 months
-of the customer's activity and tenure), and TierChanged when the tier held changes
-(upgrades at once, downgrades after two quarters below).
+of the customer's activity and tenure, and the newest recorded credit assessment or
+credit "unknown" with its treatment), TierChanged when the tier held changes
+(upgrades at once, downgrades after two quarters below), and RiskMeasuresApplied
+when the risk-control measures in force change.
 
 Idempotent: a customer whose grading already lists the quarter is skipped, so the rest
 of a run that failed midway is graded and nobody is graded twice. Restricted customers

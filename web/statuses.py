@@ -27,6 +27,7 @@ from domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from domain.grading import NotEntitled
 from domain.identity import AlreadyRegistered
 from domain.moments import BadMoment
 from domain.rules.errors import RuleError
@@ -88,6 +89,7 @@ STATUSES: dict[type[DomainError], int] = {
     AlreadyExists: 409,
     AlreadyRegistered: 409,
     IllegalTransition: 409,
+    NotEntitled: 409,
     ConsentRequired: 409,
     ProcessingRestricted: 409,
     LegalHoldActive: 409,

@@ -2,9 +2,15 @@
 
 Sub-scores are linear in their input up to a cap and 100 beyond it (caps in settings):
 amount = yearly transaction amount / cap; frequency = transaction count / cap; loyalty =
-half tenure years / cap plus half products held / cap; credit = the 0-100 credit score.
-The score is the weighted sum, rounded half-up to 2 places; the tier is decided on that
-rounded score, so the recorded score always explains the recorded tier.
+half tenure years / cap plus half products held / cap; credit = the 0-100 score of the
+newest recorded credit assessment. With no assessment the credit is "unknown" and takes
+the explicit treatment of `grade_credit_unknown_score` (default 0: unknown credit earns
+nothing, so it can never lift a tier above what a known score would). The score is the
+weighted sum, rounded half-up to 2 places; the tier is decided on that rounded score, so
+the recorded score always explains the recorded tier.
+
+`risk_measures` is the measure set of policy 3.3 that goes with a tier and the KYC risk
+rating, each configured in settings.
 """
 
 from __future__ import annotations
@@ -14,10 +20,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from domain.rules._checks import count_input, decimal_input, one_of
 from domain.rules.errors import RuleError
+from domain.rules.kyc import RISK_LEVELS
 from domain.settings import RuleSettings
 
-GRADE_SCORE_VERSION = "grade_score/1"
+# grade_score/2: credit comes from a recorded assessment, or is "unknown" (no default).
+GRADE_SCORE_VERSION = "grade_score/2"
 TIER_DECISION_VERSION = "next_tier/1"
+RISK_MEASURES_VERSION = "risk_measures/1"
+CREDIT_UNKNOWN = "unknown"
 
 TIERS = ("ordinary", "premium", "vip")  # lowest first; the index is the rank
 _HUNDRED = Decimal(100)
@@ -32,7 +42,7 @@ class GradeInputs:
     transaction_count: int
     tenure_years: Decimal
     products_held: int
-    credit_score: int
+    credit_score: int | None
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class GradeResult:
     tier: str
     rule_version: str = GRADE_SCORE_VERSION
 
+    @property
+    def credit_known(self) -> bool:
+        """False when no credit assessment was recorded and the unknown treatment applied."""
+        return self.inputs.credit_score is not None
+
 
 @dataclass(frozen=True)
 class TierDecision:
@@ -76,7 +91,8 @@ def grade_score(inputs: GradeInputs, settings: RuleSettings) -> GradeResult:
     """Return the weighted 0-100 score and tier for `inputs`.
 
     Guarantees: every sub-score and the score lie in 0..100; the score is non-decreasing
-    in every input. Negative inputs or a credit score outside 0..100 raise RuleError.
+    in every input. A credit score of None ("unknown") scores `grade_credit_unknown_score`.
+    Negative inputs or a credit score outside 0..100 raise RuleError.
     """
     amount = decimal_input("yearly_amount", inputs.yearly_amount)
     tenure = decimal_input("tenure_years", inputs.tenure_years)
@@ -84,9 +100,12 @@ def grade_score(inputs: GradeInputs, settings: RuleSettings) -> GradeResult:
         raise RuleError("yearly_amount and tenure_years must not be negative")
     count = count_input("transaction_count", inputs.transaction_count)
     products = count_input("products_held", inputs.products_held)
-    credit = count_input("credit_score", inputs.credit_score)
-    if credit > 100:
-        raise RuleError(f"credit_score must be within 0..100, got {credit}")
+    if inputs.credit_score is None:
+        credit = settings.grade_credit_unknown_score
+    else:
+        credit = count_input("credit_score", inputs.credit_score)
+        if credit > 100:
+            raise RuleError(f"credit_score must be within 0..100, got {credit}")
     tenure_part = _capped(tenure, Decimal(settings.grade_cap_tenure_years))
     products_part = _capped(Decimal(products), Decimal(settings.grade_cap_products_held))
     subs = SubScores(
@@ -155,3 +174,29 @@ def next_tier(
     if run >= settings.tier_downgrade_quarters:
         return decision(computed_tier, 0)
     return decision(current_tier, run)
+
+
+@dataclass(frozen=True)
+class RiskMeasureSet:
+    """The risk-control measures in force for a tier and risk rating, sorted, no repeats."""
+
+    tier: str
+    risk_level: str | None
+    measures: tuple[str, ...]
+    rule_version: str = RISK_MEASURES_VERSION
+
+
+def risk_measures(tier: str, risk_level: str | None, settings: RuleSettings) -> RiskMeasureSet:
+    """Return the measures of policy 3.3 for `tier` and the KYC `risk_level`.
+
+    The set is the tier's measures (`risk_measures_vip`, `_premium`, `_ordinary`) and the
+    risk rating's (`risk_measures_high`, `_medium`, `_low`); a customer not yet rated
+    takes the tier's alone. Guarantees: sorted and without repeats, so two equal sets
+    compare equal; an unknown tier or risk level raises RuleError.
+    """
+    one_of("tier", tier, TIERS)
+    chosen = set(getattr(settings, f"risk_measures_{tier}"))
+    if risk_level is not None:
+        one_of("risk_level", risk_level, RISK_LEVELS)
+        chosen |= set(getattr(settings, f"risk_measures_{risk_level}"))
+    return RiskMeasureSet(tier=tier, risk_level=risk_level, measures=tuple(sorted(chosen)))

@@ -16,6 +16,14 @@ from domain.settings import RuleSettings
 RFM_SCORES_VERSION = "rfm_scores/1"
 CLV_VERSION = "clv/1"
 CHURN_SIGNALS_VERSION = "churn_signals/1"
+VALUE_STRATEGY_VERSION = "value_strategy/1"
+
+# Policy 6.2: one strategy a customer, and the actions it plans.
+STRATEGY_ACTIONS: dict[str, tuple[str, ...]] = {
+    "premium_service_plan": ("premium_service_plan",),
+    "high_potential": ("needs_discovery", "targeted_offer"),
+    "standard": (),
+}
 
 CHURN_SIGNAL_CODES = (
     "transactions_halved",
@@ -191,3 +199,35 @@ def churn_signals(inputs: ChurnInputs, as_of: date, settings: RuleSettings) -> l
     if last_seen is not None and (as_of - last_seen).days >= settings.churn_inactive_days:
         signals.append("inactive_180d")
     return signals
+
+
+@dataclass(frozen=True)
+class ValueStrategy:
+    """The value strategy of policy 6.2 for one customer and the actions it plans."""
+
+    strategy: str
+    actions: tuple[str, ...]
+    rule_version: str = VALUE_STRATEGY_VERSION
+
+
+def value_strategy(
+    current_value: Decimal, potential_value: Decimal, rfm_m: int, settings: RuleSettings
+) -> ValueStrategy:
+    """Return the customer's strategy: "premium_service_plan" for high value (the top
+    monetary quintile, M = 5), else "high_potential" when the potential value (CLV) is at
+    least `high_potential_ratio` (2) times a positive current value, else "standard".
+
+    Guarantees: exactly one strategy; its actions are `STRATEGY_ACTIONS[strategy]`.
+    An M score outside 1..5 raises RuleError.
+    """
+    current = decimal_input("current_value", current_value)
+    potential = decimal_input("potential_value", potential_value)
+    if not 1 <= rfm_m <= 5:
+        raise RuleError(f"the M score must be within 1..5, got {rfm_m}")
+    if rfm_m == 5:
+        strategy = "premium_service_plan"
+    elif current > 0 and potential >= settings.high_potential_ratio * current:
+        strategy = "high_potential"
+    else:
+        strategy = "standard"
+    return ValueStrategy(strategy, STRATEGY_ACTIONS[strategy])

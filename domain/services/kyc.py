@@ -24,6 +24,7 @@ from domain.rules.kyc import (
     reverification_due,
     reverification_status,
 )
+from domain.services.grading import measures_after_rating
 from domain.services.identity import IdentityClaims
 from domain.settings import RuleSettings
 from domain.validation import amount_error, check, id_number_error, one_of_error, text_error
@@ -98,7 +99,7 @@ class KycCommands(IdentityClaims):
         kyc.assign_risk_rating(
             risk_level, list(factors), today, due, REVERIFICATION_DUE_VERSION, actor, self.now()
         )
-        self._save(kyc)
+        self._save(kyc, measures_after_rating(self, customer_id, risk_level, actor))
         return due
 
     def check_reverification(self, customer_id: UUID, actor: Actor) -> str:
@@ -148,7 +149,7 @@ class KycCommands(IdentityClaims):
             kyc.start_review(None, actor, at)
         due = reverification_due(level, today, self.settings)
         kyc.complete_review(level, today, due, REVERIFICATION_DUE_VERSION, actor, at)
-        self._save(kyc)
+        self._save(kyc, measures_after_rating(self, customer_id, level, actor))
         return due
 
     def check_identity_document(self, customer_id: UUID, actor: Actor) -> str | None:

@@ -11,7 +11,8 @@ from domain import value as value_model
 from domain.activity import Activity
 from domain.actor import Actor
 from domain.customer import Customer
-from domain.ids import activity_id, value_id
+from domain.grading import Grading, require_entitlement
+from domain.ids import activity_id, grading_id, value_id
 from domain.records import ValueRecord, record_of
 from domain.rules.months import add_months
 from domain.rules.retention import RETENTION_VERSION, retention_ends
@@ -24,6 +25,7 @@ from domain.rules.value import (
     churn_signals,
     clv,
     rfm_scores,
+    value_strategy,
 )
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
@@ -40,13 +42,20 @@ class ValueCommands(LedgerServices):
         customer_ids: Sequence[UUID],
         actor: Actor,
         *,
-        retention: Decimal = Decimal("0.85"),
-        discount: Decimal = Decimal("0.08"),
-        acquisition_cost: Decimal = Decimal(0),
+        retention: Decimal | None = None,
+        discount: Decimal | None = None,
+        acquisition_cost: Decimal | None = None,
     ) -> dict[UUID, ValueRecord]:
         """Assess the value of a population: RFM quintiles ranked within `customer_ids`,
         current value = profit contribution over the RFM window, potential value = CLV
-        with that margin. Each customer's assessment is its own write."""
+        with that margin; the CLV parameters default to the settings (`clv_retention`,
+        `clv_discount`, `clv_acquisition_cost`). Each customer then gets the value
+        strategy of policy 6.2 (high value, high potential, standard), recorded with its
+        planned actions when it changes. Each customer's assessment is its own write."""
+        retention = self.settings.clv_retention if retention is None else retention
+        discount = self.settings.clv_discount if discount is None else discount
+        if acquisition_cost is None:
+            acquisition_cost = self.settings.clv_acquisition_cost
         today = self.today()
         window_start = add_months(today, -self.settings.rfm_window_months)
         customers: dict[UUID, Customer] = {}
@@ -85,6 +94,21 @@ class ValueCommands(LedgerServices):
                     "acquisition_cost": str(acquisition_cost),
                 },
                 rule_version=_VALUE_VERSION,
+                actor=actor,
+                at=at,
+            )
+            strategy = value_strategy(margin, potential, score.m, self.settings)
+            value.assign_strategy(
+                as_of=today,
+                strategy=strategy.strategy,
+                planned_actions=list(strategy.actions),
+                inputs={
+                    "current_value": str(margin),
+                    "potential_value": str(potential),
+                    "m": str(score.m),
+                    "high_potential_ratio": str(self.settings.high_potential_ratio),
+                },
+                rule_version=strategy.rule_version,
                 actor=actor,
                 at=at,
             )
@@ -152,7 +176,9 @@ class ValueCommands(LedgerServices):
         *,
         expected_version: int | None = None,
     ) -> None:
-        """Record a retention action for a customer at risk."""
+        """Record a retention action for a customer at risk. An action that spends a tier
+        entitlement (a fee waiver: VIP) is refused with NotEntitled when the tier held
+        does not give it."""
         check(
             action=one_of_error(action, value_model.RETENTION_ACTIONS),
             description=text_error(description, max_length=2000),
@@ -160,6 +186,11 @@ class ValueCommands(LedgerServices):
         self._customer(customer_id, "churn")
         value = self._load(Value, value_id(customer_id))
         self._expect(value, expected_version)
+        entitlement = value_model.ACTION_ENTITLEMENTS.get(action)
+        if entitlement is not None:
+            grading = self._find(Grading, grading_id(customer_id))
+            tier = grading.tier if grading else None
+            require_entitlement(tier, entitlement, f"a {action} retention action")
         value.take_retention_action(action, description, actor, self.now())
         self._save(value)
 

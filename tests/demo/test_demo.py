@@ -73,7 +73,9 @@ def test_the_demo_stays_near_twenty_events_a_customer(
     demo_app: LedgerApplication, summary: DemoSummary
 ) -> None:
     assert summary.events == len(_stored(demo_app))
-    assert 12 <= summary.events / summary.customers <= 20
+    # About 18 a customer before credit assessments, risk measures and value strategies
+    # (issue 14) added roughly one each per graded or assessed customer.
+    assert 12 <= summary.events / summary.customers <= 22
 
 
 def test_names_are_chinese_and_english_and_customers_are_individual_and_corporate(

@@ -30,9 +30,10 @@ def test_a_grade_records_rule_version_inputs_and_sub_scores(app: LedgerApplicati
     view = app.grade_customer(customer_id, "2026Q1", SYSTEM, inputs=VIP)
     assert (view.tier, view.computed_tier) == ("vip", "vip")
     assert "dedicated_relationship_manager" in view.entitlements
-    graded, changed = app.events_of(view.id)
+    graded, changed, measures = app.events_of(view.id)
+    assert type(measures).__name__ == "RiskMeasuresApplied"
     assert type(graded).__name__ == "GradeAssigned"
-    assert graded.rule_version == "grade_score/1"  # type: ignore[attr-defined]
+    assert graded.rule_version == "grade_score/2"  # type: ignore[attr-defined]
     assert graded.inputs["yearly_amount"] == "1000000"  # type: ignore[attr-defined]
     assert set(graded.sub_scores) == {"amount", "frequency", "loyalty", "credit"}  # type: ignore[attr-defined]
     assert type(changed).__name__ == "TierChanged"
@@ -63,6 +64,6 @@ def test_a_quarter_is_graded_once(app: LedgerApplication) -> None:
 
 def test_grading_inputs_default_to_the_customers_own_activity(app: LedgerApplication) -> None:
     customer_id = individual(app)
-    inputs = app.grade_inputs(customer_id, credit_score=70)
-    assert inputs == GradeInputs(Decimal(0), 0, Decimal("0.00"), 0, 70)
+    inputs = app.grade_inputs(customer_id)
+    assert inputs == GradeInputs(Decimal(0), 0, Decimal("0.00"), 0, None)
     assert app.grade_customer(customer_id, "2026Q1", SYSTEM).tier == "ordinary"

@@ -8,6 +8,7 @@ from datetime import date
 from uuid import UUID
 
 from domain.application import LedgerApplication
+from domain.services.grading import CreditAssessment
 from projections.runtime import ReadModels
 from tests.domain.factories import FRONT, RM, SYSTEM, Clock, grant_marketing, quarter_of_trades
 
@@ -80,7 +81,10 @@ def populate(app: LedgerApplication, clock: Clock) -> World:
         clock.advance(hours=1)
         app.log_interaction(elder, "phone", "inbound", "service", topic, "called about it", FRONT)
     quarter_of_trades(app, elder, date(2025, 9, 1), 12, "90000.00", "q1")
-    app.grade_customer(elder, "2026Q1", SYSTEM, credit_score=90)
+    app.record_credit_assessment(
+        CreditAssessment(elder, "internal_scorecard", 90, date(2026, 1, 5)), SYSTEM
+    )
+    app.grade_customer(elder, "2026Q1", SYSTEM)
     complaint = app.receive_feedback(elder, "complaint", "fees", NARRATIVE, FRONT)
     app.acknowledge_case(complaint, FRONT)
     app.start_investigation(complaint, RM, owner="rm-007")

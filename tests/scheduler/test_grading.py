@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from domain.errors import NotFound
+from domain.services.grading import CreditAssessment
 from scheduler.runner import JobRunner
 from tests.domain.factories import COMPLIANCE, SYSTEM, Clock, individual
 from tests.scheduler.conftest import events
@@ -34,6 +35,10 @@ def test_every_live_customer_is_graded_for_the_quarter_just_ended_once(
         products=["deposit", "fund", "fx", "insurance", "loan"],
         source_ref="core-2026-03",
     )
+    # Credit comes from an assessment; `small` has none and is graded "credit unknown".
+    app.record_credit_assessment(
+        CreditAssessment(big, "pboc_credit_reference", 80, date(2026, 3, 15)), SYSTEM
+    )
     app.request_erasure(restricted, COMPLIANCE)
     clock.set(datetime(2026, 4, 1, 4, tzinfo=UTC))
 
@@ -43,6 +48,7 @@ def test_every_live_customer_is_graded_for_the_quarter_just_ended_once(
     assert outcome.summary["customers_restricted"] == 1
     assert app.get_grading(big).tier == "vip"
     assert app.get_grading(small).tier == "ordinary"
+    assert app.get_grading(small).credit_status == "unknown"
     assert app.get_grading(big).periods == ("2026Q1",)
     for unrated in (restricted, prospect):
         with pytest.raises(NotFound):

@@ -92,9 +92,20 @@ def test_transactions_grading_and_value(api: Api) -> None:
     assert recorded.status_code == 201, recorded.get_json()
     activity = api.get(f"{path}/activity", "relationship_manager").get_json()
     assert (activity["transaction_count"], activity["amount"]) == (12, "***")
-    graded = api.post(f"{path}/grade", "system", {"period": "2026Q1", "credit_score": 80})
+    assessment = {"source": "pboc_credit_reference", "score": 80, "assessed_on": "2026-03-01"}
+    credited = api.post(f"{path}/credit-assessments", "relationship_manager", assessment)
+    assert credited.status_code == 201, credited.get_json()
+    assert (credited.get_json()["credit_status"], credited.get_json()["periods"]) == (
+        "assessed",
+        [],
+    )
+    assert "credit_score" not in credited.get_json()
+    assumed = api.post(f"{path}/grade", "system", {"period": "2026Q1", "credit_score": 80})
+    assert assumed.status_code == 422  # credit comes from an assessment, never the request
+    graded = api.post(f"{path}/grade", "system", {"period": "2026Q1"})
     assert graded.status_code == 200, graded.get_json()
     grade = api.get(f"{path}/grade", "front_office").get_json()
+    assert grade["credit_source"] == "pboc_credit_reference"
     assert grade["tier"] in ("vip", "premium", "ordinary", "VIP")
     assert grade["periods"] == ["2026Q1"]
     assert api.get(f"{path}/value", "relationship_manager").status_code == 404

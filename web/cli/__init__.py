@@ -15,6 +15,7 @@ import click
 
 from web.cli import (
     core,
+    credit,
     export,
     identity,
     jobs,
@@ -53,6 +54,7 @@ for command in (
     *export.COMMANDS,
     *projections.COMMANDS,
     *identity.COMMANDS,
+    *credit.COMMANDS,
     *jobs.COMMANDS,
     *scheduler.COMMANDS,
     *sealer.COMMANDS,

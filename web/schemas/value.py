@@ -27,3 +27,8 @@ class ValueSchema(DisclosedView):
     churn_state = ma.fields.String(required=True)
     signals = ma.fields.List(ma.fields.String())
     retention_actions = ma.fields.List(ma.fields.String())
+    strategy = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "premium_service_plan, high_potential or standard (6.2)"},
+    )
+    planned_actions = ma.fields.List(ma.fields.String())

@@ -27,7 +27,7 @@ def test_everything_at_its_cap_scores_100_and_is_vip() -> None:
     result = grade_score(inputs("1000000", 120, "10", 5, 100), S)
     assert result.score == Decimal("100.00")
     assert result.tier == "vip"
-    assert result.rule_version == "grade_score/1"
+    assert result.rule_version == "grade_score/2"
 
 
 def test_nothing_scores_zero_and_is_ordinary() -> None:
