@@ -41,6 +41,7 @@ from security.integrity.verification import TrustedCheckpoint, VerifyReport, ver
 from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
 from security.keys.identity_index import KeyedIdentityIndex
+from security.subject_streams import SubjectStreams
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
@@ -265,6 +266,16 @@ def build_ledger(
         config.log_origin,
         anchors=anchors,
     )
+    if hasattr(app, "subject_streams"):
+        streams = SubjectStreams(
+            factory.datastore,
+            factory.dialect,
+            app.recorder,
+            keys_table=factory.keystore.table,
+            leaves_table=sealed.leaves_table,
+        )
+        streams.backfill()  # a store written before the index: once, on first start
+        app.subject_streams = streams
     access = AccessLog(factory.datastore, factory.dialect)
     access_sealed = SealedLog(
         access,
