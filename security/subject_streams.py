@@ -59,8 +59,7 @@ def record_streams(dialect: Dialect, cursor: Any, events: Sequence[StoredEvent])
         statement = f"INSERT OR IGNORE INTO {table} (key_ref, originator_id) VALUES (?, ?)"
     else:
         statement = (
-            f"INSERT INTO {table} (key_ref, originator_id) VALUES (?, ?) "
-            "ON CONFLICT DO NOTHING"
+            f"INSERT INTO {table} (key_ref, originator_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
         )
     dialect.executemany(cursor, statement, pairs)
 

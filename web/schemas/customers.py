@@ -105,8 +105,9 @@ class ProfileChangeSchema(ProfileFields):
     source = ma.fields.String(
         required=True,
         validate=one_of(SOURCES),
-        metadata={"description": "where the new values come from (no default: a change "
-        "always says it)"},
+        metadata={
+            "description": "where the new values come from (no default: a change always says it)"
+        },
     )
 
     @ma.validates_schema
