@@ -41,10 +41,10 @@ from security.integrity.verification import TrustedCheckpoint, VerifyReport, ver
 from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
 from security.keys.identity_index import KeyedIdentityIndex
-from security.subject_streams import SubjectStreams
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
+from security.subject_streams import SubjectStreams
 from security.witness.client import CosignatureStore, WitnessSubmitter
 from security.witness.monitor import missing_cosignatures, witnessed_checkpoints
 

@@ -225,7 +225,7 @@ def test_the_customer_timeline_pages_by_cursor(app: LedgerApplication, clock: Cl
 
 
 def test_the_customer_timeline_needs_a_customer(app: LedgerApplication, clock: Clock) -> None:
-    customer_id, case_id, _ = _whole_story(app, clock)
+    _, case_id, _ = _whole_story(app, clock)
     with pytest.raises(NotFound):
         app.customer_timeline(case_id)
     with pytest.raises(NotFound):

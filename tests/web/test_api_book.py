@@ -64,13 +64,19 @@ def test_a_relationship_manager_reads_and_changes_only_its_own_customers(
     assert not {"SH-09", "rm-other", WANG["name"], WANG["phone"]} & set(str(problem).split())
     events = api.events()
     patch = api.patch(
-        f"/customers/{theirs}", "relationship_manager", {"occupation": "pilot", "source": "customer"}, If_Match='"1"'
+        f"/customers/{theirs}",
+        "relationship_manager",
+        {"occupation": "pilot", "source": "customer"},
+        If_Match='"1"',
     )
     assert patch.status_code == 403 and patch.get_json()["code"] == "outside_book"
     assert api.events() == events
     version = api.get(f"/customers/{mine}", "relationship_manager").headers["ETag"]
     own = api.patch(
-        f"/customers/{mine}", "relationship_manager", {"occupation": "pilot", "source": "customer"}, If_Match=version
+        f"/customers/{mine}",
+        "relationship_manager",
+        {"occupation": "pilot", "source": "customer"},
+        If_Match=version,
     )
     assert own.status_code == 200, own.get_json()
     # the refusal is in the access log, with no purpose it could claim

@@ -105,7 +105,7 @@ def personal_fields_of(
 def timeline_entry(entry: CustomerEventEntry, shown: Disclosure) -> dict[str, Any]:
     """One event of a customer's timeline as JSON: personal values, and the reason (free
     text that may name people), masked unless `shown` in full."""
-    data = jsonable(entry)
+    data: dict[str, Any] = jsonable(entry)
     if shown.full:
         return data
     if data["reason"] is not None:
