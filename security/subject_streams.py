@@ -23,6 +23,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.ports import EventPosition
 from security.dialect import Dialect
+from security.errors import EventAuthenticationFailed
 from security.keys.envelope import Envelope
 
 TABLE = "ledger_subject_streams"
@@ -40,11 +41,20 @@ def create_table_statements(dialect: Dialect) -> list[str]:
 
 
 def _pairs(events: Sequence[Any]) -> list[tuple[str, str]]:
-    """(key_ref, canonical originator id) of each distinct stream and key of `events`."""
-    found = {
-        (Envelope.unpack(event.state).key_ref, str(UUID(str(event.originator_id))))
-        for event in events
-    }
+    """(key_ref, canonical originator id) of each distinct stream and key of `events`.
+
+    State that is not a ledger envelope names no key, nor does an id that is no UUID,
+    so it indexes nothing: the mapper writes only envelopes of UUID streams, the
+    recorder's own contract (any bytes, as in the library's conformance tests) still
+    holds, and verification reports such an event on its own."""
+    found = set()
+    for event in events:
+        try:
+            key_ref = Envelope.unpack(event.state).key_ref
+            stream = str(UUID(str(event.originator_id)))
+        except (EventAuthenticationFailed, ValueError):
+            continue
+        found.add((key_ref, stream))
     return sorted(found)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -158,8 +158,7 @@ class HistoryQueries(LedgerServices):
         if not 1 <= limit <= TIMELINE_PAGE_MAX:
             raise ValidationFailed({"limit": f"from 1 to {TIMELINE_PAGE_MAX}"})
         self._load(Customer, customer_id)
-        streams = self._streams_of(customer_id)
-        positions = self._positions(streams)
+        streams, positions = self._located(customer_id)
         entries: list[CustomerEventEntry] = []
         for stream_id in streams:
             entries.extend(self._stream_entries(customer_id, stream_id, positions, as_of))
@@ -171,17 +170,22 @@ class HistoryQueries(LedgerServices):
             customer_id, as_of, page, page[-1].notification_id if more else None
         )
 
-    def _streams_of(self, customer_id: UUID) -> list[UUID]:
+    def _located(
+        self, customer_id: UUID
+    ) -> tuple[list[UUID], Mapping[tuple[UUID, int], EventPosition]]:
+        """The customer's streams (its own first) and the positions of their events:
+        from the store's index, or, in memory without one, by reading the log once."""
         if self.subject_streams is not None:
             found = list(self.subject_streams.streams_of(customer_id))
+            positions = None
         else:
-            found = sorted(self._scan()[0].get(customer_id, set()))
-        return found if customer_id in found else [customer_id, *found]
-
-    def _positions(self, streams: Sequence[UUID]) -> Mapping[tuple[UUID, int], EventPosition]:
-        if self.subject_streams is not None:
-            return self.subject_streams.positions(streams)
-        return self._scan()[1]
+            by_subject, positions = self._scan()
+            found = sorted(by_subject.get(customer_id, set()))
+        streams = [customer_id, *(stream for stream in found if stream != customer_id)]
+        if positions is None:
+            assert self.subject_streams is not None
+            positions = self.subject_streams.positions(streams)
+        return streams, positions
 
     def _scan(
         self,
