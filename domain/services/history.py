@@ -175,16 +175,14 @@ class HistoryQueries(LedgerServices):
     ) -> tuple[list[UUID], Mapping[tuple[UUID, int], EventPosition]]:
         """The customer's streams (its own first) and the positions of their events:
         from the store's index, or, in memory without one, by reading the log once."""
-        if self.subject_streams is not None:
-            found = list(self.subject_streams.streams_of(customer_id))
-            positions = None
+        index = self.subject_streams
+        if index is not None:
+            found = list(index.streams_of(customer_id))
         else:
-            by_subject, positions = self._scan()
+            by_subject, scanned = self._scan()
             found = sorted(by_subject.get(customer_id, set()))
         streams = [customer_id, *(stream for stream in found if stream != customer_id)]
-        if positions is None:
-            assert self.subject_streams is not None
-            positions = self.subject_streams.positions(streams)
+        positions = index.positions(streams) if index is not None else scanned
         return streams, positions
 
     def _scan(
