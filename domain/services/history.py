@@ -46,22 +46,15 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
-class CustomerEventEntry:
+class CustomerEventEntry(TimelineEntry):
     """One event about a customer, in whichever stream it was recorded, with where it
     sits in the logs (`seq`: the leaf index `/integrity/proof` takes, None until
-    sealed), who recorded it, through which channel, why, and what it changed."""
+    sealed) and what it changed."""
 
     seq: int | None
     notification_id: int
     stream_id: UUID
     stream: str
-    version: int
-    event: str
-    at: datetime
-    actor_id: str
-    role: str
-    channel: str
-    reason: str | None
     changes: tuple[FieldChange, ...]
 
 
@@ -123,18 +116,7 @@ class HistoryQueries(LedgerServices):
 
     def timeline(self, aggregate_id: UUID) -> list[TimelineEntry]:
         """The aggregate's events in order: what happened, when, by whom, why."""
-        return [
-            TimelineEntry(
-                version=e.originator_version,
-                event=type(e).__name__,
-                at=e.occurred_at,
-                actor_id=e.actor_id,
-                role=e.actor_role,
-                channel=e.channel,
-                reason=e.reason,
-            )
-            for e in self._events_or_not_found(aggregate_id)
-        ]
+        return [TimelineEntry(**_told(e)) for e in self._events_or_not_found(aggregate_id)]
 
     def customer_timeline(
         self,
@@ -240,17 +222,24 @@ class HistoryQueries(LedgerServices):
                     notification_id=position.notification_id,
                     stream_id=stream_id,
                     stream=kind.__name__,
-                    version=event.originator_version,
-                    event=type(event).__name__,
-                    at=event.occurred_at,
-                    actor_id=event.actor_id,
-                    role=event.actor_role,
-                    channel=event.channel,
-                    reason=event.reason,
                     changes=changes,
+                    **_told(event),
                 )
             )
         return entries
+
+
+def _told(event: LedgerEvent) -> dict[str, Any]:
+    """What every timeline says of an event: which, when, who, through what, why."""
+    return {
+        "version": event.originator_version,
+        "event": type(event).__name__,
+        "at": event.occurred_at,
+        "actor_id": event.actor_id,
+        "role": event.actor_role,
+        "channel": event.channel,
+        "reason": event.reason,
+    }
 
 
 def _masking(aggregate_class: type, field: str) -> str | None:
