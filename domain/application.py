@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from domain.calendars import Calendars, settings_calendars
-from domain.ports import IdentityIndex, SubjectKeys
+from domain.ports import IdentityIndex, SubjectKeys, SubjectStreams
 from domain.services.base import utc_now
 from domain.services.care import CareCommands
 from domain.services.customers import CustomerCommands
@@ -76,6 +76,9 @@ class LedgerApplication(
         # without them, the settings' own tables, which cover only the years they list
         self.calendars = calendars if calendars is not None else settings_calendars(self.settings)
         self.subject_keys = subject_keys
+        # the store's index of a subject's streams (security.subject_streams); without
+        # it (in memory), history finds them by reading the log
+        self.subject_streams: SubjectStreams | None = None
         self.identity_index = (
             identity_index if identity_index is not None else EphemeralIdentityIndex()
         )

@@ -305,6 +305,17 @@ def personal_attributes(aggregate_class_or_topic: type | str) -> Mapping[str, Fi
     return {name: _kind(name) for name in AGGREGATE_PERSONAL_FIELDS[topic]}
 
 
+def masking_of_attribute(aggregate_class_or_topic: type | str, name: str) -> Masking | None:
+    """How to mask an aggregate attribute on display; None when it is not personal. An
+    aggregate this module does not classify fails closed: every attribute is free text."""
+    topic = _topic_of(aggregate_class_or_topic)
+    if topic not in AGGREGATE_PERSONAL_FIELDS:
+        return Masking.FREE_TEXT
+    if name not in AGGREGATE_PERSONAL_FIELDS[topic]:
+        return None
+    return _kind(name).masking
+
+
 # --- C3: authentication data is refused ---------------------------------------------
 
 _C3_TOKENS = frozenset(

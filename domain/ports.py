@@ -5,6 +5,8 @@ The composition root injects adapters from `security/`; the domain never imports
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
@@ -25,3 +27,24 @@ class IdentityIndex(Protocol):
 
     def digest(self, text: str) -> str:
         """The keyed digest (hex) of a canonical identity text (`domain.identity`)."""
+
+
+@dataclass(frozen=True)
+class EventPosition:
+    """Where a stored event sits: its notification id in the event store, and its leaf
+    index in the sealed Merkle log (what `/integrity/proof?seq=` takes), None until the
+    sealer covers it."""
+
+    notification_id: int
+    seq: int | None
+
+
+class SubjectStreams(Protocol):
+    """An index of the store: which streams hold events about a subject, and the log
+    positions of their events, without reading the whole log."""
+
+    def streams_of(self, subject_id: UUID) -> Sequence[UUID]:
+        """The ids of every stream with at least one event about the subject."""
+
+    def positions(self, stream_ids: Sequence[UUID]) -> Mapping[tuple[UUID, int], EventPosition]:
+        """(stream id, version) → position of every stored event of `stream_ids`."""

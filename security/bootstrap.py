@@ -44,6 +44,7 @@ from security.keys.identity_index import KeyedIdentityIndex
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
+from security.subject_streams import SubjectStreams
 from security.witness.client import CosignatureStore, WitnessSubmitter
 from security.witness.monitor import missing_cosignatures, witnessed_checkpoints
 
@@ -265,6 +266,16 @@ def build_ledger(
         config.log_origin,
         anchors=anchors,
     )
+    if hasattr(app, "subject_streams"):
+        streams = SubjectStreams(
+            factory.datastore,
+            factory.dialect,
+            app.recorder,
+            keys_table=factory.keystore.table,
+            leaves_table=sealed.leaves_table,
+        )
+        streams.backfill()  # a store written before the index: once, on first start
+        app.subject_streams = streams
     access = AccessLog(factory.datastore, factory.dialect)
     access_sealed = SealedLog(
         access,

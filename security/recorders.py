@@ -45,6 +45,8 @@ from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import LocalKeyring, load_keyring
 from security.store_faults import classify, retry_busy
+from security.subject_streams import create_table_statements as subject_streams_ddl
+from security.subject_streams import record_streams
 
 PENDING_KEYS = "ledger_pending_keys"
 # the library's PostgreSQL insert without its retry decorator, and that retry's figures
@@ -151,7 +153,9 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         pending: list[PendingKey] = kwargs.pop(PENDING_KEYS, None) or []
         if self.keystore and pending:
             self.keystore.insert_pending(c, pending)
-        return super()._insert_events(c, stored_events, **kwargs)
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        record_streams(Dialect("sqlite"), c, stored_events)
+        return ids
 
 
 class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -243,6 +247,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         if self.keystore and pending:
             self.keystore.insert_pending(curs, pending)
         super()._insert_events(curs, stored_events, **kwargs)
+        record_streams(Dialect("postgres", self.datastore.schema), curs, stored_events)
 
 
 def _data_dir(env: Environment) -> Path:
@@ -270,6 +275,7 @@ class _LedgerFactoryMixin:
             *SealedLog.create_table_statements(self.dialect),
             *AccessLog.create_table_statements(self.dialect),
             *SealedLog.create_table_statements(self.dialect, "access"),
+            *subject_streams_ddl(self.dialect),
         ]
 
     def mapper(

@@ -20,7 +20,7 @@ from domain.calendars import Calendars
 from domain.customer import Customer
 from domain.errors import DomainError, NotFound, VersionConflict
 from domain.events import LedgerAggregate, LedgerEvent, require_version
-from domain.ports import SubjectKeys
+from domain.ports import SubjectKeys, SubjectStreams
 from domain.settings import RuleSettings
 from domain.transcodings import register_domain_transcodings
 
@@ -38,6 +38,7 @@ class LedgerServices(Application[UUID]):
     settings: RuleSettings
     calendars: Calendars
     subject_keys: SubjectKeys | None
+    subject_streams: SubjectStreams | None
     clock: Callable[[], datetime]
     new_id: Callable[[], UUID] = staticmethod(uuid4)
 

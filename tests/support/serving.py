@@ -263,7 +263,7 @@ class MixedWrites:
         customer = self._pick(self.customers, rng)
         if customer is None:
             return self._register(rng)
-        body = {"email": f"c{rng.randrange(10**6)}@example.cn"}
+        body = {"email": f"c{rng.randrange(10**6)}@example.cn", "source": "customer"}
         status, got, _ = self._call(
             "patch", "PATCH", f"/customers/{customer[0]}", body, **{"If-Match": customer[1]}
         )

@@ -64,13 +64,19 @@ def test_a_relationship_manager_reads_and_changes_only_its_own_customers(
     assert not {"SH-09", "rm-other", WANG["name"], WANG["phone"]} & set(str(problem).split())
     events = api.events()
     patch = api.patch(
-        f"/customers/{theirs}", "relationship_manager", {"occupation": "pilot"}, If_Match='"1"'
+        f"/customers/{theirs}",
+        "relationship_manager",
+        {"occupation": "pilot", "source": "customer"},
+        If_Match='"1"',
     )
     assert patch.status_code == 403 and patch.get_json()["code"] == "outside_book"
     assert api.events() == events
     version = api.get(f"/customers/{mine}", "relationship_manager").headers["ETag"]
     own = api.patch(
-        f"/customers/{mine}", "relationship_manager", {"occupation": "pilot"}, If_Match=version
+        f"/customers/{mine}",
+        "relationship_manager",
+        {"occupation": "pilot", "source": "customer"},
+        If_Match=version,
     )
     assert own.status_code == 200, own.get_json()
     # the refusal is in the access log, with no purpose it could claim
@@ -116,17 +122,17 @@ def test_break_glass_is_let_through_recorded_and_flagged(api: Api, two: tuple[UU
     flagged = [e.what for e in entries]
     assert "emergency_access:customers.read_customer:INC-2026-0042" in flagged
     assert "customer.profile" in flagged  # the full read itself, under the same purpose
-    # a change under break glass carries the purpose on its event
+    # a change under break glass carries the purpose and the reference on its event
     version = read.headers["ETag"]
     patch = api.patch(
         f"/customers/{theirs}",
         "relationship_manager",
-        {"occupation": "pilot"},
+        {"occupation": "pilot", "source": "customer"},
         If_Match=version,
         **glass,
     )
     assert patch.status_code == 200
-    assert api.ledger.app.timeline(theirs)[-1].reason == "emergency_access"
+    assert api.ledger.app.timeline(theirs)[-1].reason == "emergency_access: INC-2026-0042"
     recorded = api.ledger.access_log.entries(subject_id=str(theirs))
     assert len(recorded) == len(entries) + 1
     assert recorded[0].what == "emergency_access:customers.change_profile:INC-2026-0042"

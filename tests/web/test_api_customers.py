@@ -154,7 +154,7 @@ def test_patch_with_the_current_etag_changes_the_profile(api: Api) -> None:
     response = api.patch(
         f"/customers/{customer_id}",
         "relationship_manager",
-        {"phone": "13900001111", "email": "new@example.cn"},
+        {"phone": "13900001111", "email": "new@example.cn", "source": "customer"},
         If_Match=etag,
     )
     assert response.status_code == 200
@@ -168,10 +168,18 @@ def test_patch_with_the_current_etag_changes_the_profile(api: Api) -> None:
 def test_patch_with_a_stale_etag_is_412_and_records_nothing(api: Api) -> None:
     customer_id = api.register()
     etag = _etag(api, customer_id)
-    api.patch(f"/customers/{customer_id}", "front_office", {"phone": "13900001111"}, If_Match=etag)
+    api.patch(
+        f"/customers/{customer_id}",
+        "front_office",
+        {"phone": "13900001111", "source": "customer"},
+        If_Match=etag,
+    )
     before = api.events()
     response = api.patch(
-        f"/customers/{customer_id}", "front_office", {"phone": "13900002222"}, If_Match=etag
+        f"/customers/{customer_id}",
+        "front_office",
+        {"phone": "13900002222", "source": "customer"},
+        If_Match=etag,
     )
     assert response.status_code == 412
     assert response.get_json()["type"].endswith("/version_conflict")
@@ -181,7 +189,9 @@ def test_patch_with_a_stale_etag_is_412_and_records_nothing(api: Api) -> None:
 def test_patch_without_if_match_is_428_and_records_nothing(api: Api) -> None:
     customer_id = api.register()
     before = api.events()
-    response = api.patch(f"/customers/{customer_id}", "front_office", {"phone": "13900001111"})
+    response = api.patch(
+        f"/customers/{customer_id}", "front_office", {"phone": "13900001111", "source": "customer"}
+    )
     assert response.status_code == 428
     assert response.get_json()["type"].endswith("/precondition_required")
     assert api.events() == before
@@ -192,7 +202,7 @@ def test_patch_with_a_malformed_if_match_is_400(api: Api) -> None:
     response = api.patch(
         f"/customers/{customer_id}",
         "front_office",
-        {"phone": "13900001111"},
+        {"phone": "13900001111", "source": "customer"},
         If_Match="version five",
     )
     assert response.status_code == 400
@@ -205,7 +215,7 @@ def test_history_as_of_a_moment_shows_the_customer_then(api: Api) -> None:
     api.patch(
         f"/customers/{customer_id}",
         "front_office",
-        {"phone": "13900001111"},
+        {"phone": "13900001111", "source": "customer"},
         If_Match=_etag(api, customer_id),
     )
     path = f"/customers/{customer_id}/history?as_of={registered.isoformat().replace('+', '%2B')}"
@@ -228,7 +238,12 @@ def test_history_needs_a_moment(api: Api) -> None:
 def test_changes_mask_personal_values_unless_disclosed(api: Api) -> None:
     customer_id = api.register()
     etag = _etag(api, customer_id)
-    api.patch(f"/customers/{customer_id}", "front_office", {"phone": "13900001111"}, If_Match=etag)
+    api.patch(
+        f"/customers/{customer_id}",
+        "front_office",
+        {"phone": "13900001111", "source": "customer"},
+        If_Match=etag,
+    )
     version = int(etag.strip('"'))
     path = f"/customers/{customer_id}/changes?from={version}"
     masked = api.get(path, "compliance_officer").get_json()
@@ -283,9 +298,13 @@ def test_an_erased_customer_reads_as_410_subject_erased(api: Api) -> None:
 def test_if_match_star_skips_the_check_and_a_weak_etag_never_matches(api: Api) -> None:
     customer_id = api.register()
     path = f"/customers/{customer_id}"
-    weak = api.patch(path, "front_office", {"phone": "13900001111"}, If_Match='W/"2"')
+    weak = api.patch(
+        path, "front_office", {"phone": "13900001111", "source": "customer"}, If_Match='W/"2"'
+    )
     assert weak.status_code == 412
-    star = api.patch(path, "front_office", {"phone": "13900001111"}, If_Match="*")
+    star = api.patch(
+        path, "front_office", {"phone": "13900001111", "source": "customer"}, If_Match="*"
+    )
     assert star.status_code == 200
     assert api.ledger.app.get_customer(customer_id).phone == "13900001111"
 
@@ -295,11 +314,21 @@ def test_a_patch_refuses_fields_of_the_other_kind_and_null_for_a_name(api: Api) 
     etag = _etag(api, customer_id)
     before = api.events()
     other = api.patch(
-        f"/customers/{customer_id}", "front_office", {"registered_name": "X Ltd"}, If_Match=etag
+        f"/customers/{customer_id}",
+        "front_office",
+        {"registered_name": "X Ltd", "source": "customer"},
+        If_Match=etag,
     )
     assert other.status_code == 422
-    nameless = api.patch(f"/customers/{customer_id}", "front_office", {"name": None}, If_Match=etag)
+    nameless = api.patch(
+        f"/customers/{customer_id}",
+        "front_office",
+        {"name": None, "source": "customer"},
+        If_Match=etag,
+    )
     assert nameless.status_code == 422
-    empty = api.patch(f"/customers/{customer_id}", "front_office", {}, If_Match=etag)
+    empty = api.patch(
+        f"/customers/{customer_id}", "front_office", {"source": "customer"}, If_Match=etag
+    )
     assert empty.status_code == 422
     assert api.events() == before

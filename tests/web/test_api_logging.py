@@ -48,7 +48,12 @@ def test_creating_reading_and_failing_never_logs_personal_data(
         api.get(f"{path}?phone=13987654321", "front_office")
         api.get(f"{path}/changes?from=0", "compliance_officer", X_Purpose="compliance_audit")
         etag = api.get(path, "front_office").headers["ETag"]
-        api.patch(path, "front_office", {"email": "not-an-email-Zebulon"}, If_Match=etag)
+        api.patch(
+            path,
+            "front_office",
+            {"email": "not-an-email-Zebulon", "source": "customer"},
+            If_Match=etag,
+        )
         api.post("/customers", "front_office", {**DISTINCT, "phone": "Zebulon"})
         api.post("/customers", "front_office", DISTINCT, Idempotency_Key="log-1")
         api.post("/customers", "front_office", DISTINCT, Idempotency_Key="log-1")

@@ -156,7 +156,10 @@ def test_a_version_conflict_in_the_store_is_not_retried_and_stays_412(
         ),
     )
     response = api.patch(
-        f"/customers/{customer_id}", "front_office", {"email": "a@example.cn"}, If_Match=etag
+        f"/customers/{customer_id}",
+        "front_office",
+        {"email": "a@example.cn", "source": "customer"},
+        If_Match=etag,
     )
     assert response.status_code == 412, response.get_json()
     assert len(attempts) == 1

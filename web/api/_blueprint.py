@@ -11,8 +11,10 @@ import flask_smorest
 import marshmallow as ma
 from flask import Response, current_app, request
 
+from web.api._http import REASON_PARAM
 from web.problems import problem
 
+WRITES = frozenset({"post", "put", "patch", "delete"})
 MAX_NAMED = 10  # unknown names quoted back, each cut to 40 characters
 
 
@@ -27,6 +29,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepare_doc_cbks.append(_add_manual_parameters)
+        self._prepare_doc_cbks.append(_add_reason_parameter)
         self.before_request(refuse_unknown_parameters)
 
 
@@ -70,4 +73,15 @@ def _add_manual_parameters(
     extra = manual.pop("parameters", None)
     if extra:
         doc["parameters"] = [*doc.get("parameters", []), *extra]
+    return doc
+
+
+def _add_reason_parameter(
+    doc: dict[str, Any], _doc_info: dict[str, Any], *, method: str, **_context: Any
+) -> dict[str, Any]:
+    """Every write documents `X-Reason` (web.api._http.actor records it on its events)."""
+    parameters = doc.get("parameters", [])
+    named = {(p.get("in"), p.get("name")) for p in parameters if isinstance(p, dict)}
+    if method in WRITES and ("header", REASON_PARAM["name"]) not in named:
+        doc["parameters"] = [*parameters, REASON_PARAM]
     return doc

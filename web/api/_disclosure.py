@@ -16,6 +16,7 @@ from flask import request
 from domain.errors import ValidationFailed
 from domain.masking import mask
 from domain.personal_data import FIELD_KINDS, FieldClass, Masking, personal_attributes
+from domain.services.history import CustomerEventEntry
 from security.integrity.access_log import PURPOSES
 from web.api._http import jsonable
 from web.auth import acting_role, current_principal
@@ -99,3 +100,21 @@ def personal_fields_of(
     for name in derived:
         fields[name] = FIELD_KINDS[name]
     return fields
+
+
+def timeline_entry(entry: CustomerEventEntry, shown: Disclosure) -> dict[str, Any]:
+    """One event of a customer's timeline as JSON: personal values, and the reason (free
+    text that may name people), masked unless `shown` in full."""
+    data: dict[str, Any] = jsonable(entry)
+    if shown.full:
+        return data
+    if data["reason"] is not None:
+        data["reason"] = masked(data["reason"], Masking.FREE_TEXT)
+    for change in data["changes"]:
+        if change["masking"] is not None:
+            kind = Masking(change["masking"])
+            change["before"], change["after"] = (
+                masked(change["before"], kind),
+                masked(change["after"], kind),
+            )
+    return data

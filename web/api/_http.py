@@ -8,26 +8,67 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote
 from uuid import UUID
 
-from flask import request
+from flask import g, request
 
 from domain.actor import Actor
-from domain.errors import VersionConflict
+from domain.errors import ValidationFailed, VersionConflict
 from security.integrity.access_log import PURPOSES
 from web.auth import acting_role, current_principal
 from web.errors import BadPrecondition, PreconditionRequired
 
 CHANNEL = "api"
+REASON_HEADER = "X-Reason"
+REASON_MAX = 500
 _ETAG = re.compile(r'^"([0-9]{1,18})"$|^([0-9]{1,18})$')
+# one line of text: no control characters at all (not even tab or newline), no surrogates
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def stated_reason() -> str | None:
+    """The request's `X-Reason`: one line of at most REASON_MAX characters, UTF-8
+    percent-encoded where not ASCII (a header carries no other text safely); None
+    without one; 422 when malformed. Read once per request."""
+    if "stated_reason" in g:
+        cached: str | None = g.stated_reason
+        return cached
+    header = request.headers.get(REASON_HEADER)
+    reason = None if header is None else _decoded_reason(header)
+    g.stated_reason = reason
+    return reason
+
+
+def _decoded_reason(header: str) -> str:
+    def refused(why: str) -> ValidationFailed:
+        return ValidationFailed({REASON_HEADER: why})
+
+    if not header.isascii():
+        raise refused("must be ASCII: percent-encode UTF-8 text")
+    try:
+        text = unquote(header, errors="strict")
+    except UnicodeDecodeError:
+        raise refused("must be UTF-8, percent-encoded where not ASCII") from None
+    if _NOT_ONE_LINE.search(text):
+        raise refused("must be one line without control characters")
+    text = text.strip()
+    if not text:
+        raise refused("must not be blank")
+    if len(text) > REASON_MAX:
+        raise refused(f"at most {REASON_MAX} characters")
+    return text
 
 
 def actor() -> Actor:
     """The caller as the domain records it: token subject, acting role, channel `api`,
-    and the stated purpose (from the fixed vocabulary, never free text) as the reason."""
+    and why. The reason is the request's `X-Reason`, after the stated purpose (from the
+    fixed vocabulary) when there is one ("emergency_access: INC-42"); either alone
+    when only one is given. Every event the request records carries it."""
     principal = current_principal()
     purpose = request.headers.get("X-Purpose")
-    reason = purpose if purpose in PURPOSES else None
+    parts = [purpose if purpose in PURPOSES else None, stated_reason()]
+    reason = ": ".join(part for part in parts if part) or None
     return Actor(principal.actor_id, acting_role(), CHANNEL, reason)
 
 
@@ -109,5 +150,20 @@ IDEMPOTENCY_PARAM = {
     "description": "A replay with the same key and body returns the first answer "
     "(`Idempotent-Replayed: true`) and records nothing new; the same key with another "
     "body is a 422 problem.",
+}
+REASON_PARAM = {
+    "in": "header",
+    "name": REASON_HEADER,
+    "required": False,
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 12 * REASON_MAX,
+        "pattern": "^[!-~][ -~]*$",
+    },
+    "description": "Why this change is made: recorded on every event the request records "
+    f"(after the `X-Purpose`, if any). One line, at most {REASON_MAX} characters, UTF-8 "
+    "percent-encoded where not ASCII; it may be personal, so it is encrypted with the "
+    "events, masked in the timeline unless disclosed, and never logged.",
 }
 ETAG_HEADER = {"ETag": {"description": "the aggregate version", "schema": {"type": "string"}}}

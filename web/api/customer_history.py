@@ -7,7 +7,7 @@ from uuid import UUID
 
 from domain.errors import ValidationFailed
 from web.api._blueprint import Blueprint
-from web.api._disclosure import disclosure, masked
+from web.api._disclosure import disclosure, masked, timeline_entry
 from web.api._http import PURPOSE_PARAM, jsonable
 from web.api.customers import PERSONAL, customer_view
 from web.auth import roles_allowed
@@ -17,6 +17,7 @@ from web.schemas.history import (
     ChangesQuery,
     ChangesSchema,
     CustomerAsOfSchema,
+    TimelineQuery,
     TimelineSchema,
 )
 
@@ -83,11 +84,26 @@ def customer_changes(args: dict[str, Any], customer_id: UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:customer_id>/timeline", methods=["GET"])
+@blp.arguments(TimelineQuery, location="query")
 @blp.response(200, TimelineSchema)
+@blp.doc(parameters=[PURPOSE_PARAM])
 @roles_allowed(*AUDITORS)
-def customer_timeline(customer_id: UUID) -> dict[str, Any]:
-    """The customer's events in order: what happened, when, by whom, through which
-    channel and why, without their data."""
-    app = get_ledger().app
-    app.get_customer(customer_id)
-    return {"id": customer_id, "events": jsonable(app.timeline(customer_id))}
+def customer_timeline(args: dict[str, Any], customer_id: UUID) -> dict[str, Any]:
+    """Every event about the customer, across all its streams (profile, KYC, consents,
+    cases, surveys, grades, value, care, erasure...), oldest first: its `seq` for
+    `/integrity/proof`, when, who, in which role, through which channel, why, and each
+    field it changed, before and after. With `as_of`, only what had happened by then.
+    Paged: pass `next_after` back as `after`. Personal values and reasons are masked
+    unless disclosed for a purpose (then the read is access-logged). 410 once erased."""
+    timeline = get_ledger().app.customer_timeline(
+        customer_id, as_of=args.get("as_of"), after=args["after"], limit=args["limit"]
+    )
+    shown = disclosure()
+    shown.record(customer_id, "customer.timeline")
+    return {
+        "id": customer_id,
+        "as_of": jsonable(timeline.as_of),
+        "disclosure": shown.label,
+        "events": [timeline_entry(entry, shown) for entry in timeline.entries],
+        "next_after": timeline.next_after,
+    }

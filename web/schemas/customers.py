@@ -102,7 +102,13 @@ class ProfileChangeSchema(ProfileFields):
     """Profile fields to change (at least one); null clears an optional field. Each
     changed field is its own event, recorded with `source`."""
 
-    source = ma.fields.String(load_default="customer", validate=one_of(SOURCES))
+    source = ma.fields.String(
+        required=True,
+        validate=one_of(SOURCES),
+        metadata={
+            "description": "where the new values come from (no default: a change always says it)"
+        },
+    )
 
     @ma.validates_schema
     def not_empty(self, data: dict[str, Any], **_: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from domain.services.history import TIMELINE_PAGE, TIMELINE_PAGE_MAX
 from web.schemas.common import QueryMoment
 from web.schemas.customers import CustomerSchema
 
@@ -45,7 +46,41 @@ class ChangesSchema(ma.Schema):
     changes = ma.fields.List(ma.fields.Nested(ChangeSchema), required=True)
 
 
+class TimelineQuery(ma.Schema):
+    as_of = QueryMoment(
+        metadata={"description": "only the events that occurred at or before this moment"}
+    )
+    after = ma.fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(min=0, max=2**53),
+        metadata={"description": "the previous page's `next_after` (a notification id)"},
+    )
+    limit = ma.fields.Integer(
+        load_default=TIMELINE_PAGE, validate=ma.validate.Range(min=1, max=TIMELINE_PAGE_MAX)
+    )
+
+
+class FieldChangeSchema(ma.Schema):
+    field = ma.fields.String(required=True)
+    before = ma.fields.Raw(allow_none=True)
+    after = ma.fields.Raw(allow_none=True)
+
+
 class TimelineEntrySchema(ma.Schema):
+    seq = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "the event's leaf index in the sealed log, for "
+            "`/integrity/proof?seq=` (null until sealed, within about a second)"
+        },
+    )
+    notification_id = ma.fields.Integer(
+        required=True, metadata={"description": "the event's position in the event store"}
+    )
+    stream = ma.fields.String(
+        required=True, metadata={"description": "the aggregate kind, e.g. Consent"}
+    )
+    stream_id = ma.fields.UUID(required=True)
     version = ma.fields.Integer(required=True)
     event = ma.fields.String(required=True)
     at = ma.fields.String(required=True, metadata={"format": "date-time"})
@@ -53,8 +88,18 @@ class TimelineEntrySchema(ma.Schema):
     role = ma.fields.String(required=True)
     channel = ma.fields.String(required=True)
     reason = ma.fields.String(allow_none=True)
+    changes = ma.fields.List(
+        ma.fields.Nested(FieldChangeSchema),
+        required=True,
+        metadata={"description": "each field of the aggregate the event changed"},
+    )
 
 
 class TimelineSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
+    as_of = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    disclosure = ma.fields.String(required=True)
     events = ma.fields.List(ma.fields.Nested(TimelineEntrySchema), required=True)
+    next_after = ma.fields.Integer(
+        allow_none=True, metadata={"description": "the cursor of the next page; null on the last"}
+    )
