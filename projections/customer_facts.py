@@ -72,6 +72,10 @@ def fact_handlers() -> dict[type, Handler]:
         k.IdentityDocumentExpired: lambda tx, e, x: touch(
             tx, e.customer_id, e, x, doc_status="expired"
         ),
+        k.IdentityDocumentExpiring: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, doc_status="expiring"
+        ),
+        k.RiskRatingOverdue: lambda tx, e, x: touch(tx, e.customer_id, e, x, rating_overdue=1),
         k.BusinessSuspended: lambda tx, e, x: touch(tx, e.customer_id, e, x, business_suspended=1),
         k.BusinessRestored: lambda tx, e, x: touch(tx, e.customer_id, e, x, business_suspended=0),
         g.GradeAssigned: lambda tx, e, x: touch(
@@ -108,6 +112,9 @@ def fact_handlers() -> dict[type, Handler]:
             tx, e, x, "greeting", e.contact_channel, "outbound", "greeting", e.occasion
         ),
         i.CareVisitRecorded: care_visit,
+        i.CareFollowUpOverdue: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, next_care_due_on=day(e.due_on), care_overdue_on=day(e.due_on)
+        ),
     }
 
 
@@ -207,4 +214,5 @@ def care_visit(tx: Tx, event: i.CareVisitRecorded, ctx: EventContext) -> None:
         ctx,
         last_care_visit_on=day(event.visited_on),
         next_care_due_on=day(event.next_due_on),
+        care_overdue_on=None,
     )

@@ -269,7 +269,7 @@ def open_runner(
     clock = JobClock(base_clock)
     for attempt in range(1, STARTUP_ATTEMPTS + 1):
         try:
-            ledger = build_ledger(ledger_config, clock=clock)
+            ledger = build_ledger(ledger_config, clock=clock, recorded_clock=clock.base_now)
             break
         except (InternalError, OperationalError) as exc:
             # Processes starting together on one PostgreSQL schema can collide in the
