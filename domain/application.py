@@ -68,7 +68,6 @@ class LedgerApplication(
         subject_keys: SubjectKeys | None = None,
         settings: RuleSettings | None = None,
         clock: Callable[[], datetime] | None = None,
-        recorded_clock: Callable[[], datetime] | None = None,
         identity_index: IdentityIndex | None = None,
         calendars: Calendars | None = None,
     ) -> None:
@@ -81,7 +80,6 @@ class LedgerApplication(
             identity_index if identity_index is not None else EphemeralIdentityIndex()
         )
         self.clock = clock if clock is not None else utc_now
-        self.recorded_clock = recorded_clock
         self._written = threading.local()
         super().__init__(env)
 

@@ -231,12 +231,8 @@ def build_ledger(
     *,
     app_class: type[Application[Any]] | None = None,
     clock: Callable[[], datetime] | None = None,
-    recorded_clock: Callable[[], datetime] | None = None,
 ) -> Ledger:
-    """Build the ledger from `config` (default: `Settings.from_env()`).
-
-    `recorded_clock` is the real time when `clock` may be shifted to an as-of moment
-    (the scheduler's backfills): events then carry both (`LedgerServices._save`)."""
+    """Build the ledger from `config` (default: `Settings.from_env()`)."""
     config = config or Settings.from_env()
     if app_class is None:
         from domain.application import LedgerApplication
@@ -252,8 +248,6 @@ def build_ledger(
         kwargs["calendars"] = calendars
     if clock is not None:
         kwargs["clock"] = clock
-    if recorded_clock is not None:
-        kwargs["recorded_clock"] = recorded_clock
     app = app_class(env=config.library_env(), **kwargs)
     factory = app.factory
     if not isinstance(factory, LedgerSQLiteFactory | LedgerPostgresFactory):

@@ -39,7 +39,6 @@ class LedgerServices(Application[UUID]):
     calendars: Calendars
     subject_keys: SubjectKeys | None
     clock: Callable[[], datetime]
-    recorded_clock: Callable[[], datetime] | None = None
     new_id: Callable[[], UUID] = staticmethod(uuid4)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -59,16 +58,6 @@ class LedgerServices(Application[UUID]):
     def today(self) -> date:
         """Today's date by the injected clock."""
         return self.now().date()
-
-    def recorded_now(self) -> datetime:
-        """The real moment of recording: the `recorded_clock` when one was injected (a
-        scheduler whose `clock` a backfill shifts to its as-of moment), else `now()`."""
-        if self.recorded_clock is None:
-            return self.now()
-        at = self.recorded_clock()
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise DomainError("the clock must give timezone-aware times", code="naive_time")
-        return at
 
     def _id(self, given: UUID | None) -> UUID:
         return given if given is not None else self.new_id()
@@ -109,24 +98,11 @@ class LedgerServices(Application[UUID]):
         if not pending:
             return 0
         count = sum(len(a.pending_events) for a in pending)
-        self._stamp_recorded(pending)
         try:
             self.save(*pending)
         except IntegrityError:
             raise VersionConflict("another write got there first; reload and retry") from None
         return count
-
-    def _stamp_recorded(self, pending: list[LedgerAggregate]) -> None:
-        """Time told truly: every event keeps `occurred_at`, the moment it is about (the
-        as-of moment of a backfill or replay), and its `timestamp` is the real moment it
-        is recorded, never earlier. Without a separate recording clock the two agree."""
-        if self.recorded_clock is None:
-            return
-        recorded = self.recorded_now()
-        for aggregate in pending:
-            for event in aggregate.pending_events:
-                # events are frozen; the stamp is set once, before they are stored
-                object.__setattr__(event, "timestamp", max(recorded, event.timestamp))
 
     @staticmethod
     def _expect(aggregate: LedgerAggregate, expected_version: int | None) -> None:
