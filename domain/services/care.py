@@ -18,6 +18,7 @@ from domain.ids import consent_id, interaction_log_id
 from domain.interaction import InteractionLog
 from domain.records import CrisisRecord, record_of
 from domain.rules.care import (
+    CARE_FOLLOW_UP_DUE_VERSION,
     CARE_FOLLOW_UP_VERSION,
     CARE_OVERDUE_VERSION,
     IS_ELDERLY_VERSION,
@@ -177,7 +178,7 @@ class CareCommands(LedgerServices):
             customer_id=customer_id,
             due_on=due,
             as_of=today,
-            rule_version=CARE_OVERDUE_VERSION,
+            rule_version=f"{CARE_FOLLOW_UP_DUE_VERSION}+{CARE_OVERDUE_VERSION}",
             actor=actor,
             at=at,
         )

@@ -18,10 +18,10 @@ from domain.records import ActivityRecord, KycRecord, record_of
 from domain.rules.kyc import (
     ID_DOCUMENT_EXPIRING_VERSION,
     ID_DOCUMENT_STATUS_VERSION,
-    RISK_RATING_OVERDUE_VERSION,
     REVERIFICATION_DUE_VERSION,
     REVERIFICATION_STATUS_VERSION,
     RISK_LEVELS,
+    RISK_RATING_OVERDUE_VERSION,
     id_document_status,
     reverification_due,
     reverification_status,

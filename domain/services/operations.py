@@ -9,8 +9,8 @@ from domain import alerts as alert_model
 from domain.actor import Actor
 from domain.alerts import SecurityAlert
 from domain.errors import IllegalTransition, VersionConflict
-from domain.events import recording_time
 from domain.evaluation import FORMULA_VERSION, Evaluation, KpiInputs, evaluate_kpis
+from domain.events import recording_time
 from domain.ids import evaluation_id, job_run_id
 from domain.jobs import JobRun
 from domain.records import AlertRecord, EvaluationRecord, JobRunRecord, record_of

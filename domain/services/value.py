@@ -10,7 +10,6 @@ from uuid import UUID
 from domain import value as value_model
 from domain.activity import Activity
 from domain.actor import Actor
-from domain.customer import Customer
 from domain.grading import Grading, require_entitlement
 from domain.ids import activity_id, grading_id, value_id
 from domain.records import ValueRecord, record_of

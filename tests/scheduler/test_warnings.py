@@ -73,7 +73,9 @@ def test_an_id_document_entering_its_window_and_a_late_rating_are_recorded_once(
 
     assert count(app, kyc_file_id(expiring), IdentityDocumentExpiring) == 1
     assert count(app, kyc_file_id(unrated), RiskRatingOverdue) == 1
-    (noted,) = [e for e in app.events_of(kyc_file_id(expiring)) if isinstance(e, IdentityDocumentExpiring)]
+    (noted,) = [
+        e for e in app.events_of(kyc_file_id(expiring)) if isinstance(e, IdentityDocumentExpiring)
+    ]
     assert (noted.expires_on, noted.as_of, noted.window_days) == (
         date(2026, 6, 19),
         date(2026, 3, 21),
@@ -159,9 +161,7 @@ def test_a_consent_past_its_end_is_expired_once_and_then_authorises_nothing(
     assert [c["customer_id"] for c in register] == [str(customer)]
 
 
-def test_a_profile_change_does_not_move_the_care_due_date(
-    runner: JobRunner, clock: Clock
-) -> None:
+def test_a_profile_change_does_not_move_the_care_due_date(runner: JobRunner, clock: Clock) -> None:
     app = runner.ledger.app
     clock.set(datetime(2026, 3, 2, 8, tzinfo=UTC))
     elder = individual(app, date_of_birth=date(1950, 1, 20))
