@@ -171,3 +171,30 @@ def test_a_profile_change_does_not_move_the_care_due_date(runner: JobRunner, clo
     version = app.get_customer(elder).version
     assert app.change_profile(elder, "email", "elder@example.cn", RM) > version
     assert app.care_follow_up_due(elder) == date(2026, 5, 31)
+
+
+def test_a_retry_after_a_failure_midway_records_no_warning_or_alert_twice(
+    runner: JobRunner, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = runner.ledger.app
+    clock.set(datetime(2026, 3, 2, 8, tzinfo=UTC))
+    elders = [individual(app, date_of_birth=date(1950, 1, 20)) for _ in range(2)]
+    other = individual(app)
+    real = app.expire_consent
+
+    def failing(customer_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        if customer_id == other:
+            raise TimeoutError("store slow")
+        return real(customer_id, *args, **kwargs)
+
+    clock.set(datetime(2026, 6, 1, 8, tzinfo=UTC))
+    monkeypatch.setattr(app, "expire_consent", failing)
+    first = runner.run("relationship_care")
+    assert first.state == "failed"
+    monkeypatch.setattr(app, "expire_consent", real)
+    retry = runner.run_by_hand("relationship_care")  # the same period, again
+    assert retry.state == "completed" and retry.period == first.period
+    assert "follow_ups_overdue_recorded" not in retry.summary
+    assert [count(app, interaction_log_id(e), CareFollowUpOverdue) for e in elders] == [1, 1]
+    (detail,) = alerts(runner, "care_follow_up_overdue")
+    assert detail.startswith("2 care follow-up(s) overdue")
