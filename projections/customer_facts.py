@@ -134,9 +134,11 @@ def document_recorded(tx: Tx, event: k.IdentityDocumentRecorded, ctx: EventConte
 
 
 def rated(tx: Tx, event: k.RiskRatingAssigned, ctx: EventContext) -> None:
-    """A first rating makes a pending re-verification current."""
+    """A first rating makes a pending re-verification current (and ends the warning of
+    a rating overdue)."""
     tx.execute(
         "UPDATE {pv_customer} SET risk_level=?, last_verified_on=?, next_review_due=?, "
+        "rating_overdue=0, "
         "review_state=CASE WHEN review_state='pending_rating' OR review_state IS NULL "
         "THEN 'current' ELSE review_state END, updated_at=?, position=? WHERE customer_id=?",
         [

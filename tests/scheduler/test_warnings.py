@@ -90,6 +90,10 @@ def test_an_id_document_entering_its_window_and_a_late_rating_are_recorded_once(
     assert listed[str(expiring)]["doc_status"] == "expiring"
     assert listed[str(unrated)]["rating_overdue"] is True
     assert listed[str(expiring)]["rating_overdue"] is False
+    app.assign_risk_rating(unrated, "low", COMPLIANCE)  # late, but rated: off the list
+    models.catch_up()
+    still = {c["customer_id"] for c in models.customers.reverification_due(within_days=0).items}
+    assert str(unrated) not in still and str(expiring) in still
 
     # a renewed document with a new expiry date is warned about again, when its turn comes
     app.record_identity_document(expiring, "passport", "E12345679", date(2026, 6, 20), FRONT)
