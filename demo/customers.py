@@ -113,8 +113,18 @@ class CustomerStory(CaseStory):
             day_at(self.start, rating_day, 15),
             lambda: app.assign_risk_rating(cid, level, COMPLIANCE),
         )
+        if late:  # the daily job's warning, before the rating finally comes
+            self.schedule.at(
+                day_at(self.start, rating_day, 1),
+                lambda: app.note_risk_rating_overdue(cid, SYSTEM),
+            )
         if expiring:
             lapse = (expires - self.start).days + 1
+            warned = max(day + 1, lapse - 89)  # inside the 90-day window
+            self.schedule.at(
+                day_at(self.start, warned, 1),
+                lambda: app.note_identity_document_expiring(cid, SYSTEM),
+            )
             self.schedule.at(day_at(self.start, lapse, 3), self._lapse)
             restored = date.max
             if rng.random() < 0.5:
@@ -149,9 +159,22 @@ class CustomerStory(CaseStory):
                 continue
             record = uuid_from(rng)
             evidence = f"{method}-{record.hex[:10]}"
+            # some greetings consents are given for four months only: the daily job
+            # records their expiry, and no greeting is sent after it
+            lapses = purpose == "greetings" and record.int % 6 == 0 and day + 150 < self.horizon
+            valid_to = day_at(self.start, day + 120, 0) if lapses else None
+            if lapses:
+                self.greetings_until = day + 120
+                self.schedule.at(
+                    day_at(self.start, day + 121, 8),
+                    lambda: app.expire_consent(cid, "greetings", SYSTEM),
+                )
 
             def grant(
-                purpose: str = purpose, record: UUID = record, evidence: str = evidence
+                purpose: str = purpose,
+                record: UUID = record,
+                evidence: str = evidence,
+                valid_to: datetime | None = valid_to,
             ) -> None:
                 app.grant_consent(
                     cid,
@@ -162,6 +185,7 @@ class CustomerStory(CaseStory):
                     method=method,
                     evidence=evidence,
                     record_id=record,
+                    valid_to=valid_to,
                 )
                 if purpose == "marketing":
                     self.facts.marketing[cid] = app.now()
@@ -247,7 +271,8 @@ class CustomerStory(CaseStory):
                 except ValueError:
                     birthday = date(year, 3, 1)
                 offset = (birthday - self.start).days
-                if day + 1 < offset < self.horizon - 25:
+                until = self.greetings_until
+                if day + 1 < offset < self.horizon - 25 and (until is None or offset < until):
                     self.schedule.at(
                         day_at(self.start, offset, 8),
                         lambda: app.send_greeting(
@@ -256,6 +281,7 @@ class CustomerStory(CaseStory):
                     )
         age_at_end = (self.end - dob).days // 365
         if age_at_end >= 60 and day < self.horizon - 60:
+            self._special_care(day, dob)
             visit_day = rng.randint(day + 20, self.horizon - 30)
             self.schedule.at(
                 day_at(self.start, visit_day, 14),
@@ -266,6 +292,27 @@ class CustomerStory(CaseStory):
                     rm,
                 ),
             )
+
+    def _special_care(self, day: int, dob: date) -> None:
+        """Flag special care from the day the customer is 60 (the daily job's review),
+        and record the follow-up overdue when no visit came within 90 days."""
+        app, cid = self.app, self.id
+        try:
+            sixtieth = dob.replace(year=dob.year + 60)
+        except ValueError:  # born on 29 February
+            sixtieth = date(dob.year + 60, 3, 1)
+        flag_day = max(day + 1, (sixtieth - self.start).days)
+        if flag_day >= self.horizon - 60:
+            return
+        self.schedule.at(
+            day_at(self.start, flag_day, 7), lambda: app.review_special_care(cid, SYSTEM)
+        )
+        for check_day in sorted({flag_day + 91, self.horizon - 30}):
+            if check_day <= self.horizon - 30:
+                self.schedule.at(
+                    day_at(self.start, check_day, 7),
+                    lambda: app.note_care_follow_up_overdue(cid, SYSTEM),
+                )
 
     def _end_phase(self, churn: bool, dormant: bool, rm: Actor) -> None:
         rng, app, cid = self.rng, self.app, self.id

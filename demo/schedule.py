@@ -95,6 +95,7 @@ class StoryBase:
         self.id = uuid_from(rng)
         self.horizon = (end - start).days
         self.greetings = False  # a live greetings consent was planned
+        self.greetings_until: int | None = None  # the day the greetings consent ends, if any
         self.suspended: tuple[date, date] | None = None  # business suspended, first to last day
 
     def actor(self, role: str, branch: str) -> Actor:

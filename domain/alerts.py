@@ -1,7 +1,9 @@
-"""Security alerts raised by the security checks (integrity, keys, unusual reads).
+"""Alerts raised by the scheduled jobs: security checks (integrity, keys, unusual
+reads), job failures, and the compliance warnings of a run (ID documents entering
+their expiry window, risk ratings overdue, care follow-ups overdue, consents expired).
 
 An alert names no customer (its subject is None): details carry counts and staff ids,
-never personal data.
+never personal data; the customers are on the watch-lists and in the warning events.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ KINDS = (
     "witness_cosignature_missing",
     "job_failure",
     "emergency_access",
+    "id_document_expiring",
+    "risk_rating_overdue",
+    "care_follow_up_overdue",
+    "consent_expired",
 )
 SEVERITIES = ("info", "warning", "critical")
 

@@ -15,7 +15,7 @@ from uuid import UUID
 from domain.actor import Actor
 from domain.errors import IllegalTransition
 from domain.events import CustomerEvent, CustomerOpeningEvent, LedgerAggregate
-from domain.rules.consent import CONSENT_VERSION, consent_is_live
+from domain.rules.consent import CONSENT_VERSION, consent_has_expired, consent_is_live
 
 PURPOSES = ("marketing", "greetings", "profiling", "data_sharing", "research", "sensitive")
 METHODS = ("written", "electronic", "recorded_call", "in_branch")
@@ -151,7 +151,7 @@ class Consent(LedgerAggregate):
     def expire(self, actor: Actor, at: datetime) -> None:
         """Record the expiry of a granted record whose validity has ended by `at`."""
         self.require_exists()
-        if self.state != "granted" or self.valid_to is None or at < self.valid_to:
+        if self.state != "granted" or not consent_has_expired(self.valid_to, at):
             raise IllegalTransition("consent has not run out")
         self._record(
             ConsentExpired,

@@ -132,6 +132,12 @@ class SpecialCareFlagged(CustomerFact):
     rule_version: str
 
     def apply(self, aggregate: Customer) -> None:
+        if self.reasons and not aggregate.special_care:
+            # the care cycle counts from the flagging (or the last visit), never from
+            # any later change of the profile
+            aggregate.care_flagged_on = self.occurred_at.date()
+        elif not self.reasons:
+            aggregate.care_flagged_on = None
         aggregate.special_care = sorted(self.reasons)
         aggregate.care_measures = sorted(self.measures)
         aggregate.care_follow_up_days = self.follow_up_days
@@ -254,6 +260,7 @@ class Customer(LedgerAggregate):
         self.special_care: list[str] = []
         self.care_measures: list[str] = []
         self.care_follow_up_days: int | None = None
+        self.care_flagged_on: date | None = None
         self.relationship_ended_on: date | None = None
         self.retention_ends_on: date | None = None
         self.erasure_requested_on: date | None = None

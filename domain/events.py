@@ -6,6 +6,13 @@ when (`occurred_at`, from the application's injected clock), and names its subje
 the per-customer key from `subject_id`, so everything about a customer is shredded
 with that customer's key.
 
+Time told truly: `occurred_at` is the real moment the event is recorded, never an
+earlier one. A scheduler run "as of" a past moment (a backfill or replay) evaluates its
+rules as of that moment, but records inside `recording_clock(real_clock)`, so its
+events are dated when they were written; the moment they are about travels in their
+own fields (`as_of`, `period`, due dates) and in the run's reason ("backfill run of
+<job> <period>").
+
 Streams that can begin with any of several facts (a customer's interaction log, the
 activity ledger, a consent record...) use `OpeningEvent`: such an event creates the
 aggregate when it is the first of its stream and mutates it otherwise, so no
@@ -14,6 +21,9 @@ artificial "opened" event is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Self, TypeVar
 from uuid import UUID
@@ -26,6 +36,32 @@ from domain.errors import DomainError, NotFound, VersionConflict
 from domain.personal_data import refuse_c3_values
 
 A = TypeVar("A", bound="LedgerAggregate")
+_RECORDING_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar(
+    "recording_clock", default=None
+)
+
+
+@contextmanager
+def recording_clock(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Within the block (this thread or task only), events are dated by `clock`: the
+    real time, while the application's own clock is shifted to an as-of moment."""
+    token = _RECORDING_CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _RECORDING_CLOCK.reset(token)
+
+
+def recording_time(at: datetime) -> datetime:
+    """The moment an event given `at` is recorded: the recording clock's time inside
+    `recording_clock` (never earlier than `at`), else `at` itself."""
+    clock = _RECORDING_CLOCK.get()
+    if clock is None:
+        return at
+    real = clock()
+    if real.tzinfo is None or real.utcoffset() is None:
+        raise DomainError("event times must be timezone-aware", code="naive_time")
+    return max(real, at)
 
 
 class LedgerEvent(Aggregate.Event):
@@ -102,9 +138,11 @@ class LedgerAggregate(Aggregate):
     def _record(
         self, event_class: type[LedgerEvent], actor: Actor, at: datetime, **fields: Any
     ) -> None:
-        """Trigger `event_class` with the common fields filled from `actor` and `at`."""
+        """Trigger `event_class` with the common fields filled from `actor` and `at`
+        (`at` is replaced by the real time inside `recording_clock`)."""
         if at.tzinfo is None:
             raise DomainError("event times must be timezone-aware", code="naive_time")
+        at = recording_time(at)
         if issubclass(event_class, OpeningEvent):
             fields["originator_topic"] = get_topic(type(self))
         elif not self.exists:

@@ -71,6 +71,19 @@ class CareVisitRecorded(CustomerOpeningEvent):
         aggregate.last_contact_at = self.occurred_at
 
 
+class CareFollowUpOverdue(CustomerOpeningEvent):
+    """A special-care follow-up passed its due date with no visit: a warning, recorded
+    once per due date by the relationship-care job."""
+
+    due_on: date
+    as_of: date
+    rule_version: str
+
+    def apply(self, aggregate: InteractionLog) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.care_overdue_noted_for = self.due_on
+
+
 class InteractionLog(LedgerAggregate):
     """Counts and dates of one customer's contacts (the contents are in the events)."""
 
@@ -84,6 +97,7 @@ class InteractionLog(LedgerAggregate):
         self.greetings_sent: list[str] = []
         self.last_care_visit_on: date | None = None
         self.next_care_due_on: date | None = None
+        self.care_overdue_noted_for: date | None = None
 
     def log(
         self,
@@ -175,3 +189,28 @@ class InteractionLog(LedgerAggregate):
             related_case_id=related_case_id,
             rule_version=rule_version,
         )
+
+    def note_care_overdue(
+        self,
+        *,
+        customer_id: UUID,
+        due_on: date,
+        as_of: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> bool:
+        """Record that the follow-up due on `due_on` is overdue as of `as_of`; False
+        (nothing recorded) when not yet overdue or already recorded for that due date."""
+        if as_of <= due_on or self.care_overdue_noted_for == due_on:
+            return False
+        self._record(
+            CareFollowUpOverdue,
+            actor,
+            at,
+            customer_id=customer_id,
+            due_on=due_on,
+            as_of=as_of,
+            rule_version=rule_version,
+        )
+        return True

@@ -67,6 +67,8 @@ class IdentityDocumentRecorded(CustomerEvent):
     def apply(self, aggregate: KycFile) -> None:
         aggregate.doc_type = self.doc_type
         aggregate.doc_number = self.doc_number
+        if aggregate.doc_expires_on != self.expires_on or self.doc_status == "valid":
+            aggregate.expiring_noted_for = None
         aggregate.doc_expires_on = self.expires_on
         aggregate.doc_status = self.doc_status
 
@@ -127,6 +129,33 @@ class IdentityDocumentExpired(CustomerEvent):
         aggregate.doc_status = "expired"
 
 
+class IdentityDocumentExpiring(CustomerEvent):
+    """The identity document entered its expiry window (90 days by default): a
+    warning, recorded once per document and expiry date."""
+
+    doc_type: str
+    expires_on: date
+    as_of: date
+    window_days: int
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.doc_status = "expiring"
+        aggregate.expiring_noted_for = self.expires_on
+
+
+class RiskRatingOverdue(CustomerEvent):
+    """No risk rating by its deadline (10 working days by default): a warning,
+    recorded once per file."""
+
+    rating_due_on: date
+    as_of: date
+    rule_version: str
+
+    def apply(self, aggregate: KycFile) -> None:
+        aggregate.rating_overdue = True
+
+
 class BusinessSuspended(CustomerEvent):
     cause: str
 
@@ -162,6 +191,8 @@ class KycFile(LedgerAggregate):
         self.doc_status: str | None = None
         self.business_suspended = False
         self.suspended_at: datetime | None = None
+        self.expiring_noted_for: date | None = None
+        self.rating_overdue = False
 
     def require_business(self, on: date) -> None:
         """Raise BusinessSuspended for business on or after the day of a suspension still in
@@ -320,6 +351,54 @@ class KycFile(LedgerAggregate):
             self._record(
                 BusinessSuspended, actor, at, customer_id=self.customer_id, cause="id_expired"
             )
+        return True
+
+    def note_document_expiring(
+        self, as_of: date, window_days: int, rule_version: str, actor: Actor, at: datetime
+    ) -> bool:
+        """Record that the document on file entered its expiry window; False (nothing
+        recorded) when it has not, has already expired, or was already noted."""
+        self.require_exists()
+        expires_on, doc_type = self.doc_expires_on, self.doc_type
+        if expires_on is None or doc_type is None or self.doc_status == "expired":
+            return False
+        if self.expiring_noted_for == expires_on or as_of > expires_on:
+            return False
+        if (expires_on - as_of).days > window_days:
+            return False
+        self._record(
+            IdentityDocumentExpiring,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            doc_type=doc_type,
+            expires_on=expires_on,
+            as_of=as_of,
+            window_days=window_days,
+            rule_version=rule_version,
+        )
+        return True
+
+    def note_rating_overdue(
+        self, as_of: date, rule_version: str, actor: Actor, at: datetime
+    ) -> bool:
+        """Record that the first risk rating is past its deadline; False (nothing
+        recorded) when rated, not yet late, or already recorded."""
+        self.require_exists()
+        due = self.rating_due_on
+        if self.rating_overdue or self.review_state != "pending_rating" or due is None:
+            return False
+        if as_of <= due:
+            return False
+        self._record(
+            RiskRatingOverdue,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            rating_due_on=due,
+            as_of=as_of,
+            rule_version=rule_version,
+        )
         return True
 
     def restore_business(self, cause: str, actor: Actor, at: datetime) -> None:

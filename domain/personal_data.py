@@ -165,6 +165,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.kyc:ReverificationStarted": (),
     "domain.kyc:ReverificationCompleted": (),
     "domain.kyc:IdentityDocumentExpired": (),
+    "domain.kyc:IdentityDocumentExpiring": (),
+    "domain.kyc:RiskRatingOverdue": (),
     "domain.kyc:BusinessSuspended": (),
     "domain.kyc:BusinessRestored": (),
     # Consent
@@ -175,6 +177,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.interaction:InteractionLogged": ("topic", "content"),
     "domain.interaction:GreetingSent": ("message",),
     "domain.interaction:CareVisitRecorded": ("notes",),
+    "domain.interaction:CareFollowUpOverdue": (),
     # Campaigns
     "domain.campaign:CampaignPlanned": (),
     "domain.campaign:CustomerInvited": (),

@@ -72,6 +72,10 @@ def fact_handlers() -> dict[type, Handler]:
         k.IdentityDocumentExpired: lambda tx, e, x: touch(
             tx, e.customer_id, e, x, doc_status="expired"
         ),
+        k.IdentityDocumentExpiring: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, doc_status="expiring"
+        ),
+        k.RiskRatingOverdue: lambda tx, e, x: touch(tx, e.customer_id, e, x, rating_overdue=1),
         k.BusinessSuspended: lambda tx, e, x: touch(tx, e.customer_id, e, x, business_suspended=1),
         k.BusinessRestored: lambda tx, e, x: touch(tx, e.customer_id, e, x, business_suspended=0),
         g.GradeAssigned: lambda tx, e, x: touch(
@@ -108,6 +112,9 @@ def fact_handlers() -> dict[type, Handler]:
             tx, e, x, "greeting", e.contact_channel, "outbound", "greeting", e.occasion
         ),
         i.CareVisitRecorded: care_visit,
+        i.CareFollowUpOverdue: lambda tx, e, x: touch(
+            tx, e.customer_id, e, x, next_care_due_on=day(e.due_on), care_overdue_on=day(e.due_on)
+        ),
     }
 
 
@@ -127,9 +134,11 @@ def document_recorded(tx: Tx, event: k.IdentityDocumentRecorded, ctx: EventConte
 
 
 def rated(tx: Tx, event: k.RiskRatingAssigned, ctx: EventContext) -> None:
-    """A first rating makes a pending re-verification current."""
+    """A first rating makes a pending re-verification current (and ends the warning of
+    a rating overdue)."""
     tx.execute(
         "UPDATE {pv_customer} SET risk_level=?, last_verified_on=?, next_review_due=?, "
+        "rating_overdue=0, "
         "review_state=CASE WHEN review_state='pending_rating' OR review_state IS NULL "
         "THEN 'current' ELSE review_state END, updated_at=?, position=? WHERE customer_id=?",
         [
@@ -207,4 +216,5 @@ def care_visit(tx: Tx, event: i.CareVisitRecorded, ctx: EventContext) -> None:
         ctx,
         last_care_visit_on=day(event.visited_on),
         next_care_due_on=day(event.next_due_on),
+        care_overdue_on=None,
     )

@@ -1,5 +1,10 @@
 """The watch-lists on the customer view: churn, re-verification due, special care.
 
+The warnings the jobs record show here: an ID document in its expiry window
+(`doc_status` "expiring") and a risk rating overdue (`rating_overdue`) on the
+re-verification list, a care follow-up overdue (`overdue`) on the special-care list;
+expired consents are on the consent register (state "expired").
+
 Each is a page of customer summaries (masked name, C1 fields) with the columns the
 list is about; days left are computed at query time from the application's clock.
 """
@@ -69,14 +74,15 @@ class WatchLists(CustomerQueries):
         book: Book = EVERYONE,
     ) -> Page:
         """Customers whose re-verification (or first risk rating) is due within
-        `within_days`, overdue or in review, or whose ID document has expired; the
-        earliest due date first. `due_on` is the review date, or the rating deadline
-        while the first rating is pending."""
+        `within_days`, overdue or in review, whose first risk rating is overdue, or
+        whose ID document is in its expiry window or has expired; the earliest due date
+        first. `due_on` is the review date, or the rating deadline while the first
+        rating is pending."""
         horizon = (self.clock().date() + timedelta(days=within_days)).isoformat()
         where = book.restrict(Where()).equal("branch", branch).equal("risk_level", risk_level)
         where.add(
             f"({DUE}<=? OR review_state IN ('due_soon','overdue','in_review') "
-            "OR doc_status='expired')",
+            "OR doc_status IN ('expiring','expired') OR rating_overdue=1)",
             horizon,
         )
         where.add("status<>?", "erased")
@@ -91,6 +97,7 @@ class WatchLists(CustomerQueries):
                 "review_state": r["review_state"],
                 "due_on": r["next_review_due"] or r["rating_due_on"],
                 "days_left": days_until(r["next_review_due"] or r["rating_due_on"], today),
+                "rating_overdue": bool(r["rating_overdue"]),
                 "doc_status": r["doc_status"],
                 "doc_expires_on": r["doc_expires_on"],
                 "business_suspended": bool(r["business_suspended"]),
@@ -123,6 +130,7 @@ class WatchLists(CustomerQueries):
                 "last_visit_on": r["last_care_visit_on"],
                 "next_due_on": r["next_care_due_on"],
                 "days_left": days_until(r["next_care_due_on"], today),
+                "overdue": r["care_overdue_on"] is not None,
             }
 
         if not reason:

@@ -144,6 +144,19 @@ class JobContext:
         self.count(f"alerts_{kind}")
         return True
 
+    def alert_warnings(self, kind: str, counter: str, what: str) -> bool:
+        """Raise one `warning` alert for this period when the run recorded warning
+        events, counted under `counter`; the detail is the count, never a customer.
+        Returns False when there were none or that alert was already raised."""
+        recorded = self.summary[counter]
+        if not recorded:
+            return False
+        return self.alert(
+            kind,
+            "warning",
+            f"{recorded} {what} recorded by {self.job} {self.period}; see the watch-lists",
+        )
+
     def failure_summary(self) -> str:
         """The failed items as counts per error class (their ids are in the error log)."""
         counts = Counter(self.failures)

@@ -58,7 +58,7 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         "reverification",
-        "Re-verification by risk rating; ID documents expiring and expired",
+        "Re-verification by risk rating; ID documents expiring and expired; ratings overdue",
         DAILY,
         "0 1 * * *",
         reverification.run,
@@ -120,7 +120,7 @@ JOBS: tuple[JobSpec, ...] = (
     ),
     JobSpec(
         "relationship_care",
-        "Birthday greetings within consent; special care for the elderly",
+        "Greetings within consent; special care, follow-ups overdue; consents expired",
         DAILY,
         "0 8 * * *",
         relationship_care.run,

@@ -7,17 +7,28 @@ For every active, at-risk or dormant customer not under restriction, as of the d
 - an individual whose birthday is today gets a greeting (`send_greeting`) when a live
   `greetings` consent covers it; a customer born on 29 February is greeted on 28
   February in common years; without consent nothing is sent and it is counted;
-- special-care follow-ups due (90 days after the last visit, by default) are counted,
-  as `follow_ups_due`; the domain has no event for a follow-up falling due.
+- a special-care follow-up past its due date (90 days, by default, after the last
+  visit, or after the flagging when there was none: never from a profile change) ->
+  CareFollowUpOverdue, once per due date (`note_care_follow_up_overdue`); follow-ups
+  due today or earlier are counted as `follow_ups_due`;
+- a consent of any purpose past its end date -> ConsentExpired, once (`expire_consent`);
+  the consent then authorises nothing.
 
-Idempotent: a greeting is recorded once per occasion and year, the elderly flag once.
+Each warning recorded by the run raises one `warning` alert per kind (a count, no
+customer); the customers are on the special-care watch-list and the consent view.
+
+Idempotent: a greeting is recorded once per occasion and year, the elderly flag once,
+an overdue follow-up once per due date, an expiry once per consent record.
 """
 
 from __future__ import annotations
 
 from calendar import isleap
+from collections.abc import Callable
 from datetime import date
+from uuid import UUID
 
+from domain.consent import PURPOSES
 from domain.errors import ConsentRequired
 from domain.records import CustomerRecord
 from scheduler.context import JobContext
@@ -52,6 +63,26 @@ def run(ctx: JobContext) -> None:
         due = ctx.app.care_follow_up_due(customer.id) if reasons else None
         if due is not None and due <= today:
             ctx.count("follow_ups_due")
+            if ctx.app.note_care_follow_up_overdue(customer.id, ctx.actor):
+                ctx.count("follow_ups_overdue_recorded")
         return "cared" if reasons else "checked"
 
     ctx.each(customers(ctx), care, "customers")
+    ctx.each(ctx.app.customer_ids(), expire_consents(ctx), "consents")
+    ctx.alert_warnings(
+        "care_follow_up_overdue", "follow_ups_overdue_recorded", "care follow-up(s) overdue"
+    )
+    ctx.alert_warnings("consent_expired", "consents_expired_recorded", "consent(s) expired")
+
+
+def expire_consents(ctx: JobContext) -> Callable[[UUID], str]:
+    """The work for one customer, whatever their status (restricted ones too: an expiry
+    only narrows processing): record ConsentExpired for every purpose whose consent
+    has run out."""
+
+    def expire(customer_id: UUID) -> str:
+        expired = [p for p in PURPOSES if ctx.app.expire_consent(customer_id, p, ctx.actor)]
+        ctx.count("consents_expired_recorded", len(expired))
+        return "expired" if expired else "checked"
+
+    return expire

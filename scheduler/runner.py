@@ -32,6 +32,7 @@ from eventsourcing.persistence import InternalError, OperationalError
 
 from domain.actor import Actor
 from domain.errors import DomainError
+from domain.events import recording_clock
 from domain.ids import job_run_id
 from domain.records import JobRunRecord
 from domain.services.base import utc_now
@@ -107,15 +108,18 @@ class JobRunner:
     ) -> RunOutcome:
         """Run job `name` for the period of now, of `period_at`, or as of `as_of`.
 
-        `as_of` shifts the ledger's clock to that moment for the run (a backfill);
-        `period_at` only chooses the period (a retry of an earlier period, now).
-        Guarantees: the period is recorded at most once, whatever runs concurrently.
+        `as_of` shifts the ledger's clock to that moment for the run (a backfill): its
+        rules see that moment, but its events are dated by the real clock (the moment
+        they are about is in their fields and the run's reason), and its lease runs in
+        real time. `period_at` only chooses the period (a retry of an earlier period,
+        now). Guarantees: the period is recorded at most once, whatever runs
+        concurrently; nothing is dated in the past.
         """
         spec = self.spec(name)
         shift: AbstractContextManager[None] = (
             self.clock.shifted_to(utc(as_of)) if as_of is not None else nullcontext()
         )
-        with shift:
+        with shift, recording_clock(self.clock.base_now):
             moment = utc(period_at) if period_at is not None else self.clock()
             return self._run(spec, moment, how)
 

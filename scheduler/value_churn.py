@@ -10,8 +10,8 @@
 
 Idempotent: customers assessed today are not assessed again; a churn scan records only
 a change of signals; dormancy is recorded once. A re-run after a failure midway assesses
-only the customers left, ranked among themselves (the service ranks within the ids it
-is given; see docs/scheduler.md).
+only the customers left, ranked within the whole population (`population=`), so their
+quintiles are those a single complete run would have given (see docs/scheduler.md).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def run(ctx: JobContext) -> None:
     ctx.count("value_already_assessed", len(population) - len(todo))
     if todo:
         ctx.check_stop()
-        ctx.app.assess_values(todo, ctx.actor)
+        ctx.app.assess_values(todo, ctx.actor, population=population)
         ctx.count("value_assessed", len(todo))
 
     complaints = by_customer(c for c in cases(ctx) if c.kind == "complaint")

@@ -19,6 +19,8 @@ RULE_VERSIONS: dict[str, str] = {
         kyc.REVERIFICATION_DUE_VERSION,
         kyc.REVERIFICATION_STATUS_VERSION,
         kyc.ID_DOCUMENT_STATUS_VERSION,
+        kyc.ID_DOCUMENT_EXPIRING_VERSION,
+        kyc.RISK_RATING_OVERDUE_VERSION,
         complaints.COMPLAINT_DEADLINE_VERSION,
         complaints.ESCALATION_LEVEL_VERSION,
         grading.GRADE_SCORE_VERSION,
@@ -32,9 +34,12 @@ RULE_VERSIONS: dict[str, str] = {
         kpis.KPI_FORMULA_VERSION,
         care.IS_ELDERLY_VERSION,
         care.CARE_FOLLOW_UP_VERSION,
+        care.CARE_FOLLOW_UP_DUE_VERSION,
+        care.CARE_OVERDUE_VERSION,
         retention.RETENTION_VERSION,
         retention.ERASURE_DECISION_VERSION,
         consent.CONSENT_VERSION,
+        consent.CONSENT_EXPIRY_VERSION,
     )
 }
 

@@ -9,6 +9,8 @@ from domain.settings import RuleSettings
 
 IS_ELDERLY_VERSION = "is_elderly/1"
 CARE_FOLLOW_UP_VERSION = "next_care_follow_up/1"
+CARE_FOLLOW_UP_DUE_VERSION = "care_follow_up_due/2"
+CARE_OVERDUE_VERSION = "care_follow_up_overdue/1"
 
 
 def age_on(date_of_birth: date, on: date) -> int:
@@ -31,3 +33,24 @@ def is_elderly(date_of_birth: date, on: date, settings: RuleSettings) -> bool:
 def next_care_follow_up(last_visit: date, settings: RuleSettings) -> date:
     """Return the latest date for the next care follow-up: last visit + 90 days (default)."""
     return last_visit + timedelta(days=settings.elderly_follow_up_days)
+
+
+def care_follow_up_due(
+    next_due_after_visit: date | None, flagged_on: date | None, settings: RuleSettings
+) -> date | None:
+    """Return when the next care follow-up is due: the due date set by the last visit,
+    else 90 days (by default) after the special-care flagging; None with neither.
+
+    Version 2: counts from the flagging, never from a later change of the profile
+    (version 1 counted from the customer's last modification).
+    """
+    if next_due_after_visit is not None:
+        return next_due_after_visit
+    if flagged_on is not None:
+        return next_care_follow_up(flagged_on, settings)
+    return None
+
+
+def care_follow_up_overdue(due_on: date, today: date) -> bool:
+    """True once `today` is after the due date (the due day itself is still in time)."""
+    return today > due_on

@@ -14,6 +14,8 @@ RISK_RATING_DEADLINE_VERSION = "risk_rating_deadline/1"
 REVERIFICATION_DUE_VERSION = "reverification_due/1"
 REVERIFICATION_STATUS_VERSION = "reverification_status/1"
 ID_DOCUMENT_STATUS_VERSION = "id_document_status/1"
+ID_DOCUMENT_EXPIRING_VERSION = "id_document_expiring/1"
+RISK_RATING_OVERDUE_VERSION = "risk_rating_overdue/1"
 
 RISK_LEVELS = ("high", "medium", "low")
 REVERIFICATION_STATUSES = ("current", "due_soon", "overdue")
@@ -91,3 +93,9 @@ def reverification_schedule(
         due=due,
         status=reverification_status(due, today, settings),
     )
+
+
+def risk_rating_overdue(rating_due_on: date, rated: bool, today: date) -> bool:
+    """True when no risk rating was assigned and `today` is after its deadline (the
+    deadline day itself is still in time)."""
+    return not rated and today > rating_due_on

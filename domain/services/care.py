@@ -18,8 +18,12 @@ from domain.ids import consent_id, interaction_log_id
 from domain.interaction import InteractionLog
 from domain.records import CrisisRecord, record_of
 from domain.rules.care import (
+    CARE_FOLLOW_UP_DUE_VERSION,
     CARE_FOLLOW_UP_VERSION,
+    CARE_OVERDUE_VERSION,
     IS_ELDERLY_VERSION,
+    care_follow_up_due,
+    care_follow_up_overdue,
     is_elderly,
     next_care_follow_up,
 )
@@ -157,9 +161,29 @@ class CareCommands(LedgerServices):
         if not customer.special_care:
             return None
         log = self._find(InteractionLog, interaction_log_id(customer_id))
-        if log is not None and log.next_care_due_on is not None:
-            return log.next_care_due_on
-        return next_care_follow_up(customer.modified_on.date(), self.settings)
+        after_visit = log.next_care_due_on if log is not None else None
+        return care_follow_up_due(after_visit, customer.care_flagged_on, self.settings)
+
+    def note_care_follow_up_overdue(self, customer_id: UUID, actor: Actor) -> bool:
+        """Record CareFollowUpOverdue when the follow-up is past its due date today;
+        once per due date. Returns True when recorded now."""
+        self._customer(customer_id, "care")
+        due = self.care_follow_up_due(customer_id)
+        today = self.today()
+        if due is None or not care_follow_up_overdue(due, today):
+            return False
+        at = self.now()
+        log = self._load_or_blank(InteractionLog, interaction_log_id(customer_id), at)
+        noted = log.note_care_overdue(
+            customer_id=customer_id,
+            due_on=due,
+            as_of=today,
+            rule_version=f"{CARE_FOLLOW_UP_DUE_VERSION}+{CARE_OVERDUE_VERSION}",
+            actor=actor,
+            at=at,
+        )
+        self._save(log)
+        return noted
 
     # --- crisis --------------------------------------------------------------------
 

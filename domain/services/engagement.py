@@ -22,6 +22,7 @@ from domain.records import (
     InvitationRecord,
     record_of,
 )
+from domain.rules.consent import consent_has_expired
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
 
@@ -117,9 +118,9 @@ class EngagementCommands(LedgerServices):
         """Record the expiry of a consent whose validity ended; False when not due."""
         consent = self._find(Consent, consent_id(customer_id, purpose))
         at = self.now()
-        if consent is None or consent.state != "granted" or consent.valid_to is None:
+        if consent is None or consent.state != "granted":
             return False
-        if at < consent.valid_to:
+        if not consent_has_expired(consent.valid_to, at):
             return False
         consent.expire(actor, at)
         self._save(consent)

@@ -16,13 +16,16 @@ from domain.kyc import KycFile
 from domain.personal_data import refuse_c3_names
 from domain.records import ActivityRecord, KycRecord, record_of
 from domain.rules.kyc import (
+    ID_DOCUMENT_EXPIRING_VERSION,
     ID_DOCUMENT_STATUS_VERSION,
     REVERIFICATION_DUE_VERSION,
     REVERIFICATION_STATUS_VERSION,
     RISK_LEVELS,
+    RISK_RATING_OVERDUE_VERSION,
     id_document_status,
     reverification_due,
     reverification_status,
+    risk_rating_overdue,
 )
 from domain.services.grading import measures_after_rating
 from domain.services.identity import IdentityClaims
@@ -166,6 +169,36 @@ class KycCommands(IdentityClaims):
                 kyc.start_review("id_expiry", actor, at)
             self._save(kyc)
         return status
+
+    def note_identity_document_expiring(self, customer_id: UUID, actor: Actor) -> bool:
+        """Record IdentityDocumentExpiring when the document on file is in its expiry
+        window today (90 days by default); once per document and expiry date. Returns
+        True when recorded now."""
+        kyc = self._kyc(customer_id)
+        if kyc.doc_expires_on is None:
+            return False
+        today = self.today()
+        if id_document_status(kyc.doc_expires_on, today, self.settings) != "expiring":
+            return False
+        noted = kyc.note_document_expiring(
+            today, self.settings.id_expiring_days, ID_DOCUMENT_EXPIRING_VERSION, actor, self.now()
+        )
+        self._save(kyc)
+        return noted
+
+    def note_risk_rating_overdue(self, customer_id: UUID, actor: Actor) -> bool:
+        """Record RiskRatingOverdue when the first rating is past its deadline (10
+        working days by default) today; once per file. Returns True when recorded now."""
+        kyc = self._kyc(customer_id)
+        due = kyc.rating_due_on
+        rated = kyc.review_state != "pending_rating"
+        if due is None or not risk_rating_overdue(due, rated, self.today()):
+            return False
+        noted = kyc.note_rating_overdue(
+            self.today(), RISK_RATING_OVERDUE_VERSION, actor, self.now()
+        )
+        self._save(kyc)
+        return noted
 
     def restore_business(
         self,

@@ -10,6 +10,7 @@ from domain.actor import Actor
 from domain.alerts import SecurityAlert
 from domain.errors import IllegalTransition, VersionConflict
 from domain.evaluation import FORMULA_VERSION, Evaluation, KpiInputs, evaluate_kpis
+from domain.events import recording_time
 from domain.ids import evaluation_id, job_run_id
 from domain.jobs import JobRun
 from domain.records import AlertRecord, EvaluationRecord, JobRunRecord, record_of
@@ -55,7 +56,7 @@ class OperationsCommands(LedgerServices):
         being run by someone else (lease not yet out), or another scheduler claimed it
         at the same moment; True when this caller now owns the run."""
         check(job=text_error(job, max_length=100), period=text_error(period, max_length=50))
-        at = self.now()
+        at = recording_time(self.now())  # a lease runs in real time, even in a backfill
         run = self._load_or_blank(JobRun, job_run_id(job, period), at)
         if not run.can_start(at):
             return False

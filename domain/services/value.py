@@ -10,7 +10,6 @@ from uuid import UUID
 from domain import value as value_model
 from domain.activity import Activity
 from domain.actor import Actor
-from domain.customer import Customer
 from domain.grading import Grading, require_entitlement
 from domain.ids import activity_id, grading_id, value_id
 from domain.records import ValueRecord, record_of
@@ -45,23 +44,27 @@ class ValueCommands(LedgerServices):
         retention: Decimal | None = None,
         discount: Decimal | None = None,
         acquisition_cost: Decimal | None = None,
+        population: Sequence[UUID] | None = None,
     ) -> dict[UUID, ValueRecord]:
-        """Assess the value of a population: RFM quintiles ranked within `customer_ids`,
-        current value = profit contribution over the RFM window, potential value = CLV
-        with that margin; the CLV parameters default to the settings (`clv_retention`,
-        `clv_discount`, `clv_acquisition_cost`). Each customer then gets the value
-        strategy of policy 6.2 (high value, high potential, standard), recorded with its
-        planned actions when it changes. Each customer's assessment is its own write."""
+        """Assess the value of `customer_ids`: RFM quintiles ranked within `population`
+        (default: `customer_ids` themselves), current value = profit contribution over
+        the RFM window, potential value = CLV with that margin; the CLV parameters
+        default to the settings (`clv_retention`, `clv_discount`, `clv_acquisition_cost`).
+        Each customer then gets the value strategy of policy 6.2 (high value, high
+        potential, standard), recorded with its planned actions when it changes. Each
+        customer's assessment is its own write; the rest of the population is read, not
+        assessed, so a re-run after a partial failure ranks the remainder among everyone."""
         retention = self.settings.clv_retention if retention is None else retention
         discount = self.settings.clv_discount if discount is None else discount
         if acquisition_cost is None:
             acquisition_cost = self.settings.clv_acquisition_cost
         today = self.today()
         window_start = add_months(today, -self.settings.rfm_window_months)
-        customers: dict[UUID, Customer] = {}
+        ranked = list(dict.fromkeys([*(population or ()), *customer_ids]))
         activities: dict[UUID, Activity | None] = {}
         for customer_id in customer_ids:
-            customers[customer_id] = self._customer(customer_id, "valuation")
+            self._customer(customer_id, "valuation")
+        for customer_id in ranked:
             activities[customer_id] = self._find(Activity, activity_id(customer_id))
         scores = rfm_scores(
             {
@@ -72,7 +75,8 @@ class ValueCommands(LedgerServices):
             self.settings,
         )
         views: dict[UUID, ValueRecord] = {}
-        for customer_id, activity in activities.items():
+        for customer_id in customer_ids:
+            activity = activities[customer_id]
             score = scores[str(customer_id)]
             margin = activity.totals(window_start, today)[2] if activity else Decimal(0)
             potential = clv(margin, retention, discount, acquisition_cost)
@@ -88,7 +92,7 @@ class ValueCommands(LedgerServices):
                     "window_start": score.window_start.isoformat(),
                     "frequency": str(score.frequency),
                     "monetary": str(score.monetary),
-                    "population": str(len(customer_ids)),
+                    "population": str(len(ranked)),
                     "retention": str(retention),
                     "discount": str(discount),
                     "acquisition_cost": str(acquisition_cost),

@@ -106,3 +106,14 @@ def test_events_run_in_time_order(demo_app: LedgerApplication) -> None:
         for n in demo_app.recorder.select_notifications(1, 1_000_000)
     ]
     assert times == sorted(times)
+
+
+def test_the_demo_shows_every_kind_of_warning(demo_app: LedgerApplication) -> None:
+    topics = {n.topic for n in demo_app.recorder.select_notifications(1, 1_000_000)}
+    for warning in (
+        "domain.kyc:IdentityDocumentExpiring",
+        "domain.kyc:RiskRatingOverdue",
+        "domain.interaction:CareFollowUpOverdue",
+        "domain.consent:ConsentExpired",
+    ):
+        assert warning in topics, warning

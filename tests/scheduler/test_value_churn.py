@@ -91,3 +91,45 @@ def test_a_rerun_after_a_failure_midway_assesses_nobody_twice(
     assert rerun.summary["value_already_assessed"] == 4
     assert all(assessments(app, c) == 1 for c in population.values())
     assert app.get_value(population["detractor"]).signals == ("nps_detractor",)
+
+
+def test_a_rerun_after_a_failed_assessment_ranks_the_rest_within_the_whole_population(
+    sqlite_runner: JobRunner,
+    app: Any,
+    population: dict[str, UUID],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from domain.activity import Activity
+    from domain.ids import activity_id, value_id
+    from domain.rules.value import RfmInput, rfm_scores
+    from domain.value import Value
+
+    real = Value.assess
+
+    def failing(self: Value, *, customer_id: UUID, **kwargs: Any) -> None:
+        if customer_id == population["detractor"]:
+            raise TimeoutError("store slow")
+        real(self, customer_id=customer_id, **kwargs)
+
+    monkeypatch.setattr(Value, "assess", failing)
+    assert sqlite_runner.run("value_churn").state == "failed"
+    assert assessments(app, population["steady"]) == 1
+    assert assessments(app, population["sleeper"]) == 0
+    monkeypatch.setattr(Value, "assess", real)
+    rerun = sqlite_runner.run("value_churn")
+    assert (rerun.state, rerun.summary["value_assessed"]) == ("completed", 2)
+
+    everyone = {
+        str(c): RfmInput(activity.transactions() if activity else ())
+        for c in population.values()
+        for activity in [app._find(Activity, activity_id(c))]
+    }
+    whole = rfm_scores(everyone, app.today(), app.settings)
+    for name in ("detractor", "sleeper"):
+        value = app.get_value(population[name])
+        expected = whole[str(population[name])]
+        assert value.rfm == {"r": expected.r, "f": expected.f, "m": expected.m}, name
+        (assessed,) = [
+            e for e in app.events_of(value_id(population[name])) if isinstance(e, ValueAssessed)
+        ]
+        assert assessed.inputs["population"] == "4"

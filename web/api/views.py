@@ -109,7 +109,8 @@ def churn_watch(models: ReadModels, **filters: Any) -> Any:
 
 
 def reverification_due(models: ReadModels, **filters: Any) -> Any:
-    """Re-verification due within `within_days`, overdue or in review; most overdue first."""
+    """Re-verification due within `within_days`, overdue or in review; ID documents
+    expiring or expired; risk ratings overdue; most overdue first."""
     return models.customers.reverification_due(**filters)
 
 

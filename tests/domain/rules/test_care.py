@@ -7,7 +7,13 @@ from datetime import date
 import pytest
 
 from domain.rules import RuleError
-from domain.rules.care import age_on, is_elderly, next_care_follow_up
+from domain.rules.care import (
+    age_on,
+    care_follow_up_due,
+    care_follow_up_overdue,
+    is_elderly,
+    next_care_follow_up,
+)
 from domain.settings import RuleSettings
 
 pytestmark = pytest.mark.unit
@@ -44,3 +50,15 @@ def test_elderly_age_is_configurable() -> None:
 
 def test_next_follow_up_is_90_days_after_the_last_visit() -> None:
     assert next_care_follow_up(date(2026, 1, 1), S) == date(2026, 4, 1)
+
+
+def test_the_follow_up_is_due_from_the_last_visit_else_from_the_flagging() -> None:
+    flagged = date(2026, 3, 2)
+    assert care_follow_up_due(None, flagged, S) == date(2026, 5, 31)
+    assert care_follow_up_due(date(2026, 8, 31), flagged, S) == date(2026, 8, 31)
+    assert care_follow_up_due(None, None, S) is None
+    assert care_follow_up_due(None, flagged, RuleSettings(elderly_follow_up_days=30)) == date(
+        2026, 4, 1
+    )
+    assert not care_follow_up_overdue(date(2026, 5, 31), date(2026, 5, 31))
+    assert care_follow_up_overdue(date(2026, 5, 31), date(2026, 6, 1))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from domain.rules import RuleError
-from domain.rules.consent import consent_is_live
+from domain.rules.consent import consent_has_expired, consent_is_live
 
 pytestmark = pytest.mark.unit
 
@@ -45,3 +45,12 @@ def test_instants_in_other_timezones_compare_correctly() -> None:
 def test_naive_datetime_is_refused() -> None:
     with pytest.raises(RuleError, match="timezone-aware"):
         consent_is_live(FROM, None, None, datetime(2026, 6, 1))
+
+
+def test_a_consent_has_expired_from_its_end_instant_and_never_without_one() -> None:
+    end = datetime(2026, 4, 1, tzinfo=UTC)
+    assert not consent_has_expired(end, datetime(2026, 3, 31, 23, 59, tzinfo=UTC))
+    assert consent_has_expired(end, end)
+    assert not consent_has_expired(None, datetime(2099, 1, 1, tzinfo=UTC))
+    with pytest.raises(RuleError):
+        consent_has_expired(end, datetime(2026, 4, 2))

@@ -13,6 +13,7 @@ from domain.rules.kyc import (
     reverification_schedule,
     reverification_status,
     risk_rating_deadline,
+    risk_rating_overdue,
 )
 from domain.settings import RuleSettings
 
@@ -91,3 +92,10 @@ EXPIRES = date(2026, 12, 31)
 )
 def test_id_document_status_boundaries(today: date, status: str) -> None:
     assert id_document_status(EXPIRES, today, S) == status
+
+
+def test_a_risk_rating_is_overdue_only_after_its_deadline_day_and_only_unrated() -> None:
+    due = date(2026, 3, 16)
+    assert not risk_rating_overdue(due, False, due)
+    assert risk_rating_overdue(due, False, due + timedelta(1))
+    assert not risk_rating_overdue(due, True, due + timedelta(30))
