@@ -69,6 +69,7 @@ class Ledger:
     witnesses: WitnessSubmitter | None = None
     access_witnesses: WitnessSubmitter | None = None
     verified_states: StateFile | None = None
+    subject_streams: SubjectStreams | None = None
 
     def cosigned_note(self, checkpoint: StoredCheckpoint) -> str:
         """The checkpoint's note with the witnesses' cosignature lines appended."""
@@ -266,15 +267,15 @@ def build_ledger(
         config.log_origin,
         anchors=anchors,
     )
+    streams = SubjectStreams(
+        factory.datastore,
+        factory.dialect,
+        app.recorder,
+        keys_table=factory.keystore.table,
+        leaves_table=sealed.leaves_table,
+    )
+    streams.backfill()  # a store written before the index: once, on first start
     if hasattr(app, "subject_streams"):
-        streams = SubjectStreams(
-            factory.datastore,
-            factory.dialect,
-            app.recorder,
-            keys_table=factory.keystore.table,
-            leaves_table=sealed.leaves_table,
-        )
-        streams.backfill()  # a store written before the index: once, on first start
         app.subject_streams = streams
     access = AccessLog(factory.datastore, factory.dialect)
     access_sealed = SealedLog(
@@ -305,6 +306,7 @@ def build_ledger(
         witnesses,
         access_witnesses,
         StateFile(config.verify_state_dir),
+        streams,
     )
     # erasure reaches the side stores too (export bundles, idempotency records)
     factory.keystore.on_shred(ErasureReach(ledger), everywhere=False)

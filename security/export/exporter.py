@@ -57,7 +57,15 @@ from security.bootstrap import Ledger
 from security.export.disclosed_keys import KeyDirectory
 from security.export.errors import ExportError, ExportScopeError
 from security.export.scope import ExportScope
-from security.export.selection import BATCH, Progress, select_window, write_events
+from security.export.selection import (
+    BATCH,
+    Progress,
+    SealedEventMissing,
+    indexed_events,
+    select_window,
+    write_events,
+    write_indexed,
+)
 from security.export.writer import FILE_MODE, BundleWriter, owner_only, write_manifest
 from security.integrity.sealed_log import SealedLogInconsistent
 
@@ -177,12 +185,23 @@ def export_bundle(
         work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
         try:
             bundle, digests = work / name, work / "proof-digests"
-            selected = None
+            selected = indexed = None
             if scope.windowed:
                 selected = select_window(ledger, scope, keys, wanted, size, last_nid, progress)
+            elif wanted is not None:
+                try:
+                    indexed = indexed_events(ledger, scope.customers, wanted, size)
+                except SealedEventMissing as exc:
+                    raise ExportError(f"{exc}; run `ledger verify`") from exc
             writer = BundleWriter(bundle, digests, proofs, size, checkpoint.root, note)
             try:
-                seq = write_events(ledger, writer, keys, selected, wanted, size, last_nid, progress)
+                if indexed is None:
+                    seq = write_events(
+                        ledger, writer, keys, selected, wanted, size, last_nid, progress
+                    )
+                else:  # the customers' events only, found through the subject index
+                    write_indexed(writer, keys, indexed, progress)
+                    seq = size
             except BaseException:
                 with contextlib.suppress(OSError):
                     writer.close()  # stop the proof thread and close the files

@@ -238,6 +238,58 @@ def test_customer_scope_holds_every_event_about_the_customer_and_nothing_else(
     assert verify_bundle(result.path).ok
 
 
+def test_a_customer_export_reads_the_customers_events_only_whatever_the_logs_size(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = populate(ledger)
+    for i in range(300):
+        ledger.app.note(f"note {i} about no one")
+    ledger.seal()
+    read: list[int] = []
+    select = ledger.app.recorder.select_notifications
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        found = select(*args, **kwargs)
+        read.extend(note.id for note in found)
+        return found
+
+    monkeypatch.setattr(ledger.app.recorder, "select_notifications", counting)
+    result = export(ledger, tmp_path, ExportScope(customers=(str(people["ann"]),)))
+    records = lines(result.path / "events.jsonl")
+    assert [r["event_type"] for r in records] == [
+        "Person.Registered",
+        "Person.Renamed",
+        "Contact.Logged",
+    ]
+    leaves = lines(result.path / "leaves.jsonl")
+    assert len(read) == len(records) == len(leaves)
+    assert sorted(read) == sorted(leaf["notification_id"] for leaf in leaves)
+    assert verify_bundle(result.path).ok
+
+
+def test_a_customer_export_fails_when_a_sealed_event_of_the_customer_is_gone(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    people = populate(ledger)
+    ledger.seal()
+    registered = next(
+        n
+        for n in ledger.app.recorder.select_notifications(None, 100)
+        if n.originator_id == people["ann"] and n.originator_version == 1
+    )
+    if ledger.config.store_kind == "sqlite":
+        table, nid = "stored_events", "rowid"
+    else:
+        table, nid = f'"{ledger.datastore.schema}".ledger_events', "notification_id"
+    with ledger.datastore.transaction(commit=True) as cursor:
+        ledger.keystore.dialect.execute(
+            cursor, f"DELETE FROM {table} WHERE {nid}=?", (registered.id,)
+        )
+    with pytest.raises(ExportError, match="missing from the store"):
+        export(ledger, tmp_path, ExportScope(customers=(str(people["ann"]),)))
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
 def test_an_erased_customer_has_leaves_and_proofs_but_no_keys(
     ledger: Ledger, tmp_path: Path
 ) -> None:
