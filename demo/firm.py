@@ -329,7 +329,7 @@ def _use(app: LedgerApplication, period: str, scopes: list[str]) -> None:
             actions = ["Review the KPIs below target with the branch team", "Weekly follow-up"]
             due = app.now().date() + timedelta(days=60)
             app.open_improvement_plan(period, scope, owner, actions, due, COMPLIANCE)
-        if "met" in verdicts.values():
+        elif "met" in verdicts.values():  # every KPI with a basis on target
             app.recognise_performance(period, scope, scope, "KPIs on target", COMPLIANCE)
 
 
