@@ -27,6 +27,18 @@ CASE_TARGETS = {
 }
 
 
+def dimensions_for(instrument: str, score: int) -> dict[str, int]:
+    """The four dimensions of an answer, following its score (price a notch lower,
+    products a notch higher): the demo draws nothing more for them."""
+    level = score if instrument == "CSAT" else max(1, min(5, (score + 1) // 2))
+    return {
+        "service_quality": level,
+        "product_quality": min(5, level + 1),
+        "price_reasonableness": max(1, level - 1),
+        "communication": level,
+    }
+
+
 class CaseStory(StoryBase):
     """Contacts on every channel, surveys with service recovery, feedback cases."""
 
@@ -84,7 +96,12 @@ class CaseStory(StoryBase):
 
         def answer() -> None:
             opened = app.answer_survey(
-                survey_id, int(score), SYSTEM, verbatim=verbatim, recovery_case_id=case_id
+                survey_id,
+                int(score),
+                SYSTEM,
+                verbatim=verbatim,
+                dimensions=dimensions_for(instrument, int(score)),
+                recovery_case_id=case_id,
             )
             branch = self.facts.registered[cid][1]
             self.facts.answers.append((app.now(), branch, instrument, int(score)))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from demo.cases import CaseStory
 from demo.people import corporate_profile, individual_profile, uuid_from, weighted
@@ -189,6 +189,18 @@ class CustomerStory(CaseStory):
                 )
                 if purpose == "marketing":
                     self.facts.marketing[cid] = app.now()
+                if purpose == "marketing" and record.int % 2 == 0:
+                    # half of those who take offers take part in satisfaction research (5.1)
+                    app.grant_consent(
+                        cid,
+                        "research",
+                        front,
+                        data_categories=["contact"],
+                        notice_version="2025.2",
+                        method=method,
+                        evidence=evidence,
+                        record_id=uuid5(record, "research"),
+                    )
 
             self.schedule.at(day_at(self.start, day, 17, 20), grant)
         self.greetings = greetings

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from domain.actor import Actor
-from domain.events import LedgerAggregate, OpeningEvent
+from domain.errors import IllegalTransition
+from domain.events import LedgerAggregate, LedgerEvent, OpeningEvent
 from domain.rules import kpis, satisfaction
 from domain.settings import RuleSettings
 
@@ -126,6 +127,42 @@ class PerformanceEvaluated(OpeningEvent):
         aggregate.inputs = dict(self.inputs)
         aggregate.formula_version = self.formula_version
         aggregate.evaluations += 1
+        aggregate.evaluated_version = self.originator_version
+
+
+class ImprovementPlanOpened(LedgerEvent):
+    """An improvement plan for the KPIs an evaluation found below target (policy 8.3).
+
+    `evaluated_version` is the version of the evaluation stream whose metrics and inputs
+    the plan answers; `shortfalls` maps each KPI below target to its value and target.
+    """
+
+    period: str
+    scope: str
+    shortfalls: dict[str, dict[str, Decimal]]
+    owner: str
+    actions: list[str]
+    due_on: date
+    evaluated_version: int
+    rule_version: str
+
+    def apply(self, aggregate: Evaluation) -> None:
+        aggregate.improvement_plans += 1
+
+
+class RecognitionRecorded(LedgerEvent):
+    """A recognition for the KPIs an evaluation found on or above target (policy 8.3)."""
+
+    period: str
+    scope: str
+    achievements: dict[str, dict[str, Decimal]]
+    recipient: str
+    citation: str
+    evaluated_version: int
+    rule_version: str
+
+    def apply(self, aggregate: Evaluation) -> None:
+        aggregate.recognitions += 1
 
 
 class Evaluation(LedgerAggregate):
@@ -141,6 +178,9 @@ class Evaluation(LedgerAggregate):
         self.inputs: dict[str, object] = {}
         self.formula_version: str | None = None
         self.evaluations = 0
+        self.evaluated_version = 0
+        self.improvement_plans = 0
+        self.recognitions = 0
 
     def record(
         self,
@@ -167,3 +207,57 @@ class Evaluation(LedgerAggregate):
             formula_version=formula_version,
         )
         return True
+
+    def open_improvement_plan(
+        self,
+        *,
+        shortfalls: dict[str, dict[str, Decimal]],
+        owner: str,
+        actions: list[str],
+        due_on: date,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record an improvement plan; refused when no KPI is below target."""
+        if not shortfalls:
+            raise IllegalTransition("no KPI of this evaluation is below target")
+        self._record(
+            ImprovementPlanOpened,
+            actor,
+            at,
+            period=self.period,
+            scope=self.scope,
+            shortfalls=shortfalls,
+            owner=owner,
+            actions=actions,
+            due_on=due_on,
+            evaluated_version=self.evaluated_version,
+            rule_version=rule_version,
+        )
+
+    def recognise(
+        self,
+        *,
+        achievements: dict[str, dict[str, Decimal]],
+        recipient: str,
+        citation: str,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a recognition; refused when no KPI met its target."""
+        if not achievements:
+            raise IllegalTransition("no KPI of this evaluation met its target")
+        self._record(
+            RecognitionRecorded,
+            actor,
+            at,
+            period=self.period,
+            scope=self.scope,
+            achievements=achievements,
+            recipient=recipient,
+            citation=citation,
+            evaluated_version=self.evaluated_version,
+            rule_version=rule_version,
+        )

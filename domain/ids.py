@@ -57,6 +57,16 @@ def quality_check_id(standard_code: str) -> UUID:
     return _derived("quality", standard_code)
 
 
+def staff_training_id(staff_id: str) -> UUID:
+    """The id of one staff member's training record."""
+    return _derived("training", staff_id)
+
+
+def periodic_survey_id(customer_id: UUID, period: str) -> UUID:
+    """The id of the regular survey of one customer for one survey period (policy 5.1)."""
+    return _derived("periodic-survey", customer_id, period)
+
+
 def evaluation_id(period: str, scope: str) -> UUID:
     """The id of the performance evaluation of `scope` for `period`."""
     return _derived("evaluation", period, scope)

@@ -205,6 +205,9 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.quality:QualityAuditCompleted": (),
     "domain.quality:StandardBreachRecorded": (),
     "domain.quality:ImprovementActionRecorded": (),
+    "domain.quality:MeasurementRecorded": (),
+    # Staff training (staff by employee id only, no customer)
+    "domain.training:TrainingCompleted": (),
     # Activity
     "domain.activity:TransactionsRecorded": ("amount", "profit_contribution"),
     # Grading
@@ -225,6 +228,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.crisis:CrisisClosed": (),
     # Performance evaluation (aggregates only)
     "domain.evaluation:PerformanceEvaluated": (),
+    "domain.evaluation:ImprovementPlanOpened": (),
+    "domain.evaluation:RecognitionRecorded": (),
     # Jobs and alerts (details must not hold personal data)
     "domain.jobs:JobRunStarted": (),
     "domain.jobs:JobRunCompleted": (),
@@ -250,6 +255,7 @@ AGGREGATE_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.feedback:FeedbackCase": ("narrative", "outcome", "redress_amount"),
     "domain.survey:Survey": ("verbatim",),
     "domain.quality:QualityCheck": (),
+    "domain.training:StaffTraining": (),
     "domain.activity:Activity": ("periods",),
     "domain.grading:Grading": ("credit_score",),
     "domain.value:Value": ("current_value", "potential_value", "uplift"),

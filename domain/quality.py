@@ -16,14 +16,38 @@ from domain.actor import Actor
 from domain.events import LedgerAggregate, LedgerEvent, OpeningEvent
 
 UNITS = ("minutes", "hours", "days", "percent", "score")
+# The service steps of policy 4.1; "unspecified" only for standards defined before steps.
+STEPS = ("account_opening", "counter", "phone", "complaint_handling", "online")
+# The staff duty (a job function, never a person) answerable for a standard.
+DUTIES = (
+    "teller",
+    "branch_manager",
+    "relationship_manager",
+    "call_centre_agent",
+    "complaint_handler",
+    "digital_operations",
+    "compliance_officer",
+)
 
 
 class ServiceStandardDefined(OpeningEvent):
+    """A standard: its service step, measure, target and the staff duty answerable."""
+
+    class_version = 2
+
     code: str
     name: str
     measure: str
     target: Decimal
     unit: str
+    step: str
+    duty: str | None
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Version 1 had no service step or responsible duty."""
+        state["step"] = "unspecified"
+        state["duty"] = None
 
     def apply(self, aggregate: QualityCheck) -> None:
         aggregate.code = self.code
@@ -31,6 +55,23 @@ class ServiceStandardDefined(OpeningEvent):
         aggregate.measure = self.measure
         aggregate.target = self.target
         aggregate.unit = self.unit
+        aggregate.step = self.step
+        aggregate.duty = self.duty
+
+
+class MeasurementRecorded(LedgerEvent):
+    """One measurement against the standard, with the target in force and whether the
+    rule found it a breach (a breach also records `StandardBreachRecorded`)."""
+
+    branch: str
+    staff_id: str | None
+    measured: Decimal
+    target: Decimal
+    breached: bool
+    rule_version: str
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.measurements += 1
 
 
 class MysteryShopRecorded(LedgerEvent):
@@ -84,6 +125,9 @@ class QualityCheck(LedgerAggregate):
         self.measure: str | None = None
         self.target: Decimal | None = None
         self.unit: str | None = None
+        self.step: str | None = None
+        self.duty: str | None = None
+        self.measurements = 0
         self.mystery_shops = 0
         self.audits = 0
         self.breaches = 0
@@ -98,11 +142,14 @@ class QualityCheck(LedgerAggregate):
         measure: str,
         target: Decimal,
         unit: str,
+        step: str,
+        duty: str | None,
         actor: Actor,
         at: datetime,
     ) -> bool:
         """Define (or redefine) the standard; False when nothing changed."""
-        if (self.name, self.measure, self.target, self.unit) == (name, measure, target, unit):
+        now = (self.name, self.measure, self.target, self.unit, self.step, self.duty)
+        if now == (name, measure, target, unit, step, duty):
             return False
         self._record(
             ServiceStandardDefined,
@@ -113,8 +160,46 @@ class QualityCheck(LedgerAggregate):
             measure=measure,
             target=target,
             unit=unit,
+            step=step,
+            duty=duty,
         )
         return True
+
+    def record_measurement(
+        self,
+        *,
+        branch: str,
+        staff_id: str | None,
+        measured: Decimal,
+        breached: bool,
+        rule_version: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record a measurement with the rule's verdict; a breach is recorded with it."""
+        self.require_exists()
+        assert self.target is not None
+        self._record(
+            MeasurementRecorded,
+            actor,
+            at,
+            branch=branch,
+            staff_id=staff_id,
+            measured=measured,
+            target=self.target,
+            breached=breached,
+            rule_version=rule_version,
+        )
+        if breached:
+            self.record_breach(
+                branch=branch,
+                staff_id=staff_id,
+                measured=measured,
+                detail=f"measured {measured} {self.unit} against a target of {self.target}",
+                case_id=None,
+                actor=actor,
+                at=at,
+            )
 
     def record_mystery_shop(
         self,

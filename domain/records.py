@@ -217,6 +217,7 @@ class SurveyRecord:
     answered_at: datetime | None
     score: int | None
     verbatim: str | None
+    dimensions: dict[str, int]
     dissatisfied: bool
     recovery_case_id: UUID | None
     recovery_actions: tuple[str, ...]
@@ -233,11 +234,26 @@ class QualityRecord:
     measure: str
     target: Decimal
     unit: str
+    step: str
+    duty: str | None
+    measurements: int
     mystery_shops: int
     audits: int
     breaches: int
     improvement_actions: int
     last_score: int | None
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    id: UUID
+    version: int
+    created_at: datetime
+    modified_at: datetime
+    staff_id: str
+    courses: tuple[str, ...]
+    hours: Decimal
+    last_completed_on: date | None
 
 
 @dataclass(frozen=True)
@@ -330,6 +346,9 @@ class EvaluationRecord:
     inputs: dict[str, object]
     formula_version: str
     evaluations: int
+    evaluated_version: int
+    improvement_plans: int
+    recognitions: int
 
 
 @dataclass(frozen=True)

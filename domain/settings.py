@@ -135,6 +135,20 @@ class RuleSettings:
     clv_discount: Decimal = Decimal("0.08")
     clv_acquisition_cost: Decimal = Decimal("0")
     high_potential_ratio: Decimal = Decimal("2")
+    # Regular surveys (5.1): not twice within the interval; a share of those due each run
+    survey_interval_days: int = 90
+    survey_sample_percent: int = 10
+    # Service quality: how far past its target a measurement may be before it breaches
+    standard_breach_tolerance: Decimal = Decimal("0")
+    # Evaluation use (8.3): the target of each KPI (rates as fractions, NPS in points)
+    kpi_target_csat: Decimal = Decimal("0.80")
+    kpi_target_nps: Decimal = Decimal("30")
+    kpi_target_loyalty: Decimal = Decimal("0.30")
+    kpi_target_churn_rate: Decimal = Decimal("0.05")
+    kpi_target_retention_rate: Decimal = Decimal("0.90")
+    kpi_target_value_uplift: Decimal = Decimal("0")
+    kpi_target_complaint_sla: Decimal = Decimal("0.95")
+    kpi_target_first_contact_resolution: Decimal = Decimal("0.70")
     # Churn early warning
     churn_lookback_days: int = 90
     churn_drop_fraction: Decimal = Decimal("0.5")
@@ -152,6 +166,11 @@ class RuleSettings:
             _check_value(f.name, getattr(self, f.name), f.default)
         _check_fraction("escalation_fraction", self.escalation_fraction)
         _check_fraction("churn_drop_fraction", self.churn_drop_fraction)
+        _check_fraction("standard_breach_tolerance", self.standard_breach_tolerance, closed=True)
+        for kpi in _RATE_KPIS:
+            _check_fraction(f"kpi_target_{kpi}", getattr(self, f"kpi_target_{kpi}"), closed=True)
+        if not -100 <= self.kpi_target_nps <= 100:
+            raise SettingsError("rule setting 'kpi_target_nps' must be between -100 and 100")
         weights = [getattr(self, f"tier_weight_{name}") for name in _WEIGHTS]
         for name, weight in zip(_WEIGHTS, weights, strict=True):
             _check_fraction(f"tier_weight_{name}", weight, closed=True)
@@ -174,6 +193,8 @@ class RuleSettings:
             raise SettingsError("rule setting 'clv_acquisition_cost' must not be negative")
         if self.high_potential_ratio <= 1:
             raise SettingsError("rule setting 'high_potential_ratio' must be above 1")
+        if self.survey_sample_percent > 100:
+            raise SettingsError("rule setting 'survey_sample_percent' must be between 1 and 100")
         if self.csat_dissatisfied_max > 4:
             raise SettingsError("rule setting 'csat_dissatisfied_max' must be between 1 and 4")
         if not self.nps_detractor_max < self.nps_promoter_min <= 10:
@@ -193,6 +214,14 @@ class RuleSettings:
 
 
 _WEIGHTS = ("amount", "frequency", "loyalty", "credit")
+_RATE_KPIS = (
+    "csat",
+    "loyalty",
+    "churn_rate",
+    "retention_rate",
+    "complaint_sla",
+    "first_contact_resolution",
+)
 # Integer settings that may be 0; every other integer setting must be at least 1.
 _ZERO_ALLOWED = frozenset(
     {

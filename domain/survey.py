@@ -18,6 +18,9 @@ from domain.events import CustomerEvent, CustomerOpeningEvent, LedgerAggregate
 
 INSTRUMENTS = ("CSAT", "NPS")
 RECOVERY_ACTIONS = ("apology", "compensation", "improvement")
+# Policy 5.1: the four dimensions an answer scores, each 1-5.
+DIMENSIONS = ("service_quality", "product_quality", "price_reasonableness", "communication")
+DIMENSION_RANGE = (1, 5)
 
 
 class SurveySent(CustomerOpeningEvent):
@@ -36,13 +39,25 @@ class SurveySent(CustomerOpeningEvent):
 
 
 class SurveyAnswered(CustomerEvent):
+    """The answer: the instrument's score, each dimension's score (policy 5.1; empty
+    for answers recorded before dimensions), and an optional verbatim."""
+
+    class_version = 2
+
     score: int
     verbatim: str | None
+    dimensions: dict[str, int]
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Version 1 scored no dimensions."""
+        state["dimensions"] = {}
 
     def apply(self, aggregate: Survey) -> None:
         aggregate.state = "answered"
         aggregate.score = self.score
         aggregate.verbatim = self.verbatim
+        aggregate.dimensions = dict(self.dimensions)
         aggregate.answered_at = self.occurred_at
 
 
@@ -80,6 +95,7 @@ class Survey(LedgerAggregate):
         self.answered_at: datetime | None = None
         self.score: int | None = None
         self.verbatim: str | None = None
+        self.dimensions: dict[str, int] = {}
         self.dissatisfied = False
         self.recovery_case_id: UUID | None = None
         self.recovery_actions: list[str] = []
@@ -109,13 +125,26 @@ class Survey(LedgerAggregate):
             related_case_id=related_case_id,
         )
 
-    def answer(self, score: int, verbatim: str | None, actor: Actor, at: datetime) -> None:
+    def answer(
+        self,
+        score: int,
+        verbatim: str | None,
+        actor: Actor,
+        at: datetime,
+        dimensions: dict[str, int] | None = None,
+    ) -> None:
         """sent -> answered (once)."""
         self.require_exists()
         if self.state != "sent":
             raise IllegalTransition(f"a survey cannot be answered when {self.state}")
         self._record(
-            SurveyAnswered, actor, at, customer_id=self.customer_id, score=score, verbatim=verbatim
+            SurveyAnswered,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            score=score,
+            verbatim=verbatim,
+            dimensions=dict(dimensions or {}),
         )
 
     def flag_dissatisfaction(

@@ -25,7 +25,9 @@ from projections.follower import Follower
 from projections.kpi_queries import KpiQueries
 from projections.kpis import KpisProjection
 from projections.projector import Fault, Projector
+from projections.quality import QualityProjection, QualityQueries
 from projections.rebuild import Progress, Rebuilt, rebuild
+from projections.satisfaction import SatisfactionProjection, SatisfactionQueries
 from projections.status import (
     MAX_LAG_EVENTS,
     MAX_LAG_SECONDS,
@@ -46,6 +48,8 @@ VIEW_CLASSES: tuple[type[ViewProjection], ...] = (
     CasesProjection,
     ConsentsProjection,
     KpisProjection,
+    QualityProjection,
+    SatisfactionProjection,
 )
 
 
@@ -75,6 +79,8 @@ class ReadModels:
         self.customers = WatchLists(store, cipher, index, self.clock)
         self.cases = CaseQueries(store, self.clock)
         self.kpis = KpiQueries(store, getattr(ledger.app, "settings", None))
+        self.quality = QualityQueries(store)
+        self.satisfaction = SatisfactionQueries(store)
         self.follower: Follower | None = None
         self._lock = threading.Lock()
 

@@ -233,3 +233,79 @@ EVALUATION_TABLE = Table(
     ),
     ("period", "scope"),
 )
+
+STANDARD = "pv_standard"
+TRAINING = "pv_training"
+STANDARD_TABLE = Table(
+    STANDARD,
+    (
+        "code TEXT NOT NULL",
+        "standard_id TEXT NOT NULL",
+        "name TEXT NOT NULL",
+        "step TEXT NOT NULL",
+        "duty TEXT",
+        "measure TEXT NOT NULL",
+        "target TEXT NOT NULL",
+        "unit TEXT NOT NULL",
+        "measurements INT NOT NULL DEFAULT 0",
+        "breaches INT NOT NULL DEFAULT 0",
+        "last_measured_at TEXT",
+        "position INT NOT NULL",
+    ),
+    ("code",),
+    (("standard_id",), ("step",)),
+)
+TRAINING_TABLE = Table(
+    TRAINING,
+    (
+        "record_id TEXT NOT NULL",
+        "version INT NOT NULL",
+        "staff_id TEXT NOT NULL",
+        "course TEXT NOT NULL",
+        "topic TEXT NOT NULL",
+        "completed_on TEXT NOT NULL",
+        "hours TEXT NOT NULL",
+        "provider TEXT NOT NULL",
+        "standard_code TEXT",
+        "position INT NOT NULL",
+    ),
+    ("record_id", "version"),
+    (("staff_id",), ("completed_on",)),
+)
+
+EVALUATION_USE = "pv_evaluation_use"
+EVALUATION_USE_TABLE = Table(
+    EVALUATION_USE,
+    (
+        "evaluation_id TEXT NOT NULL",
+        "version INT NOT NULL",
+        "period TEXT NOT NULL",
+        "scope TEXT NOT NULL",
+        "kind TEXT NOT NULL",
+        "kpis TEXT NOT NULL",
+        "responsible TEXT NOT NULL",
+        "due_on TEXT",
+        "evaluated_version INT NOT NULL",
+        "recorded_at TEXT NOT NULL",
+        "position INT NOT NULL",
+    ),
+    ("evaluation_id", "version"),
+    (("period",), ("kind",)),
+)
+
+SURVEY_DIMENSION = "pv_survey_dimension"
+SURVEY_DIMENSION_TABLE = Table(
+    SURVEY_DIMENSION,
+    (
+        "survey_id TEXT NOT NULL",
+        "customer_id TEXT NOT NULL",
+        "answered_period TEXT NOT NULL",
+        "service_quality INT NOT NULL",
+        "product_quality INT NOT NULL",
+        "price_reasonableness INT NOT NULL",
+        "communication INT NOT NULL",
+        "position INT NOT NULL",
+    ),
+    ("survey_id",),
+    (("answered_period",), ("customer_id",)),
+)

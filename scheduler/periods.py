@@ -12,6 +12,7 @@ a run and the rules it applies always agree on the day.
 | `DAILY`            | `2026-04-01`                       | the day it runs on          |
 | `PREVIOUS_MONTH`   | `2026-03`                          | the last complete month     |
 | `PREVIOUS_QUARTER` | `2026Q1`                           | the last complete quarter   |
+| `QUARTER`          | `2026Q2`                           | the quarter it runs in      |
 """
 
 from __future__ import annotations
@@ -113,4 +114,17 @@ PREVIOUS_QUARTER = Cadence(
     _quarter_key,
     lambda m: datetime.combine(_previous_quarter_bounds(m)[0], m.timetz()),
     _previous_quarter_bounds,
+)
+
+
+def _quarter_bounds(m: datetime) -> tuple[date, date]:
+    start = _quarter_start(m.date())
+    return start, add_months(start, 3)
+
+
+QUARTER = Cadence(
+    "quarter",
+    lambda m: f"{m.year}Q{(m.month - 1) // 3 + 1}",
+    lambda m: datetime.combine(add_months(_quarter_start(m.date()), -3), m.timetz()),
+    _quarter_bounds,
 )

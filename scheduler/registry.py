@@ -20,6 +20,7 @@ from scheduler import (
     retention,
     reverification,
     security_checks,
+    surveys,
     value_churn,
 )
 from scheduler.context import JobContext
@@ -28,6 +29,7 @@ from scheduler.periods import (
     HOURLY,
     PREVIOUS_MONTH,
     PREVIOUS_QUARTER,
+    QUARTER,
     QUARTER_HOURLY,
     Cadence,
 )
@@ -125,6 +127,14 @@ JOBS: tuple[JobSpec, ...] = (
         "0 8 * * *",
         relationship_care.run,
         timedelta(hours=2),
+    ),
+    JobSpec(
+        "surveys",
+        "Regular satisfaction surveys: a sample of customers not surveyed lately",
+        QUARTER,
+        "0 9 2 1,4,7,10 *",
+        surveys.run,
+        timedelta(hours=3),
     ),
     JobSpec(
         "retention",

@@ -8,7 +8,18 @@ all so an event can record which version of a rule produced a value.
 
 from __future__ import annotations
 
-from domain.rules import care, complaints, consent, grading, kpis, kyc, retention, satisfaction
+from domain.rules import (
+    care,
+    complaints,
+    consent,
+    grading,
+    kpis,
+    kyc,
+    quality,
+    retention,
+    satisfaction,
+    targets,
+)
 from domain.rules import value as value_rules
 from domain.rules.errors import RuleError
 
@@ -31,6 +42,7 @@ RULE_VERSIONS: dict[str, str] = {
         satisfaction.NPS_VERSION,
         satisfaction.CSAT_VERSION,
         satisfaction.DISSATISFACTION_VERSION,
+        satisfaction.SURVEY_DUE_VERSION,
         kpis.KPI_FORMULA_VERSION,
         care.IS_ELDERLY_VERSION,
         care.CARE_FOLLOW_UP_VERSION,
@@ -40,6 +52,8 @@ RULE_VERSIONS: dict[str, str] = {
         retention.ERASURE_DECISION_VERSION,
         consent.CONSENT_VERSION,
         consent.CONSENT_EXPIRY_VERSION,
+        quality.STANDARD_BREACH_VERSION,
+        targets.KPI_TARGETS_VERSION,
     )
 }
 

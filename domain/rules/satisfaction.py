@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from uuid import UUID
 
 from domain.rules.errors import RuleError
 from domain.settings import RuleSettings
@@ -11,6 +14,7 @@ from domain.settings import RuleSettings
 NPS_VERSION = "nps/1"
 CSAT_VERSION = "csat/1"
 DISSATISFACTION_VERSION = "is_dissatisfied/1"
+SURVEY_DUE_VERSION = "survey_due/1"
 
 INSTRUMENTS = ("CSAT", "NPS")
 NPS_RANGE = (0, 10)
@@ -74,3 +78,25 @@ def is_dissatisfied(instrument: str, score: int, settings: RuleSettings) -> bool
         _checked([score], NPS_RANGE, "NPS")
         return score <= settings.nps_detractor_max
     raise RuleError(f"unknown survey instrument {instrument!r}; expected CSAT or NPS")
+
+
+def survey_due(
+    customer_id: UUID,
+    period: str,
+    last_surveyed: date | None,
+    today: date,
+    settings: RuleSettings,
+) -> bool:
+    """True when a regular survey (policy 5.1) goes to this customer in `period`.
+
+    A customer surveyed less than `settings.survey_interval_days` ago is not due. Of the
+    others, `settings.survey_sample_percent` % are drawn by a hash of customer and
+    period. Guarantees: deterministic (a re-run draws the same customers), and over
+    many customers the share drawn tends to the configured percentage.
+    """
+    if last_surveyed is not None and today - last_surveyed < timedelta(
+        days=settings.survey_interval_days
+    ):
+        return False
+    digest = hashlib.sha256(f"{customer_id}:{period}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100 < settings.survey_sample_percent

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from domain import alerts as alert_model
@@ -14,6 +15,7 @@ from domain.events import recording_time
 from domain.ids import evaluation_id, job_run_id
 from domain.jobs import JobRun
 from domain.records import AlertRecord, EvaluationRecord, JobRunRecord, record_of
+from domain.rules.targets import KPI_TARGETS_VERSION, kpi_targets, kpis_against_targets
 from domain.services.base import LedgerServices
 from domain.validation import check, one_of_error, text_error
 
@@ -42,6 +44,69 @@ class OperationsCommands(LedgerServices):
         )
         self._save(evaluation)
         return record_of(EvaluationRecord, evaluation)
+
+    def open_improvement_plan(
+        self,
+        period: str,
+        scope: str,
+        owner: str,
+        actions: list[str],
+        due_on: date,
+        actor: Actor,
+    ) -> EvaluationRecord:
+        """Record an improvement plan against the evaluation of `scope` for `period`,
+        for the KPIs the rule `kpis_against_targets` finds below target (409 when none
+        is)."""
+        check(
+            owner=text_error(owner, max_length=100),
+            actions=None
+            if actions and all(text_error(a, max_length=1000) is None for a in actions)
+            else "one or more actions, each text of at most 1000 characters",
+        )
+        evaluation = self._load(Evaluation, evaluation_id(period, scope))
+        evaluation.open_improvement_plan(
+            shortfalls=self._against_targets(evaluation, "below"),
+            owner=owner,
+            actions=list(actions),
+            due_on=due_on,
+            rule_version=KPI_TARGETS_VERSION,
+            actor=actor,
+            at=self.now(),
+        )
+        self._save(evaluation)
+        return record_of(EvaluationRecord, evaluation)
+
+    def recognise_performance(
+        self, period: str, scope: str, recipient: str, citation: str, actor: Actor
+    ) -> EvaluationRecord:
+        """Record a recognition against the evaluation of `scope` for `period`, for the
+        KPIs on or above target (409 when none is)."""
+        check(
+            recipient=text_error(recipient, max_length=100),
+            citation=text_error(citation, max_length=1000),
+        )
+        evaluation = self._load(Evaluation, evaluation_id(period, scope))
+        evaluation.recognise(
+            achievements=self._against_targets(evaluation, "met"),
+            recipient=recipient,
+            citation=citation,
+            rule_version=KPI_TARGETS_VERSION,
+            actor=actor,
+            at=self.now(),
+        )
+        self._save(evaluation)
+        return record_of(EvaluationRecord, evaluation)
+
+    def _against_targets(
+        self, evaluation: Evaluation, verdict: str
+    ) -> dict[str, dict[str, Decimal]]:
+        verdicts = kpis_against_targets(evaluation.metrics, self.settings)
+        targets = kpi_targets(self.settings)
+        return {
+            kpi: {"value": value, "target": targets[kpi]}
+            for kpi, value in sorted(evaluation.metrics.items())
+            if value is not None and verdicts.get(kpi) == verdict
+        }
 
     def get_evaluation(self, period: str, scope: str) -> EvaluationRecord:
         """The latest evaluation of `scope` for `period`."""

@@ -7,38 +7,93 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain import quality as quality_model
+from domain import training as training_model
 from domain.actor import Actor
-from domain.ids import quality_check_id
+from domain.ids import quality_check_id, staff_training_id
 from domain.quality import QualityCheck
-from domain.records import QualityRecord, record_of
+from domain.records import QualityRecord, TrainingRecord, record_of
+from domain.rules.quality import STANDARD_BREACH_VERSION, standard_breached
 from domain.services.base import LedgerServices
-from domain.validation import check, one_of_error, text_error
+from domain.training import StaffTraining
+from domain.validation import amount_error, check, one_of_error, text_error
 
 
 class QualityCommands(LedgerServices):
     """Service standards, mystery shopping, audits, breaches and improvement actions."""
 
     def define_service_standard(
-        self, code: str, name: str, measure: str, target: Decimal, unit: str, actor: Actor
+        self,
+        code: str,
+        name: str,
+        measure: str,
+        target: Decimal,
+        unit: str,
+        actor: Actor,
+        *,
+        step: str,
+        duty: str | None = None,
     ) -> UUID:
-        """Define or redefine a service standard with its target; returns its stream id."""
+        """Define or redefine a service standard for a service step with its target and
+        the staff duty answerable for it; returns its stream id."""
         check(
             code=text_error(code, max_length=50),
             name=text_error(name, max_length=200),
             measure=text_error(measure, max_length=100),
             unit=one_of_error(unit, quality_model.UNITS),
-            target=None if isinstance(target, Decimal) and target >= 0 else "a decimal >= 0",
+            target=amount_error(target),
+            step=one_of_error(step, quality_model.STEPS),
+            duty=None if duty is None else one_of_error(duty, quality_model.DUTIES),
         )
         at = self.now()
         standard = self._load_or_blank(QualityCheck, quality_check_id(code), at)
         standard.define(
-            code=code, name=name, measure=measure, target=target, unit=unit, actor=actor, at=at
+            code=code,
+            name=name,
+            measure=measure,
+            target=target,
+            unit=unit,
+            step=step,
+            duty=duty,
+            actor=actor,
+            at=at,
         )
         self._save(standard)
         return standard.id
 
     def _standard(self, code: str) -> QualityCheck:
         return self._load(QualityCheck, quality_check_id(code))
+
+    def record_measurement(
+        self,
+        code: str,
+        branch: str,
+        measured: Decimal,
+        actor: Actor,
+        *,
+        staff_id: str | None = None,
+    ) -> bool:
+        """Record a measurement against a standard; the rule `standard_breached` decides
+        whether it breaches the target, and a breach is recorded with it. Returns that
+        verdict."""
+        check(
+            branch=text_error(branch, max_length=100),
+            measured=amount_error(measured),
+            staff_id=text_error(staff_id, max_length=100, required=False),
+        )
+        standard = self._standard(code)
+        assert standard.target is not None and standard.unit is not None
+        breached = standard_breached(measured, standard.target, standard.unit, self.settings)
+        standard.record_measurement(
+            branch=branch,
+            staff_id=staff_id,
+            measured=measured,
+            breached=breached,
+            rule_version=STANDARD_BREACH_VERSION,
+            actor=actor,
+            at=self.now(),
+        )
+        self._save(standard)
+        return breached
 
     def record_mystery_shop(
         self,
@@ -120,3 +175,47 @@ class QualityCommands(LedgerServices):
     def get_service_standard(self, code: str) -> QualityRecord:
         """A standard with its target and monitoring counts."""
         return record_of(QualityRecord, self._standard(code))
+
+    def record_training(
+        self,
+        staff_id: str,
+        course: str,
+        topic: str,
+        completed_on: date,
+        hours: Decimal,
+        provider: str,
+        actor: Actor,
+        *,
+        standard_code: str | None = None,
+    ) -> UUID:
+        """Record a course a staff member completed (policy 4.3, 5.3), optionally against
+        the standard whose finding it answers (which must exist); returns the stream id."""
+        check(
+            staff_id=text_error(staff_id, max_length=100),
+            course=text_error(course, max_length=200),
+            topic=text_error(topic, max_length=200),
+            hours=amount_error(hours, allow_zero=False),
+            provider=one_of_error(provider, training_model.PROVIDERS),
+            standard_code=text_error(standard_code, max_length=50, required=False),
+        )
+        if standard_code is not None:
+            self._standard(standard_code)
+        at = self.now()
+        record = self._load_or_blank(StaffTraining, staff_training_id(staff_id), at)
+        record.complete(
+            staff_id=staff_id,
+            course=course,
+            topic=topic,
+            completed_on=completed_on,
+            hours=hours,
+            provider=provider,
+            standard_code=standard_code,
+            actor=actor,
+            at=at,
+        )
+        self._save(record)
+        return record.id
+
+    def get_training(self, staff_id: str) -> TrainingRecord:
+        """A staff member's training record: courses and total hours."""
+        return record_of(TrainingRecord, self._load(StaffTraining, staff_training_id(staff_id)))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from uuid import UUID
 
 from domain import interaction as interaction_model
 from domain import survey as survey_model
 from domain.actor import Actor
+from domain.consent import Consent
 from domain.customer import Customer
-from domain.errors import ValidationFailed
+from domain.errors import ConsentRequired, ValidationFailed
 from domain.feedback import FeedbackCase
+from domain.ids import consent_id, periodic_survey_id
 from domain.records import SurveyRecord, record_of
 from domain.rules.complaints import complaint_deadline
 from domain.rules.satisfaction import (
@@ -24,6 +27,16 @@ from domain.survey import Survey
 from domain.validation import amount_error, check, one_of_error, text_error
 
 _RANGES = {"CSAT": CSAT_RANGE, "NPS": NPS_RANGE}
+
+
+def _dimensions_error(dimensions: Mapping[str, int]) -> str | None:
+    low, high = survey_model.DIMENSION_RANGE
+    scores = dimensions.values()
+    if set(dimensions) != set(survey_model.DIMENSIONS) or not all(
+        type(score) is int and low <= score <= high for score in scores
+    ):
+        return f"each of {', '.join(survey_model.DIMENSIONS)} scored {low} to {high}"
+    return None
 
 
 class SatisfactionCommands(LedgerServices):
@@ -69,13 +82,18 @@ class SatisfactionCommands(LedgerServices):
         actor: Actor,
         *,
         verbatim: str | None = None,
+        dimensions: Mapping[str, int] | None = None,
         recovery_case_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> UUID | None:
-        """Record the answer. A dissatisfied one (CSAT <= 2, NPS <= 6 by default) is
-        flagged and opens a service-recovery complaint case in the same write; returns
-        that case's id, or None."""
-        check(verbatim=text_error(verbatim, max_length=4000, required=False))
+        """Record the answer, with the four dimensions scored 1-5 when given (all four or
+        none). A dissatisfied one (CSAT <= 2, NPS <= 6 by default) is flagged and opens a
+        service-recovery complaint case in the same write; returns that case's id, or
+        None."""
+        check(
+            verbatim=text_error(verbatim, max_length=4000, required=False),
+            dimensions=None if dimensions is None else _dimensions_error(dimensions),
+        )
         survey = self._load(Survey, survey_id)
         self._expect(survey, expected_version)
         instrument = survey.instrument or ""
@@ -83,7 +101,7 @@ class SatisfactionCommands(LedgerServices):
         if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
             raise ValidationFailed({"score": f"an integer from {low} to {high}"})
         at = self.now()
-        survey.answer(score, verbatim, actor, at)
+        survey.answer(score, verbatim, actor, at, dict(dimensions or {}))
         if not is_dissatisfied(instrument, score, self.settings):
             self._save(survey)
             return None
@@ -136,6 +154,30 @@ class SatisfactionCommands(LedgerServices):
         self._expect(survey, expected_version)
         survey.record_recovery(action, description, amount, actor, self.now())
         self._save(survey)
+
+    def send_periodic_survey(
+        self, customer_id: UUID, period: str, actor: Actor, *, contact_channel: str = "sms"
+    ) -> bool:
+        """Send the customer's regular survey for `period` (policy 5.1): a CSAT survey
+        whose id derives from customer and period, so a customer gets at most one per
+        period. Needs a live `research` consent (ConsentRequired). False when this
+        period's survey was already sent."""
+        check(period=text_error(period, max_length=20))
+        survey_id = periodic_survey_id(customer_id, period)
+        if self._find(Survey, survey_id) is not None:
+            return False
+        consent = self._find(Consent, consent_id(customer_id, "research"))
+        if consent is None or not consent.is_live(self.now()):
+            raise ConsentRequired("no live research consent for this customer")
+        self.send_survey(
+            customer_id,
+            "CSAT",
+            actor,
+            contact_channel=contact_channel,
+            context=f"periodic:{period}",
+            survey_id=survey_id,
+        )
+        return True
 
     def get_survey(self, survey_id: UUID) -> SurveyRecord:
         """The survey, its answer and any recovery."""

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from domain.application import LedgerApplication
-from domain.errors import IllegalTransition, ValidationFailed
+from domain.errors import ConsentRequired, IllegalTransition, ValidationFailed
 from tests.domain.factories import FRONT, RM, SYSTEM, Clock, individual, recorded
 
 pytestmark = pytest.mark.unit
@@ -81,3 +81,55 @@ def test_compensation_needs_an_amount(app: LedgerApplication) -> None:
     with pytest.raises(ValidationFailed):
         app.record_service_recovery(survey_id, "compensation", "Fee waived", RM)
     app.record_service_recovery(survey_id, "compensation", "Fee waived", RM, amount=Decimal("50"))
+
+
+DIMENSIONS = {
+    "service_quality": 5,
+    "product_quality": 4,
+    "price_reasonableness": 2,
+    "communication": 5,
+}
+
+
+def test_an_answer_scores_the_four_dimensions(app: LedgerApplication) -> None:
+    survey_id = app.send_survey(individual(app), "CSAT", SYSTEM)
+    assert app.answer_survey(survey_id, 4, SYSTEM, dimensions=DIMENSIONS) is None
+    assert app.get_survey(survey_id).dimensions == DIMENSIONS
+
+
+@pytest.mark.parametrize(
+    "dimensions",
+    [
+        {k: v for k, v in DIMENSIONS.items() if k != "communication"},
+        DIMENSIONS | {"communication": 6},
+        DIMENSIONS | {"communication": 0},
+        DIMENSIONS | {"speed": 3},
+        DIMENSIONS | {"communication": True},
+    ],
+)
+def test_dimensions_missing_or_off_the_scale_are_refused_and_record_nothing(
+    app: LedgerApplication, dimensions: dict[str, int]
+) -> None:
+    survey_id = app.send_survey(individual(app), "CSAT", SYSTEM)
+    before = recorded(app)
+    with pytest.raises(ValidationFailed) as refused:
+        app.answer_survey(survey_id, 4, SYSTEM, dimensions=dimensions)
+    assert "dimensions" in refused.value.errors
+    assert recorded(app) == before
+
+
+def test_the_periodic_survey_needs_research_consent_and_is_sent_once_a_period(
+    app: LedgerApplication,
+) -> None:
+    customer_id = individual(app)
+    with pytest.raises(ConsentRequired):
+        app.send_periodic_survey(customer_id, "2026Q2", SYSTEM)
+    app.grant_consent(
+        customer_id, "research", FRONT, data_categories=["contact"], notice_version="v3",
+        method="written", evidence="form",
+    )  # fmt: skip
+    assert app.send_periodic_survey(customer_id, "2026Q2", SYSTEM) is True
+    before = recorded(app)
+    assert app.send_periodic_survey(customer_id, "2026Q2", SYSTEM) is False
+    assert recorded(app) == before
+    assert app.send_periodic_survey(customer_id, "2026Q3", SYSTEM) is True

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
 from domain.application import LedgerApplication
-from domain.errors import IllegalTransition, ValidationFailed
-from domain.evaluation import KpiInputs
+from domain.errors import IllegalTransition, NotFound, ValidationFailed
+from domain.evaluation import ImprovementPlanOpened, KpiInputs, RecognitionRecorded
 from domain.ids import job_run_id
-from tests.domain.factories import SYSTEM, Clock, recorded
+from domain.settings import RuleSettings, SettingsError
+from tests.domain.factories import COMPLIANCE, SYSTEM, Clock, new_app, recorded
 
 pytestmark = pytest.mark.unit
 
@@ -108,3 +109,77 @@ def test_the_nps_kpi_follows_configured_promoter_and_detractor_bands() -> None:
     configured, _ = evaluate_kpis(inputs, wider)
     assert default["nps"] == 0  # one promoter, one detractor of four
     assert configured["nps"] == 50  # three promoters, one detractor
+
+
+def test_an_improvement_plan_answers_the_kpis_below_target_and_links_the_evaluation(
+    app: LedgerApplication,
+) -> None:
+    evaluated = app.evaluate_performance("2026-03", "branch:BJ-01", INPUTS, SYSTEM)
+    actions = ["Call-back within a day", "Coach tellers on first-contact resolution"]
+    view = app.open_improvement_plan(
+        "2026-03", "branch:BJ-01", "mgr-bj-01", actions, date(2026, 6, 30), COMPLIANCE
+    )
+    assert (view.improvement_plans, view.recognitions) == (1, 0)
+    plan = app.events_of(view.id)[-1]
+    assert isinstance(plan, ImprovementPlanOpened)
+    assert sorted(plan.shortfalls) == ["complaint_sla", "csat", "first_contact_resolution", "nps"]
+    assert plan.shortfalls["csat"] == {"value": Decimal("0.6000"), "target": Decimal("0.80")}
+    assert plan.evaluated_version == evaluated.version == 1
+    assert (plan.actions, plan.due_on, plan.rule_version) == (
+        actions,
+        date(2026, 6, 30),
+        "kpi_targets/1",
+    )
+    assert plan.subject_id is None
+
+
+def test_a_recognition_names_the_kpis_on_target_churn_counting_lower_as_better(
+    app: LedgerApplication,
+) -> None:
+    app.evaluate_performance("2026-03", "overall", INPUTS, SYSTEM)
+    view = app.recognise_performance(
+        "2026-03", "overall", "branch:BJ-01", "Retention above target", COMPLIANCE
+    )
+    recognition = app.events_of(view.id)[-1]
+    assert isinstance(recognition, RecognitionRecorded)
+    # churn 5 % is exactly on its 5 % ceiling: met
+    assert sorted(recognition.achievements) == [
+        "churn_rate",
+        "loyalty",
+        "retention_rate",
+        "value_uplift",
+    ]
+    assert view.recognitions == 1
+
+
+def test_a_plan_with_every_kpi_on_target_is_refused_and_records_nothing(clock: Clock) -> None:
+    easy = new_app(clock, settings=RuleSettings(
+        kpi_target_csat=Decimal("0.5"), kpi_target_nps=Decimal(-10),
+        kpi_target_complaint_sla=Decimal("0.9"), kpi_target_first_contact_resolution=Decimal("0.3"),
+    ))  # fmt: skip
+    try:
+        easy.evaluate_performance("2026-03", "overall", INPUTS, SYSTEM)
+        before = recorded(easy)
+        with pytest.raises(IllegalTransition, match="below target"):
+            easy.open_improvement_plan(
+                "2026-03", "overall", "mgr", ["x"], date(2026, 6, 1), COMPLIANCE
+            )
+        assert recorded(easy) == before
+    finally:
+        easy.close()
+
+
+def test_a_plan_needs_an_evaluation_an_owner_and_actions(app: LedgerApplication) -> None:
+    with pytest.raises(NotFound):
+        app.open_improvement_plan("2026-03", "overall", "mgr", ["x"], date(2026, 6, 1), COMPLIANCE)
+    app.evaluate_performance("2026-03", "overall", INPUTS, SYSTEM)
+    with pytest.raises(ValidationFailed) as refused:
+        app.open_improvement_plan("2026-03", "overall", " ", [], date(2026, 6, 1), COMPLIANCE)
+    assert set(refused.value.errors) == {"owner", "actions"}
+
+
+def test_a_kpi_target_out_of_range_is_refused() -> None:
+    with pytest.raises(SettingsError, match="kpi_target_csat"):
+        RuleSettings(kpi_target_csat=Decimal("80"))
+    with pytest.raises(SettingsError, match="kpi_target_nps"):
+        RuleSettings(kpi_target_nps=Decimal("101"))

@@ -32,10 +32,15 @@ NO_SUBJECT = {
     "CampaignPlanned",
     "ServiceStandardDefined",
     "MysteryShopRecorded",
+    "MeasurementRecorded",
+    "StandardBreachRecorded",
+    "TrainingCompleted",
     "CrisisOpened",
     "CrisisUpdated",
     "CrisisClosed",
     "PerformanceEvaluated",
+    "ImprovementPlanOpened",
+    "RecognitionRecorded",
     "JobRunStarted",
     "JobRunCompleted",
     "SecurityAlertRaised",
@@ -66,12 +71,20 @@ def _busy_ledger(app: LedgerApplication, clock: Clock) -> UUID:
     app.answer_survey(survey, 1, SYSTEM, verbatim="Rude staff")
     app.grade_customer(customer_id, "2026Q2", SYSTEM)
     app.assess_values([customer_id], SYSTEM)
-    app.define_service_standard("q", "Queue", "wait", Decimal(10), "minutes", COMPLIANCE)
+    app.define_service_standard(
+        "q", "Queue", "wait", Decimal(10), "minutes", COMPLIANCE, step="counter"
+    )
+    app.record_measurement("q", "BJ-01", Decimal(12), SYSTEM, staff_id="emp-1")
+    app.record_training(
+        "emp-1", "Queueing", "service", date(2026, 6, 1), Decimal(2), "internal", COMPLIANCE
+    )
     app.record_mystery_shop("q", "BJ-01", 80, "ok", SYSTEM)
     crisis = app.open_crisis("Outage", "app", "low", COMPLIANCE)
     app.update_crisis(crisis, "statement", "sorry", COMPLIANCE)
     app.close_crisis(crisis, "fixed", COMPLIANCE)
     app.evaluate_performance("2026-06", "overall", KpiInputs(customers_at_start=1), SYSTEM)
+    app.open_improvement_plan("2026-06", "overall", "mgr-1", ["plan"], date(2026, 9, 1), SYSTEM)
+    app.recognise_performance("2026-06", "overall", "branch:BJ-01", "kept them", SYSTEM)
     app.start_job_run("churn", "2026-06-10", SYSTEM)
     app.complete_job_run("churn", "2026-06-10", SYSTEM)
     app.raise_security_alert("kek_rotation_due", "info", "KEK older than 90 days", SYSTEM)

@@ -169,6 +169,8 @@ def test_each_view_declares_its_roles(api: Api) -> None:
         "cases",
         "consents",
         "kpis",
+        "quality",
+        "satisfaction",
     }
 
 

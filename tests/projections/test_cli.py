@@ -46,7 +46,8 @@ def test_status_shows_the_lag_run_catches_up_and_check_follows_readiness(env: in
     body = json.loads(ready.output)
     assert body["ready"] is True
     assert {(v["name"], v["position"], v["lag_events"]) for v in body["views"]} == {
-        (name, env, 0) for name in ("customers", "cases", "consents", "kpis")
+        (name, env, 0)
+        for name in ("customers", "cases", "consents", "kpis", "quality", "satisfaction")
     }
 
 

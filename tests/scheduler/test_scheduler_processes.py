@@ -132,6 +132,7 @@ def test_live_schedulers_run_on_their_triggers_and_stop_cleanly_on_sigterm(
             "value_churn",
             "complaint_sla",
             "relationship_care",
+            "surveys",
             "retention",
         )
     }

@@ -174,6 +174,8 @@ def test_service_standards_and_their_monitoring(api: Api) -> None:
             "measure": "wait",
             "target": "15",
             "unit": "minutes",
+            "step": "counter",
+            "duty": "teller",
         },
     )
     assert defined.status_code == 201
@@ -189,8 +191,70 @@ def test_service_standards_and_their_monitoring(api: Api) -> None:
         assert response.status_code == 201, (resource, response.get_json())
     view = api.get(base, "front_office").get_json()
     assert (view["mystery_shops"], view["audits"], view["breaches"]) == (1, 1, 1)
-    assert view["target"] == "15"
+    assert (view["target"], view["step"], view["duty"]) == ("15", "counter", "teller")
     assert api.get("/service-standards/NOPE", "front_office").status_code == 404
+
+
+def test_a_measurement_past_the_target_is_recorded_as_a_breach(api: Api) -> None:
+    body = {"code": "Q-Q", "name": "Queue", "measure": "wait", "target": "15", "unit": "minutes"}
+    assert api.post("/service-standards", "compliance_officer", body).status_code == 422
+    body["step"] = "counter"
+    assert api.post("/service-standards", "compliance_officer", body).status_code == 201
+    on_target = api.post(
+        "/service-standards/Q-Q/measurements", "system", {"branch": "BJ-01", "measured": "15"}
+    )
+    assert on_target.status_code == 201
+    assert on_target.get_json()["breached"] is False
+    late = api.post(
+        "/service-standards/Q-Q/measurements",
+        "system",
+        {"branch": "BJ-01", "measured": "15.01", "staff_id": "t-7"},
+    )
+    assert late.get_json() | {"id": None} == {
+        "id": None,
+        "version": 4,
+        "breached": True,
+        "rule_version": "standard_breached/1",
+    }
+    view = api.get("/service-standards/Q-Q", "front_office").get_json()
+    assert (view["measurements"], view["breaches"]) == (2, 1)
+    refused = api.post("/service-standards/Q-Q/measurements", "system", {"branch": "B"})
+    assert refused.status_code == 422
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    head = api.events()
+    listed = api.get(f"/views/service-standards?min_position={head}", "compliance_officer")
+    rows = listed.get_json()["items"]
+    assert [(r["code"], r["breaches"], r["breach_rate"]) for r in rows] == [("Q-Q", 1, "0.5000")]
+
+
+def test_staff_training_is_recorded_and_listed_by_employee_id(api: Api) -> None:
+    course = {
+        "staff_id": "emp-118",
+        "course": "Queue management",
+        "topic": "service quality",
+        "completed_on": "2026-03-02",
+        "hours": "3.5",
+        "provider": "internal",
+    }
+    assert api.post("/staff-training", "front_office", course).status_code == 403
+    unknown = api.post("/staff-training", "compliance_officer", course | {"standard_code": "NO"})
+    assert unknown.status_code == 404
+    assert api.post("/staff-training", "compliance_officer", course).status_code == 201
+    zero = api.post("/staff-training", "compliance_officer", course | {"hours": "0"})
+    assert zero.status_code == 422
+    record = api.get("/staff-training/emp-118", "compliance_officer").get_json()
+    assert (record["courses"], record["hours"]) == (["Queue management"], "3.5")
+    assert api.get("/staff-training/emp-9", "compliance_officer").status_code == 404
+    head = api.events()
+    listed = api.get(
+        f"/views/staff-training?staff_id=emp-118&min_position={head}", "relationship_manager"
+    )
+    (row,) = listed.get_json()["items"]
+    assert (row["course"], row["completed_on"], row["hours"]) == (
+        "Queue management",
+        "2026-03-02",
+        "3.5",
+    )
 
 
 def test_a_crisis_is_opened_updated_and_closed(api: Api) -> None:
@@ -243,3 +307,71 @@ def test_evaluations_security_alerts_and_the_access_log(api: Api) -> None:
     since = (api.clock.now + timedelta(days=3650)).isoformat().replace("+", "%2B")
     assert api.get(f"/access-log?since={since}", "compliance_officer").get_json() == {"entries": []}
     assert UUID(entry["subject_id"]) == customer_id
+
+
+def test_an_evaluation_is_used_improvement_plans_and_recognitions(api: Api) -> None:
+    inputs = KpiInputs(customers_at_start=10, customers_at_end=11, new_customers=1)
+    api.ledger.app.evaluate_performance("2026Q1", "branch:BJ-01", inputs, SYSTEM)
+    plan = {
+        "period": "2026Q1",
+        "scope": "branch:BJ-01",
+        "owner": "mgr-bj-01",
+        "actions": ["Weekly retention calls"],
+        "due_on": "2026-06-30",
+    }
+    assert api.post("/evaluations/improvement-plans", "front_office", plan).status_code == 403
+    no_actions = api.post(
+        "/evaluations/improvement-plans", "compliance_officer", plan | {"actions": []}
+    )
+    assert no_actions.status_code == 422
+    missing = plan | {"period": "1999Q1"}
+    assert (
+        api.post("/evaluations/improvement-plans", "compliance_officer", missing).status_code == 404
+    )
+    opened = api.post("/evaluations/improvement-plans", "relationship_manager", plan)
+    assert opened.status_code == 201, opened.get_json()
+    assert opened.get_json()["improvement_plans"] == 1
+    recognition = {"period": "2026Q1", "scope": "branch:BJ-01", "recipient": "branch:BJ-01",
+                   "citation": "No customer lost"}  # fmt: skip
+    recognised = api.post("/evaluations/recognitions", "compliance_officer", recognition)
+    assert recognised.get_json()["recognitions"] == 1
+    head = api.events()
+    rows = api.get(
+        f"/views/kpis/evaluation-use?period=2026Q1&min_position={head}", "compliance_officer"
+    ).get_json()["items"]
+    assert [(r["kind"], r["responsible"], r["evaluated_version"]) for r in rows] == [
+        ("improvement_plan", "mgr-bj-01", 1),
+        ("recognition", "branch:BJ-01", 1),
+    ]
+    # retention (11 - 1) / 10 = 1.0 and no churn: on target; no CSAT answers: no basis
+    assert "churn_rate" in rows[1]["kpis"] and "csat" not in rows[0]["kpis"]
+    assert "retention_rate" not in rows[0]["kpis"]
+
+
+def test_a_survey_answer_scores_the_four_dimensions_and_the_view_aggregates_them(
+    api: Api,
+) -> None:
+    customer_id = api.register()
+    survey = api.post(
+        "/surveys", "front_office", {"customer_id": str(customer_id), "instrument": "CSAT"}
+    ).get_json()["id"]
+    dimensions = {
+        "service_quality": 5,
+        "product_quality": 4,
+        "price_reasonableness": 3,
+        "communication": 4,
+    }
+    partial_answer = {"score": 4, "dimensions": {"service_quality": 5}}
+    refused = api.post(f"/surveys/{survey}/answers", "front_office", partial_answer)
+    assert refused.status_code == 422
+    answer = {"score": 4, "dimensions": dimensions}
+    assert api.post(f"/surveys/{survey}/answers", "front_office", answer).status_code == 201
+    read = api.get(f"/surveys/{survey}", "front_office").get_json()
+    assert read["dimensions"] == dimensions
+    head = api.events()
+    (month,) = api.get(
+        f"/views/survey-dimensions?from=2026-01&to=2026-12&min_position={head}",
+        "relationship_manager",
+    ).get_json()["items"]
+    assert month["answers"] == 1
+    assert month["price_reasonableness"] == {"mean": "3.00", "satisfied_share": "0.0000"}

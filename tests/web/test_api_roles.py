@@ -206,13 +206,20 @@ NOT_ABOUT_A_CUSTOMER = {
     ("GET", "/api/v1/crises/{crisis_id}"),
     ("POST", "/api/v1/crises/{crisis_id}/updates"),
     ("GET", "/api/v1/evaluations"),
+    ("POST", "/api/v1/evaluations/improvement-plans"),
+    ("POST", "/api/v1/evaluations/recognitions"),
     ("GET", "/api/v1/integrity/checkpoint"),
     ("GET", "/api/v1/integrity/consistency"),
     ("GET", "/api/v1/integrity/log-key"),
     ("GET", "/api/v1/integrity/proof"),
     ("GET", "/api/v1/service-standards/{code}"),
+    ("GET", "/api/v1/staff-training/{staff_id}"),
     ("GET", "/api/v1/views/kpis"),
     ("GET", "/api/v1/views/kpis/evaluations"),
+    ("GET", "/api/v1/views/kpis/evaluation-use"),
+    ("GET", "/api/v1/views/service-standards"),
+    ("GET", "/api/v1/views/staff-training"),
+    ("GET", "/api/v1/views/survey-dimensions"),
 }
 
 

@@ -60,7 +60,26 @@ def _existing(api: Api) -> dict[str, list[str]]:
     api.post(
         "/service-standards",
         "system",
-        {"code": "Q1", "name": "n", "measure": "m", "target": "5", "unit": "minutes"},
+        {
+            "code": "Q1",
+            "name": "n",
+            "measure": "m",
+            "target": "5",
+            "unit": "minutes",
+            "step": "counter",
+        },
+    )
+    api.post(
+        "/staff-training",
+        "system",
+        {
+            "staff_id": "emp-1",
+            "course": "c",
+            "topic": "t",
+            "completed_on": "2026-03-01",
+            "hours": "2",
+            "provider": "internal",
+        },
     )
     return {
         "customer_id": [str(customer), str(corporate)],
@@ -70,6 +89,7 @@ def _existing(api: Api) -> dict[str, list[str]]:
         "crisis_id": [crisis],
         "alert_id": [alert],
         "code": ["Q1"],
+        "staff_id": ["emp-1"],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.rules.quality import STANDARD_BREACH_VERSION
 from web.api._blueprint import Blueprint
 from web.api._book import book, not_about_a_customer
 from web.api._http import ETAG_HEADER, IDEMPOTENCY_PARAM, actor, etag, jsonable
@@ -15,6 +16,8 @@ from web.schemas.quality import (
     AuditSchema,
     BreachSchema,
     ImprovementSchema,
+    MeasuredSchema,
+    MeasurementSchema,
     MysteryShopSchema,
     StandardSchema,
     StandardViewSchema,
@@ -39,10 +42,17 @@ def _recorded(code: str) -> Any:
 @blp.doc(parameters=[IDEMPOTENCY_PARAM])
 @roles_allowed(*MONITORS)
 def define_standard(args: dict[str, Any]) -> Any:
-    """Define a service standard with its target time or score (redefining one
-    records the new definition)."""
+    """Define a service standard for a service step, with its target time or score and
+    the staff duty answerable for it (redefining one records the new definition)."""
     get_ledger().app.define_service_standard(
-        args["code"], args["name"], args["measure"], args["target"], args["unit"], actor()
+        args["code"],
+        args["name"],
+        args["measure"],
+        args["target"],
+        args["unit"],
+        actor(),
+        step=args["step"],
+        duty=args.get("duty"),
     )
     return _recorded(args["code"])
 
@@ -55,6 +65,22 @@ def read_standard(code: str) -> Any:
     """A standard with its target and monitoring counts."""
     view = get_ledger().app.get_service_standard(code)
     return jsonable(view), 200, {"ETag": etag(view.version)}
+
+
+@blp.route("/<string:code>/measurements", methods=["POST"])
+@blp.arguments(MeasurementSchema)
+@blp.response(201, MeasuredSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def record_measurement(args: dict[str, Any], code: str) -> Any:
+    """Record a measurement against the standard. The ledger compares it with the
+    target (rule `standard_breached`): a time past its target, or a share or score short
+    of it, is recorded as a breach in the same write."""
+    breached = get_ledger().app.record_measurement(
+        code, args["branch"], args["measured"], actor(), staff_id=args.get("staff_id")
+    )
+    body, status, headers = _recorded(code)
+    return {**body, "breached": breached, "rule_version": STANDARD_BREACH_VERSION}, status, headers
 
 
 @blp.route("/<string:code>/mystery-shops", methods=["POST"])

@@ -85,6 +85,7 @@ def answer_survey(args: dict[str, Any], survey_id: UUID) -> Any:
         args["score"],
         actor(),
         verbatim=args.get("verbatim"),
+        dimensions=args.get("dimensions"),
         expected_version=if_match(required=False),
     )
     version, headers = _versioned(survey_id)

@@ -46,14 +46,18 @@ from web.schemas.views import (
     Customer360Schema,
     DistributionQuery,
     EvaluationQuery,
+    EvaluationUseQuery,
     Headers,
     KpiQuery,
     ListSchema,
     PageSchema,
+    PeriodRangeQuery,
     Query,
     ReverificationQuery,
     SearchQuery,
+    StandardQuery,
     StatusSchema,
+    TrainingQuery,
 )
 
 blp = Blueprint(
@@ -147,6 +151,27 @@ def evaluations(models: ReadModels, **filters: Any) -> Any:
     return models.kpis.evaluations(**filters)
 
 
+def service_standards(models: ReadModels, **filters: Any) -> Any:
+    """Service standards by step, with the duty answerable, the target and how many
+    recorded measurements breached it."""
+    return models.quality.service_standards(**filters)
+
+
+def survey_dimensions(models: ReadModels, **filters: Any) -> Any:
+    """Survey dimensions per month: answers, mean and share of 4-5 for each."""
+    return models.satisfaction.survey_dimensions(**filters)
+
+
+def evaluation_use(models: ReadModels, **filters: Any) -> Any:
+    """Improvement plans and recognitions recorded against evaluations."""
+    return models.quality.evaluation_use(**filters)
+
+
+def staff_training(models: ReadModels, **filters: Any) -> Any:
+    """Courses staff completed (by employee id), newest first."""
+    return models.quality.staff_training(**filters)
+
+
 # --- the table ------------------------------------------------------------------------
 
 
@@ -183,6 +208,21 @@ READ_ENDPOINTS = (
     ReadEndpoint("/kpis", KpiQuery, ListSchema, ANALYSTS, ("kpis",), kpi_table),
     ReadEndpoint(
         "/kpis/evaluations", EvaluationQuery, ListSchema, ANALYSTS, ("kpis",), evaluations
+    ),
+    ReadEndpoint(
+        "/service-standards", StandardQuery, ListSchema, ANALYSTS, ("quality",),
+        service_standards,
+    ),
+    ReadEndpoint(
+        "/staff-training", TrainingQuery, ListSchema, ANALYSTS, ("quality",), staff_training
+    ),
+    ReadEndpoint(
+        "/survey-dimensions", PeriodRangeQuery, ListSchema, ANALYSTS, ("satisfaction",),
+        survey_dimensions,
+    ),
+    ReadEndpoint(
+        "/kpis/evaluation-use", EvaluationUseQuery, ListSchema, ANALYSTS, ("quality",),
+        evaluation_use,
     ),
 )  # fmt: skip
 

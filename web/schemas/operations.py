@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from domain import alerts as alert_model
-from web.schemas.common import EntryView, Text, one_of
+from web.schemas.common import Day, EntryView, Text, one_of
 
 
 class EvaluationQuery(ma.Schema):
@@ -22,6 +22,28 @@ class EvaluationSchema(EntryView):
     inputs = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(allow_none=True))
     formula_version = ma.fields.String(required=True)
     evaluations = ma.fields.Integer(required=True)
+    evaluated_version = ma.fields.Integer(
+        required=True, metadata={"description": "the version holding the latest metrics"}
+    )
+    improvement_plans = ma.fields.Integer(required=True)
+    recognitions = ma.fields.Integer(required=True)
+
+
+class ImprovementPlanSchema(EvaluationQuery):
+    """An improvement plan against the evaluation of `scope` for `period`; the ledger
+    records the KPIs below target (rule kpi_targets) with it."""
+
+    owner = Text(100, required=True, metadata={"description": "staff id or role, no name"})
+    actions = ma.fields.List(Text(1000), required=True, validate=ma.validate.Length(min=1, max=20))
+    due_on = Day(required=True)
+
+
+class RecognitionSchema(EvaluationQuery):
+    """A recognition against the evaluation of `scope` for `period`, for the KPIs on
+    or above target."""
+
+    recipient = Text(100, required=True, metadata={"description": "a branch or staff id, no name"})
+    citation = Text(1000, required=True)
 
 
 class NewAlertSchema(ma.Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from domain import quality as quality_model
+from domain import training as training_model
 from web.schemas.common import Amount, Day, EntryView, Text, one_of
 
 SCORE = ma.validate.Range(0, 100)
@@ -18,6 +19,54 @@ class StandardSchema(ma.Schema):
     measure = Text(100, required=True)
     target = Amount(required=True)
     unit = ma.fields.String(required=True, validate=one_of(quality_model.UNITS))
+    step = ma.fields.String(
+        required=True,
+        validate=one_of(quality_model.STEPS),
+        metadata={"description": "the service step the standard governs"},
+    )
+    duty = ma.fields.String(
+        allow_none=True,
+        validate=one_of(quality_model.DUTIES),
+        metadata={"description": "the staff duty (job function) answerable for it"},
+    )
+
+
+class MeasurementSchema(ma.Schema):
+    """One measurement; the ledger decides whether it breaches the target."""
+
+    branch = Text(100, required=True)
+    measured = Amount(required=True)
+    staff_id = Text(100, allow_none=True)
+
+
+class MeasuredSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    version = ma.fields.Integer(required=True)
+    breached = ma.fields.Boolean(
+        required=True, metadata={"description": "the rule standard_breached's verdict"}
+    )
+    rule_version = ma.fields.String(required=True)
+
+
+class TrainingSchema(ma.Schema):
+    """A course a staff member completed (staff named by employee id, never by name)."""
+
+    staff_id = Text(100, required=True)
+    course = Text(200, required=True)
+    topic = Text(200, required=True)
+    completed_on = Day(required=True)
+    hours = Amount(required=True)
+    provider = ma.fields.String(required=True, validate=one_of(training_model.PROVIDERS))
+    standard_code = Text(
+        50, allow_none=True, metadata={"description": "the standard whose finding it answers"}
+    )
+
+
+class TrainingViewSchema(EntryView):
+    staff_id = ma.fields.String(required=True)
+    courses = ma.fields.List(ma.fields.String(), required=True)
+    hours = ma.fields.String(required=True)
+    last_completed_on = ma.fields.String(allow_none=True, metadata={"format": "date"})
 
 
 class MysteryShopSchema(ma.Schema):
@@ -54,6 +103,9 @@ class StandardViewSchema(EntryView):
     measure = ma.fields.String(required=True)
     target = ma.fields.String(required=True)
     unit = ma.fields.String(required=True)
+    step = ma.fields.String(required=True)
+    duty = ma.fields.String(allow_none=True)
+    measurements = ma.fields.Integer(required=True)
     mystery_shops = ma.fields.Integer(required=True)
     audits = ma.fields.Integer(required=True)
     breaches = ma.fields.Integer(required=True)

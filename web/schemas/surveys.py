@@ -21,11 +21,28 @@ class NewSurveySchema(ma.Schema):
     related_case_id = ma.fields.UUID(allow_none=True)
 
 
+class DimensionsSchema(ma.Schema):
+    """The four dimensions of policy 5.1, each scored 1-5."""
+
+    service_quality = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 5)
+    )
+    product_quality = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 5)
+    )
+    price_reasonableness = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 5)
+    )
+    communication = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(1, 5))
+
+
 class AnswerSchema(ma.Schema):
-    """The customer's answer: CSAT 1-5 or NPS 0-10, with an optional verbatim."""
+    """The customer's answer: CSAT 1-5 or NPS 0-10, with an optional verbatim and the
+    four dimensions (all or none)."""
 
     score = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(0, 10))
     verbatim = Text(4000, allow_none=True)
+    dimensions = ma.fields.Nested(DimensionsSchema, allow_none=True)
 
 
 class RecoverySchema(ma.Schema):
@@ -61,6 +78,7 @@ class SurveySchema(DisclosedView):
     answered_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     score = ma.fields.Integer(allow_none=True)
     verbatim = ma.fields.String(allow_none=True)
+    dimensions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     dissatisfied = ma.fields.Boolean(required=True)
     recovery_case_id = ma.fields.UUID(allow_none=True)
     recovery_actions = ma.fields.List(ma.fields.String())

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from domain import quality as quality_model
 from projections.paging import MAX_LIMIT
 from web.schemas.common import one_of
 
@@ -121,6 +122,29 @@ class KpiQuery(Query):
 class EvaluationQuery(Query):
     period = _text()
     scope = _text()
+
+
+class StandardQuery(Query):
+    step = ma.fields.String(validate=one_of(quality_model.STEPS))
+
+
+class EvaluationUseQuery(Query):
+    period = _text()
+    kind = ma.fields.String(validate=one_of(("improvement_plan", "recognition")))
+
+
+class PeriodRangeQuery(Query):
+    first = ma.fields.String(
+        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
+    last = ma.fields.String(
+        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
+
+
+class TrainingQuery(Query):
+    staff_id = _text()
+    standard_code = _text()
 
 
 class PageSchema(ma.Schema):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.rules import RuleError
-from domain.rules.satisfaction import csat, is_dissatisfied, nps
+from domain.rules.satisfaction import csat, is_dissatisfied, nps, survey_due
 from domain.settings import RuleSettings
 
 pytestmark = pytest.mark.unit
@@ -90,3 +92,22 @@ def test_nps_is_always_within_minus_100_and_100(scores: list[int]) -> None:
 def test_csat_is_always_a_share_between_0_and_1(scores: list[int]) -> None:
     value = csat(scores)
     assert value is not None and 0 <= value <= 1
+
+
+def test_a_customer_surveyed_within_the_interval_is_not_due() -> None:
+    every = RuleSettings(survey_sample_percent=100)
+    customer = UUID(int=7)
+    today = date(2026, 4, 2)
+    assert not survey_due(customer, "2026Q2", today - timedelta(days=89), today, every)
+    assert survey_due(customer, "2026Q2", today - timedelta(days=90), today, every)
+    assert survey_due(customer, "2026Q2", None, today, every)
+
+
+def test_the_draw_is_deterministic_and_near_the_configured_share() -> None:
+    today = date(2026, 4, 2)
+    drawn = [survey_due(UUID(int=n), "2026Q2", None, today, S) for n in range(2000)]
+    again = [survey_due(UUID(int=n), "2026Q2", None, today, S) for n in range(2000)]
+    assert drawn == again
+    assert 150 <= sum(drawn) <= 250  # 10 % of 2000, within sampling noise
+    other = [survey_due(UUID(int=n), "2026Q3", None, today, S) for n in range(2000)]
+    assert other != drawn
