@@ -88,10 +88,14 @@ def install(app: Flask) -> None:
     from web.console.views import bp
 
     app.session_interface = ConsoleSessions()
-    app.config.setdefault("SESSION_COOKIE_NAME", "ledger_console")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Strict")
-    app.config.setdefault("SESSION_COOKIE_PATH", PREFIX)
+    # the console's cookie only: not readable by scripts, never sent on a cross-site
+    # request, only to /console (SESSION_COOKIE_SECURE: set it behind TLS)
+    app.config.update(
+        SESSION_COOKIE_NAME="ledger_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PATH=PREFIX,
+    )
     # the API is called with bearer tokens, not cookies: CSRF is checked on the
     # console's own forms (views.bp), not on every POST of the app
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)

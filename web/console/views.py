@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_babel import format_datetime, get_locale, get_timezone as babel_timezone
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
@@ -59,10 +60,10 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 VERIFIERS = frozenset({"compliance_officer", "security_officer", "regulator"})
 DUE_SOON_SECONDS = 24 * 3600
 KPI_CHARTS = (
-    ("nps", "NPS"),
-    ("complaint_sla", "Complaints resolved on time"),
-    ("retention_rate", "Retention"),
-    ("churn_rate", "Churn"),
+    ("nps", _l("NPS")),
+    ("complaint_sla", _l("Complaints resolved on time (%)")),
+    ("retention_rate", _l("Retention rate")),
+    ("churn_rate", _l("Churn rate")),
 )
 
 
@@ -146,6 +147,13 @@ def common() -> dict[str, Any]:
     }
 
 
+def caught_up(query: dict[str, Any]) -> dict[str, Any]:
+    """A views query that waits until the views reflect every event stored before this
+    page (read-your-writes: a change made a moment ago shows), as the API's
+    `min_position`; views that lag past the wait are the API's 503 problem."""
+    return {**query, "min_position": int(get_ledger().app.recorder.max_notification_id() or 0)}
+
+
 # --- sign-in, sign-out, language --------------------------------------------------------
 
 
@@ -224,7 +232,7 @@ def customers() -> Any:
             "branch": form.branch.data,
             "limit": 20,
         }
-        answer = _api.get("/views/customers", purpose=purpose, query=query)
+        answer = _api.get("/views/customers", purpose=purpose, query=caught_up(query))
         if answer.ok:
             results = answer.body["items"]
             if purpose:
@@ -284,7 +292,9 @@ def customer_sections(
     base = f"/customers/{customer_id}"
     return {
         "profile": profile,
-        "overview": _api.get(f"/views/customers/{customer_id}", purpose=purpose),
+        "overview": _api.get(
+            f"/views/customers/{customer_id}", purpose=purpose, query=caught_up({})
+        ),
         "consents": _api.get(f"{base}/consents", purpose=purpose),
         "grade": _api.get(f"{base}/grade", purpose=purpose),
         "erasure": _api.get(f"{base}/erasure", purpose=purpose),
@@ -388,7 +398,7 @@ def sla_state(case: dict[str, Any]) -> str:
 @bp.get("/complaints")
 @signed_in
 def complaints() -> Any:
-    answer = _api.get("/views/complaints", query={"limit": 200})
+    answer = _api.get("/views/complaints", query=caught_up({"limit": 200}))
     cases = answer.body["items"] if answer.ok else []
     for case in cases:
         case["sla"] = sla_state(case)
@@ -405,20 +415,20 @@ def complaints() -> Any:
 def kpis() -> Any:
     """The KPI table of /api/v1/views/kpis for a span of months, charted; and the latest
     evaluation of a period (/api/v1/evaluations)."""
-    today = datetime.now(UTC).astimezone(babel_timezone())
+    today = get_ledger().app.now().astimezone(babel_timezone())
     last = request.args.get("to") or f"{today.year:04d}-{today.month:02d}"
     first = request.args.get("from") or f"{today.year - 1:04d}-{today.month:02d}"
     by = request.args.get("by", "overall")
     branch = request.args.get("branch") or None
     query = {"from": first, "to": last, "by": by, "branch": branch}
-    table = _api.get("/views/kpis", query=query)
+    table = _api.get("/views/kpis", query=caught_up(query))
     rows = table.body["items"] if table.ok else []
     charts = []
     if rows and by == "overall":
         for key, title in KPI_CHARTS:
             points = [Point(row["period"], row.get(key)) for row in rows]
-            charts.append(Markup(bar_chart(_(title), points, chart_id=f"chart-{key}")))  # noqa: S704
-    watch = _api.get("/views/churn-watch", query={"limit": 1})
+            charts.append(Markup(bar_chart(str(title), points, chart_id=f"chart-{key}")))  # noqa: S704
+    watch = _api.get("/views/churn-watch", query=caught_up({"limit": 1}))
     period = request.args.get("period") or last
     evaluation = _api.get("/evaluations", query={"period": period, "scope": "overall"})
     return render_template(
