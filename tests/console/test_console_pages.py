@@ -189,10 +189,11 @@ def test_the_kpi_dashboard_shows_the_numbers_of_the_api(console: Console, clock:
     expected = api.get(
         f"/views/kpis?from=2026-03&to=2026-03&min_position={api.events()}", "compliance_officer"
     ).get_json()["items"]
+    assert expected[0]["csat"] is not None
     console.sign_in("compliance_officer")
     page = console.get("/console/kpis?from=2026-03&to=2026-03")
     assert page.status_code == 200
-    for key in ("nps", "complaint_sla", "retention_rate", "churn_rate"):
+    for key in ("nps", "csat", "complaint_sla", "retention_rate", "churn_rate"):
         shown = re.search(
             rf'id="chart-{key}".*?class="value" data-period="2026-03">([^<]*)<', page.text, re.S
         )
@@ -242,3 +243,53 @@ def test_search_results_of_the_views_stay_masked_without_purpose(
     assert page.status_code == 200 and 'id="results"' in page.text
     assert NAME not in page.text and PHONE not in page.text
     assert UUID(re.search(r"/console/customers/([0-9a-f-]{36})", page.text)[1])
+
+
+def test_an_export_of_everything_needs_a_second_officer_then_downloads_logged(
+    console: Console,
+) -> None:
+    import time
+
+    api = console.api
+    api.register()
+    api.ledger.seal()
+    console.sign_in("compliance_officer")
+    requested = console.submit("/console/exports", {"everything": "y", "reason": "audit 2026"})
+    assert requested.status_code == 302
+    listing = console.get("/console/exports").text
+    export_id = re.search(r'data-export="([^"]+)" data-status="pending_approval"', listing)[1]
+    same = console.submit(f"/console/exports/{export_id}/approval", {}, form_page="/console/exports")
+    assert same.status_code == 302
+    assert "another compliance officer" in console.get("/console/exports").text
+    other = Console(api, api.app.test_client())
+    other.sign_in("compliance_officer", subject="compliance_officer-2")
+    other.submit(f"/console/exports/{export_id}/approval", {}, form_page="/console/exports")
+    for _ in range(600):
+        if f'data-export="{export_id}" data-status="done"' in other.get("/console/exports").text:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError(other.get("/console/exports").text)
+    bundle = other.submit(
+        f"/console/exports/{export_id}/bundle", {"purpose": "regulatory_request"},
+        form_page="/console/exports",
+    )  # fmt: skip
+    assert bundle.status_code == 200 and bundle.mimetype == "application/gzip"
+    assert bundle.data[:2] == b"\x1f\x8b"
+    logged = [row for row in access_rows(api) if row["what"] == f"export.bundle:{export_id}"]
+    assert [(row["actor_id"], row["purpose"]) for row in logged] == [
+        ("compliance_officer-2", "regulatory_request")
+    ]
+
+
+def test_the_jobs_page_lists_every_job_with_its_last_and_next_run(console: Console) -> None:
+    from scheduler.registry import JOBS
+
+    console.sign_in("compliance_officer")
+    page = console.get("/console/jobs")
+    assert page.status_code == 200
+    for spec in JOBS:
+        assert f'data-job="{spec.name}"' in page.text
+    front = Console(console.api, console.api.app.test_client())
+    front.sign_in("front_office")
+    assert front.get("/console/jobs").status_code == 403

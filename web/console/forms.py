@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from security.integrity.access_log import PURPOSES
@@ -39,3 +46,16 @@ class SearchForm(FlaskForm):
 class DisclosureForm(FlaskForm):
     purpose = SelectField(_l("Purpose"), validate_choice=True)
     as_of = DateTimeLocalField(_l("As of"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+
+class ExportForm(FlaskForm):
+    customers = StringField(_l("Customers (ids, comma-separated)"), validators=[Length(max=4000)])
+    since = DateTimeLocalField(_l("Since"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    until = DateTimeLocalField(_l("Until"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    everything = BooleanField(_l("Everything"))
+    addressed_to = StringField(_l("Addressed to (regulator)"), validators=[Length(max=100)])
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])
+
+
+class DownloadForm(FlaskForm):
+    purpose = SelectField(_l("Purpose"), validate_choice=True)

@@ -38,6 +38,8 @@ from web.console.charts import Point, bar_chart
 from web.console.forms import (
     ActionForm,
     DisclosureForm,
+    DownloadForm,
+    ExportForm,
     LanguageForm,
     SearchForm,
     SignInForm,
@@ -61,6 +63,7 @@ VERIFIERS = frozenset({"compliance_officer", "security_officer", "regulator"})
 DUE_SOON_SECONDS = 24 * 3600
 KPI_CHARTS = (
     ("nps", _l("NPS")),
+    ("csat", _l("Customer satisfaction")),
     ("complaint_sla", _l("Complaints resolved on time (%)")),
     ("retention_rate", _l("Retention rate")),
     ("churn_rate", _l("Churn rate")),
@@ -502,3 +505,104 @@ def integrity() -> Any:
         seq=seq,
         may_verify=g.console_user.has_any(VERIFIERS),
     )
+
+
+# --- exports --------------------------------------------------------------------------
+
+
+@bp.route("/exports", methods=["GET", "POST"])
+@signed_in
+def exports() -> Any:
+    """Request an export (four eyes for everything or one addressed to no regulator:
+    the API keeps it pending until another compliance officer approves), list them,
+    approve, download."""
+    form = ExportForm()
+    download = DownloadForm()
+    download.purpose.choices = purpose_choices()
+    problem = None
+    if form.validate_on_submit():
+        body = {
+            "customers": [c.strip() for c in (form.customers.data or "").split(",") if c.strip()],
+            "since": in_firm_zone(form.since.data).isoformat() if form.since.data else None,
+            "until": in_firm_zone(form.until.data).isoformat() if form.until.data else None,
+            "all": bool(form.everything.data),
+            "addressed_to": form.addressed_to.data or None,
+            "reason": form.reason.data or None,
+        }
+        answer = _api.call("POST", "/exports", json=body)
+        if answer.ok:
+            flash(_("Export %(id)s requested: %(status)s.", id=answer.body["id"],
+                    status=answer.body["status"]))  # fmt: skip
+            return redirect(url_for("console.exports"))
+        problem = answer.problem
+    listing = _api.get("/exports")
+    return render_template(
+        "console/exports.html", form=form, download=download, listing=listing, problem=problem
+    )
+
+
+@bp.post("/exports/<uuid:export_id>/approval")
+@signed_in
+def approve_export(export_id: UUID) -> Any:
+    answer = _api.call("POST", f"/exports/{export_id}/approval")
+    if answer.ok:
+        flash(_("Export %(id)s approved: %(status)s.", id=export_id, status=answer.body["status"]))
+    else:
+        flash(answer.problem)
+    return redirect(url_for("console.exports"))
+
+
+@bp.post("/exports/<uuid:export_id>/bundle")
+@signed_in
+def export_bundle(export_id: UUID) -> Any:
+    """The bundle, downloaded through the API (which records it in the access log with
+    the purpose stated here)."""
+    form = DownloadForm()
+    form.purpose.choices = purpose_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    answer = _api.download(f"/exports/{export_id}/bundle", purpose=form.purpose.data or None)
+    if answer.status_code != 200:
+        answer.close()
+        flash(_("The bundle cannot be downloaded (%(status)s).", status=answer.status_code))
+        return redirect(url_for("console.exports"))
+    return answer
+
+
+# --- jobs -----------------------------------------------------------------------------
+
+JOB_READERS = frozenset({"compliance_officer", "security_officer", "system"})
+
+
+@bp.get("/jobs")
+@signed_in
+def jobs() -> Any:
+    """The scheduled jobs: trigger, last run (state, when, error) and next run, as
+    `ledger jobs list` shows them (no personal data: job runs are operations facts)."""
+    if not g.console_user.has_any(JOB_READERS):
+        return render_template(
+            "console/error.html", title=_("Jobs"), message=_("Your role may not see the jobs.")
+        ), 403
+    from scheduler.clock import JobClock
+    from scheduler.config import load_scheduler_settings
+    from scheduler.registry import DEFAULT_CRONS, JOBS
+    from scheduler.runner import JobRunner
+
+    ledger = get_ledger()
+    settings = load_scheduler_settings(DEFAULT_CRONS, ledger.config.scheduler_env)
+    runner = JobRunner(ledger, JobClock(ledger.app.now), settings)
+    rows = []
+    for spec in JOBS:
+        schedule = settings.schedules[spec.name]
+        last = runner.last_run(spec.name)
+        following = runner.next_run(spec.name)
+        rows.append(
+            {
+                "name": spec.name,
+                "trigger": schedule.cron if schedule.enabled else None,
+                "cadence": spec.cadence.name,
+                "last": last,
+                "next": following.isoformat() if following else None,
+            }
+        )
+    return render_template("console/jobs.html", rows=rows, timezone_of_jobs=settings.timezone)
