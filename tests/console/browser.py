@@ -91,7 +91,8 @@ def axe_source() -> str:
 
 
 def axe_violations(driver: Any, source: str) -> list[dict[str, Any]]:
-    """The serious and critical axe-core violations of the page shown (WCAG 2 A and AA, best practices)."""
+    """The serious and critical axe-core violations of the page shown (WCAG 2 A and
+    AA, best practices)."""
     driver.execute_script(source)
     result = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"

@@ -44,7 +44,9 @@ class Console:
     def get(self, path: str, **kwargs: Any) -> TestResponse:
         return self.client.get(path, **kwargs)
 
-    def submit(self, path: str, data: dict[str, Any], *, form_page: str | None = None) -> TestResponse:
+    def submit(
+        self, path: str, data: dict[str, Any], *, form_page: str | None = None
+    ) -> TestResponse:
         """Post `data` to `path` with the CSRF token of the page that shows its form."""
         page = self.client.get(form_page or path)
         return self.client.post(path, data={"csrf_token": csrf_token(page.text), **data})

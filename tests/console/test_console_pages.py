@@ -82,7 +82,9 @@ def test_the_customer_page_is_masked_unless_a_purpose_is_stated_then_logged(
     console.sign_in("compliance_officer")
     masked = console.get(f"/console/customers/{customer}")
     assert masked.status_code == 200
-    assert "王**" in masked.text and "王小明" not in masked.text and "13812345678" not in masked.text
+    assert (
+        "王**" in masked.text and "王小明" not in masked.text and "13812345678" not in masked.text
+    )
     assert access_rows(api) == []
     full = console.submit(f"/console/customers/{customer}", {"purpose": "compliance_audit"})
     assert full.status_code == 200 and "王小明" in full.text and "13812345678" in full.text
@@ -258,7 +260,9 @@ def test_an_export_of_everything_needs_a_second_officer_then_downloads_logged(
     assert requested.status_code == 302
     listing = console.get("/console/exports").text
     export_id = re.search(r'data-export="([^"]+)" data-status="pending_approval"', listing)[1]
-    same = console.submit(f"/console/exports/{export_id}/approval", {}, form_page="/console/exports")
+    same = console.submit(
+        f"/console/exports/{export_id}/approval", {}, form_page="/console/exports"
+    )
     assert same.status_code == 302
     assert "another compliance officer" in console.get("/console/exports").text
     other = Console(api, api.app.test_client())

@@ -23,7 +23,7 @@ def test_a_chart_labels_each_bar_with_the_api_text_and_describes_every_value() -
                                     Point("2026-05", "40.00")], chart_id="c")  # fmt: skip
     assert re.findall(r'class="value" data-period="([^"]+)">([^<]*)<', svg) == [
         ("2026-03", "-12.50"), ("2026-04", "—"), ("2026-05", "40.00")]  # fmt: skip
-    assert "<title id=\"c-t\">NPS &lt;trend&gt;</title>" in svg
+    assert '<title id="c-t">NPS &lt;trend&gt;</title>' in svg
     assert "2026-03: -12.50; 2026-04: —; 2026-05: 40.00" in svg
     assert 'role="img"' in svg and "style=" not in svg  # no inline style: CSP 'self'
     heights = [float(h) for h in re.findall(r'<rect [^>]*height="([\d.]+)"', svg)]

@@ -49,7 +49,9 @@ class ConsoleSessions(SecureCookieSessionInterface):
 def session_secret() -> bytes:
     from web.context import token_settings
 
-    return hmac.new(token_settings().secret, b"crm-ledger/console-session/v1", hashlib.sha256).digest()
+    return hmac.new(
+        token_settings().secret, b"crm-ledger/console-session/v1", hashlib.sha256
+    ).digest()
 
 
 def select_locale() -> str:

@@ -24,15 +24,15 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, get_locale, get_timezone as babel_timezone
+from flask_babel import format_datetime, get_locale
+from flask_babel import get_timezone as babel_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from web.auth import Principal, decode_token
-from web.console import CONSOLE_CSP, LANGUAGES, PREFIX, csrf
-from web.console import _api
+from web.console import CONSOLE_CSP, LANGUAGES, PREFIX, _api, csrf
 from web.console._sources import customer_timeline
 from web.console.charts import Point, bar_chart
 from web.console.forms import (

@@ -22,7 +22,9 @@ def main() -> None:
          "--no-location", "-o", str(pot), str(CONSOLE)],
         check=True,
     )  # fmt: skip
-    subprocess.run([*pybabel, "update", "--no-fuzzy-matching", "-i", str(pot), "-d", str(HERE)], check=True)
+    subprocess.run(
+        [*pybabel, "update", "--no-fuzzy-matching", "-i", str(pot), "-d", str(HERE)], check=True
+    )
     subprocess.run([*pybabel, "compile", "-d", str(HERE)], check=True)
 
 
