@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from web.console import _api
+import web.console._api as _api
 
 
 @dataclass

@@ -31,8 +31,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
+import web.console._api as _api
 from web.auth import Principal, decode_token
-from web.console import CONSOLE_CSP, LANGUAGES, PREFIX, _api, csrf
+from web.console._extensions import CONSOLE_CSP, LANGUAGES, PREFIX, csrf
 from web.console._sources import customer_timeline
 from web.console.charts import Point, bar_chart
 from web.console.forms import (
