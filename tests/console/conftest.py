@@ -3,9 +3,7 @@ that signs in with a token and posts forms with their CSRF token."""
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from projections.runtime import close_read_models
-from security.bootstrap import Settings
 from tests.domain.factories import Clock
-from tests.web.conftest import Api, make_api
+from tests.projections.test_api import api  # noqa: F401  (the app on both stores, views inline)
+from tests.web.conftest import Api
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -58,17 +55,5 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def api(ledger_config: Settings, clock: Clock) -> Iterator[Api]:
-    """The app on both stores; views read inline (no background projector)."""
-    made = make_api(ledger_config, clock)
-    built = next(made)
-    built.app.config.update(VIEWS_MAX_WAIT=5.0, VIEWS_FOLLOW=False)
-    yield built
-    close_read_models(built.ledger)
-    with contextlib.suppress(StopIteration):
-        next(made)
-
-
-@pytest.fixture
-def console(api: Api) -> Console:
+def console(api: Api) -> Console:  # noqa: F811  (the fixture, imported above)
     return Console(api, api.app.test_client())
