@@ -224,6 +224,9 @@ def test_integrity_page_shows_the_checkpoint_and_a_proof(console: Console) -> No
     page = console.get("/console/integrity?seq=0")
     size = re.search(r'id="checkpoint-size">(\d+)<', page.text)
     assert size is not None and int(size[1]) == api.ledger.sealed_log.sizes()[1]
+    anchored = re.search(r'id="anchored-size">(\d+)<', page.text)
+    assert anchored is not None and anchored[1] == size[1]  # the seal was anchored
+    assert "integrity_full" in page.text and 'id="witnesses">none configured' in page.text
     assert 'id="proof"' in page.text and "tlog-proof" in page.text
     verified = console.submit("/console/integrity", {})
     assert verified.status_code == 302

@@ -467,6 +467,19 @@ def parse_note(note: str) -> dict[str, Any]:
     }
 
 
+def anchor_status() -> dict[str, Any]:
+    """The anchor file and the newest checkpoint of the event log anchored in it."""
+    ledger = get_ledger()
+    status: dict[str, Any] = {"path": str(ledger.config.anchor_file), "size": None, "error": None}
+    try:
+        ours = [c for c in ledger.anchors.checkpoints() if c.origin == ledger.sealed_log.origin]
+    except Exception as exc:  # an unreadable or damaged anchor file: say so, never a 500
+        status["error"] = type(exc).__name__
+        return status
+    status["size"] = ours[-1].size if ours else None
+    return status
+
+
 @bp.route("/integrity", methods=["GET", "POST"])
 @signed_in
 def integrity() -> Any:
@@ -496,6 +509,10 @@ def integrity() -> Any:
         proof = _api.get("/integrity/proof", query={"seq": seq})
     return render_template(
         "console/integrity.html",
+        anchors=anchor_status(),
+        witnesses=[(w.cosigner.name, w.url) for w in ledger.config.witnesses],
+        missing=ledger.missing_cosignatures() if ledger.config.witnesses else [],
+        scheduled=job_runner().last_run("integrity_full"),
         checkpoint=checkpoint,
         note=note,
         sealed=sealed,
@@ -572,6 +589,20 @@ def export_bundle(export_id: UUID) -> Any:
 
 # --- jobs -----------------------------------------------------------------------------
 
+
+def job_runner() -> Any:
+    """A scheduler's job runner over this app's ledger, to read job runs and triggers
+    (it runs nothing: `ledger scheduler` does)."""
+    from scheduler.clock import JobClock
+    from scheduler.config import load_scheduler_settings
+    from scheduler.registry import DEFAULT_CRONS
+    from scheduler.runner import JobRunner
+
+    ledger = get_ledger()
+    settings = load_scheduler_settings(DEFAULT_CRONS, ledger.config.scheduler_env)
+    return JobRunner(ledger, JobClock(ledger.app.now), settings)
+
+
 JOB_READERS = frozenset({"compliance_officer", "security_officer", "system"})
 
 
@@ -584,14 +615,10 @@ def jobs() -> Any:
         return render_template(
             "console/error.html", title=_("Jobs"), message=_("Your role may not see the jobs.")
         ), 403
-    from scheduler.clock import JobClock
-    from scheduler.config import load_scheduler_settings
-    from scheduler.registry import DEFAULT_CRONS, JOBS
-    from scheduler.runner import JobRunner
+    from scheduler.registry import JOBS
 
-    ledger = get_ledger()
-    settings = load_scheduler_settings(DEFAULT_CRONS, ledger.config.scheduler_env)
-    runner = JobRunner(ledger, JobClock(ledger.app.now), settings)
+    runner = job_runner()
+    settings = runner.settings
     rows = []
     for spec in JOBS:
         schedule = settings.schedules[spec.name]
