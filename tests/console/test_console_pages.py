@@ -300,3 +300,20 @@ def test_the_jobs_page_lists_every_job_with_its_last_and_next_run(console: Conso
     front = Console(console.api, console.api.app.test_client())
     front.sign_in("front_office")
     assert front.get("/console/jobs").status_code == 403
+
+
+def test_the_api_requests_of_a_page_share_its_request_id_and_log_no_identifier(
+    console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    console.api.register()
+    console.sign_in("compliance_officer")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="web.requests"):
+        console.submit("/console/customers", {"phone": WANG["phone"], "purpose": "kyc_review"})
+    lines = [r for r in caplog.records if r.name == "web.requests"]
+    page = next(r for r in lines if r.path == "/console/customers" and r.method == "POST")
+    inner = [r for r in lines if r.path.startswith("/api/v1/")]
+    assert {r.path for r in inner} >= {"/api/v1/views/customers"}
+    assert {r.request_id for r in inner} == {page.request_id}
+    assert page.actor_id == "compliance_officer-1"
+    assert WANG["phone"] not in caplog.text

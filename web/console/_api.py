@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, request, session
+from flask import Response, current_app, g, request, session
 from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 
@@ -42,6 +42,18 @@ class Answer:
         return str(self.status)
 
 
+def caller_headers(purpose: str | None) -> dict[str, str]:
+    """The session's token, the stated purpose, and the console request's id (so the
+    API's request log lines share it with the page's)."""
+    headers = {
+        "Authorization": f"Bearer {session.get(TOKEN_KEY, '')}",
+        "X-Request-Id": str(g.get("request_id", "")),
+    }
+    if purpose:
+        headers["X-Purpose"] = purpose
+    return headers
+
+
 def call(
     method: str,
     path: str,
@@ -52,9 +64,7 @@ def call(
     headers: Mapping[str, str] | None = None,
 ) -> Answer:
     """`method` `/api/v1{path}` as the signed-in user (their token), stating `purpose`."""
-    sent = {"Authorization": f"Bearer {session.get(TOKEN_KEY, '')}", **(headers or {})}
-    if purpose:
-        sent["X-Purpose"] = purpose
+    sent = {**caller_headers(purpose), **(headers or {})}
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     params = {key: value for key, value in (query or {}).items() if value not in (None, "")}
     # a fresh application context: the API request's `g` (its caller, role, book) must
@@ -78,9 +88,7 @@ def call(
 def download(path: str, *, purpose: str | None = None) -> Response:
     """`GET /api/v1{path}` as the signed-in user, the API's answer passed on as it is
     (status, headers, body streamed: a bundle is not held in memory)."""
-    headers = {"Authorization": f"Bearer {session.get(TOKEN_KEY, '')}"}
-    if purpose:
-        headers["X-Purpose"] = purpose
+    headers = caller_headers(purpose)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with app.app_context():
         inner = Client(app, response_wrapper=Response).open(

@@ -119,6 +119,7 @@ def signed_in(view: F) -> F:
         if principal is None:
             return redirect(url_for("console.sign_in"))
         g.console_user = principal
+        g.principal = principal  # named on the page's request log line, as the API's are
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
