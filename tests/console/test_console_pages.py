@@ -7,12 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from uuid import UUID
 
 import pytest
 
+from domain.evaluation import KpiInputs
+from scheduler.registry import JOBS
 from tests.console.conftest import Console
-from tests.domain.factories import FRONT, Clock
+from tests.domain.factories import FRONT, SYSTEM, Clock
 from tests.projections.world import NAME, PHONE, populate
 from tests.web.conftest import WANG, Api
 
@@ -253,8 +256,6 @@ def test_search_results_of_the_views_stay_masked_without_purpose(
 def test_an_export_of_everything_needs_a_second_officer_then_downloads_logged(
     console: Console,
 ) -> None:
-    import time
-
     api = console.api
     api.register()
     api.ledger.seal()
@@ -290,8 +291,6 @@ def test_an_export_of_everything_needs_a_second_officer_then_downloads_logged(
 
 
 def test_the_jobs_page_lists_every_job_with_its_last_and_next_run(console: Console) -> None:
-    from scheduler.registry import JOBS
-
     console.sign_in("compliance_officer")
     page = console.get("/console/jobs")
     assert page.status_code == 200
@@ -317,3 +316,22 @@ def test_the_api_requests_of_a_page_share_its_request_id_and_log_no_identifier(
     assert {r.request_id for r in inner} == {page.request_id}
     assert page.actor_id == "compliance_officer-1"
     assert WANG["phone"] not in caplog.text
+
+
+def test_the_kpi_dashboard_shows_the_evaluation_of_the_api(console: Console) -> None:
+    api = console.api
+    api.ledger.app.evaluate_performance(
+        "2026-03",
+        "overall",
+        KpiInputs(customers_at_start=10, customers_at_end=11, new_customers=2, lost_customers=1),
+        SYSTEM,
+    )
+    expected = api.get("/evaluations?period=2026-03&scope=overall", "compliance_officer")
+    metrics = expected.get_json()["metrics"]
+    shown_numbers = {name: value for name, value in metrics.items() if value is not None}
+    assert shown_numbers  # retention and churn at least
+    console.sign_in("compliance_officer")
+    page = console.get("/console/kpis?from=2026-03&to=2026-03&period=2026-03").text
+    section = page[page.index('id="evaluation"') :]
+    for name, value in shown_numbers.items():
+        assert f"<dt>{name}</dt><dd>{value}</dd>" in section, name
