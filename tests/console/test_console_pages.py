@@ -335,3 +335,25 @@ def test_the_kpi_dashboard_shows_the_evaluation_of_the_api(console: Console) -> 
     section = page[page.index('id="evaluation"') :]
     for name, value in shown_numbers.items():
         assert f"<dt>{name}</dt><dd>{value}</dd>" in section, name
+
+
+def test_the_csv_download_keeps_a_formula_like_actor_as_text(console: Console) -> None:
+    api = console.api
+    customer = api.register()
+    rogue = api.token("compliance_officer", subject='=HYPERLINK("http://x")')
+    read = api.client.get(
+        f"/api/v1/customers/{customer}",
+        headers={"Authorization": f"Bearer {rogue}", "X-Purpose": "compliance_audit"},
+    )
+    assert read.status_code == 200
+    console.sign_in("compliance_officer")
+    rows = list(csv.DictReader(io.StringIO(console.get("/console/access-log.csv").text)))
+    assert [row["actor_id"] for row in rows] == ['\'=HYPERLINK("http://x")']
+
+
+def test_a_refused_scheduler_configuration_is_said_not_a_500(console: Console) -> None:
+    console.api.ledger.config.scheduler_env["LEDGER_SCHEDULER_TIMEZONE"] = "Mars/Olympus"
+    console.sign_in("compliance_officer")
+    jobs = console.get("/console/jobs")
+    assert jobs.status_code == 503 and "Mars/Olympus" in jobs.text
+    assert console.get("/console/integrity").status_code == 200

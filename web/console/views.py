@@ -369,6 +369,17 @@ def access_log() -> Any:
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting like a formula (an actor id is
+    any text a token names) gets a leading apostrophe (OWASP's CSV injection advice)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 @bp.get("/access-log.csv")
 @signed_in
 def access_log_csv() -> Any:
@@ -379,7 +390,7 @@ def access_log_csv() -> Any:
     writer = csv.DictWriter(out, ACCESS_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for entry in entries:
-        writer.writerow(entry)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in entry.items()})
     return Response(
         out.getvalue(),
         mimetype="text/csv",
@@ -468,6 +479,16 @@ def parse_note(note: str) -> dict[str, Any]:
     }
 
 
+def last_full_verification() -> Any:
+    """The last run of the scheduled full verification (`integrity_full`), if any."""
+    from scheduler.config import SchedulerConfigError
+
+    try:
+        return job_runner().last_run("integrity_full")
+    except SchedulerConfigError:  # the jobs page says why
+        return None
+
+
 def anchor_status() -> dict[str, Any]:
     """The anchor file and the newest checkpoint of the event log anchored in it."""
     ledger = get_ledger()
@@ -513,7 +534,7 @@ def integrity() -> Any:
         anchors=anchor_status(),
         witnesses=[(w.cosigner.name, w.url) for w in ledger.config.witnesses],
         missing=ledger.missing_cosignatures() if ledger.config.witnesses else [],
-        scheduled=job_runner().last_run("integrity_full"),
+        scheduled=last_full_verification(),
         checkpoint=checkpoint,
         note=note,
         sealed=sealed,
@@ -616,9 +637,13 @@ def jobs() -> Any:
         return render_template(
             "console/error.html", title=_("Jobs"), message=_("Your role may not see the jobs.")
         ), 403
+    from scheduler.config import SchedulerConfigError
     from scheduler.registry import JOBS
 
-    runner = job_runner()
+    try:
+        runner = job_runner()
+    except SchedulerConfigError as exc:
+        return render_template("console/error.html", title=_("Jobs"), message=exc.message), 503
     settings = runner.settings
     rows = []
     for spec in JOBS:
