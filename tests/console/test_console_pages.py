@@ -14,7 +14,7 @@ import pytest
 
 from domain.evaluation import KpiInputs
 from scheduler.registry import JOBS
-from tests.console.conftest import Console
+from tests.console.conftest import Console, csrf_token
 from tests.domain.factories import FRONT, SYSTEM, Clock
 from tests.projections.world import NAME, PHONE, populate
 from tests.web.conftest import WANG, Api
@@ -357,3 +357,17 @@ def test_a_refused_scheduler_configuration_is_said_not_a_500(console: Console) -
     jobs = console.get("/console/jobs")
     assert jobs.status_code == 503 and "Mars/Olympus" in jobs.text
     assert console.get("/console/integrity").status_code == 200
+
+
+def test_the_cookie_is_secure_over_https(console: Console) -> None:
+    page = console.client.get("/console/sign-in", base_url="https://localhost")
+    signed = console.client.post(
+        "/console/sign-in",
+        base_url="https://localhost",
+        # over HTTPS Flask-WTF also wants a same-origin Referer
+        headers={"Referer": "https://localhost/console/sign-in"},
+        data={"csrf_token": csrf_token(page.text), "token": console.api.token("regulator")},
+    )
+    assert signed.status_code == 302 and "Secure" in signed.headers["Set-Cookie"]
+    plain = Console(console.api, console.api.app.test_client()).sign_in("regulator")
+    assert "Secure" not in plain.headers["Set-Cookie"]

@@ -29,7 +29,7 @@ def install(app: Flask) -> None:
 
     app.session_interface = ConsoleSessions()
     # the console's cookie only: not readable by scripts, never sent on a cross-site
-    # request, only to /console (SESSION_COOKIE_SECURE: set it behind TLS)
+    # request, only to /console; Secure over HTTPS (ConsoleSessions.get_cookie_secure)
     app.config.update(
         SESSION_COOKIE_NAME="ledger_console",
         SESSION_COOKIE_HTTPONLY=True,

@@ -38,6 +38,12 @@ class ConsoleSessions(SecureCookieSessionInterface):
             app.secret_key = session_secret()
         return super().open_session(app, request)
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when configured, and always on a request that came over HTTPS (also
+        through a trusted proxy: gunicorn takes X-Forwarded-Proto from
+        `forwarded_allow_ips`), so a TLS deployment needs no setting for it."""
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
 
 def session_secret() -> bytes:
     from web.context import token_settings
