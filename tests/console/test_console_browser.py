@@ -162,17 +162,21 @@ def test_a_change_through_the_api_is_on_the_timeline_with_before_and_after(
     customer = fresh.api.register({**WANG, "id_document": {
         **WANG["id_document"], "number": "110101195802039876"}})  # fmt: skip
     changed = fresh.api.patch(
-        f"/customers/{customer}", "front_office", {"email": "li.na@example.cn"}, If_Match='"2"'
+        f"/customers/{customer}",
+        "front_office",
+        {"email": "li.na@example.cn", "source": "customer"},
+        If_Match='"2"',
     )
     assert changed.status_code == 200, changed.get_json()
     fresh.sign_in("compliance_officer")
     fresh.open(f"/console/customers/{customer}")
-    masked = fresh.text('#timeline tr[data-field="email"]')
+    masked = fresh.finds('#timeline tr[data-field="email"]')[-1].text
     assert "l***@example.cn" in masked and "li.na@example.cn" not in masked
     fresh.select("#purpose", "compliance_audit")
     fresh.click("#show")
-    before = fresh.text('#timeline tr[data-field="email"] td.before')
-    after = fresh.text('#timeline tr[data-field="email"] td.after')
+    change = fresh.finds('#timeline tr[data-field="email"]')[-1]  # oldest first
+    before = change.find_element("css selector", "td.before").text
+    after = change.find_element("css selector", "td.after").text
     assert (before, after) == ("wang.xiaoming@example.cn", "li.na@example.cn")
     fresh.check_page("customer")
 

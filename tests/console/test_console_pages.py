@@ -129,16 +129,21 @@ def test_the_timeline_shows_an_api_change_with_before_and_after(console: Console
     api = console.api
     customer = api.register()
     changed = api.patch(
-        f"/customers/{customer}", "front_office", {"email": "new@example.cn"}, If_Match='"2"'
+        f"/customers/{customer}",
+        "front_office",
+        {"email": "new@example.cn", "source": "customer"},
+        If_Match='"2"',
     )
     assert changed.status_code == 200, changed.get_json()
     console.sign_in("compliance_officer")
     masked = console.get(f"/console/customers/{customer}")
     assert "new@example.cn" not in masked.text and "n***@example.cn" in masked.text
     full = console.submit(f"/console/customers/{customer}", {"purpose": "compliance_audit"})
-    row = re.search(r'<tr data-field="email">(.*?)</tr>', full.text, re.S)
-    assert row is not None
-    assert "wang.xiaoming@example.cn" in row[1] and "new@example.cn" in row[1]
+    rows = re.findall(r'<tr data-field="email">(.*?)</tr>', full.text, re.S)
+    assert len(rows) == 2  # registered, then changed (the timeline is oldest first)
+    before, after = re.findall(r'class="(?:before|after)">(.*?)</td>', rows[-1])
+    assert (before, after) == ("wang.xiaoming@example.cn", "new@example.cn")
+    assert "customer.timeline" in {row["what"] for row in access_rows(api)}
 
 
 def test_the_as_of_picker_shows_the_profile_as_it_was(console: Console, clock: Clock) -> None:
@@ -146,7 +151,12 @@ def test_the_as_of_picker_shows_the_profile_as_it_was(console: Console, clock: C
     customer = api.register()
     before = clock.now
     clock.advance(days=1)
-    api.patch(f"/customers/{customer}", "front_office", {"email": "new@example.cn"}, If_Match='"2"')
+    api.patch(
+        f"/customers/{customer}",
+        "front_office",
+        {"email": "new@example.cn", "source": "customer"},
+        If_Match='"2"',
+    )
     console.sign_in("compliance_officer")
     moment = before.strftime("%Y-%m-%dT%H:%M")  # the firm's zone is UTC here
     then = console.submit(
@@ -154,6 +164,7 @@ def test_the_as_of_picker_shows_the_profile_as_it_was(console: Console, clock: C
     )
     profile = re.search(r'<dd data-field="email">(.*?)</dd>', then.text, re.S)
     assert profile is not None and "wang.xiaoming@example.cn" in profile[1]
+    assert then.text.count('<tr data-field="email">') == 1  # the timeline ends then too
     assert "customer.history" in {row["what"] for row in access_rows(api)}
 
 

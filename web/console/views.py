@@ -303,7 +303,7 @@ def customer_sections(
         "consents": _api.get(f"{base}/consents", purpose=purpose),
         "grade": _api.get(f"{base}/grade", purpose=purpose),
         "erasure": _api.get(f"{base}/erasure", purpose=purpose),
-        "timeline": customer_timeline(customer_id, purpose),
+        "timeline": customer_timeline(customer_id, purpose, as_of),
     }
 
 
