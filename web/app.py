@@ -16,7 +16,7 @@ import swagger_ui_bundle
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
 
 from security.store_faults import as_store_fault
-from web import auth, idempotency, logs
+from web import auth, console, idempotency, logs
 from web.api import _book as book
 from web.context import get_ledger, idempotency_store, models_for_request, token_settings
 from web.problems import LedgerApi, problem, register_problem_handlers
@@ -81,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     idempotency.install(app, idempotency_store)
     register_blueprints(api)
     install_docs_assets(app)
+    console.install(app)  # /console: server-rendered pages over the same API
 
     @app.get("/healthz")
     def healthz() -> Any:
