@@ -90,6 +90,8 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "topic": _c2(Masking.FREE_TEXT),
     "message": _c2(Masking.FREE_TEXT),
     "notes": _c2(Masking.FREE_TEXT),
+    # Acknowledged.progress: what the customer was told of their own case
+    "progress": _c2(Masking.FREE_TEXT),
     "narrative": _c2(Masking.FREE_TEXT),
     "outcome": _c2(Masking.FREE_TEXT),
     "verbatim": _c2(Masking.FREE_TEXT),
@@ -184,7 +186,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.campaign:AttendanceRecorded": (),
     # Feedback cases
     "domain.feedback:FeedbackReceived": ("narrative",),
-    "domain.feedback:Acknowledged": (),
+    "domain.feedback:Acknowledged": ("progress",),
     "domain.feedback:InvestigationStarted": (),
     "domain.feedback:DeadlineExtended": (),
     "domain.feedback:Escalated": (),

@@ -177,6 +177,7 @@ class CaseRecord:
     narrative: str | None
     source: str
     branch: str | None
+    product: str | None
     survey_id: UUID | None
     rule_set: str
     complexity: str
@@ -187,6 +188,8 @@ class CaseRecord:
     owner: str | None
     approver: str | None
     escalation_level: int
+    final_escalation_level: int
+    acknowledged_due_at: datetime | None
     outcome: str | None
     root_cause: str | None
     first_contact: bool | None

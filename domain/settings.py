@@ -91,6 +91,9 @@ class RuleSettings:
     complaint_us_response_days: int = 15
     complaint_us_final_days: int = 60
     escalation_fraction: Decimal = Decimal("0.8")
+    # Enquiries and suggestions are answered too, by deadlines of their own.
+    enquiry_response_days: int = 5
+    suggestion_response_days: int = 30
     # Retention and care
     retention_years: int = 10
     elderly_age: int = 60

@@ -34,6 +34,7 @@ RULE_VERSIONS: dict[str, str] = {
         kyc.RISK_RATING_OVERDUE_VERSION,
         complaints.COMPLAINT_DEADLINE_VERSION,
         complaints.ESCALATION_LEVEL_VERSION,
+        complaints.FEEDBACK_DEADLINE_VERSION,
         grading.GRADE_SCORE_VERSION,
         grading.TIER_DECISION_VERSION,
         value_rules.RFM_SCORES_VERSION,

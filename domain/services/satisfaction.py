@@ -119,6 +119,7 @@ class SatisfactionCommands(LedgerServices):
             narrative=verbatim or f"{instrument} answer of {score}",
             source="survey",
             branch=customer.branch,
+            product=None,
             survey_id=survey.id,
             rule_set="CN",
             complexity="standard",
