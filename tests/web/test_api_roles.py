@@ -193,6 +193,7 @@ LISTS = {
         "customers",
         "churn-watch",
         "complaints",
+        "complaints/analysis",
         "consents",
         "distribution",
         "reverification-due",

@@ -40,6 +40,8 @@ from web.context import get_ledger, models_for_request
 from web.problems import problem
 from web.schemas.views import (
     CareQuery,
+    CaseAnalysisQuery,
+    CaseAnalysisSchema,
     ChurnQuery,
     ComplaintQuery,
     ConsentQuery,
@@ -133,6 +135,13 @@ def complaint_queue(models: ReadModels, **filters: Any) -> Any:
     return models.cases.complaint_queue(**filters)
 
 
+def case_analysis(models: ReadModels, **filters: Any) -> Any:
+    """The analysis of feedback (policy 1.2), per month from `from` to `to`: cases of
+    `kind` (default complaint) received by product, channel and category, and those
+    resolved by root cause, in time and at first contact."""
+    return models.cases.case_analysis(**filters)
+
+
 def consent_register(models: ReadModels, **filters: Any) -> Any:
     """The consent register: per customer and purpose, the current state and evidence
     reference (the event holding the evidence)."""
@@ -204,6 +213,10 @@ READ_ENDPOINTS = (
     ),
     ReadEndpoint("/special-care", CareQuery, PageSchema, FRONT, ("customers",), special_care),
     ReadEndpoint("/complaints", ComplaintQuery, PageSchema, FRONT, ("cases",), complaint_queue),
+    ReadEndpoint(
+        "/complaints/analysis", CaseAnalysisQuery, CaseAnalysisSchema, ANALYSTS, ("cases",),
+        case_analysis,
+    ),
     ReadEndpoint("/consents", ConsentQuery, PageSchema, FRONT, ("consents",), consent_register),
     ReadEndpoint("/kpis", KpiQuery, ListSchema, ANALYSTS, ("kpis",), kpi_table),
     ReadEndpoint(
@@ -237,6 +250,7 @@ IN_BOOK = frozenset(
         reverification_due,
         special_care,
         complaint_queue,
+        case_analysis,
         consent_register,
     }
 )
