@@ -135,6 +135,8 @@ PROFILE_FIELDS: dict[str, FieldClass] = {
     "stage": INTERNAL,
     "branch": INTERNAL,
     "relationship_manager": INTERNAL,
+    "jurisdiction": INTERNAL,
+    "language": INTERNAL,
 }
 
 _CUSTOMER_PERSONAL = tuple(name for name, fc in PROFILE_FIELDS.items() if fc.personal)

@@ -62,6 +62,8 @@ class CustomerRecord:
     stage: str | None
     branch: str | None
     relationship_manager: str | None
+    jurisdiction: str | None
+    language: str | None
     segment: str | None
     segment_dimensions: dict[str, str]
     special_care: tuple[str, ...]

@@ -34,6 +34,11 @@ FOLLOW_UP_METHODS = ("phone", "visit", "email", "sms", "letter")
 ACK_METHODS = ("phone", "sms", "email", "letter", "in_person", "online_chat")
 
 
+def jurisdiction_of(customer: Customer) -> str:
+    """The rule set of the customer's cases: their recorded jurisdiction, else CN."""
+    return customer.jurisdiction or RULE_SETS[0]
+
+
 class FeedbackCommands(LedgerServices):
     """Feedback cases from intake to closing."""
 
@@ -45,7 +50,7 @@ class FeedbackCommands(LedgerServices):
         narrative: str,
         actor: Actor,
         *,
-        rule_set: str = "CN",
+        rule_set: str | None = None,
         complexity: str = "standard",
         source: str = "phone",
         branch: str | None = None,
@@ -54,7 +59,8 @@ class FeedbackCommands(LedgerServices):
         received_at: datetime | None = None,
         case_id: UUID | None = None,
     ) -> UUID:
-        """Open a case; a complaint gets its deadline under `rule_set`, an enquiry or a
+        """Open a case; a complaint gets its deadline under `rule_set` (default: the
+        customer's jurisdiction, CN when none is recorded), an enquiry or a
         suggestion its own (`feedback_deadline`), praise none. Especially complex
         complaints start as complex and are extended with an approver. `product` names
         the product the feedback is about. Returns the id."""
@@ -62,12 +68,13 @@ class FeedbackCommands(LedgerServices):
             kind=one_of_error(kind, feedback_model.KINDS),
             category=one_of_error(category, feedback_model.CATEGORIES),
             narrative=text_error(narrative, max_length=8000),
-            rule_set=one_of_error(rule_set, RULE_SETS),
+            rule_set=None if rule_set is None else one_of_error(rule_set, RULE_SETS),
             complexity=one_of_error(complexity, COMPLEXITIES[:2]),
             source=text_error(source, max_length=50),
             product=text_error(product, max_length=50, required=False),
         )
         customer = self._customer(customer_id, "complaint")
+        rule_set = rule_set or jurisdiction_of(customer)
         at = self.now()
         received = received_at or at
         if received > at:

@@ -133,3 +133,35 @@ def test_events_recorded_before_v2_read_with_the_new_fields_defaulted() -> None:
     received: dict[str, object] = {}
     FeedbackReceived.upcast_v1_v2(received)
     assert received == {"product": None}
+
+
+def test_a_case_follows_the_customers_jurisdiction_unless_given(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    customer_id = individual(app, jurisdiction="UK")
+    assert app.get_customer(customer_id).jurisdiction == "UK"
+    by_default = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT)
+    assert app.get_case(by_default).rule_set == "UK"
+    assert app.get_case(by_default).final_due_at == clock.now + timedelta(weeks=8)
+    given = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="US")
+    assert app.get_case(given).rule_set == "US"
+    plain = app.receive_feedback(individual(app), "complaint", "fees", "Fee", FRONT)
+    assert app.get_case(plain).rule_set == "CN"
+
+
+def test_a_case_opened_from_a_survey_takes_the_customers_jurisdiction(
+    app: LedgerApplication,
+) -> None:
+    customer_id = individual(app, jurisdiction="US")
+    survey_id = app.send_survey(customer_id, "CSAT", FRONT)
+    case_id = app.answer_survey(survey_id, 1, FRONT, verbatim="Slow")
+    assert case_id is not None
+    case = app.get_case(case_id)
+    assert (case.rule_set, case.source, case.survey_id) == ("US", "survey", survey_id)
+    assert case.final_due_at is not None
+
+
+def test_an_unknown_jurisdiction_or_language_is_refused(app: LedgerApplication) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        individual(app, jurisdiction="FR", language="de")
+    assert {"jurisdiction", "language"} <= set(refused.value.errors)

@@ -34,7 +34,10 @@ class NewFeedbackSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=one_of(feedback_model.KINDS))
     category = ma.fields.String(required=True, validate=one_of(feedback_model.CATEGORIES))
     narrative = Text(8000, required=True)
-    rule_set = ma.fields.String(load_default="CN", validate=one_of(RULE_SETS))
+    rule_set = ma.fields.String(
+        validate=one_of(RULE_SETS),
+        metadata={"description": "default: the customer's jurisdiction (CN when none)"},
+    )
     complexity = ma.fields.String(load_default="standard", validate=one_of(COMPLEXITIES[:2]))
     source = Text(50, load_default="phone")
     branch = Text(100)
