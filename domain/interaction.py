@@ -18,7 +18,15 @@ CHANNELS = ("phone", "email", "sms", "social_media", "online_chat", "branch", "l
 DIRECTIONS = ("inbound", "outbound")
 PURPOSES = ("service", "sales", "marketing", "complaint", "care", "kyc", "collection")
 MARKETING_PURPOSES = frozenset({"marketing", "sales"})
-OCCASIONS = ("birthday", "new_year", "spring_festival", "mid_autumn", "christmas", "anniversary")
+OCCASIONS = (
+    "birthday",
+    "new_year",
+    "spring_festival",
+    "mid_autumn",
+    "national_day",
+    "christmas",
+    "anniversary",
+)
 VISIT_KINDS = ("home_visit", "phone_follow_up", "branch_visit", "video_call")
 
 
@@ -41,10 +49,16 @@ class InteractionLogged(CustomerOpeningEvent):
 
 
 class GreetingSent(CustomerOpeningEvent):
+    # v2 adds `language`, the language the message is written in, and `rule_version`,
+    # the rule that chose the day (a festival greeting; None for one sent by hand).
+    class_version = 2
+
     occasion: str
     year: int
     contact_channel: str
     message: str
+    language: str | None
+    rule_version: str | None
     consent_record_id: UUID
 
     def apply(self, aggregate: InteractionLog) -> None:
@@ -53,6 +67,11 @@ class GreetingSent(CustomerOpeningEvent):
             {*aggregate.greetings_sent, f"{self.occasion}:{self.year}"}
         )
         aggregate.last_contact_at = self.occurred_at
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Greetings before v2 recorded no language and no rule."""
+        state.update(language=None, rule_version=None)
 
 
 class CareVisitRecorded(CustomerOpeningEvent):
@@ -142,6 +161,8 @@ class InteractionLog(LedgerAggregate):
         year: int,
         contact_channel: str,
         message: str,
+        language: str | None,
+        rule_version: str | None,
         consent_record_id: UUID,
         actor: Actor,
         at: datetime,
@@ -158,6 +179,8 @@ class InteractionLog(LedgerAggregate):
             year=year,
             contact_channel=contact_channel,
             message=message,
+            language=language,
+            rule_version=rule_version,
             consent_record_id=consent_record_id,
         )
 

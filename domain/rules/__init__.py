@@ -49,6 +49,7 @@ RULE_VERSIONS: dict[str, str] = {
         care.CARE_FOLLOW_UP_VERSION,
         care.CARE_FOLLOW_UP_DUE_VERSION,
         care.CARE_OVERDUE_VERSION,
+        care.GREETING_FESTIVALS_VERSION,
         retention.RETENTION_VERSION,
         retention.ERASURE_DECISION_VERSION,
         consent.CONSENT_VERSION,

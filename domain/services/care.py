@@ -13,7 +13,7 @@ from domain.actor import Actor
 from domain.consent import Consent
 from domain.crisis import Crisis
 from domain.customer import Customer
-from domain.errors import ConsentRequired
+from domain.errors import ConsentRequired, ValidationFailed
 from domain.ids import consent_id, interaction_log_id
 from domain.interaction import InteractionLog
 from domain.records import CrisisRecord, record_of
@@ -21,9 +21,11 @@ from domain.rules.care import (
     CARE_FOLLOW_UP_DUE_VERSION,
     CARE_FOLLOW_UP_VERSION,
     CARE_OVERDUE_VERSION,
+    DEFAULT_LANGUAGE,
     IS_ELDERLY_VERSION,
     care_follow_up_due,
     care_follow_up_overdue,
+    greeting_text,
     is_elderly,
     next_care_follow_up,
 )
@@ -38,19 +40,29 @@ class CareCommands(LedgerServices):
         self,
         customer_id: UUID,
         occasion: str,
-        message: str,
+        message: str | None,
         actor: Actor,
         *,
         contact_channel: str = "sms",
+        rule_version: str | None = None,
     ) -> bool:
         """Record a greeting; needs a live `greetings` consent (ConsentRequired). Returns
-        False, recording nothing, when this occasion was already greeted this year."""
+        False, recording nothing, when this occasion was already greeted this year.
+
+        It is written in the customer's language (zh-CN when none is recorded), which the
+        event records; without `message` the firm's text for the occasion in that
+        language is sent (an occasion without one needs a message). `rule_version` names
+        the rule that chose the day (the festival greetings job)."""
         check(
             occasion=one_of_error(occasion, interaction_model.OCCASIONS),
-            message=text_error(message, max_length=1000),
+            message=None if message is None else text_error(message, max_length=1000),
             contact_channel=one_of_error(contact_channel, interaction_model.CHANNELS),
         )
-        self._customer(customer_id, "greeting")
+        customer = self._customer(customer_id, "greeting")
+        language = customer.language or DEFAULT_LANGUAGE
+        text = message if message is not None else greeting_text(occasion, language)
+        if text is None:
+            raise ValidationFailed({"message": f"required: no standard text for {occasion}"})
         at = self.now()
         consent = self._find(Consent, consent_id(customer_id, "greetings"))
         if consent is None or not consent.is_live(at) or consent.record_id is None:
@@ -63,7 +75,9 @@ class CareCommands(LedgerServices):
             occasion=occasion,
             year=at.year,
             contact_channel=contact_channel,
-            message=message,
+            message=text,
+            language=language,
+            rule_version=rule_version,
             consent_record_id=consent.record_id,
             actor=actor,
             at=at,

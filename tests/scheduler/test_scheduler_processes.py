@@ -133,6 +133,7 @@ def test_live_schedulers_run_on_their_triggers_and_stop_cleanly_on_sigterm(
             "complaint_sla",
             "relationship_care",
             "surveys",
+            "holiday_greetings",
             "retention",
         )
     }

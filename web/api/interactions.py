@@ -63,11 +63,12 @@ def interaction_summary(customer_id: UUID) -> Any:
 @roles_allowed("relationship_manager", "system")
 def send_greeting(args: dict[str, Any], customer_id: UUID) -> Any:
     """Record a greeting (birthday, holidays) within a live greetings consent (409
-    `consent_required` otherwise); once per occasion and year."""
+    `consent_required` otherwise); once per occasion and year, in the customer's
+    language."""
     sent = get_ledger().app.send_greeting(
         customer_id,
         args["occasion"],
-        args["message"],
+        args.get("message"),
         actor(),
         contact_channel=args["contact_channel"],
     )

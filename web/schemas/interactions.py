@@ -20,7 +20,13 @@ class InteractionSchema(ma.Schema):
 
 class GreetingSchema(ma.Schema):
     occasion = ma.fields.String(required=True, validate=one_of(interaction_model.OCCASIONS))
-    message = Text(1000, required=True)
+    message = Text(
+        1000,
+        metadata={
+            "description": "default: the firm's text for the occasion in the customer's "
+            "language (zh-CN unless the customer chose en); required for other occasions"
+        },
+    )
     contact_channel = ma.fields.String(
         load_default="sms", validate=one_of(interaction_model.CHANNELS)
     )
