@@ -28,6 +28,8 @@ OCCASIONS = (
     "anniversary",
 )
 VISIT_KINDS = ("home_visit", "phone_follow_up", "branch_visit", "video_call")
+# What tailored advice (7.1) is about; the advice itself is free text.
+ADVICE_AREAS = ("financial_planning", "product_use", "risk", "fraud_prevention", "other")
 
 
 class InteractionLogged(CustomerOpeningEvent):
@@ -103,6 +105,23 @@ class CareFollowUpOverdue(CustomerOpeningEvent):
         aggregate.care_overdue_noted_for = self.due_on
 
 
+class AdviceGiven(CustomerOpeningEvent):
+    """Advice tailored to the customer (7.1): its area, topic, channel and content."""
+
+    advice_id: UUID
+    area: str
+    topic: str
+    contact_channel: str
+    advice: str
+
+    def apply(self, aggregate: InteractionLog) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.advice_given += 1
+        aggregate.last_advice_at = self.occurred_at
+        aggregate.last_contact_at = self.occurred_at
+        aggregate.last_channel = self.contact_channel
+
+
 class InteractionLog(LedgerAggregate):
     """Counts and dates of one customer's contacts (the contents are in the events)."""
 
@@ -111,6 +130,8 @@ class InteractionLog(LedgerAggregate):
         self.interactions = 0
         self.marketing_contacts = 0
         self.care_visits = 0
+        self.advice_given = 0
+        self.last_advice_at: datetime | None = None
         self.last_contact_at: datetime | None = None
         self.last_channel: str | None = None
         self.greetings_sent: list[str] = []
@@ -147,6 +168,31 @@ class InteractionLog(LedgerAggregate):
             topic=topic,
             content=content,
             consent_record_id=consent_record_id,
+        )
+
+    def give_advice(
+        self,
+        *,
+        customer_id: UUID,
+        advice_id: UUID,
+        area: str,
+        topic: str,
+        contact_channel: str,
+        advice: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record advice given to the customer (validated by the caller)."""
+        self._record(
+            AdviceGiven,
+            actor,
+            at,
+            customer_id=customer_id,
+            advice_id=advice_id,
+            area=area,
+            topic=topic,
+            contact_channel=contact_channel,
+            advice=advice,
         )
 
     def has_greeted(self, occasion: str, year: int) -> bool:

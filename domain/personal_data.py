@@ -90,6 +90,8 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "topic": _c2(Masking.FREE_TEXT),
     "message": _c2(Masking.FREE_TEXT),
     "notes": _c2(Masking.FREE_TEXT),
+    # AdviceGiven.advice: advice tailored to the customer's own circumstances
+    "advice": _c2(Masking.FREE_TEXT),
     # Acknowledged.progress: what the customer was told of their own case
     "progress": _c2(Masking.FREE_TEXT),
     "narrative": _c2(Masking.FREE_TEXT),
@@ -182,6 +184,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.interaction:GreetingSent": ("message",),
     "domain.interaction:CareVisitRecorded": ("notes",),
     "domain.interaction:CareFollowUpOverdue": (),
+    "domain.interaction:AdviceGiven": ("topic", "advice"),
     # Campaigns
     "domain.campaign:CampaignPlanned": (),
     "domain.campaign:CustomerInvited": (),
@@ -230,6 +233,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.crisis:CrisisOpened": (),
     "domain.crisis:CrisisUpdated": (),
     "domain.crisis:CrisisClosed": (),
+    "domain.crisis:CrisisCustomerContacted": (),
     # Performance evaluation (aggregates only)
     "domain.evaluation:PerformanceEvaluated": (),
     "domain.evaluation:ImprovementPlanOpened": (),

@@ -135,6 +135,8 @@ class InteractionSummary:
     interactions: int
     marketing_contacts: int
     care_visits: int
+    advice_given: int
+    last_advice_at: datetime | None
     last_contact_at: datetime | None
     last_channel: str | None
     greetings_sent: tuple[str, ...]
@@ -337,6 +339,9 @@ class CrisisRecord:
     statements: int
     opened_at: datetime | None
     closed_at: datetime | None
+    contact_due_at: datetime | None
+    contacted_customer_ids: tuple[str, ...]
+    first_contact_at: datetime | None
 
 
 @dataclass(frozen=True)

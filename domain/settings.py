@@ -99,6 +99,8 @@ class RuleSettings:
     elderly_age: int = 60
     elderly_follow_up_days: int = 90
     dormant_days: int = 180
+    # Crisis (7.3): first contact with every affected customer within this many hours.
+    crisis_first_contact_hours: int = 24
     # The festivals greeted (7.1), each on its day of the lunar or solar calendar; the
     # birthday greeting is separate. Any of spring_festival, mid_autumn, national_day.
     greeting_festivals: tuple[str, ...] = ("spring_festival", "mid_autumn", "national_day")

@@ -50,6 +50,7 @@ RULE_VERSIONS: dict[str, str] = {
         care.CARE_FOLLOW_UP_DUE_VERSION,
         care.CARE_OVERDUE_VERSION,
         care.GREETING_FESTIVALS_VERSION,
+        care.CRISIS_FIRST_CONTACT_VERSION,
         retention.RETENTION_VERSION,
         retention.ERASURE_DECISION_VERSION,
         consent.CONSENT_VERSION,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from domain.rules._checks import aware_utc
 from domain.rules.errors import RuleError
 from domain.settings import RuleSettings
 
@@ -14,6 +15,7 @@ CARE_FOLLOW_UP_DUE_VERSION = "care_follow_up_due/2"
 CARE_OVERDUE_VERSION = "care_follow_up_overdue/1"
 
 GREETING_FESTIVALS_VERSION = "greeting_festivals/1"
+CRISIS_FIRST_CONTACT_VERSION = "crisis_first_contact/1"
 
 FESTIVALS = ("spring_festival", "mid_autumn", "national_day")
 DEFAULT_LANGUAGE = "zh-CN"
@@ -101,3 +103,10 @@ def greeting_text(occasion: str, language: str | None) -> str | None:
     if texts is None:
         return None
     return texts.get(language or DEFAULT_LANGUAGE, texts[DEFAULT_LANGUAGE])
+
+
+def crisis_first_contact(opened_at: datetime, settings: RuleSettings) -> datetime:
+    """Return when every customer affected by a crisis opened at `opened_at` must have
+    been contacted: `settings.crisis_first_contact_hours` (24) later. A contact at that
+    very instant is in time. A naive `opened_at` raises RuleError."""
+    return aware_utc("opened_at", opened_at) + timedelta(hours=settings.crisis_first_contact_hours)
