@@ -45,6 +45,8 @@ from web.schemas.views import (
     ChurnQuery,
     ComplaintQuery,
     ConsentQuery,
+    CrisisContactsQuery,
+    CrisisRegisterQuery,
     Customer360Schema,
     DistributionQuery,
     EvaluationQuery,
@@ -142,6 +144,20 @@ def case_analysis(models: ReadModels, **filters: Any) -> Any:
     return models.cases.case_analysis(**filters)
 
 
+def crisis_register(models: ReadModels, **filters: Any) -> Any:
+    """The crisis register (7.3): open and closed crises, newest first, with affected
+    and contacted customers, the first contact, the 24-hour first-contact deadline and
+    whether it is overdue, statements and remedies."""
+    return models.crises.crisis_register(**filters)
+
+
+def crisis_contacts(models: ReadModels, crisis_id: Any, **filters: Any) -> Any:
+    """Each customer affected by a crisis (by id): first contact time and channel, in
+    time or not, how many contacts, and the evidence (the contact in the customer's
+    interaction log, the crisis event and its log position)."""
+    return models.crises.crisis_contacts(str(crisis_id), **filters)
+
+
 def consent_register(models: ReadModels, **filters: Any) -> Any:
     """The consent register: per customer and purpose, the current state and evidence
     reference (the event holding the evidence)."""
@@ -218,6 +234,11 @@ READ_ENDPOINTS = (
         case_analysis,
     ),
     ReadEndpoint("/consents", ConsentQuery, PageSchema, FRONT, ("consents",), consent_register),
+    ReadEndpoint("/crises", CrisisRegisterQuery, PageSchema, FRONT, ("crises",), crisis_register),
+    ReadEndpoint(
+        "/crises/<uuid:crisis_id>/contacts", CrisisContactsQuery, PageSchema, FRONT, ("crises",),
+        crisis_contacts,
+    ),
     ReadEndpoint("/kpis", KpiQuery, ListSchema, ANALYSTS, ("kpis",), kpi_table),
     ReadEndpoint(
         "/kpis/evaluations", EvaluationQuery, ListSchema, ANALYSTS, ("kpis",), evaluations

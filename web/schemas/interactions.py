@@ -32,6 +32,17 @@ class GreetingSchema(ma.Schema):
     )
 
 
+class AdviceSchema(ma.Schema):
+    """Advice tailored to the customer (7.1); `topic` and `advice` are personal."""
+
+    area = ma.fields.String(required=True, validate=one_of(interaction_model.ADVICE_AREAS))
+    topic = Text(200, required=True)
+    advice = Text(4000, required=True)
+    contact_channel = ma.fields.String(
+        load_default="branch", validate=one_of(interaction_model.CHANNELS)
+    )
+
+
 class CareVisitSchema(ma.Schema):
     visit_kind = ma.fields.String(required=True, validate=one_of(interaction_model.VISIT_KINDS))
     notes = Text(4000, load_default="")
@@ -39,7 +50,7 @@ class CareVisitSchema(ma.Schema):
 
 
 class LoggedSchema(ma.Schema):
-    id = ma.fields.UUID(required=True, metadata={"description": "the interaction"})
+    id = ma.fields.UUID(required=True, metadata={"description": "the interaction (advice)"})
     version = ma.fields.Integer(required=True, metadata={"description": "of the log"})
 
 
@@ -58,6 +69,8 @@ class InteractionSummarySchema(EntryView):
     interactions = ma.fields.Integer(required=True)
     marketing_contacts = ma.fields.Integer(required=True)
     care_visits = ma.fields.Integer(required=True)
+    advice_given = ma.fields.Integer(required=True)
+    last_advice_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     last_contact_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     last_channel = ma.fields.String(allow_none=True)
     greetings_sent = ma.fields.List(ma.fields.String())

@@ -138,6 +138,16 @@ class CaseAnalysisSchema(ma.Schema):
     position = ma.fields.Integer(required=True)
 
 
+class CrisisRegisterQuery(PageQuery):
+    state = ma.fields.String(validate=one_of(("open", "closed")))
+    severity = _text()
+    sort = _text(metadata={"description": "opened_at, severity, state; -x"})
+
+
+class CrisisContactsQuery(PageQuery):
+    contacted = ma.fields.Boolean(metadata={"description": "false: not yet contacted"})
+
+
 class ConsentQuery(PageQuery):
     customer_id = ma.fields.UUID()
     purpose = _text()
