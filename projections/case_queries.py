@@ -133,17 +133,13 @@ class CaseQueries:
         A month with no case is listed with zero counts, so a series has no gaps.
         """
         periods = months(first, last)
-        result = {
-            period: {
-                "period": period,
-                "received": 0,
-                "resolved": 0,
-                "in_time": 0,
-                "first_contact": 0,
-                **{name: {} for name in ANALYSIS_DIMENSIONS},
-                "root_causes": {},
-            }
+        # per period: each dimension's counts, the root causes, and the resolved totals
+        counts: dict[str, dict[str, dict[str, int]]] = {
+            period: {name: {} for name in (*ANALYSIS_DIMENSIONS, "root_causes")}
             for period in periods
+        }
+        totals: dict[str, dict[str, int]] = {
+            period: {"resolved": 0, "in_time": 0, "first_contact": 0} for period in periods
         }
         where = book.restrict_by_customer(Where(), self.customers)
         where.equal("kind", kind).equal("branch", branch)
@@ -156,9 +152,7 @@ class CaseQueries:
                 received.params,
             )
             for row in rows:
-                result[row["p"]][name][row["g"] or "none"] = int(row["n"])
-        for bucket in result.values():
-            bucket["received"] = sum(bucket["by_channel"].values())
+                counts[row["p"]][name][row["g"] or "none"] = int(row["n"])
         resolved = Where(list(where.conditions), list(where.params))
         resolved.add("resolved_period BETWEEN ? AND ?", periods[0], periods[-1])
         rows = self.store.rows(
@@ -169,12 +163,20 @@ class CaseQueries:
             resolved.params,
         )
         for row in rows:
-            bucket = result[row["p"]]
-            bucket["root_causes"][row["g"] or "none"] = int(row["n"])
-            bucket["resolved"] += int(row["n"])
-            bucket["in_time"] += int(row["t"] or 0)
-            bucket["first_contact"] += int(row["f"] or 0)
-        return [result[period] for period in periods]
+            counts[row["p"]]["root_causes"][row["g"] or "none"] = int(row["n"])
+            total = totals[row["p"]]
+            total["resolved"] += int(row["n"])
+            total["in_time"] += int(row["t"] or 0)
+            total["first_contact"] += int(row["f"] or 0)
+        return [
+            {
+                "period": period,
+                "received": sum(counts[period]["by_channel"].values()),
+                **totals[period],
+                **counts[period],
+            }
+            for period in periods
+        ]
 
     def consent_register(
         self,

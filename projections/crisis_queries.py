@@ -41,7 +41,7 @@ class CrisisQueries:
         customers, the first contact, the deadline and whether some customer's first
         contact is overdue (open, past the deadline, not everyone contacted)."""
         check_page(limit, offset)
-        now = when(self.clock())
+        now = when(self.clock()) or ""
         where = Where().equal("state", state).equal("severity", severity)
         total = self.store.row(f"SELECT COUNT(*) AS n FROM {self.crises}{where.sql}", where.params)
         order = order_by(sort, REGISTER_SORTS, "-opened_at", "crisis_id")
