@@ -8,6 +8,7 @@ import pytest
 
 from demo.year import DemoSummary, generate_demo
 from domain.application import LedgerApplication
+from security.festivals import festival_dates
 from tests.domain.factories import Clock, new_app
 
 pytestmark = pytest.mark.unit
@@ -23,7 +24,7 @@ def _stored(app: LedgerApplication) -> list[tuple[object, int, str, bytes]]:
 @pytest.fixture(scope="module")
 def demo() -> tuple[LedgerApplication, DemoSummary]:
     app = new_app()
-    return app, generate_demo(app, customers=150, seed=11)
+    return app, generate_demo(app, customers=150, seed=11, festival_days=festival_dates)
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def summary(demo: tuple[LedgerApplication, DemoSummary]) -> DemoSummary:
 
 def test_the_same_seed_writes_the_same_events_byte_for_byte(demo_app: LedgerApplication) -> None:
     again = new_app()
-    generate_demo(again, customers=150, seed=11)
+    generate_demo(again, customers=150, seed=11, festival_days=festival_dates)
     assert _stored(again) == _stored(demo_app)
 
 
