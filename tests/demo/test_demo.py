@@ -8,6 +8,7 @@ import pytest
 
 from demo.year import DemoSummary, generate_demo
 from domain.application import LedgerApplication
+from domain.interaction import GreetingSent
 from security.festivals import festival_dates
 from tests.domain.factories import Clock, new_app
 
@@ -118,3 +119,24 @@ def test_the_demo_shows_every_kind_of_warning(demo_app: LedgerApplication) -> No
         "domain.consent:ConsentExpired",
     ):
         assert warning in topics, warning
+
+
+def test_the_demo_exercises_festival_greetings_crisis_contacts_advice_and_case_analysis(
+    demo_app: LedgerApplication,
+) -> None:
+    topics = [n.topic.split(":")[-1] for n in demo_app.recorder.select_notifications(1, 10**6)]
+    assert topics.count("CrisisCustomerContacted") == 25
+    assert topics.count("AdviceGiven") == 8
+    festivals = {
+        (e.occasion, e.language)
+        for n in demo_app.recorder.select_notifications(1, 10**6)
+        if n.topic.endswith(":GreetingSent")
+        for e in demo_app.events_of(n.originator_id)
+        if isinstance(e, GreetingSent) and e.rule_version == "greeting_festivals/1"
+    }
+    assert {occasion for occasion, _ in festivals} == {
+        "spring_festival",
+        "mid_autumn",
+        "national_day",
+    }
+    assert {language for _, language in festivals} == {"zh-CN", "en"}
