@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from security.festivals import festival_dates
+from security.festivals import PACKAGE_NAMES, FestivalUnknown, festival_dates
 
 pytestmark = pytest.mark.unit
 
@@ -27,3 +27,11 @@ def test_a_day_with_two_festivals_gives_both() -> None:
     # 1 October 2020 was both the Mid-Autumn Festival and National Day
     days = festival_dates(2020)
     assert days["mid_autumn"] == days["national_day"] == date(2020, 10, 1)
+
+
+def test_a_festival_the_package_does_not_give_is_an_error_not_a_guess(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(PACKAGE_NAMES, "lantern_festival", "Lantern Festival")
+    with pytest.raises(FestivalUnknown, match="lantern_festival in 2026"):
+        festival_dates(2026)
