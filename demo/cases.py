@@ -15,6 +15,14 @@ from demo.schedule import SYSTEM, StoryBase, day_at
 from domain.actor import Actor
 from domain.feedback import CATEGORIES
 
+# The product a case of each category is about (the others name none).
+PRODUCTS = {
+    "product": "wealth_management",
+    "fees": "debit_card",
+    "digital_channel": "mobile_banking",
+    "marketing": "credit_card",
+}
+ACK_PROGRESS = "Received and logged; a case handler will contact you before the due date."
 CASE_TARGETS = {
     "received": 1,
     "acknowledged": 1,
@@ -156,6 +164,7 @@ class CaseStory(StoryBase):
                 front,
                 rule_set=rule_set,
                 source=front.channel,
+                product=PRODUCTS.get(category),
                 case_id=case_id,
             )
             self.facts.received.append((app.now(), self.facts.registered[cid][1]))
@@ -179,7 +188,11 @@ class CaseStory(StoryBase):
         rng, app = self.rng, self.app
         first_contact = rng.random() < 0.3
         path: list[tuple[str, int, Callable[[], object]]] = [
-            ("acknowledged", 0, lambda: app.acknowledge_case(case_id, front)),
+            (
+                "acknowledged",
+                0,
+                lambda: app.acknowledge_case(case_id, front, progress=ACK_PROGRESS),
+            ),
             ("investigating", 1, lambda: app.start_investigation(case_id, rm)),
             ("resolved", rng.randint(1, 18), lambda: self._resolve(case_id, rm, first_contact)),
             (

@@ -189,6 +189,8 @@ class CustomerStory(CaseStory):
                 )
                 if purpose == "marketing":
                     self.facts.marketing[cid] = app.now()
+                else:
+                    self.facts.greetings.add(cid)
                 if purpose == "marketing" and record.int % 2 == 0:
                     # half of those who take offers take part in satisfaction research (5.1)
                     app.grant_consent(

@@ -1,5 +1,6 @@
-"""The firm's own calendar in the demo year: standards, campaigns, a crisis, grading,
-value assessment, KPI evaluations with their job runs, and the complaint SLA check.
+"""The firm's own calendar in the demo year: standards, campaigns, a crisis with its
+customer contacts, festival greetings, advice, grading, value assessment, KPI
+evaluations with their job runs, and the complaint SLA check.
 
 Batch commands pick their customers when they run (from `Facts`), so a customer who
 churned or asked for erasure earlier that year is left out, as a real job would.
@@ -19,6 +20,7 @@ from demo.schedule import COMPLIANCE, SYSTEM, TZ, Facts, Schedule, day_at
 from domain.actor import Actor
 from domain.errors import ConsentRequired, NotFound
 from domain.evaluation import KpiInputs
+from domain.rules.care import GREETING_FESTIVALS_VERSION
 from domain.rules.satisfaction import survey_due
 from domain.rules.targets import kpis_against_targets
 from domain.services.grading import CreditAssessment
@@ -86,6 +88,8 @@ def plan_firm(
     for day in (70, 160, 250):
         _campaign(app, rng, schedule, facts, start, day)
     _crisis(app, rng, schedule, facts, start)
+    _festival_greetings(app, schedule, facts)
+    schedule.at(day_at(start, 150, 15), partial(_advice, app, facts))
     for quarter_end, period, share in (
         (date(2025, 12, 31), "2025Q4", 0.3),
         (date(2026, 3, 31), "2026Q1", 1.0),
@@ -212,9 +216,11 @@ def _crisis(
 ) -> None:
     crisis_id = uuid_from(rng)
 
+    affected: list[UUID] = []
+
     def open_crisis() -> None:
         pool = active_customers(facts)
-        affected = rng.sample(pool, k=min(len(pool), 25))
+        affected.extend(rng.sample(pool, k=min(len(pool), 25)))
         app.open_crisis(
             "Card payments outage",
             "Debit cards, South China region",
@@ -238,6 +244,55 @@ def _crisis(
         day_at(start, 205, 17),
         lambda: app.close_crisis(crisis_id, "Root cause fixed; fees refunded", COMPLIANCE),
     )
+
+    def contact(late: bool) -> None:
+        # the first contacts are made the same day; the last three a day late (overdue)
+        for customer_id in affected[-3:] if late else affected[:-3]:
+            if customer_id not in facts.restricted:
+                app.record_crisis_contact(
+                    crisis_id, customer_id, "phone", "Explained the outage and the refund", SYSTEM
+                )
+
+    schedule.at(day_at(start, 200, 10), partial(contact, False))
+    schedule.at(day_at(start, 201, 12), partial(contact, True))
+
+
+def _festival_greetings(app: LedgerApplication, schedule: Schedule, facts: Facts) -> None:
+    """On each festival of the window, what the `holiday_greetings` job does: every
+    customer with a greetings consent, in their language, with the rule's version."""
+    for festival, day in facts.festivals:
+
+        def greet(festival: str = festival) -> None:
+            for customer_id in sorted(facts.greetings):
+                if customer_id in facts.restricted or customer_id in facts.ended:
+                    continue
+                try:
+                    app.send_greeting(
+                        customer_id,
+                        festival,
+                        None,
+                        SYSTEM,
+                        rule_version=GREETING_FESTIVALS_VERSION,
+                    )
+                except ConsentRequired:  # the greetings consent ran out: none is sent
+                    continue
+
+        schedule.at(datetime.combine(day, time(8, 30), TZ), greet)
+
+
+def _advice(app: LedgerApplication, facts: Facts) -> None:
+    """Tailored advice given to a few active customers (policy 7.1)."""
+    for customer_id in sorted(active_customers(facts))[:8]:
+        branch = facts.registered[customer_id][1].lower()
+        rm = Actor(f"rm-{branch}-1", "relationship_manager", "branch")
+        app.record_advice(
+            customer_id,
+            "fraud_prevention",
+            "Phone scams",
+            "Never share verification codes; call the branch to check any request.",
+            rm,
+            contact_channel="branch",
+        )
 
 
 def _credit_due(app: LedgerApplication, customer_id: UUID, on: date) -> bool:

@@ -218,6 +218,7 @@ def individual_profile(rng: random.Random, today: date, index: int) -> dict[str,
             rng, {"conservative": 4, "balanced": 4, "growth": 2, "aggressive": 1}
         ),
         "branch": branch,
+        "language": "zh-CN" if chinese else "en",
     }
 
 

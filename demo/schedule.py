@@ -52,6 +52,9 @@ class Facts:
     counts: dict[str, int] = field(default_factory=dict)
     products: dict[UUID, int] = field(default_factory=dict)
     targets: set[str] = field(default_factory=set)
+    greetings: set[UUID] = field(default_factory=set)
+    # (festival, day) of every festival greeted in the demo's window
+    festivals: list[tuple[str, date]] = field(default_factory=list)
 
     def count(self, name: str) -> None:
         """Add one to the counter `name`."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import time as timer
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -21,6 +21,8 @@ from demo.customers import CustomerStory
 from demo.firm import plan_firm
 from demo.people import uuid_from
 from demo.schedule import Facts, Schedule, day_at
+from domain.rules.care import festivals_on
+from domain.settings import RuleSettings
 
 if TYPE_CHECKING:
     from domain.application import LedgerApplication
@@ -68,6 +70,7 @@ def generate_demo(
     progress: Callable[[int], None] | None = None,
     *,
     end: date = DEMO_END,
+    festival_days: Callable[[int], Mapping[str, date]] | None = None,
 ) -> DemoSummary:
     """Write `customers` synthetic customers and the year up to `end` into `app`.
 
@@ -75,6 +78,8 @@ def generate_demo(
     and events in the same order; `progress` receives a growing count up to
     `customers`; the application's clock and id source are restored afterwards.
     Any refused command raises (a demo that silently skips is a broken demo).
+    `festival_days` (a year -> each festival's day, e.g. `security.festivals.
+    festival_dates`) adds the festival greetings of the window; without it none.
     """
     if customers < 1:
         raise ValueError("customers must be at least 1")
@@ -82,6 +87,8 @@ def generate_demo(
     rng = random.Random(seed)
     start = end - timedelta(days=364)
     schedule, facts = Schedule(), Facts()
+    if festival_days is not None:
+        facts.festivals = festivals_between(start, end, festival_days, app.settings)
     for index in range(customers):
         CustomerStory(app, rng, schedule, facts, index, start, end).plan()
     plan_firm(app, rng, schedule, facts, start, end)
@@ -125,3 +132,19 @@ def generate_demo(
 
 
 __all__ = ["DEMO_END", "DemoSummary", "generate_demo"]
+
+
+def festivals_between(
+    start: date,
+    end: date,
+    festival_days: Callable[[int], Mapping[str, date]],
+    settings: RuleSettings,
+) -> list[tuple[str, date]]:
+    """Every configured festival (`festivals_on`) from `start` to `end`, in date order."""
+    found: list[tuple[str, date]] = []
+    for year in range(start.year, end.year + 1):
+        days = festival_days(year)
+        for day in sorted(set(days.values())):
+            if start <= day <= end:
+                found.extend((name, day) for name in festivals_on(day, days, settings))
+    return found

@@ -38,6 +38,11 @@ STATUS_MOVES: dict[str, frozenset[str]] = {
 }
 LIVE_STATUSES = frozenset({"prospect", "active", "at_risk", "dormant"})
 CARE_REASONS = ("elderly", "disabled")
+# The languages the firm writes to customers in; a customer with none set gets the first.
+LANGUAGES = ("zh-CN", "en")
+# The jurisdiction whose complaint rules govern the customer's cases (as RULE_SETS);
+# a customer with none set is CN.
+JURISDICTIONS = ("CN", "UK", "US")
 CARE_MEASURES = ("priority_channel", "home_service", "periodic_follow_up")
 # What a customer under processing restriction still accepts: what law requires
 # (AML record keeping and KYC, complaint handling, consent withdrawal, rectification,
@@ -67,6 +72,9 @@ class CustomerFact(LedgerEvent):
 
 
 class CustomerRegistered(CustomerFact, OpeningEvent):
+    # v2 adds `jurisdiction` and `language` (profile fields; None when not given).
+    class_version = 2
+
     kind: str
     status: str
     registered_on: date
@@ -87,6 +95,8 @@ class CustomerRegistered(CustomerFact, OpeningEvent):
     stage: str | None
     branch: str
     relationship_manager: str | None
+    jurisdiction: str | None
+    language: str | None
     source: str
 
     def apply(self, aggregate: Customer) -> None:
@@ -95,6 +105,11 @@ class CustomerRegistered(CustomerFact, OpeningEvent):
         aggregate.registered_on = self.registered_on
         for name in PROFILE_FIELDS:
             setattr(aggregate, name, getattr(self, name))
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Registrations before v2 named no jurisdiction or language (CN, zh-CN apply)."""
+        state.update(jurisdiction=None, language=None)
 
 
 class ProfileFieldChanged(CustomerFact):
@@ -255,6 +270,8 @@ class Customer(LedgerAggregate):
         self.stage: str | None = None
         self.branch: str | None = None
         self.relationship_manager: str | None = None
+        self.jurisdiction: str | None = None
+        self.language: str | None = None
         self.segment: str | None = None
         self.segment_dimensions: dict[str, str] = {}
         self.special_care: list[str] = []

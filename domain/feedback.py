@@ -55,11 +55,15 @@ _COMPLEXITY_ORDER = ("standard", "complex", "especially_complex")
 
 
 class FeedbackReceived(CustomerOpeningEvent):
+    # v2 adds `product` (the product the feedback is about; None when not about one).
+    class_version = 2
+
     kind: str
     category: str
     narrative: str
     source: str
     branch: str | None
+    product: str | None
     survey_id: UUID | None
     rule_set: str
     complexity: str
@@ -77,6 +81,7 @@ class FeedbackReceived(CustomerOpeningEvent):
             "narrative",
             "source",
             "branch",
+            "product",
             "survey_id",
             "rule_set",
             "complexity",
@@ -87,12 +92,35 @@ class FeedbackReceived(CustomerOpeningEvent):
             setattr(aggregate, name, getattr(self, name))
         aggregate.state = "received"
 
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Cases received before products were recorded are about no named product."""
+        state["product"] = None
+
 
 class Acknowledged(CustomerEvent):
+    """The customer was told the case was received, when it is due, and how it stands.
+
+    `due_at` and `final_due_at` are the deadlines as told (the case's own at that
+    moment); `progress` is what the customer was told of the handling so far.
+    """
+
+    # v2 adds what the customer was told: the deadlines and the progress.
+    class_version = 2
+
     method: str
+    due_at: datetime | None
+    final_due_at: datetime | None
+    progress: str
 
     def apply(self, aggregate: FeedbackCase) -> None:
         aggregate.state = "acknowledged"
+        aggregate.acknowledged_due_at = self.due_at
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Acknowledgements recorded before v2 recorded no deadline or progress told."""
+        state.update(due_at=None, final_due_at=None, progress="")
 
 
 class InvestigationStarted(CustomerEvent):
@@ -117,15 +145,31 @@ class DeadlineExtended(CustomerEvent):
         aggregate.final_due_at = self.final_due_at
         aggregate.approver = self.approver
         aggregate.escalation_level = 0
+        aggregate.final_escalation_level = 0
 
 
 class Escalated(CustomerEvent):
+    """The case reached a level (1: 80 % of the time allowed, 2: breach) at a stage:
+    `response` (the deadline `due_at`) or `final` (the UK/US final-response limit)."""
+
+    # v2 adds `stage`; every earlier escalation was about the first deadline.
+    class_version = 2
+
     level: int
+    stage: str
     due_at: datetime
     rule_version: str
 
     def apply(self, aggregate: FeedbackCase) -> None:
-        aggregate.escalation_level = self.level
+        if self.stage == "final":
+            aggregate.final_escalation_level = self.level
+        else:
+            aggregate.escalation_level = self.level
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Escalations recorded before v2 were all about the first deadline."""
+        state["stage"] = "response"
 
 
 class Resolved(CustomerEvent):
@@ -187,6 +231,7 @@ class FeedbackCase(LedgerAggregate):
         self.narrative: str | None = None
         self.source: str | None = None
         self.branch: str | None = None
+        self.product: str | None = None
         self.survey_id: UUID | None = None
         self.rule_set: str | None = None
         self.complexity: str | None = None
@@ -197,6 +242,8 @@ class FeedbackCase(LedgerAggregate):
         self.owner: str | None = None
         self.approver: str | None = None
         self.escalation_level = 0
+        self.final_escalation_level = 0
+        self.acknowledged_due_at: datetime | None = None
         self.outcome: str | None = None
         self.root_cause: str | None = None
         self.first_contact: bool | None = None
@@ -222,10 +269,20 @@ class FeedbackCase(LedgerAggregate):
             raise IllegalTransition("the case already exists")
         self._record(FeedbackReceived, actor, at, **fields)
 
-    def acknowledge(self, method: str, actor: Actor, at: datetime) -> None:
-        """received -> acknowledged."""
+    def acknowledge(self, method: str, progress: str, actor: Actor, at: datetime) -> None:
+        """received -> acknowledged, recording the case's deadlines as told to the
+        customer and the progress told."""
         self._move("acknowledged")
-        self._record(Acknowledged, actor, at, customer_id=self.customer_id, method=method)
+        self._record(
+            Acknowledged,
+            actor,
+            at,
+            customer_id=self.customer_id,
+            method=method,
+            due_at=self.due_at,
+            final_due_at=self.final_due_at,
+            progress=progress,
+        )
 
     def start_investigation(self, owner: str, actor: Actor, at: datetime) -> None:
         """acknowledged or reopened -> investigating."""
@@ -277,12 +334,17 @@ class FeedbackCase(LedgerAggregate):
             rule_version=rule_version,
         )
 
-    def escalate(self, level: int, rule_version: str, actor: Actor, at: datetime) -> bool:
-        """Raise the escalation level (1 at 80 %, 2 at breach); False when not higher."""
+    def escalate(
+        self, level: int, rule_version: str, actor: Actor, at: datetime, stage: str = "response"
+    ) -> bool:
+        """Raise the escalation level of `stage` (1 at 80 %, 2 at breach): `response` is
+        about `due_at`, `final` about `final_due_at`. False when not higher."""
         self.require_exists()
-        if self.state not in UNRESOLVED_STATES or self.due_at is None:
+        due_at = self.final_due_at if stage == "final" else self.due_at
+        if self.state not in UNRESOLVED_STATES or due_at is None:
             raise IllegalTransition(f"a case cannot be escalated when {self.state}")
-        if level <= self.escalation_level:
+        current = self.final_escalation_level if stage == "final" else self.escalation_level
+        if level <= current:
             return False
         self._record(
             Escalated,
@@ -290,7 +352,8 @@ class FeedbackCase(LedgerAggregate):
             at,
             customer_id=self.customer_id,
             level=level,
-            due_at=self.due_at,
+            stage=stage,
+            due_at=due_at,
             rule_version=rule_version,
         )
         return True

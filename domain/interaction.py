@@ -18,8 +18,18 @@ CHANNELS = ("phone", "email", "sms", "social_media", "online_chat", "branch", "l
 DIRECTIONS = ("inbound", "outbound")
 PURPOSES = ("service", "sales", "marketing", "complaint", "care", "kyc", "collection")
 MARKETING_PURPOSES = frozenset({"marketing", "sales"})
-OCCASIONS = ("birthday", "new_year", "spring_festival", "mid_autumn", "christmas", "anniversary")
+OCCASIONS = (
+    "birthday",
+    "new_year",
+    "spring_festival",
+    "mid_autumn",
+    "national_day",
+    "christmas",
+    "anniversary",
+)
 VISIT_KINDS = ("home_visit", "phone_follow_up", "branch_visit", "video_call")
+# What tailored advice (7.1) is about; the advice itself is free text.
+ADVICE_AREAS = ("financial_planning", "product_use", "risk", "fraud_prevention", "other")
 
 
 class InteractionLogged(CustomerOpeningEvent):
@@ -41,10 +51,16 @@ class InteractionLogged(CustomerOpeningEvent):
 
 
 class GreetingSent(CustomerOpeningEvent):
+    # v2 adds `language`, the language the message is written in, and `rule_version`,
+    # the rule that chose the day (a festival greeting; None for one sent by hand).
+    class_version = 2
+
     occasion: str
     year: int
     contact_channel: str
     message: str
+    language: str | None
+    rule_version: str | None
     consent_record_id: UUID
 
     def apply(self, aggregate: InteractionLog) -> None:
@@ -53,6 +69,11 @@ class GreetingSent(CustomerOpeningEvent):
             {*aggregate.greetings_sent, f"{self.occasion}:{self.year}"}
         )
         aggregate.last_contact_at = self.occurred_at
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Greetings before v2 recorded no language and no rule."""
+        state.update(language=None, rule_version=None)
 
 
 class CareVisitRecorded(CustomerOpeningEvent):
@@ -84,6 +105,23 @@ class CareFollowUpOverdue(CustomerOpeningEvent):
         aggregate.care_overdue_noted_for = self.due_on
 
 
+class AdviceGiven(CustomerOpeningEvent):
+    """Advice tailored to the customer (7.1): its area, topic, channel and content."""
+
+    advice_id: UUID
+    area: str
+    topic: str
+    contact_channel: str
+    advice: str
+
+    def apply(self, aggregate: InteractionLog) -> None:
+        aggregate.customer_id = self.customer_id
+        aggregate.advice_given += 1
+        aggregate.last_advice_at = self.occurred_at
+        aggregate.last_contact_at = self.occurred_at
+        aggregate.last_channel = self.contact_channel
+
+
 class InteractionLog(LedgerAggregate):
     """Counts and dates of one customer's contacts (the contents are in the events)."""
 
@@ -92,6 +130,8 @@ class InteractionLog(LedgerAggregate):
         self.interactions = 0
         self.marketing_contacts = 0
         self.care_visits = 0
+        self.advice_given = 0
+        self.last_advice_at: datetime | None = None
         self.last_contact_at: datetime | None = None
         self.last_channel: str | None = None
         self.greetings_sent: list[str] = []
@@ -130,6 +170,31 @@ class InteractionLog(LedgerAggregate):
             consent_record_id=consent_record_id,
         )
 
+    def give_advice(
+        self,
+        *,
+        customer_id: UUID,
+        advice_id: UUID,
+        area: str,
+        topic: str,
+        contact_channel: str,
+        advice: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Record advice given to the customer (validated by the caller)."""
+        self._record(
+            AdviceGiven,
+            actor,
+            at,
+            customer_id=customer_id,
+            advice_id=advice_id,
+            area=area,
+            topic=topic,
+            contact_channel=contact_channel,
+            advice=advice,
+        )
+
     def has_greeted(self, occasion: str, year: int) -> bool:
         """True when the greeting for `occasion` in `year` was already sent."""
         return f"{occasion}:{year}" in self.greetings_sent
@@ -142,6 +207,8 @@ class InteractionLog(LedgerAggregate):
         year: int,
         contact_channel: str,
         message: str,
+        language: str | None,
+        rule_version: str | None,
         consent_record_id: UUID,
         actor: Actor,
         at: datetime,
@@ -158,6 +225,8 @@ class InteractionLog(LedgerAggregate):
             year=year,
             contact_channel=contact_channel,
             message=message,
+            language=language,
+            rule_version=rule_version,
             consent_record_id=consent_record_id,
         )
 

@@ -90,6 +90,10 @@ FIELD_KINDS: dict[str, FieldClass] = {
     "topic": _c2(Masking.FREE_TEXT),
     "message": _c2(Masking.FREE_TEXT),
     "notes": _c2(Masking.FREE_TEXT),
+    # AdviceGiven.advice: advice tailored to the customer's own circumstances
+    "advice": _c2(Masking.FREE_TEXT),
+    # Acknowledged.progress: what the customer was told of their own case
+    "progress": _c2(Masking.FREE_TEXT),
     "narrative": _c2(Masking.FREE_TEXT),
     "outcome": _c2(Masking.FREE_TEXT),
     "verbatim": _c2(Masking.FREE_TEXT),
@@ -133,6 +137,8 @@ PROFILE_FIELDS: dict[str, FieldClass] = {
     "stage": INTERNAL,
     "branch": INTERNAL,
     "relationship_manager": INTERNAL,
+    "jurisdiction": INTERNAL,
+    "language": INTERNAL,
 }
 
 _CUSTOMER_PERSONAL = tuple(name for name, fc in PROFILE_FIELDS.items() if fc.personal)
@@ -178,13 +184,14 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.interaction:GreetingSent": ("message",),
     "domain.interaction:CareVisitRecorded": ("notes",),
     "domain.interaction:CareFollowUpOverdue": (),
+    "domain.interaction:AdviceGiven": ("topic", "advice"),
     # Campaigns
     "domain.campaign:CampaignPlanned": (),
     "domain.campaign:CustomerInvited": (),
     "domain.campaign:AttendanceRecorded": (),
     # Feedback cases
     "domain.feedback:FeedbackReceived": ("narrative",),
-    "domain.feedback:Acknowledged": (),
+    "domain.feedback:Acknowledged": ("progress",),
     "domain.feedback:InvestigationStarted": (),
     "domain.feedback:DeadlineExtended": (),
     "domain.feedback:Escalated": (),
@@ -226,6 +233,7 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.crisis:CrisisOpened": (),
     "domain.crisis:CrisisUpdated": (),
     "domain.crisis:CrisisClosed": (),
+    "domain.crisis:CrisisCustomerContacted": (),
     # Performance evaluation (aggregates only)
     "domain.evaluation:PerformanceEvaluated": (),
     "domain.evaluation:ImprovementPlanOpened": (),

@@ -62,6 +62,8 @@ class CustomerRecord:
     stage: str | None
     branch: str | None
     relationship_manager: str | None
+    jurisdiction: str | None
+    language: str | None
     segment: str | None
     segment_dimensions: dict[str, str]
     special_care: tuple[str, ...]
@@ -133,6 +135,8 @@ class InteractionSummary:
     interactions: int
     marketing_contacts: int
     care_visits: int
+    advice_given: int
+    last_advice_at: datetime | None
     last_contact_at: datetime | None
     last_channel: str | None
     greetings_sent: tuple[str, ...]
@@ -177,6 +181,7 @@ class CaseRecord:
     narrative: str | None
     source: str
     branch: str | None
+    product: str | None
     survey_id: UUID | None
     rule_set: str
     complexity: str
@@ -187,6 +192,8 @@ class CaseRecord:
     owner: str | None
     approver: str | None
     escalation_level: int
+    final_escalation_level: int
+    acknowledged_due_at: datetime | None
     outcome: str | None
     root_cause: str | None
     first_contact: bool | None
@@ -332,6 +339,9 @@ class CrisisRecord:
     statements: int
     opened_at: datetime | None
     closed_at: datetime | None
+    contact_due_at: datetime | None
+    contacted_customer_ids: tuple[str, ...]
+    first_contact_at: datetime | None
 
 
 @dataclass(frozen=True)

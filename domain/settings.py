@@ -91,11 +91,19 @@ class RuleSettings:
     complaint_us_response_days: int = 15
     complaint_us_final_days: int = 60
     escalation_fraction: Decimal = Decimal("0.8")
+    # Enquiries and suggestions are answered too, by deadlines of their own.
+    enquiry_response_days: int = 5
+    suggestion_response_days: int = 30
     # Retention and care
     retention_years: int = 10
     elderly_age: int = 60
     elderly_follow_up_days: int = 90
     dormant_days: int = 180
+    # Crisis (7.3): first contact with every affected customer within this many hours.
+    crisis_first_contact_hours: int = 24
+    # The festivals greeted (7.1), each on its day of the lunar or solar calendar; the
+    # birthday greeting is separate. Any of spring_festival, mid_autumn, national_day.
+    greeting_festivals: tuple[str, ...] = ("spring_festival", "mid_autumn", "national_day")
     # Value
     rfm_window_months: int = 12
     # Grading: amount weighs double because it is what funds the tiers' perks.
@@ -222,6 +230,10 @@ _RATE_KPIS = (
     "complaint_sla",
     "first_contact_resolution",
 )
+# Tuple settings that hold names rather than dates, with the names each may hold.
+_NAME_LISTS: dict[str, tuple[str, ...]] = {
+    "greeting_festivals": ("spring_festival", "mid_autumn", "national_day"),
+}
 # Integer settings that may be 0; every other integer setting must be at least 1.
 _ZERO_ALLOWED = frozenset(
     {
@@ -239,6 +251,13 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
 
 def _check_value(name: str, value: object, default: object) -> None:
+    if name in _NAME_LISTS:
+        allowed = _NAME_LISTS[name]
+        if not isinstance(value, tuple) or not all(v in allowed for v in value):
+            raise SettingsError(f"rule setting {name!r} takes only: {', '.join(allowed)}")
+        if len(set(value)) != len(value):
+            raise SettingsError(f"rule setting {name!r} names an entry twice")
+        return
     if name in _CODE_LISTS:
         ok = isinstance(value, tuple) and all(
             isinstance(code, str) and _CODE.match(code) for code in value
@@ -313,7 +332,7 @@ def _parse_codes(name: str, raw: object) -> tuple[str, ...]:
 
 
 def _parser_for(name: str, default: object) -> Callable[[str, object], object]:
-    if name in _CODE_LISTS:
+    if name in _CODE_LISTS or name in _NAME_LISTS:
         return _parse_codes
     if isinstance(default, tuple):
         return _parse_dates
@@ -363,7 +382,7 @@ def settings_as_dict(settings: RuleSettings) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in fields(settings):
         value = getattr(settings, f.name)
-        if f.name in _CODE_LISTS:
+        if f.name in _CODE_LISTS or f.name in _NAME_LISTS:
             out[f.name] = list(value)
         elif isinstance(value, tuple):
             out[f.name] = [d.isoformat() for d in sorted(value)]

@@ -15,12 +15,15 @@ from typing import Any
 
 from projections.base import when
 from projections.book import EVERYONE, Book
+from projections.kpi_queries import months
 from projections.paging import Page, Where, check_page, order_by
 from projections.schema import CASE, CONSENT, CUSTOMER
 from projections.store import ViewStore
 
 OPEN_STATES = ("received", "acknowledged", "investigating", "resolved", "followed_up", "reopened")
 UNRESOLVED_STATES = ("received", "acknowledged", "investigating", "reopened")
+# What received cases are counted by, and the column each reads; "none" where unset.
+ANALYSIS_DIMENSIONS = {"by_product": "product", "by_channel": "source", "by_category": "category"}
 QUEUE_SORTS = {"due_at": "due_at", "received_at": "received_at", "escalation": "escalation_level"}
 CONSENT_SORTS = {"customer": "customer_id", "purpose": "purpose", "updated_at": "updated_at"}
 
@@ -107,9 +110,73 @@ class CaseQueries:
             "seconds_left": None if left is None else int(left),
             "overdue": left is not None and left <= 0,
             "escalation_level": int(row["escalation_level"]),
+            "final_escalation_level": int(row["final_escalation_level"]),
+            "product": row["product"],
+            "acknowledged_due_at": row["acknowledged_due_at"],
             "resolved_at": row["resolved_at"],
             "resolved_in_time": None if row["in_time"] is None else bool(row["in_time"]),
         }
+
+    def case_analysis(
+        self,
+        first: str,
+        last: str,
+        *,
+        kind: str = "complaint",
+        branch: str | None = None,
+        book: Book = EVERYONE,
+    ) -> list[dict[str, Any]]:
+        """Per calendar month (UTC) from `first` to `last` (`YYYY-MM`, at most 120): the
+        cases of `kind` received, counted by product, channel (the source it came
+        through) and category, and those resolved, counted by root cause.
+
+        A month with no case is listed with zero counts, so a series has no gaps.
+        """
+        periods = months(first, last)
+        # per period: each dimension's counts, the root causes, and the resolved totals
+        counts: dict[str, dict[str, dict[str, int]]] = {
+            period: {name: {} for name in (*ANALYSIS_DIMENSIONS, "root_causes")}
+            for period in periods
+        }
+        totals: dict[str, dict[str, int]] = {
+            period: {"resolved": 0, "in_time": 0, "first_contact": 0} for period in periods
+        }
+        where = book.restrict_by_customer(Where(), self.customers)
+        where.equal("kind", kind).equal("branch", branch)
+        received = Where(list(where.conditions), list(where.params))
+        received.add("received_period BETWEEN ? AND ?", periods[0], periods[-1])
+        for name, column in ANALYSIS_DIMENSIONS.items():
+            rows = self.store.rows(
+                f"SELECT received_period AS p, {column} AS g, COUNT(*) AS n FROM {self.cases}"
+                f"{received.sql} GROUP BY received_period, {column}",
+                received.params,
+            )
+            for row in rows:
+                counts[row["p"]][name][row["g"] or "none"] = int(row["n"])
+        resolved = Where(list(where.conditions), list(where.params))
+        resolved.add("resolved_period BETWEEN ? AND ?", periods[0], periods[-1])
+        rows = self.store.rows(
+            f"SELECT resolved_period AS p, root_cause AS g, COUNT(*) AS n, "
+            f"SUM(CASE WHEN in_time=1 THEN 1 ELSE 0 END) AS t, "
+            f"SUM(first_contact) AS f FROM {self.cases}{resolved.sql} "
+            f"GROUP BY resolved_period, root_cause",
+            resolved.params,
+        )
+        for row in rows:
+            counts[row["p"]]["root_causes"][row["g"] or "none"] = int(row["n"])
+            total = totals[row["p"]]
+            total["resolved"] += int(row["n"])
+            total["in_time"] += int(row["t"] or 0)
+            total["first_contact"] += int(row["f"] or 0)
+        return [
+            {
+                "period": period,
+                "received": sum(counts[period]["by_channel"].values()),
+                **totals[period],
+                **counts[period],
+            }
+            for period in periods
+        ]
 
     def consent_register(
         self,

@@ -13,7 +13,7 @@ from typing import Any
 
 from domain import customer as c
 from domain import feedback as f
-from projections.base import EventContext, Handler, Tx, ViewProjection, when
+from projections.base import EventContext, Handler, Tx, ViewProjection, month, when
 from projections.schema import CASE, CASE_TABLE
 
 
@@ -34,7 +34,12 @@ class CasesProjection(ViewProjection):
         return {
             f.FeedbackReceived: self.received,
             f.Acknowledged: lambda tx, e, x: _set(
-                tx, e, x, state="acknowledged", acknowledged_at=when(e.occurred_at)
+                tx,
+                e,
+                x,
+                state="acknowledged",
+                acknowledged_at=when(e.occurred_at),
+                acknowledged_due_at=when(e.due_at),
             ),
             f.InvestigationStarted: lambda tx, e, x: _set(
                 tx, e, x, state="investigating", owner=e.owner
@@ -48,14 +53,16 @@ class CasesProjection(ViewProjection):
                 final_due_at=when(e.final_due_at),
                 approver=e.approver,
                 escalation_level=0,
+                final_escalation_level=0,
             ),
-            f.Escalated: lambda tx, e, x: _set(tx, e, x, escalation_level=e.level),
+            f.Escalated: self.escalated,
             f.Resolved: lambda tx, e, x: _set(
                 tx,
                 e,
                 x,
                 state="resolved",
                 resolved_at=when(e.occurred_at),
+                resolved_period=month(e.occurred_at),
                 resolved_by=e.actor_id,
                 in_time=None if e.in_time is None else int(e.in_time),
                 first_contact=int(e.first_contact),
@@ -99,8 +106,15 @@ class CasesProjection(ViewProjection):
                 "due_at": when(event.due_at),
                 "final_due_at": when(event.final_due_at),
                 "survey_id": None if event.survey_id is None else str(event.survey_id),
+                "product": event.product,
+                "received_period": month(event.received_at),
                 "created_at": at,
                 "updated_at": at,
                 "position": ctx.position,
             },
         )
+
+    def escalated(self, tx: Tx, event: f.Escalated, ctx: EventContext) -> None:
+        """The level of the stage escalated: the first deadline or the final response."""
+        column = "final_escalation_level" if event.stage == "final" else "escalation_level"
+        _set(tx, event, ctx, **{column: event.level})

@@ -19,6 +19,8 @@ from projections.base import ViewProjection
 from projections.case_queries import CaseQueries
 from projections.cases import CasesProjection
 from projections.consents import ConsentsProjection
+from projections.crises import CrisesProjection
+from projections.crisis_queries import CrisisQueries
 from projections.customers import CustomersProjection
 from projections.field_encryption import BlindIndex, FieldCipher
 from projections.follower import Follower
@@ -50,6 +52,7 @@ VIEW_CLASSES: tuple[type[ViewProjection], ...] = (
     KpisProjection,
     QualityProjection,
     SatisfactionProjection,
+    CrisesProjection,
 )
 
 
@@ -78,6 +81,7 @@ class ReadModels:
         self.clock = self._clock()
         self.customers = WatchLists(store, cipher, index, self.clock)
         self.cases = CaseQueries(store, self.clock)
+        self.crises = CrisisQueries(store, self.clock)
         self.kpis = KpiQueries(store, getattr(ledger.app, "settings", None))
         self.quality = QualityQueries(store)
         self.satisfaction = SatisfactionQueries(store)

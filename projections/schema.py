@@ -18,6 +18,8 @@ KPI_CUSTOMER = "pv_kpi_customer"
 KPI_CASE = "pv_kpi_case"
 KPI_SURVEY = "pv_kpi_survey"
 EVALUATION = "pv_evaluation"
+CRISIS = "pv_crisis"
+CRISIS_CONTACT = "pv_crisis_contact"
 
 CUSTOMER_TABLE = Table(
     CUSTOMER,
@@ -132,7 +134,9 @@ CASE_TABLE = Table(
         "due_at TEXT",
         "final_due_at TEXT",
         "escalation_level INT NOT NULL DEFAULT 0",
+        "final_escalation_level INT NOT NULL DEFAULT 0",
         "acknowledged_at TEXT",
+        "acknowledged_due_at TEXT",
         "resolved_at TEXT",
         "resolved_by TEXT",
         "in_time INT",
@@ -142,12 +146,22 @@ CASE_TABLE = Table(
         "closed_at TEXT",
         "reopened INT NOT NULL DEFAULT 0",
         "survey_id TEXT",
+        "product TEXT",
+        "received_period TEXT",
+        "resolved_period TEXT",
         "created_at TEXT",
         "updated_at TEXT",
         "position INT NOT NULL",
     ),
     ("case_id",),
-    (("state", "due_at"), ("customer_id",), ("branch",), ("owner",)),
+    (
+        ("state", "due_at"),
+        ("customer_id",),
+        ("branch",),
+        ("owner",),
+        ("kind", "received_period"),
+        ("kind", "resolved_period"),
+    ),
 )
 CONSENT_TABLE = Table(
     CONSENT,
@@ -308,4 +322,46 @@ SURVEY_DIMENSION_TABLE = Table(
     ),
     ("survey_id",),
     (("answered_period",), ("customer_id",)),
+)
+
+# The crisis register (7.3): one row per crisis; and per affected customer (by id) the
+# first contact, its channel and a reference to the evidence.
+CRISIS_TABLE = Table(
+    CRISIS,
+    (
+        "crisis_id TEXT NOT NULL",
+        "title TEXT NOT NULL",
+        "severity TEXT NOT NULL",
+        "state TEXT NOT NULL",
+        "opened_at TEXT NOT NULL",
+        "contact_due_at TEXT",
+        "closed_at TEXT",
+        "affected INT NOT NULL DEFAULT 0",
+        "contacted INT NOT NULL DEFAULT 0",
+        "contacted_in_time INT NOT NULL DEFAULT 0",
+        "first_contact_at TEXT",
+        "statements INT NOT NULL DEFAULT 0",
+        "remedies INT NOT NULL DEFAULT 0",
+        "updated_at TEXT",
+        "position INT NOT NULL",
+    ),
+    ("crisis_id",),
+    (("state", "opened_at"),),
+)
+CRISIS_CONTACT_TABLE = Table(
+    CRISIS_CONTACT,
+    (
+        "crisis_id TEXT NOT NULL",
+        "customer_id TEXT NOT NULL",
+        "first_contact_at TEXT",
+        "contact_channel TEXT",
+        "in_time INT",
+        "contacts INT NOT NULL DEFAULT 0",
+        "interaction_id TEXT",
+        "evidence_ref TEXT",
+        "evidence_position INT",
+        "position INT NOT NULL",
+    ),
+    ("crisis_id", "customer_id"),
+    (("customer_id",),),
 )

@@ -1,8 +1,10 @@
 """Complaint SLA (every 15 minutes): escalate at 80 % of the deadline and at breach.
 
-Every unresolved complaint with a deadline is checked against the run's moment with
-`check_case_escalation`, which records Escalated once per level (1 at 80 % of the
-time allowed, 2 at breach). Cases whose latest event shows they are resolved, closed
+Every unresolved case with a deadline (complaints; enquiries and suggestions, which
+have deadlines of their own) is checked against the run's moment with
+`check_case_escalation`, which records Escalated once per level and stage (1 at 80 %
+of the time allowed, 2 at breach; the first deadline, then for UK and US complaints
+the final-response limit). Cases whose latest event shows they are resolved, closed
 or withdrawn are skipped without being decrypted.
 
 Idempotent: a level is recorded once, so re-runs and overlapping runs add nothing.
@@ -34,19 +36,21 @@ _SETTLED_TOPICS = frozenset(
 
 
 def run(ctx: JobContext) -> None:
-    """Escalate every unresolved complaint that reached 80 % of its deadline or breached it."""
+    """Escalate every unresolved case that reached 80 % of a deadline or breached it."""
 
     def escalate(case_id: UUID) -> str | None:
         if latest_topic(ctx.app, case_id) in _SETTLED_TOPICS:
             return None
         case: CaseRecord = ctx.app.get_case(case_id)
-        if case.kind != "complaint" or case.due_at is None:
-            return None
-        if case.state not in feedback.UNRESOLVED_STATES:
+        if case.due_at is None or case.state not in feedback.UNRESOLVED_STATES:
             return None
         level = int(ctx.app.check_case_escalation(case_id, ctx.actor))
         if level > case.escalation_level:
             return "escalated_breach" if level >= 2 else "escalated_80pct"
+        if case.final_due_at is not None:
+            final = ctx.app.get_case(case_id).final_escalation_level
+            if final > case.final_escalation_level:
+                return "escalated_final_breach" if final >= 2 else "escalated_final_80pct"
         return "checked"
 
     ctx.each(stream_ids(ctx.app, FeedbackReceived), escalate, "complaints")

@@ -15,6 +15,7 @@ from domain.errors import DomainError
 from scheduler import (
     complaint_sla,
     grading,
+    holiday_greetings,
     performance,
     relationship_care,
     retention,
@@ -135,6 +136,14 @@ JOBS: tuple[JobSpec, ...] = (
         "0 9 2 1,4,7,10 *",
         surveys.run,
         timedelta(hours=3),
+    ),
+    JobSpec(
+        "holiday_greetings",
+        "Spring Festival, Mid-Autumn and National Day greetings within consent",
+        DAILY,
+        "30 8 * * *",
+        holiday_greetings.run,
+        timedelta(hours=2),
     ),
     JobSpec(
         "retention",

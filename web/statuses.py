@@ -38,6 +38,7 @@ from scheduler.registry import UnknownJob
 from scheduler.runner import FutureRun
 from security.errors import ConfigurationError, EventAuthenticationFailed, KeyringError
 from security.export.errors import ExportError, ExportScopeError
+from security.festivals import FestivalUnknown
 from security.integrity.access_log import UnknownPurpose
 from security.integrity.anchors import AnchorError
 from security.integrity.sealed_log import NotAnAnchoredExtension, SealedLogInconsistent
@@ -107,6 +108,7 @@ STATUSES: dict[type[DomainError], int] = {
     EventAuthenticationFailed: 500,
     ConfigurationError: 500,
     CalendarNotCovered: 503,  # no business calendar for the year: the operator's to fix
+    FestivalUnknown: 503,  # the calendar package has no festival day: the operator's to fix
     NoLedger: 503,  # the server points at a place with no ledger: not the client's fault
     SealedLogInconsistent: 500,
     NotAnAnchoredExtension: 500,

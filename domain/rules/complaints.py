@@ -17,8 +17,13 @@ from domain.settings import RuleSettings
 
 COMPLAINT_DEADLINE_VERSION = "complaint_deadline/1"
 ESCALATION_LEVEL_VERSION = "escalation_level/1"
+FEEDBACK_DEADLINE_VERSION = "feedback_deadline/1"
 
 RULE_SETS = ("CN", "UK", "US")
+# The kinds of feedback, other than complaints, that are answered by a deadline of their own.
+ANSWERED_KINDS = ("enquiry", "suggestion")
+# An escalation is about the first deadline (`due_at`) or the outer, final one (UK, US).
+STAGES = ("response", "final")
 COMPLEXITIES = ("standard", "complex", "especially_complex")
 
 NO_ESCALATION = 0
@@ -131,3 +136,20 @@ def escalation_at(received_at: datetime, due_at: datetime, settings: RuleSetting
     # Ceiling division: the earliest whole microsecond that satisfies the rule's inequality.
     micros = -(-allowed * numerator // denominator)
     return start + timedelta(microseconds=micros)
+
+
+def feedback_deadline(received_at: datetime, kind: str, settings: RuleSettings) -> datetime:
+    """Return when an enquiry or a suggestion must be answered (`due_at`).
+
+    Enquiry: `settings.enquiry_response_days` (default 5) calendar days from receipt;
+    suggestion: `settings.suggestion_response_days` (default 30). Same for every rule
+    set; praise and complaints are not this rule's (praise has no deadline, complaints
+    use `complaint_deadline`). Guarantees: UTC and after `received_at`. Another kind or a
+    naive `received_at` raises RuleError.
+    """
+    received = aware_utc("received_at", received_at)
+    one_of("kind", kind, ANSWERED_KINDS)
+    days = (
+        settings.enquiry_response_days if kind == "enquiry" else settings.suggestion_response_days
+    )
+    return received + timedelta(days=days)

@@ -13,7 +13,7 @@ from domain.actor import Actor
 from domain.consent import Consent
 from domain.crisis import Crisis
 from domain.customer import Customer
-from domain.errors import ConsentRequired
+from domain.errors import ConsentRequired, ValidationFailed
 from domain.ids import consent_id, interaction_log_id
 from domain.interaction import InteractionLog
 from domain.records import CrisisRecord, record_of
@@ -21,9 +21,13 @@ from domain.rules.care import (
     CARE_FOLLOW_UP_DUE_VERSION,
     CARE_FOLLOW_UP_VERSION,
     CARE_OVERDUE_VERSION,
+    CRISIS_FIRST_CONTACT_VERSION,
+    DEFAULT_LANGUAGE,
     IS_ELDERLY_VERSION,
     care_follow_up_due,
     care_follow_up_overdue,
+    crisis_first_contact,
+    greeting_text,
     is_elderly,
     next_care_follow_up,
 )
@@ -38,19 +42,29 @@ class CareCommands(LedgerServices):
         self,
         customer_id: UUID,
         occasion: str,
-        message: str,
+        message: str | None,
         actor: Actor,
         *,
         contact_channel: str = "sms",
+        rule_version: str | None = None,
     ) -> bool:
         """Record a greeting; needs a live `greetings` consent (ConsentRequired). Returns
-        False, recording nothing, when this occasion was already greeted this year."""
+        False, recording nothing, when this occasion was already greeted this year.
+
+        It is written in the customer's language (zh-CN when none is recorded), which the
+        event records; without `message` the firm's text for the occasion in that
+        language is sent (an occasion without one needs a message). `rule_version` names
+        the rule that chose the day (the festival greetings job)."""
         check(
             occasion=one_of_error(occasion, interaction_model.OCCASIONS),
-            message=text_error(message, max_length=1000),
+            message=None if message is None else text_error(message, max_length=1000),
             contact_channel=one_of_error(contact_channel, interaction_model.CHANNELS),
         )
-        self._customer(customer_id, "greeting")
+        customer = self._customer(customer_id, "greeting")
+        language = customer.language or DEFAULT_LANGUAGE
+        text = message if message is not None else greeting_text(occasion, language)
+        if text is None:
+            raise ValidationFailed({"message": f"required: no standard text for {occasion}"})
         at = self.now()
         consent = self._find(Consent, consent_id(customer_id, "greetings"))
         if consent is None or not consent.is_live(at) or consent.record_id is None:
@@ -63,13 +77,51 @@ class CareCommands(LedgerServices):
             occasion=occasion,
             year=at.year,
             contact_channel=contact_channel,
-            message=message,
+            message=text,
+            language=language,
+            rule_version=rule_version,
             consent_record_id=consent.record_id,
             actor=actor,
             at=at,
         )
         self._save(log)
         return True
+
+    def record_advice(
+        self,
+        customer_id: UUID,
+        area: str,
+        topic: str,
+        advice: str,
+        actor: Actor,
+        *,
+        contact_channel: str = "branch",
+        advice_id: UUID | None = None,
+    ) -> UUID:
+        """Record advice tailored to the customer (7.1): area, topic, channel and the
+        advice itself (personal: encrypted, masked). Returns the advice id."""
+        check(
+            area=one_of_error(area, interaction_model.ADVICE_AREAS),
+            topic=text_error(topic, max_length=200),
+            advice=text_error(advice, max_length=4000),
+            contact_channel=one_of_error(contact_channel, interaction_model.CHANNELS),
+        )
+        self._customer(customer_id, "care")
+        at = self.now()
+        log = self._load_or_blank(InteractionLog, interaction_log_id(customer_id), at)
+        new_id = self._id(advice_id)
+        log.give_advice(
+            customer_id=customer_id,
+            advice_id=new_id,
+            area=area,
+            topic=topic,
+            contact_channel=contact_channel,
+            advice=advice,
+            actor=actor,
+            at=at,
+        )
+        self._save(log)
+        return new_id
 
     def flag_special_care(
         self,
@@ -210,7 +262,9 @@ class CareCommands(LedgerServices):
             title=title,
             scope=scope,
             severity=severity,
-            affected_customer_ids=[str(c) for c in affected_customer_ids],
+            affected_customer_ids=list(dict.fromkeys(str(c) for c in affected_customer_ids)),
+            contact_due_at=crisis_first_contact(at, self.settings),
+            rule_version=CRISIS_FIRST_CONTACT_VERSION,
             actor=actor,
             at=at,
         )
@@ -237,6 +291,47 @@ class CareCommands(LedgerServices):
         self._expect(crisis, expected_version)
         crisis.update(update_kind, text, customers_contacted, actor, self.now())
         self._save(crisis)
+
+    def record_crisis_contact(
+        self,
+        crisis_id: UUID,
+        customer_id: UUID,
+        contact_channel: str,
+        notes: str,
+        actor: Actor,
+        *,
+        expected_version: int | None = None,
+    ) -> bool | None:
+        """Record a contact with a customer affected by an open crisis: logged in the
+        customer's interaction log (purpose care, what was said under their key) and,
+        in the same write, on the crisis by id, channel and time with a reference to
+        that entry. Returns whether the first contact was within the crisis's deadline
+        (24 hours after opening by default; None when it has none)."""
+        check(
+            contact_channel=one_of_error(contact_channel, interaction_model.CHANNELS),
+            notes=text_error(notes, max_length=4000, required=False),
+        )
+        crisis = self._load(Crisis, crisis_id)
+        self._expect(crisis, expected_version)
+        self._customer(customer_id, "care")
+        at = self.now()
+        log = self._load_or_blank(InteractionLog, interaction_log_id(customer_id), at)
+        interaction_id = self.new_id()
+        in_time = crisis.record_contact(customer_id, interaction_id, contact_channel, actor, at)
+        log.log(
+            customer_id=customer_id,
+            interaction_id=interaction_id,
+            contact_channel=contact_channel,
+            direction="outbound",
+            purpose="care",
+            topic=f"crisis: {crisis.title}"[:200],
+            content=notes,
+            consent_record_id=None,
+            actor=actor,
+            at=at,
+        )
+        self._save(crisis, log)
+        return in_time
 
     def close_crisis(
         self,

@@ -71,6 +71,8 @@ _FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "stage": lambda v: one_of_error(v, STAGES),
     "branch": _check_text,
     "relationship_manager": _check_text,
+    "jurisdiction": lambda v: one_of_error(v, customer_model.JURISDICTIONS),
+    "language": lambda v: one_of_error(v, customer_model.LANGUAGES),
 }
 
 

@@ -17,17 +17,26 @@ from domain.interaction import InteractionLog
 from domain.records import CaseRecord, record_of
 from domain.rules.care import CARE_FOLLOW_UP_VERSION, next_care_follow_up
 from domain.rules.complaints import (
+    ANSWERED_KINDS,
     COMPLEXITIES,
     ESCALATION_LEVEL_VERSION,
+    FEEDBACK_DEADLINE_VERSION,
     RULE_SETS,
+    STAGES,
     complaint_deadline,
     escalation_level,
+    feedback_deadline,
 )
 from domain.services.base import LedgerServices
 from domain.validation import amount_error, check, one_of_error, text_error
 
 FOLLOW_UP_METHODS = ("phone", "visit", "email", "sms", "letter")
 ACK_METHODS = ("phone", "sms", "email", "letter", "in_person", "online_chat")
+
+
+def jurisdiction_of(customer: Customer) -> str:
+    """The rule set of the customer's cases: their recorded jurisdiction, else CN."""
+    return customer.jurisdiction or RULE_SETS[0]
 
 
 class FeedbackCommands(LedgerServices):
@@ -41,25 +50,31 @@ class FeedbackCommands(LedgerServices):
         narrative: str,
         actor: Actor,
         *,
-        rule_set: str = "CN",
+        rule_set: str | None = None,
         complexity: str = "standard",
         source: str = "phone",
         branch: str | None = None,
+        product: str | None = None,
         survey_id: UUID | None = None,
         received_at: datetime | None = None,
         case_id: UUID | None = None,
     ) -> UUID:
-        """Open a case; a complaint gets its deadline under `rule_set`. Especially complex
-        complaints start as complex and are extended with an approver. Returns the id."""
+        """Open a case; a complaint gets its deadline under `rule_set` (default: the
+        customer's jurisdiction, CN when none is recorded), an enquiry or a
+        suggestion its own (`feedback_deadline`), praise none. Especially complex
+        complaints start as complex and are extended with an approver. `product` names
+        the product the feedback is about. Returns the id."""
         check(
             kind=one_of_error(kind, feedback_model.KINDS),
             category=one_of_error(category, feedback_model.CATEGORIES),
             narrative=text_error(narrative, max_length=8000),
-            rule_set=one_of_error(rule_set, RULE_SETS),
+            rule_set=None if rule_set is None else one_of_error(rule_set, RULE_SETS),
             complexity=one_of_error(complexity, COMPLEXITIES[:2]),
             source=text_error(source, max_length=50),
+            product=text_error(product, max_length=50, required=False),
         )
         customer = self._customer(customer_id, "complaint")
+        rule_set = rule_set or jurisdiction_of(customer)
         at = self.now()
         received = received_at or at
         if received > at:
@@ -72,6 +87,9 @@ class FeedbackCommands(LedgerServices):
             )
             due_at, final_due_at = deadline.due_at, deadline.final_due_at
             rule_version = deadline.rule_version
+        elif kind in ANSWERED_KINDS:
+            due_at = feedback_deadline(received, kind, self.settings)
+            rule_version = FEEDBACK_DEADLINE_VERSION
         new_id = self._id(case_id)
         case = FeedbackCase.blank(new_id, at)
         case.receive(
@@ -83,6 +101,7 @@ class FeedbackCommands(LedgerServices):
             narrative=narrative,
             source=source,
             branch=branch or customer.branch,
+            product=product,
             survey_id=survey_id,
             rule_set=rule_set,
             complexity=complexity,
@@ -106,12 +125,17 @@ class FeedbackCommands(LedgerServices):
         actor: Actor,
         *,
         method: str = "sms",
+        progress: str = "",
         expected_version: int | None = None,
     ) -> None:
-        """received -> acknowledged."""
-        check(method=one_of_error(method, ACK_METHODS))
+        """received -> acknowledged. The event records the case's deadlines as told to
+        the customer and `progress`, what they were told of the handling so far."""
+        check(
+            method=one_of_error(method, ACK_METHODS),
+            progress=text_error(progress, max_length=2000, required=False),
+        )
         case = self._case(case_id, expected_version)
-        case.acknowledge(method, actor, self.now())
+        case.acknowledge(method, progress, actor, self.now())
         self._save(case)
 
     def start_investigation(
@@ -165,15 +189,22 @@ class FeedbackCommands(LedgerServices):
         return deadline.due_at
 
     def check_case_escalation(self, case_id: UUID, actor: Actor) -> int:
-        """Escalate an unresolved complaint at 80 % of its deadline and at breach;
-        returns the level (0, 1 or 2). Recording happens once per level."""
+        """Escalate an unresolved case at 80 % of its deadline and at breach, and a UK or
+        US complaint likewise at 80 % of its final-response limit and at its breach;
+        returns the level of the first deadline (0, 1 or 2). Recording happens once per
+        level and stage."""
         case = self._case(case_id)
         if case.state not in feedback_model.UNRESOLVED_STATES or case.due_at is None:
             return case.escalation_level
         assert case.received_at is not None
         at = self.now()
-        level = escalation_level(case.received_at, case.due_at, at, self.settings)
-        if case.escalate(level, ESCALATION_LEVEL_VERSION, actor, at):
+        changed = False
+        for stage, due_at in zip(STAGES, (case.due_at, case.final_due_at), strict=True):
+            if due_at is None:
+                continue
+            level = escalation_level(case.received_at, due_at, at, self.settings)
+            changed |= case.escalate(level, ESCALATION_LEVEL_VERSION, actor, at, stage)
+        if changed:
             self._save(case)
         return case.escalation_level
 

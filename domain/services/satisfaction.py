@@ -23,6 +23,7 @@ from domain.rules.satisfaction import (
     is_dissatisfied,
 )
 from domain.services.base import LedgerServices
+from domain.services.feedback import jurisdiction_of
 from domain.survey import Survey
 from domain.validation import amount_error, check, one_of_error, text_error
 
@@ -108,7 +109,10 @@ class SatisfactionCommands(LedgerServices):
         assert survey.customer_id is not None
         customer = self._load(Customer, survey.customer_id)
         case_id = self._id(recovery_case_id)
-        deadline = complaint_deadline(at, "CN", "standard", self.settings, self.calendars.cn)
+        rule_set = jurisdiction_of(customer)
+        deadline = complaint_deadline(
+            at, rule_set, "standard", self.settings, self.calendars.of(rule_set)
+        )
         case = FeedbackCase.blank(case_id, at)
         case.receive(
             actor,
@@ -119,8 +123,9 @@ class SatisfactionCommands(LedgerServices):
             narrative=verbatim or f"{instrument} answer of {score}",
             source="survey",
             branch=customer.branch,
+            product=None,
             survey_id=survey.id,
-            rule_set="CN",
+            rule_set=rule_set,
             complexity="standard",
             received_at=at,
             due_at=deadline.due_at,

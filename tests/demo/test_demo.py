@@ -8,6 +8,8 @@ import pytest
 
 from demo.year import DemoSummary, generate_demo
 from domain.application import LedgerApplication
+from domain.interaction import GreetingSent
+from security.festivals import festival_dates
 from tests.domain.factories import Clock, new_app
 
 pytestmark = pytest.mark.unit
@@ -23,7 +25,7 @@ def _stored(app: LedgerApplication) -> list[tuple[object, int, str, bytes]]:
 @pytest.fixture(scope="module")
 def demo() -> tuple[LedgerApplication, DemoSummary]:
     app = new_app()
-    return app, generate_demo(app, customers=150, seed=11)
+    return app, generate_demo(app, customers=150, seed=11, festival_days=festival_dates)
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def summary(demo: tuple[LedgerApplication, DemoSummary]) -> DemoSummary:
 
 def test_the_same_seed_writes_the_same_events_byte_for_byte(demo_app: LedgerApplication) -> None:
     again = new_app()
-    generate_demo(again, customers=150, seed=11)
+    generate_demo(again, customers=150, seed=11, festival_days=festival_dates)
     assert _stored(again) == _stored(demo_app)
 
 
@@ -74,8 +76,10 @@ def test_the_demo_stays_near_twenty_events_a_customer(
 ) -> None:
     assert summary.events == len(_stored(demo_app))
     # About 18 a customer before credit assessments, risk measures and value strategies
-    # (issue 14) added roughly one each per graded or assessed customer.
-    assert 12 <= summary.events / summary.customers <= 22
+    # (issue 14) added roughly one each per graded or assessed customer; festival
+    # greetings (three a year for each customer with a greetings consent), crisis
+    # contacts and advice (issue 14, item 6) about 1.3 more.
+    assert 12 <= summary.events / summary.customers <= 23
 
 
 def test_names_are_chinese_and_english_and_customers_are_individual_and_corporate(
@@ -117,3 +121,24 @@ def test_the_demo_shows_every_kind_of_warning(demo_app: LedgerApplication) -> No
         "domain.consent:ConsentExpired",
     ):
         assert warning in topics, warning
+
+
+def test_the_demo_exercises_festival_greetings_crisis_contacts_advice_and_case_analysis(
+    demo_app: LedgerApplication,
+) -> None:
+    topics = [n.topic.split(":")[-1] for n in demo_app.recorder.select_notifications(1, 10**6)]
+    assert topics.count("CrisisCustomerContacted") == 25
+    assert topics.count("AdviceGiven") == 8
+    festivals = {
+        (e.occasion, e.language)
+        for n in demo_app.recorder.select_notifications(1, 10**6)
+        if n.topic.endswith(":GreetingSent")
+        for e in demo_app.events_of(n.originator_id)
+        if isinstance(e, GreetingSent) and e.rule_version == "greeting_festivals/1"
+    }
+    assert {occasion for occasion, _ in festivals} == {
+        "spring_festival",
+        "mid_autumn",
+        "national_day",
+    }
+    assert {language for _, language in festivals} == {"zh-CN", "en"}

@@ -113,7 +113,7 @@ def test_a_complaint_walks_its_whole_life_and_escalates_at_80_percent_and_breach
 def test_a_closed_case_can_be_reopened_and_investigated_again(app: LedgerApplication) -> None:
     customer_id = individual(app)
     case_id = app.receive_feedback(customer_id, "enquiry", "product", "How do funds work?", FRONT)
-    assert app.get_case(case_id).due_at is None  # deadlines are for complaints
+    assert app.get_case(case_id).final_due_at is None  # an enquiry has one deadline only
     app.acknowledge_case(case_id, FRONT)
     app.start_investigation(case_id, FRONT)
     app.resolve_case(case_id, "Explained", "none", FRONT, first_contact=True)

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from domain.application import LedgerApplication
+from domain.crisis import CrisisCustomerContacted
 from domain.errors import ConsentRequired, IllegalTransition, ValidationFailed
-from tests.domain.factories import COMPLIANCE, FRONT, RM, SYSTEM, Clock, grant_marketing, individual
+from domain.ids import interaction_log_id
+from domain.interaction import AdviceGiven, InteractionLogged
+from domain.personal_data import EVENT_PERSONAL_FIELDS
+from tests.domain.factories import (
+    COMPLIANCE,
+    FRONT,
+    RM,
+    SYSTEM,
+    Clock,
+    grant_marketing,
+    individual,
+    recorded,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -92,3 +105,66 @@ def test_a_crisis_is_opened_handled_with_a_statement_and_closed(app: LedgerAppli
     assert (view.state, view.customers_contacted, view.statements) == ("closed", 2, 1)
     assert view.affected_customer_ids == tuple(str(c) for c in affected)
     assert all(e.subject_id is None for e in app.events_of(crisis_id))
+
+
+def test_crisis_first_contacts_are_recorded_per_customer_with_their_evidence(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    affected, other, late = individual(app), individual(app), individual(app)
+    opened = clock.now
+    crisis_id = app.open_crisis(
+        "Card outage", "cards", "high", COMPLIANCE, affected_customer_ids=[affected, late]
+    )
+    crisis = app.get_crisis(crisis_id)
+    assert crisis.contact_due_at == opened + timedelta(hours=24)
+    clock.advance(hours=3)
+    assert app.record_crisis_contact(crisis_id, affected, "phone", "Explained; fee waived", RM)
+    clock.advance(hours=1)
+    assert app.record_crisis_contact(crisis_id, affected, "sms", "Follow-up", RM)
+    before = recorded(app)
+    with pytest.raises(ValidationFailed) as refused:
+        app.record_crisis_contact(crisis_id, other, "phone", "Not affected", RM)
+    assert "customer_id" in refused.value.errors
+    assert recorded(app) == before
+    clock.advance(hours=21)  # 25 hours after opening
+    assert app.record_crisis_contact(crisis_id, late, "email", "Sorry for the delay", RM) is False
+    crisis = app.get_crisis(crisis_id)
+    assert crisis.contacted_customer_ids == (str(affected), str(late))
+    assert crisis.first_contact_at == opened + timedelta(hours=3)
+    contacts = [e for e in app.events_of(crisis_id) if isinstance(e, CrisisCustomerContacted)]
+    assert [(e.first_contact, e.in_time) for e in contacts] == [
+        (True, True),
+        (False, True),
+        (True, False),
+    ]
+    assert all(e.subject_id is None for e in app.events_of(crisis_id))
+    evidence = app.events_of(interaction_log_id(affected))
+    logged = {e.interaction_id for e in evidence if isinstance(e, InteractionLogged)}
+    assert contacts[0].interaction_id in logged
+    assert app.get_interactions(affected).interactions == 2
+
+
+def test_tailored_advice_is_recorded_with_its_area_topic_and_channel(
+    app: LedgerApplication,
+) -> None:
+    customer_id = individual(app)
+    advice_id = app.record_advice(
+        customer_id,
+        "risk",
+        "Bond fund drawdown",
+        "Keep to balanced funds",
+        RM,
+        contact_channel="phone",
+    )
+    (given,) = [
+        e for e in app.events_of(interaction_log_id(customer_id)) if isinstance(e, AdviceGiven)
+    ]
+    assert (given.advice_id, given.area, given.contact_channel) == (advice_id, "risk", "phone")
+    assert given.subject_id == customer_id
+    assert EVENT_PERSONAL_FIELDS["domain.interaction:AdviceGiven"] == ("topic", "advice")
+    summary = app.get_interactions(customer_id)
+    assert (summary.advice_given, summary.last_channel) == (1, "phone")
+    before = recorded(app)
+    with pytest.raises(ValidationFailed):
+        app.record_advice(customer_id, "astrology", "x", "y", RM)
+    assert recorded(app) == before

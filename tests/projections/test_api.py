@@ -171,6 +171,7 @@ def test_each_view_declares_its_roles(api: Api) -> None:
         "kpis",
         "quality",
         "satisfaction",
+        "crises",
     }
 
 

@@ -160,7 +160,7 @@ def test_events_of_a_shredded_subject_are_skipped_with_a_marker_never_stalling(
     models.catch_up()
     head = ledger.app.recorder.max_notification_id()
     found = models.tracking.positions()
-    for view in ("customers", "cases", "consents", "kpis"):
+    for view in ("customers", "cases", "consents", "kpis", "crises"):
         assert found[view].position == head
         assert found[view].skipped > 0
         assert found[view].last_skipped is not None

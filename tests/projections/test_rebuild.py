@@ -65,7 +65,7 @@ def test_the_old_views_serve_until_the_rebuilt_ones_are_swapped_in(
     assert {generation for _, generation in building} == {1} and swapped == 2
     assert done.generation == 2 and done.views == ("customers",)
     head = app.recorder.max_notification_id()
-    models.wait_for(["customers", "cases", "consents", "kpis"], head, 10)
+    models.wait_for(["customers", "cases", "consents", "kpis", "crises"], head, 10)
     follower.stop()
     status = {s.name: s for s in models.statuses()}
     assert status["customers"].generation == 2 and status["customers"].rebuilding_at is None

@@ -54,3 +54,24 @@ def test_a_complaint_found_already_past_its_deadline_escalates_straight_to_breac
     clock.advance(minutes=15)
     sqlite_runner.run("complaint_sla")
     assert escalations(app, case_id) == [2]
+
+
+def test_enquiries_and_uk_final_responses_escalate_in_the_job_too(
+    runner: JobRunner, clock: Clock
+) -> None:
+    app = runner.ledger.app
+    customer = individual(app)
+    enquiry = app.receive_feedback(customer, "enquiry", "fees", "Fee?", FRONT)
+    uk = app.receive_feedback(customer, "complaint", "product", "Mis-sold", FRONT, rule_set="UK")
+    clock.advance(days=6)
+    runner.run("complaint_sla")
+    assert escalations(app, enquiry) == [2]  # 5 days allowed
+    assert escalations(app, uk) == [2]  # 3 UK business days
+    clock.advance(days=39)  # day 45 of 56: past 80 % of the 8 weeks
+    outcome = runner.run("complaint_sla")
+    assert outcome.summary["complaints_escalated_final_80pct"] == 1
+    clock.advance(days=11)
+    outcome = runner.run("complaint_sla")
+    assert outcome.summary["complaints_escalated_final_breach"] == 1
+    stages = [(e.stage, e.level) for e in app.events_of(uk) if isinstance(e, Escalated)]
+    assert stages == [("response", 2), ("final", 1), ("final", 2)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import pytest
@@ -49,7 +50,7 @@ def test_every_read_endpoint_of_the_table_is_documented_with_its_handler(
 
     for endpoint in READ_ENDPOINTS:
         assert endpoint.handler.__name__ != "<lambda>"
-        path = "/views" + endpoint.path.replace("<uuid:customer_id>", "{customer_id}")
+        path = "/views" + re.sub(r"<uuid:(\w+)>", r"{\1}", endpoint.path)
         operation = spec["paths"][API + path]["get"]
         assert operation["summary"] in inspect.cleandoc(endpoint.handler.__doc__ or "")
         assert ("query", "min_position") in parameters(spec, path)

@@ -183,6 +183,7 @@ BOOK_BOUND = ("front_office", "relationship_manager")
 PATH_IDS = ("customer_id", "case_id", "survey_id")
 BODY_CUSTOMER = {
     ("POST", "/api/v1/campaigns/{campaign_id}/invitations"),
+    ("POST", "/api/v1/crises/{crisis_id}/contacts"),
     ("POST", "/api/v1/feedback"),
     ("POST", "/api/v1/surveys"),
 }
@@ -193,6 +194,7 @@ LISTS = {
         "customers",
         "churn-watch",
         "complaints",
+        "complaints/analysis",
         "consents",
         "distribution",
         "reverification-due",
@@ -205,6 +207,8 @@ NOT_ABOUT_A_CUSTOMER = {
     ("POST", "/api/v1/crises"),
     ("GET", "/api/v1/crises/{crisis_id}"),
     ("POST", "/api/v1/crises/{crisis_id}/updates"),
+    ("GET", "/api/v1/views/crises"),
+    ("GET", "/api/v1/views/crises/{crisis_id}/contacts"),
     ("GET", "/api/v1/evaluations"),
     ("POST", "/api/v1/evaluations/improvement-plans"),
     ("POST", "/api/v1/evaluations/recognitions"),

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from web.api._blueprint import Blueprint
-from web.api._book import book, not_about_a_customer
+from web.api._book import book, customers_in_body, not_about_a_customer
 from web.api._http import (
     ETAG_HEADER,
     IDEMPOTENCY_PARAM,
@@ -21,6 +21,8 @@ from web.context import get_ledger
 from web.schemas.common import CreatedSchema
 from web.schemas.crises import (
     CrisisClosureSchema,
+    CrisisContactedSchema,
+    CrisisContactSchema,
     CrisisSchema,
     CrisisUpdateSchema,
     NewCrisisSchema,
@@ -84,6 +86,29 @@ def update_crisis(args: dict[str, Any], crisis_id: UUID) -> Any:
         expected_version=if_match(required=False),
     )
     return _versioned(crisis_id, 201)
+
+
+@blp.route("/<uuid:crisis_id>/contacts", methods=["POST"])
+@blp.arguments(CrisisContactSchema)
+@blp.response(201, CrisisContactedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
+@roles_allowed(*HANDLERS)
+@book(customers_in_body("customer_id"))
+def record_crisis_contact(args: dict[str, Any], crisis_id: UUID) -> Any:
+    """Record a contact with a customer affected by the open crisis (422 for one not
+    affected): the customer's interaction log keeps what was said, the crisis the id,
+    channel and time; the answer says whether the first contact met the deadline (24
+    hours after opening by default). The register is `GET /api/v1/views/crises`."""
+    in_time = get_ledger().app.record_crisis_contact(
+        crisis_id,
+        args["customer_id"],
+        args["contact_channel"],
+        args["notes"],
+        actor(),
+        expected_version=if_match(required=False),
+    )
+    body, status, headers = _versioned(crisis_id, 201)
+    return {**body, "in_time": in_time}, status, headers
 
 
 @blp.route("/<uuid:crisis_id>/closure", methods=["POST"])

@@ -79,7 +79,9 @@ def _state(case_id: UUID) -> Any:
         "version": view.version,
         "state": view.state,
         "escalation_level": view.escalation_level,
+        "final_escalation_level": view.final_escalation_level,
         "due_at": jsonable(view.due_at),
+        "final_due_at": jsonable(view.final_due_at),
         "resolved_in_time": view.resolved_in_time,
     }
     return body, {"ETag": etag(view.version), "Location": f"{blp.url_prefix}/{view.id}"}
@@ -94,7 +96,8 @@ def _state(case_id: UUID) -> Any:
 def receive_feedback(args: dict[str, Any]) -> Any:
     """Open a feedback case (complaint, suggestion, praise or enquiry).
 
-    A complaint gets its deadline under its rule set (CN by default, UK, US).
+    A complaint gets its deadline under its rule set (CN by default, UK, US); an
+    enquiry or a suggestion its own deadline; praise none.
     """
     app = get_ledger().app
     customer_id = args.pop("customer_id")

@@ -10,6 +10,7 @@ from web.api._http import IDEMPOTENCY_PARAM, actor, jsonable
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.schemas.interactions import (
+    AdviceSchema,
     CareVisitedSchema,
     CareVisitSchema,
     GreetedSchema,
@@ -63,15 +64,36 @@ def interaction_summary(customer_id: UUID) -> Any:
 @roles_allowed("relationship_manager", "system")
 def send_greeting(args: dict[str, Any], customer_id: UUID) -> Any:
     """Record a greeting (birthday, holidays) within a live greetings consent (409
-    `consent_required` otherwise); once per occasion and year."""
+    `consent_required` otherwise); once per occasion and year, in the customer's
+    language."""
     sent = get_ledger().app.send_greeting(
         customer_id,
         args["occasion"],
-        args["message"],
+        args.get("message"),
         actor(),
         contact_channel=args["contact_channel"],
     )
     return {"sent": sent}, 201
+
+
+@blp.route("/<uuid:customer_id>/advice", methods=["POST"])
+@blp.arguments(AdviceSchema)
+@blp.response(201, LoggedSchema)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed("front_office", "relationship_manager")
+def record_advice(args: dict[str, Any], customer_id: UUID) -> Any:
+    """Record advice tailored to the customer (policy 7.1): area, topic, channel and the
+    advice itself (encrypted under the customer's key, masked on display)."""
+    app = get_ledger().app
+    advice_id = app.record_advice(
+        customer_id,
+        args["area"],
+        args["topic"],
+        args["advice"],
+        actor(),
+        contact_channel=args["contact_channel"],
+    )
+    return {"id": advice_id, "version": app.get_interactions(customer_id).version}, 201
 
 
 @blp.route("/<uuid:customer_id>/care-visits", methods=["POST"])

@@ -40,9 +40,13 @@ from web.context import get_ledger, models_for_request
 from web.problems import problem
 from web.schemas.views import (
     CareQuery,
+    CaseAnalysisQuery,
+    CaseAnalysisSchema,
     ChurnQuery,
     ComplaintQuery,
     ConsentQuery,
+    CrisisContactsQuery,
+    CrisisRegisterQuery,
     Customer360Schema,
     DistributionQuery,
     EvaluationQuery,
@@ -133,6 +137,27 @@ def complaint_queue(models: ReadModels, **filters: Any) -> Any:
     return models.cases.complaint_queue(**filters)
 
 
+def case_analysis(models: ReadModels, **filters: Any) -> Any:
+    """The analysis of feedback (policy 1.2), per month from `from` to `to`: cases of
+    `kind` (default complaint) received by product, channel and category, and those
+    resolved by root cause, in time and at first contact."""
+    return models.cases.case_analysis(**filters)
+
+
+def crisis_register(models: ReadModels, **filters: Any) -> Any:
+    """The crisis register (7.3): open and closed crises, newest first, with affected
+    and contacted customers, the first contact, the 24-hour first-contact deadline and
+    whether it is overdue, statements and remedies."""
+    return models.crises.crisis_register(**filters)
+
+
+def crisis_contacts(models: ReadModels, crisis_id: Any, **filters: Any) -> Any:
+    """Each customer affected by a crisis (by id): first contact time and channel, in
+    time or not, how many contacts, and the evidence (the contact in the customer's
+    interaction log, the crisis event and its log position)."""
+    return models.crises.crisis_contacts(str(crisis_id), **filters)
+
+
 def consent_register(models: ReadModels, **filters: Any) -> Any:
     """The consent register: per customer and purpose, the current state and evidence
     reference (the event holding the evidence)."""
@@ -204,7 +229,16 @@ READ_ENDPOINTS = (
     ),
     ReadEndpoint("/special-care", CareQuery, PageSchema, FRONT, ("customers",), special_care),
     ReadEndpoint("/complaints", ComplaintQuery, PageSchema, FRONT, ("cases",), complaint_queue),
+    ReadEndpoint(
+        "/complaints/analysis", CaseAnalysisQuery, CaseAnalysisSchema, ANALYSTS, ("cases",),
+        case_analysis,
+    ),
     ReadEndpoint("/consents", ConsentQuery, PageSchema, FRONT, ("consents",), consent_register),
+    ReadEndpoint("/crises", CrisisRegisterQuery, PageSchema, FRONT, ("crises",), crisis_register),
+    ReadEndpoint(
+        "/crises/<uuid:crisis_id>/contacts", CrisisContactsQuery, PageSchema, FRONT, ("crises",),
+        crisis_contacts,
+    ),
     ReadEndpoint("/kpis", KpiQuery, ListSchema, ANALYSTS, ("kpis",), kpi_table),
     ReadEndpoint(
         "/kpis/evaluations", EvaluationQuery, ListSchema, ANALYSTS, ("kpis",), evaluations
@@ -237,6 +271,7 @@ IN_BOOK = frozenset(
         reverification_due,
         special_care,
         complaint_queue,
+        case_analysis,
         consent_register,
     }
 )

@@ -10,6 +10,7 @@ import click
 from domain.actor import SYSTEM
 from ledger_verify.checkpoints import CheckpointError, parse_checkpoint, verifier_key
 from security.bootstrap import Ledger, Settings, build_ledger
+from security.festivals import festival_dates
 from security.integrity.verification import TrustedCheckpoint
 from security.presence import NoLedger, Presence, prepare_store, probe_ledger
 from web.cli.exits import CheckFailed, UsageProblem
@@ -217,6 +218,7 @@ def demo(customers: int, seed: int, if_empty: bool) -> None:
                 customers=customers,
                 seed=seed,
                 progress=lambda done: progress.update(task, completed=done),
+                festival_days=festival_dates,
             )
         # customers an older demo wrote without identity claims get theirs now
         claims = ledger.app.backfill_identity_claims(SYSTEM)

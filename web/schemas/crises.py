@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from domain import crisis as crisis_model
+from domain.interaction import CHANNELS
 from web.schemas.common import EntryView, Text, one_of
 
 
@@ -27,6 +28,24 @@ class CrisisUpdateSchema(ma.Schema):
     )
 
 
+class CrisisContactSchema(ma.Schema):
+    """A contact with a customer affected by the crisis; `notes` (what was said) go to
+    the customer's own interaction log, the crisis keeps the id, channel and time."""
+
+    customer_id = ma.fields.UUID(required=True)
+    contact_channel = ma.fields.String(required=True, validate=one_of(CHANNELS))
+    notes = Text(4000, load_default="")
+
+
+class CrisisContactedSchema(ma.Schema):
+    id = ma.fields.UUID(required=True, metadata={"description": "the crisis"})
+    version = ma.fields.Integer(required=True)
+    in_time = ma.fields.Boolean(
+        allow_none=True,
+        metadata={"description": "whether the customer's first contact met the deadline"},
+    )
+
+
 class CrisisClosureSchema(ma.Schema):
     summary = Text(4000, required=True)
 
@@ -42,3 +61,9 @@ class CrisisSchema(EntryView):
     statements = ma.fields.Integer(required=True)
     opened_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     closed_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    contact_due_at = ma.fields.String(
+        allow_none=True,
+        metadata={"format": "date-time", "description": "first contact with everyone by"},
+    )
+    contacted_customer_ids = ma.fields.List(ma.fields.String())
+    first_contact_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})

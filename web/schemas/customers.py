@@ -12,7 +12,7 @@ from typing import Any
 import marshmallow as ma
 
 from domain.classification import COMPANY_SIZES, INCOME_BANDS, RISK_PREFERENCES, STAGES
-from domain.customer import KINDS
+from domain.customer import JURISDICTIONS, KINDS, LANGUAGES
 from domain.services.customers import GENDERS, SOURCES
 from domain.validation import account_error, credit_code_error, email_error, phone_error
 from web.schemas.common import Day, DisclosedView, Text, checked_by, one_of
@@ -58,6 +58,16 @@ class ProfileFields(ma.Schema):
     account_number = ma.fields.String(validate=checked_by(account_error), allow_none=True)
     risk_preference = ma.fields.String(validate=one_of(RISK_PREFERENCES), allow_none=True)
     relationship_manager = Text(200, allow_none=True)
+    jurisdiction = ma.fields.String(
+        validate=one_of(JURISDICTIONS),
+        allow_none=True,
+        metadata={"description": "whose complaint rules apply (default CN)"},
+    )
+    language = ma.fields.String(
+        validate=one_of(LANGUAGES),
+        allow_none=True,
+        metadata={"description": "the language written to the customer (default zh-CN)"},
+    )
 
 
 class NewCustomerSchema(ProfileFields):
@@ -142,6 +152,8 @@ class CustomerSchema(DisclosedView):
     stage = ma.fields.String(allow_none=True)
     branch = ma.fields.String(allow_none=True)
     relationship_manager = ma.fields.String(allow_none=True)
+    jurisdiction = ma.fields.String(allow_none=True)
+    language = ma.fields.String(allow_none=True)
     segment = ma.fields.String(allow_none=True)
     segment_dimensions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     special_care = ma.fields.List(ma.fields.String())

@@ -13,7 +13,7 @@ from web.schemas.common import Amount, DisclosedView, Moment, Text, one_of
 
 # Each transition with the fields it requires and those it accepts besides.
 TRANSITIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "acknowledge": (frozenset(), frozenset({"method"})),
+    "acknowledge": (frozenset(), frozenset({"method", "progress"})),
     "start_investigation": (frozenset(), frozenset({"owner"})),
     "extend_deadline": (frozenset({"complexity"}), frozenset({"approver", "customer_notified"})),
     "escalate": (frozenset(), frozenset()),
@@ -34,17 +34,21 @@ class NewFeedbackSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=one_of(feedback_model.KINDS))
     category = ma.fields.String(required=True, validate=one_of(feedback_model.CATEGORIES))
     narrative = Text(8000, required=True)
-    rule_set = ma.fields.String(load_default="CN", validate=one_of(RULE_SETS))
+    rule_set = ma.fields.String(
+        validate=one_of(RULE_SETS),
+        metadata={"description": "default: the customer's jurisdiction (CN when none)"},
+    )
     complexity = ma.fields.String(load_default="standard", validate=one_of(COMPLEXITIES[:2]))
     source = Text(50, load_default="phone")
     branch = Text(100)
+    product = Text(50, metadata={"description": "the product the feedback is about"})
     received_at = Moment(metadata={"description": "default: now; never in the future"})
 
 
 class TransitionSchema(ma.Schema):
     """A move of the case: `transition` names it, the other fields are its inputs.
 
-    acknowledge [method]; start_investigation [owner]; extend_deadline complexity
+    acknowledge [method, progress]; start_investigation [owner]; extend_deadline complexity
     [approver, customer_notified]; escalate; resolve outcome, root_cause
     [first_contact]; pay_redress amount [currency]; complete_follow_up method [notes];
     close; reopen; withdraw.
@@ -52,6 +56,13 @@ class TransitionSchema(ma.Schema):
 
     transition = ma.fields.String(required=True, validate=one_of(tuple(TRANSITIONS)))
     method = ma.fields.String(validate=one_of(tuple(sorted({*ACK_METHODS, *FOLLOW_UP_METHODS}))))
+    progress = Text(
+        2000,
+        metadata={
+            "description": "acknowledge: what the customer was told of the handling so far "
+            "(recorded with the deadlines told)"
+        },
+    )
     owner = Text(100)
     complexity = ma.fields.String(validate=one_of(COMPLEXITIES))
     approver = Text(100)
@@ -87,7 +98,11 @@ class CaseStateSchema(ma.Schema):
     version = ma.fields.Integer(required=True)
     state = ma.fields.String(required=True)
     escalation_level = ma.fields.Integer(required=True)
+    final_escalation_level = ma.fields.Integer(
+        required=True, metadata={"description": "UK/US: escalation of the final response"}
+    )
     due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    final_due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     resolved_in_time = ma.fields.Boolean(allow_none=True)
 
 
@@ -98,6 +113,7 @@ class CaseSchema(DisclosedView):
     narrative = ma.fields.String(allow_none=True)
     source = ma.fields.String(required=True)
     branch = ma.fields.String(allow_none=True)
+    product = ma.fields.String(allow_none=True)
     survey_id = ma.fields.UUID(allow_none=True)
     rule_set = ma.fields.String(required=True)
     complexity = ma.fields.String(required=True)
@@ -108,6 +124,11 @@ class CaseSchema(DisclosedView):
     owner = ma.fields.String(allow_none=True)
     approver = ma.fields.String(allow_none=True)
     escalation_level = ma.fields.Integer(required=True)
+    final_escalation_level = ma.fields.Integer(required=True)
+    acknowledged_due_at = ma.fields.String(
+        allow_none=True,
+        metadata={"format": "date-time", "description": "the due date told when acknowledged"},
+    )
     outcome = ma.fields.String(allow_none=True)
     root_cause = ma.fields.String(allow_none=True)
     first_contact = ma.fields.Boolean(allow_none=True)

@@ -20,9 +20,26 @@ class InteractionSchema(ma.Schema):
 
 class GreetingSchema(ma.Schema):
     occasion = ma.fields.String(required=True, validate=one_of(interaction_model.OCCASIONS))
-    message = Text(1000, required=True)
+    message = Text(
+        1000,
+        metadata={
+            "description": "default: the firm's text for the occasion in the customer's "
+            "language (zh-CN unless the customer chose en); required for other occasions"
+        },
+    )
     contact_channel = ma.fields.String(
         load_default="sms", validate=one_of(interaction_model.CHANNELS)
+    )
+
+
+class AdviceSchema(ma.Schema):
+    """Advice tailored to the customer (7.1); `topic` and `advice` are personal."""
+
+    area = ma.fields.String(required=True, validate=one_of(interaction_model.ADVICE_AREAS))
+    topic = Text(200, required=True)
+    advice = Text(4000, required=True)
+    contact_channel = ma.fields.String(
+        load_default="branch", validate=one_of(interaction_model.CHANNELS)
     )
 
 
@@ -33,7 +50,7 @@ class CareVisitSchema(ma.Schema):
 
 
 class LoggedSchema(ma.Schema):
-    id = ma.fields.UUID(required=True, metadata={"description": "the interaction"})
+    id = ma.fields.UUID(required=True, metadata={"description": "the interaction (advice)"})
     version = ma.fields.Integer(required=True, metadata={"description": "of the log"})
 
 
@@ -52,6 +69,8 @@ class InteractionSummarySchema(EntryView):
     interactions = ma.fields.Integer(required=True)
     marketing_contacts = ma.fields.Integer(required=True)
     care_visits = ma.fields.Integer(required=True)
+    advice_given = ma.fields.Integer(required=True)
+    last_advice_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     last_contact_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     last_channel = ma.fields.String(allow_none=True)
     greetings_sent = ma.fields.List(ma.fields.String())

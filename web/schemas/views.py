@@ -99,6 +99,55 @@ class ComplaintQuery(PageQuery):
     sort = _text(metadata={"description": "due_at, received_at, escalation; -x"})
 
 
+class CaseAnalysisQuery(Query):
+    first = ma.fields.String(
+        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
+    last = ma.fields.String(
+        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
+    )
+    kind = ma.fields.String(
+        load_default="complaint", validate=one_of(("complaint", "suggestion", "praise", "enquiry"))
+    )
+    branch = _text()
+
+
+def _counts(description: str) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        required=True,
+        metadata={"description": description},
+    )
+
+
+class CaseAnalysisRowSchema(ma.Schema):
+    period = ma.fields.String(required=True, metadata={"description": "YYYY-MM (UTC)"})
+    received = ma.fields.Integer(required=True)
+    by_product = _counts("cases received per product (`none`: not about one)")
+    by_channel = _counts("cases received per channel they came through")
+    by_category = _counts("cases received per category")
+    resolved = ma.fields.Integer(required=True)
+    in_time = ma.fields.Integer(required=True)
+    first_contact = ma.fields.Integer(required=True)
+    root_causes = _counts("cases resolved in the month per root cause")
+
+
+class CaseAnalysisSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(CaseAnalysisRowSchema), required=True)
+    position = ma.fields.Integer(required=True)
+
+
+class CrisisRegisterQuery(PageQuery):
+    state = ma.fields.String(validate=one_of(("open", "closed")))
+    severity = _text()
+    sort = _text(metadata={"description": "opened_at, severity, state; -x"})
+
+
+class CrisisContactsQuery(PageQuery):
+    contacted = ma.fields.Boolean(metadata={"description": "false: not yet contacted"})
+
+
 class ConsentQuery(PageQuery):
     customer_id = ma.fields.UUID()
     purpose = _text()
