@@ -26,13 +26,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, Union
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from security.errors import KeyringError
+
+if TYPE_CHECKING:
+    from security.keys.pkcs11 import HsmKeyring
 
 log = logging.getLogger(__name__)
 
@@ -271,9 +274,24 @@ class LocalKeyring:
         """The Ed25519 key that signs Merkle log checkpoints."""
         return Ed25519PrivateKey.from_private_bytes(self._signing_seed)
 
+    def signing_seed(self) -> bytes:
+        """The signing key's 32-byte seed (only to import it into an HSM: keys init --hsm)."""
+        return self._signing_seed
+
     def index_key(self) -> bytes:
         """The HMAC key of the blind indexes (exact-match search on personal fields)."""
         return self._index_key
+
+    def readiness(self) -> str:
+        """ "ok", or why the keyring cannot serve (for /readyz)."""
+        try:
+            self.kek(self.active_kek_id())
+        except KeyringError:
+            return "not loaded"
+        return "ok"
+
+    def close(self) -> None:
+        """Nothing to release: the keys are in memory."""
 
     def _mtime(self) -> int | None:
         try:
@@ -292,6 +310,10 @@ class LocalKeyring:
             self._seen_mtime = mtime
 
 
+# the keyring of a deployment: a file (or env var) keyring, or an HSM's
+Keyring: TypeAlias = Union["LocalKeyring", "HsmKeyring"]  # noqa: UP007 (forward refs)
+
+
 def refuse_shared_keyring(path: Path) -> None:
     """KeyringError when the keyring file may be read by its group or by others: it holds
     every key-encryption key and the log's signing key, so its owner alone may read it."""
@@ -308,24 +330,47 @@ def _read_keyring_file(path: Path) -> LocalKeyring:
     return LocalKeyring.from_json(path.read_text(encoding="utf-8"), path)
 
 
-def load_keyring(env: Mapping[str, str], data_dir: Path) -> LocalKeyring:
+def keyring_path(env: Mapping[str, str], data_dir: Path) -> Path:
+    """Where the keyring file is: LEDGER_KEYRING_FILE, else `<data dir>/keyring.json`."""
+    configured = env.get("LEDGER_KEYRING_FILE", "").strip()
+    return Path(configured) if configured else data_dir / "keyring.json"
+
+
+def load_keyring(env: Mapping[str, str], data_dir: Path) -> Keyring:
     """Load the keyring from env or file, or generate the development keyring.
 
     Generation happens only for the default location in the data dir, and logs a
     warning: a keyring next to the data it protects is for development only. A keyring
-    file readable by group or others is refused (KeyringError).
+    file readable by group or others is refused (KeyringError). With LEDGER_PKCS11_*
+    set the keyring file must be an HSM keyring (security.keys.pkcs11), made by
+    `ledger keys init --hsm`; nothing is generated.
     """
+    from security.keys.pkcs11 import HsmKeyring, Token, TokenConfig, is_hsm_keyring
+
+    token = TokenConfig.from_env(env)
     inline = env.get("LEDGER_KEYRING", "").strip()
+    path = keyring_path(env, data_dir)
+    if token is not None:
+        if inline or not path.exists():
+            raise KeyringError(
+                "keyring: LEDGER_PKCS11_* is set but there is no HSM keyring file "
+                f"at {path}: run `ledger keys init --hsm`"
+            )
+        refuse_shared_keyring(path)
+        text = path.read_text(encoding="utf-8")
+        if not is_hsm_keyring(text):
+            raise KeyringError(
+                f"keyring: {path} is a file keyring: run `ledger keys init --hsm` to move "
+                "its keys into the HSM"
+            )
+        return HsmKeyring.from_json(text, Token(token), path)
     if inline:
         return LocalKeyring.from_json(inline)
-    configured = env.get("LEDGER_KEYRING_FILE", "").strip()
-    if configured:
-        path = Path(configured)
-        if not path.exists():
-            raise KeyringError(f"keyring: LEDGER_KEYRING_FILE {path} does not exist")
-        return _read_keyring_file(path)
-    path = data_dir / "keyring.json"
+    if env.get("LEDGER_KEYRING_FILE", "").strip() and not path.exists():
+        raise KeyringError(f"keyring: LEDGER_KEYRING_FILE {path} does not exist")
     if path.exists():
+        if is_hsm_keyring(path.read_text(encoding="utf-8")):
+            raise KeyringError(f"keyring: {path} is an HSM keyring: set LEDGER_PKCS11_*")
         return _read_keyring_file(path)
     log.warning(
         "generating a DEVELOPMENT keyring at %s; production must set LEDGER_KEYRING_FILE "

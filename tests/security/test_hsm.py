@@ -1,0 +1,303 @@
+"""Keys in an HSM over PKCS#11, against SoftHSM2 (each test with its own token dir).
+
+The key, sealing, shredding, rotation and export checks run over the file keyring and
+the HSM alike; then what only an HSM promises: no key leaves the token, the file
+keyring moves into it, and a token that is away stops writes (503) but not reads of
+keys already cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from domain.errors import SubjectErased
+from ledger_verify.bundle.verify import verify_bundle
+from ledger_verify.checkpoints import sign_checkpoint, verify_checkpoint
+from security.bootstrap import Ledger, Settings, build_ledger
+from security.errors import KeyringError
+from security.export.exporter import ExportActor, ExportScope, export_bundle
+from security.keys.data_keys import wrap_aad
+from security.keys.keyring import LocalKeyring, load_keyring
+from security.keys.pkcs11 import (
+    GCM,
+    KEK_LABEL,
+    KWP,
+    HsmKeyring,
+    KeyServiceUnavailable,
+    Token,
+    TokenConfig,
+    init_token,
+)
+from tests.conftest import make_config
+from tests.support.sample import SampleApp
+from tests.support.softhsm import softhsm_env
+
+pytestmark = pytest.mark.integration
+
+OFFICER = ExportActor("officer-7", "compliance_officer", "cli", "regulator request R-1")
+
+
+@pytest.fixture
+def hsm_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    return softhsm_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def hsm_keyring(hsm_env: dict[str, str], tmp_path: Path) -> Iterator[HsmKeyring]:
+    config = TokenConfig.from_env(hsm_env)
+    assert config is not None
+    keyring, _ = init_token(config, tmp_path / "hsm-keyring.json")
+    yield keyring
+    keyring.close()
+
+
+@pytest.fixture(params=["file", "hsm"])
+def keyring_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def any_config(
+    keyring_kind: str, ledger_config: Settings, request: pytest.FixtureRequest
+) -> Settings:
+    """The store's configuration with a file keyring or an initialised token."""
+    if keyring_kind == "file":
+        return ledger_config
+    env = request.getfixturevalue("hsm_env")
+    config = TokenConfig.from_env(env)
+    assert config is not None
+    init_token(config, ledger_config.data_dir / "keyring.json")[0].close()
+    return dataclasses.replace(ledger_config, keyring_env=env)
+
+
+@pytest.fixture
+def ledger(any_config: Settings) -> Iterator[Ledger]:
+    built = build_ledger(any_config, app_class=SampleApp)
+    yield built
+    built.close()
+
+
+# --------------------------------------------------------------- the keyring, alone
+
+
+@pytest.mark.parametrize("mechanism", [GCM, KWP])
+def test_the_token_wraps_and_unwraps_data_keys_bound_to_their_row(
+    hsm_keyring: HsmKeyring, mechanism: str
+) -> None:
+    kek = hsm_keyring.add_kek(mechanism=mechanism)
+    dek = bytes(range(32))
+    kek_id, wrapped = hsm_keyring.wrap(dek, wrap_aad("dek-1", "alice"))
+    assert kek_id == kek.kek_id and dek not in wrapped
+    assert hsm_keyring.unwrap(kek_id, wrapped, wrap_aad("dek-1", "alice")) == dek
+    with pytest.raises(KeyringError):  # moved to another row: refused
+        hsm_keyring.unwrap(kek_id, wrapped, wrap_aad("dek-1", "mallory"))
+    with pytest.raises(KeyringError):  # a changed byte: refused
+        hsm_keyring.unwrap(kek_id, wrapped[:-1] + bytes([wrapped[-1] ^ 1]), b"x")
+
+
+def test_no_key_leaves_the_token(hsm_keyring: HsmKeyring) -> None:
+    import pkcs11
+
+    token = hsm_keyring.token
+    kek = token.find(KEK_LABEL + hsm_keyring.active_kek_id(), pkcs11.ObjectClass.SECRET_KEY)
+    assert kek[pkcs11.Attribute.SENSITIVE] and not kek[pkcs11.Attribute.EXTRACTABLE]
+    with pytest.raises(pkcs11.exceptions.AttributeSensitive):
+        _ = kek[pkcs11.Attribute.VALUE]
+    with pytest.raises(pkcs11.exceptions.KeyUnextractable):  # wrapping it out: refused
+        kek.wrap_key(kek, mechanism=pkcs11.Mechanism.AES_KEY_WRAP_PAD)
+    signer = hsm_keyring.signing_key()
+    with pytest.raises(KeyringError):
+        signer.private_bytes_raw()
+    with pytest.raises(KeyringError):
+        signer.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+    # the keyring file holds no secret: ids, times, mechanisms
+    assert hsm_keyring.source is not None
+    text = hsm_keyring.source.read_text("utf-8")
+    assert '"key"' not in text and "signing_key" not in text and "index_key" not in text
+
+
+def test_checkpoints_signed_by_the_token_verify_as_signed_notes(
+    hsm_keyring: HsmKeyring, tmp_path: Path
+) -> None:
+    signer = hsm_keyring.signing_key()
+    note = sign_checkpoint("example.com/log", 5, bytes(32), signer)
+    checkpoint = verify_checkpoint(note, signer.public_key(), "example.com/log")
+    assert checkpoint.size == 5
+    # and with openssl, on the note's body
+    body, signature_line = note.split("\n\n", 1)
+    import base64
+
+    signature = base64.b64decode(signature_line.split()[-1])[4:]
+    (tmp_path / "body").write_bytes((body + "\n").encode())
+    (tmp_path / "sig").write_bytes(signature)
+    (tmp_path / "log.pub").write_bytes(
+        signer.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    result = subprocess.run(
+        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "log.pub", "-rawin"]
+        + ["-in", "body", "-sigfile", "sig"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_file_keyring_moves_into_the_token_with_the_same_signatures(
+    hsm_env: dict[str, str], tmp_path: Path
+) -> None:
+    local = LocalKeyring.generate(tmp_path / "keyring.json")
+    local.save()
+    kek_id, wrapped = local.wrap(b"k" * 32, wrap_aad("dek-1", "bob"))
+    config = TokenConfig.from_env(hsm_env)
+    assert config is not None
+    keyring, imported = init_token(config, tmp_path / "keyring.json", existing=local)
+    try:
+        assert imported == 1
+        assert keyring.unwrap(kek_id, wrapped, wrap_aad("dek-1", "bob")) == b"k" * 32
+        # Ed25519 is deterministic: the token signs exactly as the file's key did
+        assert keyring.signing_key().sign(b"note") == local.signing_key().sign(b"note")
+        assert keyring.index_key() == local.index_key()
+        with pytest.raises(KeyringError):  # a token already holding ledger keys
+            init_token(config, tmp_path / "again.json")
+    finally:
+        keyring.close()
+    loaded = load_keyring(hsm_env, tmp_path)
+    assert isinstance(loaded, HsmKeyring)
+    loaded.close()
+    with pytest.raises(KeyringError, match="HSM keyring"):  # and not without the token
+        load_keyring({}, tmp_path)
+
+
+# ------------------------------------------------ the ledger over either keyring
+
+
+def test_sealing_verify_and_export_work_with_either_keyring(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    app = ledger.app
+    ann = app.register("Ann", "13900000001", "ID-ANN")
+    app.rename(ann, "Ann Li")
+    app.note("a note about no one")
+    assert ledger.seal() is not None
+    report = ledger.verify_all(consult_witnesses=False, full=True)
+    assert report.ok, report
+    result = export_bundle(ledger, tmp_path / "bundle", ExportScope(everything=True), OFFICER)
+    bundle = verify_bundle(result.path)
+    assert bundle.ok, [str(f) for f in bundle.failures]
+    assert result.decrypted == 3
+
+
+def test_rotation_and_retirement_with_either_keyring(ledger: Ledger, keyring_kind: str) -> None:
+    app = ledger.app
+    ann = app.register("Ann")
+    app.note("system")
+    old = ledger.keyring.active_kek_id()
+    new = ledger.keyring.add_kek()
+    ledger.keyring.save()
+    assert ledger.keystore.rewrap_all() == 2
+    assert ledger.keystore.count_by_kek() == {new.kek_id: 2}
+    ledger.keyring.remove_kek(old)
+    ledger.keyring.save()
+    ledger.keystore.close()  # drop the cached keys: the next read unwraps again
+    assert app.repository.get(ann).name == "Ann"
+    assert ledger.keyring.kek_ids() == [new.kek_id]
+    assert ledger.verify_keys().ok
+
+
+def test_rotation_moves_between_mechanisms(
+    hsm_env: dict[str, str], ledger_config: Settings
+) -> None:
+    config = TokenConfig.from_env(hsm_env)
+    assert config is not None
+    keyring, _ = init_token(config, ledger_config.data_dir / "keyring.json")
+    keyring.add_kek(mechanism=KWP)
+    keyring.save()
+    keyring.close()
+    ledger = build_ledger(
+        dataclasses.replace(ledger_config, keyring_env=hsm_env), app_class=SampleApp
+    )
+    try:
+        ann = ledger.app.register("Ann")
+        kwp_kek = ledger.keyring.active_kek_id()
+        gcm = ledger.keyring.add_kek(mechanism=GCM)
+        ledger.keyring.save()
+        assert ledger.keystore.rewrap_all() == 1
+        ledger.keyring.remove_kek(kwp_kek)
+        ledger.keystore.close()
+        assert ledger.app.repository.get(ann).name == "Ann"
+        assert ledger.keystore.count_by_kek() == {gcm.kek_id: 1}
+    finally:
+        ledger.close()
+
+
+def test_shredding_with_either_keyring(ledger: Ledger) -> None:
+    app = ledger.app
+    eve = app.register("Eve")
+    ledger.keystore.shred(eve)
+    with pytest.raises(SubjectErased):
+        app.repository.get(eve)
+    assert ledger.keystore.is_shredded(eve)
+    assert ledger.keystore.cached_refs(eve) == []
+    row_count = ledger.keystore.count_by_kek()
+    assert sum(row_count.values()) == 0  # no live wrapped key remains
+
+
+# ------------------------------------------------------------- the token away
+
+
+def test_a_token_away_stops_writes_but_not_cached_reads(
+    hsm_env: dict[str, str], ledger_config: Settings
+) -> None:
+    import pkcs11
+
+    config = TokenConfig.from_env(hsm_env)
+    assert config is not None
+    init_token(config, ledger_config.data_dir / "keyring.json")[0].close()
+    ledger = build_ledger(
+        dataclasses.replace(ledger_config, keyring_env=hsm_env), app_class=SampleApp
+    )
+    try:
+        ann = ledger.app.register("Ann")
+        before = ledger.app.recorder.max_notification_id()
+        pkcs11.lib(config.module).finalize()  # the device is gone
+        assert ledger.keyring.readiness().startswith("unavailable: key_service_unavailable")
+        with pytest.raises(KeyServiceUnavailable):
+            ledger.app.register("Bob")  # a new subject needs a new wrapped key
+        assert ledger.app.recorder.max_notification_id() == before  # nothing written
+        assert ledger.app.repository.get(ann).name == "Ann"  # cached key: reads go on
+        pkcs11.lib(config.module)  # the device is back (the library initialises again)
+        ledger.app.register("Bob")
+        assert ledger.keyring.readiness() == "ok"
+    finally:
+        ledger.close()
+
+
+def test_a_partial_token_configuration_is_refused(hsm_env: dict[str, str]) -> None:
+    with pytest.raises(KeyringError, match="LEDGER_PKCS11_PIN_FILE"):
+        TokenConfig.from_env({k: v for k, v in hsm_env.items() if "PIN" not in k})
+    Path(hsm_env["LEDGER_PKCS11_PIN_FILE"]).chmod(0o644)
+    with pytest.raises(KeyringError, match="group or others"):
+        TokenConfig.from_env(hsm_env)
+
+
+def test_a_wrong_pin_is_unavailable_not_a_crash(
+    hsm_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = TokenConfig.from_env(hsm_env)
+    assert config is not None
+    token = Token(dataclasses.replace(config, pin="0000"))
+    with pytest.raises(KeyServiceUnavailable):
+        token.probe()
