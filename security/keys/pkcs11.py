@@ -190,7 +190,9 @@ class Token:
         """The one object with this label and class; KeyringError when there is none."""
 
         def lookup(session: Any) -> Any:
-            found = list(session.get_objects({self._attr.LABEL: label, self._attr.CLASS: object_class}))
+            found = list(
+                session.get_objects({self._attr.LABEL: label, self._attr.CLASS: object_class})
+            )
             if not found:
                 raise KeyringError(f"keyring: the token holds no {label}")
             return found[0]
@@ -445,7 +447,9 @@ class HsmKeyring:
         if self._signer is None:
             public = self.token.find(SIGNING_LABEL, self.token._pkcs11.ObjectClass.PUBLIC_KEY)
             point = self.token.run(lambda _: bytes(public[self.token._attr.EC_POINT]))
-            self._signer = HsmSigner(self.token, Ed25519PublicKey.from_public_bytes(_raw_point(point)))
+            self._signer = HsmSigner(
+                self.token, Ed25519PublicKey.from_public_bytes(_raw_point(point))
+            )
         return self._signer
 
     def index_key(self) -> bytes:

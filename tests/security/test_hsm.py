@@ -38,7 +38,6 @@ from tests.conftest import make_config
 from tests.support.sample import SampleApp
 from tests.support.softhsm import softhsm_env
 
-pytestmark = pytest.mark.integration
 
 OFFICER = ExportActor("officer-7", "compliance_officer", "cli", "regulator request R-1")
 
@@ -86,6 +85,7 @@ def ledger(any_config: Settings) -> Iterator[Ledger]:
 # --------------------------------------------------------------- the keyring, alone
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("mechanism", [GCM, KWP])
 def test_the_token_wraps_and_unwraps_data_keys_bound_to_their_row(
     hsm_keyring: HsmKeyring, mechanism: str
@@ -101,6 +101,7 @@ def test_the_token_wraps_and_unwraps_data_keys_bound_to_their_row(
         hsm_keyring.unwrap(kek_id, wrapped[:-1] + bytes([wrapped[-1] ^ 1]), b"x")
 
 
+@pytest.mark.integration
 def test_no_key_leaves_the_token(hsm_keyring: HsmKeyring) -> None:
     import pkcs11
 
@@ -126,6 +127,7 @@ def test_no_key_leaves_the_token(hsm_keyring: HsmKeyring) -> None:
     assert '"key"' not in text and "signing_key" not in text and "index_key" not in text
 
 
+@pytest.mark.integration
 def test_checkpoints_signed_by_the_token_verify_as_signed_notes(
     hsm_keyring: HsmKeyring, tmp_path: Path
 ) -> None:
@@ -155,6 +157,7 @@ def test_checkpoints_signed_by_the_token_verify_as_signed_notes(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.integration
 def test_the_file_keyring_moves_into_the_token_with_the_same_signatures(
     hsm_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -184,9 +187,8 @@ def test_the_file_keyring_moves_into_the_token_with_the_same_signatures(
 # ------------------------------------------------ the ledger over either keyring
 
 
-def test_sealing_verify_and_export_work_with_either_keyring(
-    ledger: Ledger, tmp_path: Path
-) -> None:
+@pytest.mark.integration
+def test_sealing_verify_and_export_work_with_either_keyring(ledger: Ledger, tmp_path: Path) -> None:
     app = ledger.app
     ann = app.register("Ann", "13900000001", "ID-ANN")
     app.rename(ann, "Ann Li")
@@ -200,6 +202,7 @@ def test_sealing_verify_and_export_work_with_either_keyring(
     assert result.decrypted == 3
 
 
+@pytest.mark.integration
 def test_rotation_and_retirement_with_either_keyring(ledger: Ledger, keyring_kind: str) -> None:
     app = ledger.app
     ann = app.register("Ann")
@@ -217,6 +220,7 @@ def test_rotation_and_retirement_with_either_keyring(ledger: Ledger, keyring_kin
     assert ledger.verify_keys().ok
 
 
+@pytest.mark.integration
 def test_rotation_moves_between_mechanisms(
     hsm_env: dict[str, str], ledger_config: Settings
 ) -> None:
@@ -243,6 +247,7 @@ def test_rotation_moves_between_mechanisms(
         ledger.close()
 
 
+@pytest.mark.integration
 def test_shredding_with_either_keyring(ledger: Ledger) -> None:
     app = ledger.app
     eve = app.register("Eve")
@@ -258,6 +263,7 @@ def test_shredding_with_either_keyring(ledger: Ledger) -> None:
 # ------------------------------------------------------------- the token away
 
 
+@pytest.mark.integration
 def test_a_token_away_stops_writes_but_not_cached_reads(
     hsm_env: dict[str, str], ledger_config: Settings
 ) -> None:
@@ -285,6 +291,7 @@ def test_a_token_away_stops_writes_but_not_cached_reads(
         ledger.close()
 
 
+@pytest.mark.integration
 def test_a_partial_token_configuration_is_refused(hsm_env: dict[str, str]) -> None:
     with pytest.raises(KeyringError, match="LEDGER_PKCS11_PIN_FILE"):
         TokenConfig.from_env({k: v for k, v in hsm_env.items() if "PIN" not in k})
@@ -293,11 +300,77 @@ def test_a_partial_token_configuration_is_refused(hsm_env: dict[str, str]) -> No
         TokenConfig.from_env(hsm_env)
 
 
-def test_a_wrong_pin_is_unavailable_not_a_crash(
-    hsm_env: dict[str, str], tmp_path: Path
-) -> None:
+@pytest.mark.integration
+def test_a_wrong_pin_is_unavailable_not_a_crash(hsm_env: dict[str, str], tmp_path: Path) -> None:
     config = TokenConfig.from_env(hsm_env)
     assert config is not None
     token = Token(dataclasses.replace(config, pin="0000"))
     with pytest.raises(KeyServiceUnavailable):
         token.probe()
+
+
+# ------------------------------------------------------------------ the CLI
+
+
+@pytest.mark.e2e
+def test_cli_moves_a_file_keyring_into_the_token_then_rotates_and_retires(
+    ledger_config: Settings,
+    hsm_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from tests.support.environment import point_environment_at
+    from web.cli import main
+
+    point_environment_at(ledger_config, monkeypatch)
+    ledger = build_ledger(ledger_config, app_class=SampleApp)
+    people = [ledger.app.register(f"Cli Person {i}") for i in range(3)]
+    ledger.seal()
+    old = ledger.keyring.active_kek_id()
+    ledger.close()
+    for name, value in hsm_env.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    result = runner.invoke(main, ["keys", "init", "--hsm"])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 KEKs" in result.output
+    text = (ledger_config.data_dir / "keyring.json").read_text("utf-8")
+    assert '"key"' not in text and "signing_key" not in text
+    assert runner.invoke(main, ["keys", "init", "--hsm"]).exit_code == 2  # done already
+    result = runner.invoke(main, ["keys", "list"])
+    assert result.exit_code == 0 and "in the HSM (aes-gcm)" in result.output, result.output
+    result = runner.invoke(main, ["keys", "rotate"])
+    assert result.exit_code == 0 and "re-wrapped 3 data keys" in result.output, result.output
+    result = runner.invoke(main, ["keys", "retire", old])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["verify"])  # old checkpoints: same key, now in the token
+    assert result.exit_code == 0, result.output
+    hsm_ledger = build_ledger(
+        dataclasses.replace(ledger_config, keyring_env=hsm_env), app_class=SampleApp
+    )
+    try:
+        assert isinstance(hsm_ledger.keyring, HsmKeyring)
+        assert old not in hsm_ledger.keyring.kek_ids()
+        assert [hsm_ledger.app.repository.get(p).name for p in people] == [
+            f"Cli Person {i}" for i in range(3)
+        ]
+    finally:
+        hsm_ledger.close()
+
+
+@pytest.mark.e2e
+def test_cli_keys_init_without_a_token_is_a_one_line_error(
+    ledger_config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from tests.support.environment import point_environment_at
+    from web.cli import main
+
+    point_environment_at(ledger_config, monkeypatch)
+    for name in ("LEDGER_PKCS11_MODULE", "LEDGER_PKCS11_TOKEN", "LEDGER_PKCS11_PIN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(main, ["keys", "init", "--hsm"])
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and "LEDGER_PKCS11" in result.output
