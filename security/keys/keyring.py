@@ -311,7 +311,7 @@ class LocalKeyring:
 
 
 # the keyring of a deployment: a file (or env var) keyring, or an HSM's
-Keyring: TypeAlias = Union["LocalKeyring", "HsmKeyring"]  # noqa: UP007 (forward refs)
+Keyring: TypeAlias = Union["LocalKeyring", "HsmKeyring"]
 
 
 def refuse_shared_keyring(path: Path) -> None:

@@ -219,12 +219,13 @@ class HsmSigner(Ed25519PrivateKey):
     def public_key(self) -> Ed25519PublicKey:
         return self._public
 
-    def sign(self, data: bytes) -> bytes:
+    def sign(self, data: bytes | bytearray | memoryview) -> bytes:
+        message = bytes(data)
         token = self._token
         ocls = token._pkcs11.ObjectClass
         mech = token._pkcs11.Mechanism
         key = token.find(SIGNING_LABEL, ocls.PRIVATE_KEY)
-        return bytes(token.run(lambda _: key.sign(data, mechanism=mech.EDDSA)))
+        return bytes(token.run(lambda _: key.sign(message, mechanism=mech.EDDSA)))
 
     def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
         raise KeyringError("keyring: the signing key is in the HSM and never leaves it")

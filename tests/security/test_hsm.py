@@ -34,10 +34,8 @@ from security.keys.pkcs11 import (
     TokenConfig,
     init_token,
 )
-from tests.conftest import make_config
 from tests.support.sample import SampleApp
 from tests.support.softhsm import softhsm_env
-
 
 OFFICER = ExportActor("officer-7", "compliance_officer", "cli", "regulator request R-1")
 
@@ -148,8 +146,10 @@ def test_checkpoints_signed_by_the_token_verify_as_signed_notes(
         )
     )
     result = subprocess.run(
-        ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "log.pub", "-rawin"]
-        + ["-in", "body", "-sigfile", "sig"],
+        [
+            *("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "log.pub", "-rawin"),
+            *("-in", "body", "-sigfile", "sig"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -284,6 +284,9 @@ def test_a_token_away_stops_writes_but_not_cached_reads(
             ledger.app.register("Bob")  # a new subject needs a new wrapped key
         assert ledger.app.recorder.max_notification_id() == before  # nothing written
         assert ledger.app.repository.get(ann).name == "Ann"  # cached key: reads go on
+        ledger.keystore.close()  # past the cache window the key must be unwrapped again
+        with pytest.raises(KeyServiceUnavailable):
+            ledger.app.repository.get(ann)
         pkcs11.lib(config.module)  # the device is back (the library initialises again)
         ledger.app.register("Bob")
         assert ledger.keyring.readiness() == "ok"
