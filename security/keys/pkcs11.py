@@ -134,6 +134,8 @@ class Token:
         self._pkcs11 = pkcs11
         self._lock = threading.RLock()
         self._session: Any = None
+        # object handles of this session, by (label, class); dropped with the session
+        self._handles: dict[tuple[str, Any], Any] = {}
         try:
             self._lib = pkcs11.lib(config.module)
         except Exception as exc:
@@ -172,6 +174,7 @@ class Token:
         self.run(lambda session: session.generate_random(64))
 
     def _drop(self) -> None:
+        self._handles.clear()
         session, self._session = self._session, None
         if session is not None:
             try:
@@ -190,14 +193,23 @@ class Token:
         """The one object with this label and class; KeyringError when there is none."""
 
         def lookup(session: Any) -> Any:
-            found = list(
-                session.get_objects({self._attr.LABEL: label, self._attr.CLASS: object_class})
-            )
+            cached = self._handles.get((label, object_class))
+            if cached is not None:
+                return cached
+            template = {self._attr.LABEL: label, self._attr.CLASS: object_class}
+            found = list(session.get_objects(template))
             if not found:
                 raise KeyringError(f"keyring: the token holds no {label}")
+            self._handles[(label, object_class)] = found[0]
             return found[0]
 
         return self.run(lookup)
+
+    def forget(self, label: str) -> None:
+        """Drop the cached handles of objects with this label (destroyed)."""
+        with self._lock:
+            for key in [key for key in self._handles if key[0] == label]:
+                del self._handles[key]
 
     @property
     def _attr(self) -> Any:
@@ -351,6 +363,7 @@ class HsmKeyring:
                 raise KeyringError(f"keyring: KEK {kek_id} is not in the keyring")
         key = self.token.find(KEK_LABEL + kek_id, self.token._pkcs11.ObjectClass.SECRET_KEY)
         self.token.run(lambda _: key.destroy())
+        self.token.forget(KEK_LABEL + kek_id)
         with self._lock:
             del self._keks[kek_id]
 
@@ -463,7 +476,8 @@ class HsmKeyring:
     def readiness(self) -> str:
         """ "ok", or why the token cannot serve (for /readyz)."""
         try:
-            self._kek_object(self.active_kek_id())
+            key = self._kek_object(self.active_kek_id())
+            self.token.run(lambda _: key[self.token._attr.LABEL])  # the token answers
         except KeyServiceUnavailable as exc:
             cause = type(exc.__cause__).__name__ if exc.__cause__ else "unknown"
             return f"unavailable: {exc.code} ({cause})"
