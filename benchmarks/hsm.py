@@ -48,8 +48,10 @@ def token_env(where: Path) -> dict[str, str] | None:
     conf.write_text(f"directories.tokendir = {where / 'tokens'}\nobjectstore.backend = file\n")
     os.environ["SOFTHSM2_CONF"] = str(conf)
     subprocess.run(
-        ["softhsm2-util", "--init-token", "--free", "--label", "bench", "--pin", PIN]
-        + ["--so-pin", PIN],
+        [
+            *("softhsm2-util", "--init-token", "--free", "--label", "bench"),
+            *("--pin", PIN, "--so-pin", PIN),
+        ],
         check=True,
         capture_output=True,
     )
@@ -124,7 +126,7 @@ def run() -> None:
             ]
             for name, measure in figures:
                 spread = interleave(
-                    {kind: (lambda s=side: measure(s)) for kind, side in sides.items()},
+                    {kind: (lambda s=side, m=measure: m(s)) for kind, side in sides.items()},
                     rounds=ROUNDS,
                     warmup=True,
                 )
