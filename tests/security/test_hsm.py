@@ -8,6 +8,7 @@ keys already cached.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import subprocess
 from collections.abc import Iterator
@@ -135,8 +136,6 @@ def test_checkpoints_signed_by_the_token_verify_as_signed_notes(
     assert checkpoint.size == 5
     # and with openssl, on the note's body
     body, signature_line = note.split("\n\n", 1)
-    import base64
-
     signature = base64.b64decode(signature_line.split()[-1])[4:]
     (tmp_path / "body").write_bytes((body + "\n").encode())
     (tmp_path / "sig").write_bytes(signature)
@@ -155,6 +154,37 @@ def test_checkpoints_signed_by_the_token_verify_as_signed_notes(
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.integration
+def test_the_token_signs_go_sumdb_notes_byte_for_byte(
+    hsm_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Go's golang.org/x/mod/sumdb/note known answer, signed by the token."""
+    from datetime import UTC, datetime
+
+    from ledger_verify.checkpoints import sign_note, verifier_key, verify_note
+    from security.keys.keyring import Kek
+    from tests.security.test_checkpoints import (
+        GO_NOTE,
+        GO_SIGNER_KEY,
+        GO_TEXT,
+        GO_VERIFIER_KEY,
+    )
+
+    seed = base64.b64decode(GO_SIGNER_KEY.split("+", 4)[4])[1:]
+    kek = Kek("kek-go", bytes(32), datetime.now(UTC))
+    local = LocalKeyring({"kek-go": kek}, "kek-go", seed, bytes(32))
+    config = TokenConfig.from_env(hsm_env)
+    assert config is not None
+    keyring, _ = init_token(config, tmp_path / "keyring.json", existing=local)
+    try:
+        signer = keyring.signing_key()
+        assert sign_note(GO_TEXT, signer, "PeterNeumann") == GO_NOTE
+        assert verifier_key("PeterNeumann", signer.public_key()) == GO_VERIFIER_KEY
+        assert verify_note(GO_NOTE, signer.public_key(), "PeterNeumann").text == GO_TEXT
+    finally:
+        keyring.close()
 
 
 @pytest.mark.integration
