@@ -36,14 +36,8 @@ from security.keys.pkcs11 import (
     init_token,
 )
 from tests.support.sample import SampleApp
-from tests.support.softhsm import softhsm_env
 
 OFFICER = ExportActor("officer-7", "compliance_officer", "cli", "regulator request R-1")
-
-
-@pytest.fixture
-def hsm_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    return softhsm_env(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -55,28 +49,9 @@ def hsm_keyring(hsm_env: dict[str, str], tmp_path: Path) -> Iterator[HsmKeyring]
     keyring.close()
 
 
-@pytest.fixture(params=["file", "hsm"])
-def keyring_kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
-def any_config(
-    keyring_kind: str, ledger_config: Settings, request: pytest.FixtureRequest
-) -> Settings:
-    """The store's configuration with a file keyring or an initialised token."""
-    if keyring_kind == "file":
-        return ledger_config
-    env = request.getfixturevalue("hsm_env")
-    config = TokenConfig.from_env(env)
-    assert config is not None
-    init_token(config, ledger_config.data_dir / "keyring.json")[0].close()
-    return dataclasses.replace(ledger_config, keyring_env=env)
-
-
-@pytest.fixture
-def ledger(any_config: Settings) -> Iterator[Ledger]:
-    built = build_ledger(any_config, app_class=SampleApp)
+def ledger(keyed_config: Settings) -> Iterator[Ledger]:
+    built = build_ledger(keyed_config, app_class=SampleApp)
     yield built
     built.close()
 

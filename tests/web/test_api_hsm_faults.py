@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from projections.runtime import read_models
 from security.bootstrap import Settings
 from security.keys.pkcs11 import TokenConfig, init_token
-from tests.support.softhsm import softhsm_env
 from tests.web.conftest import WANG, WANG_2, Api, Clock, make_api
 
 pytestmark = pytest.mark.integration
@@ -22,9 +20,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def hsm_api(
-    ledger_config: Settings, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ledger_config: Settings, clock: Clock, hsm_env: dict[str, str]
 ) -> Iterator[tuple[Api, TokenConfig]]:
-    env = softhsm_env(tmp_path, monkeypatch)
+    env = hsm_env
     token = TokenConfig.from_env(env)
     assert token is not None
     init_token(token, ledger_config.data_dir / "keyring.json")[0].close()
