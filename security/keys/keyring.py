@@ -9,8 +9,11 @@ comes from, in order of precedence:
 3. `<LEDGER_DATA_DIR>/keyring.json`: a development keyring, generated on first run
    with a warning. Never use it in production.
 
-A production deployment can replace `LocalKeyring` by any object implementing
-`KeyWrapper` (for example a HashiCorp Vault transit adapter): see docs/operations.md.
+With `LEDGER_PKCS11_*` set the keyring is an HSM's instead (`HsmKeyring`,
+security/keys/pkcs11.py): the KEKs and the signing key stay in the token and the
+keyring file holds no secret. Any other object implementing `KeyWrapper` and the
+rest of `HsmKeyring`'s surface (e.g. a HashiCorp Vault transit adapter) could take
+its place: see docs/operations.md.
 """
 
 from __future__ import annotations

@@ -72,6 +72,10 @@ KWP_CHECK = 32  # bytes of SHA-256(associated data) wrapped beside the DEK
 T = TypeVar("T")
 
 
+_MODULE_LOCKS: dict[str, threading.RLock] = {}
+_MODULE_LOCKS_GUARD = threading.Lock()
+
+
 class KeyServiceUnavailable(StoreUnavailable):
     """The HSM cannot be reached or refuses to work: nothing was recorded."""
 
@@ -132,7 +136,11 @@ class Token:
 
         self.config = config
         self._pkcs11 = pkcs11
-        self._lock = threading.RLock()
+        # python-pkcs11 initialises the module with no locking arguments, which tells
+        # it that no two threads call it at once: every token of this process on the
+        # same module shares one lock
+        with _MODULE_LOCKS_GUARD:
+            self._lock = _MODULE_LOCKS.setdefault(config.module, threading.RLock())
         self._session: Any = None
         # object handles of this session, by (label, class); dropped with the session
         self._handles: dict[tuple[str, Any], Any] = {}
