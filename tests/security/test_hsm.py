@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from domain.errors import SubjectErased
 from ledger_verify.bundle.verify import verify_bundle
-from ledger_verify.checkpoints import sign_checkpoint, verify_checkpoint
+from ledger_verify.checkpoints import sign_checkpoint, verifier_key, verify_checkpoint
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.errors import KeyringError
 from security.export.exporter import ExportActor, ExportScope, export_bundle
@@ -35,6 +35,7 @@ from security.keys.pkcs11 import (
     TokenConfig,
     init_token,
 )
+from security.settings import DEFAULT_ORIGIN
 from tests.support.sample import SampleApp
 
 OFFICER = ExportActor("officer-7", "compliance_officer", "cli", "regulator request R-1")
@@ -175,6 +176,11 @@ def test_the_file_keyring_moves_into_the_token_with_the_same_signatures(
     try:
         assert imported == 1
         assert keyring.unwrap(kek_id, wrapped, wrap_aad("dek-1", "bob")) == b"k" * 32
+        # the token wraps (the process never holds the KEK): the file keyring, which
+        # knows the imported key, opens what the token made, bound to its row
+        made_id, made = keyring.wrap(b"m" * 32, wrap_aad("dek-2", "bob"))
+        assert made_id == kek_id
+        assert local.unwrap(made_id, made, wrap_aad("dek-2", "bob")) == b"m" * 32
         # Ed25519 is deterministic: the token signs exactly as the file's key did
         assert keyring.signing_key().sign(b"note") == local.signing_key().sign(b"note")
         assert keyring.index_key() == local.index_key()
@@ -365,6 +371,37 @@ def test_cli_moves_a_file_keyring_into_the_token_then_rotates_and_retires(
         ]
     finally:
         hsm_ledger.close()
+
+
+@pytest.mark.e2e
+def test_cli_keys_init_makes_a_new_ledgers_keys_in_the_token(
+    tmp_path: Path, hsm_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from web.cli import main
+
+    monkeypatch.setenv("LEDGER_DATA_DIR", str(tmp_path / "ledger"))
+    for name in ("LEDGER_DATABASE_URL", "LEDGER_KEYRING", "LEDGER_KEYRING_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    for name, value in hsm_env.items():
+        monkeypatch.setenv(name, value)
+    result = runner.invoke(main, ["keys", "init", "--hsm"])
+    assert result.exit_code == 0, result.output
+    assert "created a KEK, the log signing key and the index key" in result.output
+    result = runner.invoke(main, ["init"])  # then the store, keyed by the token
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["log-key", "--log", "events"])
+    assert result.exit_code == 0, result.output
+    keyring = load_keyring(hsm_env, tmp_path / "ledger")
+    try:
+        assert isinstance(keyring, HsmKeyring)
+        assert keyring.kek(keyring.active_kek_id()).mechanism == GCM
+        public = keyring.signing_key().public_key()
+        assert result.output.strip() == verifier_key(DEFAULT_ORIGIN, public)
+    finally:
+        keyring.close()
 
 
 @pytest.mark.e2e
