@@ -37,9 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -54,7 +52,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from security.errors import KeyringError
-from security.keys.keyring import NONCE_SIZE, LocalKeyring, new_kek_id
+from security.keys.keyring import NONCE_SIZE, KekFile, LocalKeyring, new_kek_id
 from security.settings import refuse_shared_secret_file
 from security.store_faults import StoreUnavailable
 
@@ -260,7 +258,7 @@ class HsmSigner(Ed25519PrivateKey):
         return self
 
 
-class HsmKeyring:
+class HsmKeyring(KekFile[HsmKek]):
     """The keyring of a token (see the module docstring); thread-safe. Like
     LocalKeyring it re-reads its file when another process rotated it."""
 
@@ -271,14 +269,8 @@ class HsmKeyring:
         active: str,
         source: Path | None = None,
     ) -> None:
-        if active not in keks:
-            raise KeyringError("keyring: the active KEK is not among its keys")
         self.token = token
-        self._keks = dict(keks)
-        self._active = active
-        self.source = source
-        self._lock = threading.Lock()
-        self._seen_mtime = self._mtime()
+        self._init_keks(keks, active, source)
         self._signer: HsmSigner | None = None
         self._index_key: bytes | None = None
 
@@ -316,37 +308,11 @@ class HsmKeyring:
             }
         return json.dumps(data, indent=2, sort_keys=True)
 
-    def save(self, path: Path | None = None) -> None:
-        """Write the keyring file atomically (mode 600, like the file keyring's)."""
-        target = path or self.source
-        if target is None:
-            raise KeyringError("keyring: no file to save to")
-        _write_atomically(target, self.to_json())
-        if target == self.source:
-            self._seen_mtime = self._mtime()
-
     # --- KEKs ------------------------------------------------------------------------
 
-    def active_kek_id(self) -> str:
-        if self.source is not None and self._mtime() != self._seen_mtime:
-            self._reload()
-        with self._lock:
-            return self._active
-
-    def kek_ids(self) -> list[str]:
-        with self._lock:
-            return [k.kek_id for k in sorted(self._keks.values(), key=lambda k: k.created_at)]
-
-    def kek(self, kek_id: str) -> HsmKek:
-        with self._lock:
-            found = self._keks.get(kek_id)
-        if found is None:
-            self._reload()
-            with self._lock:
-                found = self._keks.get(kek_id)
-        if found is None:
-            raise KeyringError(f"keyring: KEK {kek_id} is not in the keyring")
-        return found
+    def _read_keks(self, text: str) -> tuple[dict[str, HsmKek], str]:
+        fresh = HsmKeyring.from_json(text, self.token)
+        return fresh._keks, fresh._active
 
     def add_kek(self, *, activate: bool = True, mechanism: str | None = None) -> HsmKek:
         """Generate a new KEK in the token, with `mechanism` or the best one offered."""
@@ -365,10 +331,7 @@ class HsmKeyring:
     def remove_kek(self, kek_id: str) -> None:
         """Retire a KEK: it is destroyed in the token."""
         with self._lock:
-            if kek_id == self._active:
-                raise KeyringError(f"keyring: {kek_id} is the active KEK and cannot be retired")
-            if kek_id not in self._keks:
-                raise KeyringError(f"keyring: KEK {kek_id} is not in the keyring")
+            self._refuse_removal(kek_id)
         key = self.token.find(KEK_LABEL + kek_id, self.token._pkcs11.ObjectClass.SECRET_KEY)
         self.token.run(lambda _: key.destroy())
         self.token.forget(KEK_LABEL + kek_id)
@@ -496,22 +459,6 @@ class HsmKeyring:
     def close(self) -> None:
         self.token.close()
 
-    def _mtime(self) -> int | None:
-        try:
-            return None if self.source is None else self.source.stat().st_mtime_ns
-        except FileNotFoundError:
-            return None
-
-    def _reload(self) -> None:
-        if self.source is None or not self.source.exists():
-            return
-        mtime = self._mtime()
-        fresh = HsmKeyring.from_json(self.source.read_text(encoding="utf-8"), self.token)
-        with self._lock:
-            self._keks = dict(fresh._keks)
-            self._active = fresh._active
-            self._seen_mtime = mtime
-
 
 def _raw_point(point: bytes) -> bytes:
     """The 32 raw bytes of an Ed25519 CKA_EC_POINT (a DER OCTET STRING, or raw)."""
@@ -520,19 +467,6 @@ def _raw_point(point: bytes) -> bytes:
     if len(point) == 32:
         return point
     raise KeyringError("keyring: the token's signing public key is not an Ed25519 point")
-
-
-def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".keyring-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _secret_template(p11: Any, label: str) -> dict[Any, Any]:
