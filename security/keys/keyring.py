@@ -176,6 +176,14 @@ class KekFile(ABC, Generic[K]):
             raise KeyringError(f"keyring: KEK {kek_id} is not in the keyring")
         return found
 
+    def _hold(self, kek: K, activate: bool) -> K:
+        """Keep a new KEK, and make it the active one if `activate`."""
+        with self._lock:
+            self._keks[kek.kek_id] = kek
+            if activate:
+                self._active = kek.kek_id
+        return kek
+
     def _refuse_removal(self, kek_id: str) -> None:
         """KeyringError unless `kek_id` is held and not active (lock held)."""
         if kek_id == self._active:
@@ -307,13 +315,9 @@ class LocalKeyring(KekFile[Kek]):
     def add_kek(self, *, activate: bool = True) -> Kek:
         """Create a new KEK (and make it active unless told otherwise)."""
         kek = Kek(new_kek_id(), AESGCM.generate_key(256), datetime.now(UTC))
-        with self._lock:
-            while kek.kek_id in self._keks:  # vanishingly rare id clash
-                kek = Kek(new_kek_id(), kek.key, kek.created_at)
-            self._keks[kek.kek_id] = kek
-            if activate:
-                self._active = kek.kek_id
-        return kek
+        while kek.kek_id in self.kek_ids():  # vanishingly rare id clash
+            kek = Kek(new_kek_id(), kek.key, kek.created_at)
+        return self._hold(kek, activate)
 
     def remove_kek(self, kek_id: str) -> None:
         """Forget a retired KEK; the active one cannot be removed."""

@@ -322,11 +322,7 @@ class HsmKeyring(KekFile[HsmKek]):
             raise KeyringError(f"keyring: the token does not offer {chosen or 'AES-GCM or KWP'}")
         kek = HsmKek(new_kek_id(), datetime.now(UTC), chosen)
         generate_kek(self.token, kek.kek_id)
-        with self._lock:
-            self._keks[kek.kek_id] = kek
-            if activate:
-                self._active = kek.kek_id
-        return kek
+        return self._hold(kek, activate)
 
     def remove_kek(self, kek_id: str) -> None:
         """Retire a KEK: it is destroyed in the token."""
