@@ -175,6 +175,11 @@ class Token:
                 self._drop()
                 raise KeyServiceUnavailable(UNAVAILABLE) from exc
 
+    def held(self) -> threading.RLock:
+        """The token's lock, for a handle found and used in one hold: no other thread
+        can drop the session (after a fault) between the two."""
+        return self._lock
+
     def probe(self) -> None:
         """Raise KeyServiceUnavailable unless the token answers a trivial request."""
         self.run(lambda session: session.generate_random(64))
@@ -242,8 +247,9 @@ class HsmSigner(Ed25519PrivateKey):
         token = self._token
         ocls = token._pkcs11.ObjectClass
         mech = token._pkcs11.Mechanism
-        key = token.find(SIGNING_LABEL, ocls.PRIVATE_KEY)
-        return bytes(token.run(lambda _: key.sign(message, mechanism=mech.EDDSA)))
+        with token.held():
+            key = token.find(SIGNING_LABEL, ocls.PRIVATE_KEY)
+            return bytes(token.run(lambda _: key.sign(message, mechanism=mech.EDDSA)))
 
     def private_bytes(self, *args: Any, **kwargs: Any) -> bytes:
         raise KeyringError("keyring: the signing key is in the HSM and never leaves it")
@@ -328,8 +334,9 @@ class HsmKeyring(KekFile[HsmKek]):
         """Retire a KEK: it is destroyed in the token."""
         with self._lock:
             self._refuse_removal(kek_id)
-        key = self.token.find(KEK_LABEL + kek_id, self.token._pkcs11.ObjectClass.SECRET_KEY)
-        self.token.run(lambda _: key.destroy())
+        with self.token.held():
+            key = self._kek_object(kek_id)
+            self.token.run(lambda _: key.destroy())
         self.token.forget(KEK_LABEL + kek_id)
         with self._lock:
             del self._keks[kek_id]
@@ -337,41 +344,45 @@ class HsmKeyring(KekFile[HsmKek]):
     def wrap(self, dek: bytes, aad: bytes) -> tuple[str, bytes]:
         """Wrap `dek` under the active KEK, in the token."""
         kek = self.kek(self.active_kek_id())
-        key = self._kek_object(kek.kek_id)
-        p11 = self.token._pkcs11
-        if kek.mechanism == GCM:
-            nonce = secrets.token_bytes(NONCE_SIZE)
-            params = p11.GCMParams(nonce, aad, 128)
-            sealed = self.token.run(
-                lambda _: key.encrypt(dek, mechanism=p11.Mechanism.AES_GCM, mechanism_param=params)
-            )
-            return kek.kek_id, nonce + bytes(sealed)
-        return kek.kek_id, self._kwp_wrap(key, dek + hashlib.sha256(aad).digest())
+        with self.token.held():
+            key = self._kek_object(kek.kek_id)
+            p11 = self.token._pkcs11
+            if kek.mechanism == GCM:
+                nonce = secrets.token_bytes(NONCE_SIZE)
+                params = p11.GCMParams(nonce, aad, 128)
+                sealed = self.token.run(
+                    lambda _: key.encrypt(
+                        dek, mechanism=p11.Mechanism.AES_GCM, mechanism_param=params
+                    )
+                )
+                return kek.kek_id, nonce + bytes(sealed)
+            return kek.kek_id, self._kwp_wrap(key, dek + hashlib.sha256(aad).digest())
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes) -> bytes:
         """Unwrap a data key in the token; KeyringError when the bytes are wrong,
         KeyServiceUnavailable when the token is."""
         kek = self.kek(kek_id)
-        key = self._kek_object(kek_id)
-        p11 = self.token._pkcs11
-        try:
-            if kek.mechanism == GCM:
-                params = p11.GCMParams(wrapped[:NONCE_SIZE], aad, 128)
-                return bytes(
-                    self.token.run(
-                        lambda _: key.decrypt(
-                            wrapped[NONCE_SIZE:],
-                            mechanism=p11.Mechanism.AES_GCM,
-                            mechanism_param=params,
+        with self.token.held():
+            key = self._kek_object(kek_id)
+            p11 = self.token._pkcs11
+            try:
+                if kek.mechanism == GCM:
+                    params = p11.GCMParams(wrapped[:NONCE_SIZE], aad, 128)
+                    return bytes(
+                        self.token.run(
+                            lambda _: key.decrypt(
+                                wrapped[NONCE_SIZE:],
+                                mechanism=p11.Mechanism.AES_GCM,
+                                mechanism_param=params,
+                            )
                         )
                     )
-                )
-            value = self._kwp_unwrap(key, wrapped)
-        except KeyServiceUnavailable:
-            # a bad tag is CKR_GENERAL_ERROR on some tokens: if the token still answers,
-            # it was the bytes, not the token
-            self.token.probe()
-            raise KeyringError(f"keyring: a data key failed to unwrap under {kek_id}") from None
+                value = self._kwp_unwrap(key, wrapped)
+            except KeyServiceUnavailable:
+                # a bad tag is CKR_GENERAL_ERROR on some tokens: if the token still answers,
+                # it was the bytes, not the token
+                self.token.probe()
+                raise KeyringError(f"keyring: a data key failed to unwrap under {kek_id}") from None
         if len(value) <= KWP_CHECK or value[-KWP_CHECK:] != hashlib.sha256(aad).digest():
             raise KeyringError(f"keyring: a data key failed to unwrap under {kek_id}")
         return value[:-KWP_CHECK]
@@ -426,8 +437,9 @@ class HsmKeyring(KekFile[HsmKek]):
     def signing_key(self) -> Ed25519PrivateKey:
         """The token's log signing key (sign only; its private bytes never leave)."""
         if self._signer is None:
-            public = self.token.find(SIGNING_LABEL, self.token._pkcs11.ObjectClass.PUBLIC_KEY)
-            point = self.token.run(lambda _: bytes(public[self.token._attr.EC_POINT]))
+            with self.token.held():
+                public = self.token.find(SIGNING_LABEL, self.token._pkcs11.ObjectClass.PUBLIC_KEY)
+                point = self.token.run(lambda _: bytes(public[self.token._attr.EC_POINT]))
             self._signer = HsmSigner(
                 self.token, Ed25519PublicKey.from_public_bytes(_raw_point(point))
             )
@@ -436,15 +448,18 @@ class HsmKeyring(KekFile[HsmKek]):
     def index_key(self) -> bytes:
         """The blind-index key, read from the token after login."""
         if self._index_key is None:
-            obj = self.token.find(INDEX_LABEL, self.token._pkcs11.ObjectClass.SECRET_KEY)
-            self._index_key = self.token.run(lambda _: bytes(obj[self.token._attr.VALUE]))
+            with self.token.held():
+                obj = self.token.find(INDEX_LABEL, self.token._pkcs11.ObjectClass.SECRET_KEY)
+                self._index_key = self.token.run(lambda _: bytes(obj[self.token._attr.VALUE]))
         return self._index_key
 
     def readiness(self) -> str:
         """ "ok", or why the token cannot serve (for /readyz)."""
         try:
-            key = self._kek_object(self.active_kek_id())
-            self.token.run(lambda _: key[self.token._attr.LABEL])  # the token answers
+            active = self.active_kek_id()
+            with self.token.held():
+                key = self._kek_object(active)
+                self.token.run(lambda _: key[self.token._attr.LABEL])  # the token answers
         except KeyServiceUnavailable as exc:
             cause = type(exc.__cause__).__name__ if exc.__cause__ else "unknown"
             return f"unavailable: {exc.code} ({cause})"
