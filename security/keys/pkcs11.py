@@ -130,7 +130,13 @@ class Token:
     """
 
     def __init__(self, config: TokenConfig) -> None:
-        import pkcs11  # optional dependency: `pip install crm-ledger[hsm]`
+        try:
+            import pkcs11  # optional dependency: `pip install crm-ledger[hsm]`
+        except ImportError:
+            raise KeyringError(
+                "keyring: LEDGER_PKCS11_* is set but python-pkcs11 is not installed "
+                "(pip install 'crm-ledger[hsm]')"
+            ) from None
 
         self.config = config
         self._pkcs11 = pkcs11
