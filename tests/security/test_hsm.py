@@ -419,3 +419,18 @@ def test_cli_keys_init_without_a_token_is_a_one_line_error(
     result = CliRunner().invoke(main, ["keys", "init", "--hsm"])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "LEDGER_PKCS11" in result.output
+
+
+@pytest.mark.unit
+def test_without_softhsm_the_hsm_tests_skip_with_a_reason_or_fail_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.support import softhsm
+
+    monkeypatch.setattr(softhsm, "MODULE_CANDIDATES", ("/nonexistent/libsofthsm2.so",))
+    monkeypatch.setattr(softhsm, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="softhsm2 is not installed"):
+        softhsm.softhsm_module()
+    monkeypatch.setattr(softhsm, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true: the HSM tests must run"):
+        softhsm.softhsm_module()
