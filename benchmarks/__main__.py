@@ -25,6 +25,7 @@ SECTIONS: list[str] = [
     "sealing",
     "verify",
     "partitions",
+    "hsm",
     "scale",  # only when named: hours at 10M events (make bench-scale)
 ]
 # --- end of the section registry --------------------------------------------------------

@@ -10,7 +10,8 @@ comes from env vars (see docs/operations.md):
 - `LEDGER_ANCHOR_FILE` (default `<data dir>/anchors/checkpoints.log`): the anchor file;
   the verified states of `ledger verify` are kept in `<data dir>/verify/`;
 - `LEDGER_WITNESSES`: witnesses each new checkpoint is submitted to (security.witness);
-- `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py).
+- `LEDGER_KEYRING` / `LEDGER_KEYRING_FILE`: the keyring (security/keys/keyring.py);
+- `LEDGER_PKCS11_MODULE` / `_TOKEN` / `_PIN_FILE`: keys in an HSM (security/keys/pkcs11.py).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from security.integrity.verification import TrustedCheckpoint, VerifyReport, ver
 from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
 from security.keys.identity_index import KeyedIdentityIndex
-from security.keys.keyring import LocalKeyring
+from security.keys.keyring import Keyring
 from security.recorders import LedgerPostgresFactory, LedgerSQLiteFactory
 from security.settings import Settings
 from security.subject_streams import SubjectStreams
@@ -59,7 +60,7 @@ class Ledger:
 
     config: Settings
     app: Any
-    keyring: LocalKeyring
+    keyring: Keyring
     keystore: KeyStore
     sealed_log: SealedLog
     access_log: AccessLog
@@ -226,6 +227,7 @@ class Ledger:
             if submitter is not None:
                 submitter.drain()
         self.app.close()
+        self.keyring.close()
 
 
 def build_ledger(

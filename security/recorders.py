@@ -43,7 +43,7 @@ from security.integrity.access_log import AccessLog
 from security.integrity.sealed_log import SealedLog
 from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
-from security.keys.keyring import LocalKeyring, load_keyring
+from security.keys.keyring import Keyring, load_keyring
 from security.store_faults import classify, retry_busy
 from security.subject_streams import create_table_statements as subject_streams_ddl
 from security.subject_streams import record_streams
@@ -260,7 +260,7 @@ class _LedgerFactoryMixin:
     env: Environment
     datastore: Any
     dialect: Dialect
-    keyring: LocalKeyring
+    keyring: Keyring
     keystore: KeyStore
     sealed_log: SealedLog
 

@@ -14,6 +14,8 @@ settings to the API, the scheduler's section to the scheduler. See docs/operatio
 - `LEDGER_WITNESSES` (default none): C2SP tlog-witnesses each checkpoint is submitted to,
   entries separated by `;`, each `<witness vkey> <url>` (security.witness.client);
 - `LEDGER_KEYRING`, `LEDGER_KEYRING_FILE`: the keyring (security.keys.keyring);
+- `LEDGER_PKCS11_MODULE`, `LEDGER_PKCS11_TOKEN`, `LEDGER_PKCS11_PIN_FILE`: keys in an
+  HSM over PKCS#11 (security.keys.pkcs11);
 - `LEDGER_RULES_FILE`, `LEDGER_RULE_<FIELD>`: rule settings (domain.settings);
 - `LEDGER_JWT_SECRET` or `LEDGER_JWT_SECRET_FILE` (a file readable by its owner only;
   default: derived from the keyring; at least 32 bytes), `LEDGER_JWT_ISSUER`,
@@ -44,7 +46,13 @@ from security.errors import ConfigurationError
 from security.witness.client import WitnessEndpoint, parse_witnesses
 
 DEFAULT_ORIGIN = "crm-ledger.local/ledger"
-KEYRING_VARIABLES = ("LEDGER_KEYRING", "LEDGER_KEYRING_FILE")
+KEYRING_VARIABLES = (
+    "LEDGER_KEYRING",
+    "LEDGER_KEYRING_FILE",
+    "LEDGER_PKCS11_MODULE",
+    "LEDGER_PKCS11_TOKEN",
+    "LEDGER_PKCS11_PIN_FILE",
+)
 SCHEDULER_PREFIXES = ("LEDGER_SCHEDULER_", "LEDGER_JOB_")
 MIN_JWT_SECRET_BYTES = 32
 DEFAULT_TOKEN_MAX_LIFETIME = 12 * 3600

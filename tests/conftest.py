@@ -76,6 +76,39 @@ def ledger_config(store_kind: str, tmp_path: Path, request: pytest.FixtureReques
     return make_config("postgres", tmp_path, schema)
 
 
+@pytest.fixture(params=["file", "hsm"])
+def keyring_kind(request: pytest.FixtureRequest) -> str:
+    """The keyring a test runs over: the file keyring, or SoftHSM2 over PKCS#11."""
+    return str(request.param)
+
+
+@pytest.fixture
+def hsm_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A fresh SoftHSM2 token in its own token directory: the LEDGER_PKCS11_* variables
+    (skipped without softhsm2, failed with CI=true: tests/support/softhsm.py)."""
+    from tests.support.softhsm import softhsm_env
+
+    return softhsm_env(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def keyed_config(
+    keyring_kind: str, ledger_config: Settings, request: pytest.FixtureRequest
+) -> Settings:
+    """`ledger_config` with the file keyring, or with its keys made in a fresh token."""
+    if keyring_kind == "file":
+        return ledger_config
+    import dataclasses
+
+    from security.keys.pkcs11 import TokenConfig, init_token
+
+    env = request.getfixturevalue("hsm_env")
+    token = TokenConfig.from_env(env)
+    assert token is not None
+    init_token(token, ledger_config.data_dir / "keyring.json")[0].close()
+    return dataclasses.replace(ledger_config, keyring_env=env)
+
+
 TIERS = ("unit", "integration", "e2e")
 
 

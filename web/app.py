@@ -95,10 +95,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             ledger.app.recorder.max_notification_id()
         except Exception as exc:  # any failure to reach the store means not ready
             return jsonify(status="not ready", checks={"store": store_reason(exc)}), 503
-        try:
-            ledger.keyring.kek(ledger.keyring.active_kek_id())
-        except Exception:
-            checks["keyring"] = "not loaded"
+        checks["keyring"] = ledger.keyring.readiness()
         from projections.runtime import views_ready
 
         models_for_request()  # starts this worker's projector unless configured off

@@ -42,6 +42,7 @@ from security.festivals import FestivalUnknown
 from security.integrity.access_log import UnknownPurpose
 from security.integrity.anchors import AnchorError
 from security.integrity.sealed_log import NotAnAnchoredExtension, SealedLogInconsistent
+from security.keys.pkcs11 import KeyServiceUnavailable
 from security.presence import NoLedger
 from security.store_faults import StorageFull, StoreBusy, StoreFault, StoreUnavailable
 from web.errors import (
@@ -120,6 +121,7 @@ STATUSES: dict[type[DomainError], int] = {
     StoreFault: 503,
     StoreBusy: 503,
     StoreUnavailable: 503,
+    KeyServiceUnavailable: 503,  # the HSM away or refusing: Retry-After, nothing written
     StorageFull: 507,  # RFC 4918 Insufficient Storage: writes wait for an operator
 }
 

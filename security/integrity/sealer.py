@@ -137,6 +137,11 @@ class AdvisoryLeadership:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             with contextlib.suppress(psycopg.Error):
+                # unlock first: closing alone frees the lock only once the server's
+                # backend has exited, after close() returned, so a standby (or a test's
+                # probe) asking at once could still find it held
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (self.key,))
+            with contextlib.suppress(psycopg.Error):
                 conn.close()
 
 

@@ -29,8 +29,9 @@ LAG_LIMIT = 2.0
 
 
 @pytest.fixture
-def ledger(ledger_config: Settings) -> Iterator[Ledger]:
-    built = build_ledger(ledger_config, app_class=SampleApp)
+def ledger(keyed_config: Settings) -> Iterator[Ledger]:
+    """Over the file keyring and an HSM (SoftHSM2 signs the checkpoints), on each store."""
+    built = build_ledger(keyed_config, app_class=SampleApp)
     yield built
     built.close()
 
