@@ -98,8 +98,12 @@ class Tx:
     them in order, each run of consecutive identical statements as one `executemany`
     (on PostgreSQL inside the batch's pipeline). A read (`all`, `one`) flushes first,
     so it sees every earlier write; the projector flushes before it commits. The
-    statements, their parameters and their order are exactly those of one-by-one
-    execution (`setwise=False`), so the rows they leave are the same.
+    statements, their parameters and their order are those of one-by-one execution
+    (`setwise=False`), with one exception that leaves the same rows: an `update` that
+    follows an `update` of the same row (same table, same key values) with nothing in
+    between is merged into it (one UPDATE setting both column sets, the later value
+    winning), as when a handler re-encrypts a row's personal fields and then stamps
+    its clear columns.
     """
 
     def __init__(
@@ -109,9 +113,12 @@ class Tx:
         self.dialect = dialect
         self.names = dict(names)
         self.setwise = setwise
-        self.statements = 0  # statements run (or queued) through this transaction
+        self.statements = 0  # statements run or queued (after merging) through this transaction
+        self.merged = 0  # updates merged into the update of the same row before them
         self._queued: list[tuple[str, tuple[Any, ...]]] = []
         self._resolved: dict[str, str] = {}
+        # the last queued statement, when it is an `update`: (table, key, values)
+        self._last_update: tuple[str, dict[str, Any], dict[str, Any]] | None = None
 
     def _resolve(self, statement: str) -> str:
         resolved = self._resolved.get(statement)
@@ -122,6 +129,7 @@ class Tx:
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         """Run (set-wise: queue) one statement (tables named `{logical}`, `?` placeholders)."""
         self.statements += 1
+        self._last_update = None
         if self.setwise:
             self._queued.append((self._resolve(statement), tuple(params)))
         else:
@@ -131,6 +139,7 @@ class Tx:
         """Run every queued write, in order, one `executemany` per run of consecutive
         identical statements; returns how many calls that took."""
         queued, self._queued = self._queued, []
+        self._last_update = None
         calls = 0
         start = 0
         while start < len(queued):
@@ -169,10 +178,19 @@ class Tx:
         self.execute(_upsert(table, tuple(key), tuple(values)), list(values.values()))
 
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-        """Set `values` on the row(s) matching `key`."""
+        """Set `values` on the row(s) matching `key` (set-wise: merged into an update of
+        the same row queued just before, see the class docstring)."""
+        last = self._last_update
+        if last is not None and last[0] == table and last[1] == key:
+            self._queued.pop()
+            self.statements -= 1
+            self.merged += 1
+            values = {**last[2], **values}
         self.execute(
             _update(table, tuple(key), tuple(values)), [*values.values(), *key.values()]
         )
+        if self.setwise:
+            self._last_update = (table, dict(key), dict(values))
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key`."""

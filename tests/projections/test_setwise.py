@@ -192,3 +192,24 @@ def test_one_by_one_statements_run_at_once() -> None:
     tx.update("t", {"id": 2}, {"a": 2})
     assert [call[0] for call in cursor.calls] == ["execute", "execute"]
     assert tx.flush() == 0
+
+
+@pytest.mark.unit
+def test_an_update_of_the_row_just_updated_is_merged_into_it_later_values_winning() -> None:
+    cursor = RecordingCursor()
+    tx = Tx(cursor, Dialect("sqlite"), {"t": "pv_t"}, setwise=True)
+    tx.update("t", {"id": 1}, {"a": 1, "b": 1})
+    tx.update("t", {"id": 1}, {"c": 2, "b": 2})  # the same row: merged
+    tx.update("t", {"id": 2}, {"a": 3})  # another row: not merged
+    tx.execute("UPDATE {t} SET n=n+1 WHERE id=?", [2])
+    tx.update("t", {"id": 2}, {"a": 4})  # a statement in between: not merged
+    tx.flush()
+    assert cursor.calls == [
+        ("execute", "UPDATE pv_t SET a=?, b=?, c=? WHERE id=?", [(1, 2, 2, 1)]),
+        ("execute", "UPDATE pv_t SET a=? WHERE id=?", [(3, 2)]),
+        ("execute", "UPDATE pv_t SET n=n+1 WHERE id=?", [(2,)]),
+        ("execute", "UPDATE pv_t SET a=? WHERE id=?", [(4, 2)]),
+    ]
+    assert (tx.statements, tx.merged) == (4, 1)
+    tx.update("t", {"id": 2}, {"a": 5})  # after a flush: nothing queued to merge into
+    assert tx.merged == 1
