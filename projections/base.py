@@ -161,8 +161,14 @@ class Tx:
         """Every row of one statement, as dicts (after every queued write)."""
         self.flush()
         self.statements += 1
-        self.dialect.execute(self.cursor, self._resolve(statement), tuple(params))
-        return [dict(row) for row in self.cursor.fetchall()]
+        cursor = self.cursor
+        if self.setwise and self.dialect.name == "postgres":
+            # a cursor of its own on the transaction's connection, so its fetch can only
+            # see its own result: in psycopg's pipeline mode a cursor that also ran an
+            # `executemany` was seen (rarely, under load) to fetch a queued write's result
+            cursor = cursor.connection.cursor()
+        self.dialect.execute(cursor, self._resolve(statement), tuple(params))
+        return [dict(row) for row in cursor.fetchall()]
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row of one statement, or None."""

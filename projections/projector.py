@@ -15,7 +15,8 @@ Set-wise: the batch's events are decrypted after one query that preloads every d
 key they name (`KeyStore.preload`), and each view's writes are queued and sent in order
 as one `executemany` per run of identical statements (`Tx`, flushed before any read
 and before the commit), so a batch costs far fewer calls than its events. The rows are
-those of one-by-one execution (`setwise=False`); tests/projections/test_setwise.py.
+those of one-by-one execution (`setwise=False`: keys looked up event by event, each
+statement run at once, as before); tests/projections/test_setwise.py.
 
 Events of a crypto-shredded subject cannot be decrypted (SubjectErased): they are
 skipped and counted in the view's tracking row (`skipped`, `last_skipped`); the view
@@ -240,9 +241,11 @@ class Projector:
                 for p in self.projections
             ):
                 wanted.append((notification, Envelope.unpack(notification.state).key_ref))
-        # each subject's data key fetched and unwrapped once for the batch (one query);
-        # shredded keys are never preloaded, so their events still raise SubjectErased
-        self.ledger.keystore.preload(key_ref for _, key_ref in wanted)
+        if self.setwise:
+            # each subject's data key fetched and unwrapped once for the batch (one
+            # query); shredded keys are never preloaded: their events still raise
+            # SubjectErased
+            self.ledger.keystore.preload(key_ref for _, key_ref in wanted)
         result: dict[int, Decoded] = {}
         for notification, key_ref in wanted:
             try:

@@ -100,7 +100,7 @@ def test_a_batch_preloads_its_keys_once_and_never_serves_a_shredded_one(
     world = populate(ledger.app, clock)
     keystore = ledger.keystore
     refs = keystore.cached_refs(world.plain) + keystore.cached_refs(world.elder)
-    keystore.close()  # a fresh process: nothing cached
+    keystore.drop_cache()  # a fresh process: nothing cached
     assert keystore.cached_refs(world.plain) == []
     assert keystore.preload(refs * 3) == len(set(refs))
     assert sorted(keystore.cached_refs(world.plain) + keystore.cached_refs(world.elder)) == sorted(
@@ -128,7 +128,7 @@ def test_a_shred_during_a_preload_leaves_the_shredded_key_uncached(
     world = populate(ledger.app, clock)
     keystore = ledger.keystore
     refs = keystore.cached_refs(world.elder)
-    keystore.close()
+    keystore.drop_cache()
     select = keystore._select
 
     def shred_meanwhile(statement: str, params: tuple[Any, ...]) -> list[Any]:
