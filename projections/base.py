@@ -192,9 +192,7 @@ class Tx:
             self.statements -= 1
             self.merged += 1
             values = {**last[2], **values}
-        self.execute(
-            _update(table, tuple(key), tuple(values)), [*values.values(), *key.values()]
-        )
+        self.execute(_update(table, tuple(key), tuple(values)), [*values.values(), *key.values()])
         if self.setwise:
             self._last_update = (table, dict(key), dict(values))
 
@@ -206,9 +204,7 @@ class Tx:
 @lru_cache(maxsize=1024)
 def _insert_ignore(table: str, columns: tuple[str, ...]) -> str:
     marks = ", ".join("?" for _ in columns)
-    return (
-        f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    )
+    return f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
 
 
 @lru_cache(maxsize=1024)

@@ -21,6 +21,8 @@ from tests.domain.factories import COMPLIANCE, FRONT, RM, Clock
 from tests.projections.test_exactly_once import Crash, assert_counts_right, crash_at, reference
 from tests.projections.world import dump, populate
 
+CRASHES = (("flushed", 1), ("flushed", 3), ("applied", 9))
+
 
 def one_by_one(models: ReadModels, batch_size: int) -> Projector:
     """A projector over every view that runs each statement as its event is applied."""
@@ -58,20 +60,18 @@ def test_set_wise_batches_give_exactly_the_rows_of_one_by_one_application(
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("batch_size", [7, 10_000])
-@pytest.mark.parametrize(("stage", "nth"), [("flushed", 1), ("flushed", 3), ("applied", 9)])
+@pytest.mark.parametrize(
+    "crash",
+    [(stage, nth, size) for stage, nth in CRASHES for size in (7, 10_000)],
+    ids=lambda crash: "-".join(map(str, crash)),
+)
 def test_a_crash_mid_batch_after_its_statements_ran_reapplies_nothing_twice(
-    ledger: Ledger,
-    ledger_config: Settings,
-    clock: Clock,
-    models: ReadModels,
-    stage: str,
-    nth: int,
-    batch_size: int,
+    ledger: Ledger, ledger_config: Settings, clock: Clock, models: ReadModels, crash: Any
 ) -> None:
     """`flushed`: the view's queued statements of the batch have run in the store's
     transaction and the process dies before the commit; the batch is applied again
     after a restart, once."""
+    stage, nth, batch_size = crash
     world = populate(ledger.app, clock)
     head = ledger.app.recorder.max_notification_id()
     before = dump(models)
