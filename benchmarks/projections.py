@@ -7,6 +7,13 @@ them through the application takes minutes; later runs copy that ledger. The sam
 stored events and data keys are then loaded into a fresh PostgreSQL schema. On each
 store: every view is built from zero (events/s), then each kind of view query runs
 BENCH_PROJECTION_QUERIES times (default 300) on random customers: p50 and p99.
+
+Then set-wise against one-by-one, in interleaved rounds (BENCH_PROJECTION_ROUNDS,
+default 5 each; benchmarks.rounds): every view rebuilt from zero with the projector's
+set-wise batches (a batch's data keys preloaded in one query, each view's writes sent
+as `executemany` runs) and with `setwise=False` (keys looked up event by event, each
+statement run at once: the projector before issue 12), each round from a cold key
+cache; median with min-max of events/s and of their ratio, and the load average.
 """
 
 from __future__ import annotations
@@ -25,11 +32,14 @@ from typing import Any
 import psycopg
 from eventsourcing.persistence import StoredEvent
 
+from benchmarks.rounds import MIN_ROUNDS, interleave, ratio
 from demo.year import generate_demo
+from projections.rebuild import rebuild
 from projections.runtime import ReadModels, close_read_models, read_models
 from security.bootstrap import Ledger, Settings, build_ledger
 
 EVENTS = int(os.environ.get("BENCH_PROJECTION_EVENTS", "100000"))
+ROUNDS = int(os.environ.get("BENCH_PROJECTION_ROUNDS", str(MIN_ROUNDS)))
 QUERIES = int(os.environ.get("BENCH_PROJECTION_QUERIES", "300"))
 CACHE = Path(os.environ.get("BENCH_PROJECTION_CACHE", f"var/bench/projections-{EVENTS}"))
 PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -134,8 +144,37 @@ def measure(kind: str, ledger: Ledger) -> None:
                 times.append(time.perf_counter() - t0)
             p50, p99 = percentiles(times)
             print(f"  {name:<30}: p50 {p50:7.2f} ms   p99 {p99:7.2f} ms", flush=True)
+        compare_setwise(ledger, models, head)
     finally:
         close_read_models(ledger)
+
+
+def compare_setwise(ledger: Ledger, models: ReadModels, head: int) -> None:
+    """Rebuild rate from zero, set-wise against one-by-one, in interleaved rounds."""
+
+    def side(setwise: bool) -> Callable[[], float]:
+        def once() -> float:
+            ledger.keystore.drop_cache()  # each round starts as a new process would
+            started = time.perf_counter()
+            rebuild(ledger, models.store, models.projections, batch_size=1000, setwise=setwise)
+            return head / (time.perf_counter() - started)
+
+        return once
+
+    loads = [os.getloadavg()[0]]
+    spread = interleave(
+        {"set-wise": side(True), "one-by-one": side(False)},
+        rounds=ROUNDS,
+        between=lambda: loads.append(os.getloadavg()[0]),
+    )
+    print(f"  rebuild from zero, set-wise   : {spread['set-wise'].describe('events/s')}")
+    print(f"  rebuild from zero, one-by-one : {spread['one-by-one'].describe('events/s')}")
+    print(
+        f"  set-wise / one-by-one         : "
+        f"{ratio(spread['set-wise'], spread['one-by-one']).describe(digits=2)}"
+        f"   (load average {min(loads):.1f}-{max(loads):.1f})",
+        flush=True,
+    )
 
 
 def run() -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -92,21 +93,82 @@ class Tx:
 
     Statements name tables as `{pv_customer}`; they are replaced by the physical
     (live or shadow, schema-qualified) names of this transaction.
+
+    Set-wise (the projector's default): writes are queued, not run, and `flush` sends
+    them in order, each run of consecutive identical statements as one `executemany`
+    (on PostgreSQL inside the batch's pipeline). A read (`all`, `one`) flushes first,
+    so it sees every earlier write; the projector flushes before it commits. The
+    statements, their parameters and their order are those of one-by-one execution
+    (`setwise=False`), with one exception that leaves the same rows: an `update` that
+    follows an `update` of the same row (same table, same key values) with nothing in
+    between is merged into it (one UPDATE setting both column sets, the later value
+    winning), as when a handler re-encrypts a row's personal fields and then stamps
+    its clear columns.
     """
 
-    def __init__(self, cursor: Any, dialect: Dialect, names: Mapping[str, str]) -> None:
+    def __init__(
+        self, cursor: Any, dialect: Dialect, names: Mapping[str, str], *, setwise: bool = False
+    ) -> None:
         self.cursor = cursor
         self.dialect = dialect
         self.names = dict(names)
+        self.setwise = setwise
+        self.statements = 0  # statements run or queued (after merging) through this transaction
+        self.merged = 0  # updates merged into the update of the same row before them
+        self._queued: list[tuple[str, tuple[Any, ...]]] = []
+        self._resolved: dict[str, str] = {}
+        # the last queued statement, when it is an `update`: (table, key, values)
+        self._last_update: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+
+    def _resolve(self, statement: str) -> str:
+        resolved = self._resolved.get(statement)
+        if resolved is None:
+            resolved = self._resolved[statement] = statement.format_map(self.names)
+        return resolved
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement (tables named `{logical}`, `?` placeholders)."""
-        self.dialect.execute(self.cursor, statement.format_map(self.names), tuple(params))
+        """Run (set-wise: queue) one statement (tables named `{logical}`, `?` placeholders)."""
+        self.statements += 1
+        self._last_update = None
+        if self.setwise:
+            self._queued.append((self._resolve(statement), tuple(params)))
+        else:
+            self.dialect.execute(self.cursor, self._resolve(statement), tuple(params))
+
+    def flush(self) -> int:
+        """Run every queued write, in order, one `executemany` per run of consecutive
+        identical statements; returns how many calls that took."""
+        queued, self._queued = self._queued, []
+        self._last_update = None
+        calls = 0
+        start = 0
+        while start < len(queued):
+            statement = queued[start][0]
+            end = start + 1
+            while end < len(queued) and queued[end][0] == statement:
+                end += 1
+            if end - start == 1:
+                self.dialect.execute(self.cursor, statement, queued[start][1])
+            else:
+                self.dialect.executemany(
+                    self.cursor, statement, [params for _, params in queued[start:end]]
+                )
+            calls += 1
+            start = end
+        return calls
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Every row of one statement, as dicts."""
-        self.execute(statement, params)
-        return [dict(row) for row in self.cursor.fetchall()]
+        """Every row of one statement, as dicts (after every queued write)."""
+        self.flush()
+        self.statements += 1
+        cursor = self.cursor
+        if self.setwise and self.dialect.name == "postgres":
+            # a cursor of its own on the transaction's connection, so its fetch can only
+            # see its own result: in psycopg's pipeline mode a cursor that also ran an
+            # `executemany` was seen (rarely, under load) to fetch a queued write's result
+            cursor = cursor.connection.cursor()
+        self.dialect.execute(cursor, self._resolve(statement), tuple(params))
+        return [dict(row) for row in cursor.fetchall()]
 
     def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         """The first row of one statement, or None."""
@@ -115,37 +177,58 @@ class Tx:
 
     def insert_ignore(self, table: str, values: Mapping[str, Any]) -> None:
         """Insert a row unless its key exists."""
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        self.execute(
-            f"INSERT INTO {{{table}}} ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-            list(values.values()),
-        )
+        self.execute(_insert_ignore(table, tuple(values)), list(values.values()))
 
     def upsert(self, table: str, key: Sequence[str], values: Mapping[str, Any]) -> None:
         """Insert the row, or update its non-key columns when its key exists."""
-        columns = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        updates = ", ".join(f"{c}=excluded.{c}" for c in values if c not in key)
-        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-        self.execute(
-            f"INSERT INTO {{{table}}} ({columns}) VALUES ({marks}) "
-            f"ON CONFLICT ({', '.join(key)}) {action}",
-            list(values.values()),
-        )
+        self.execute(_upsert(table, tuple(key), tuple(values)), list(values.values()))
 
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-        """Set `values` on the row(s) matching `key`."""
-        sets = ", ".join(f"{c}=?" for c in values)
-        where = " AND ".join(f"{c}=?" for c in key)
-        self.execute(
-            f"UPDATE {{{table}}} SET {sets} WHERE {where}", [*values.values(), *key.values()]
-        )
+        """Set `values` on the row(s) matching `key` (set-wise: merged into an update of
+        the same row queued just before, see the class docstring)."""
+        last = self._last_update
+        if last is not None and last[0] == table and last[1] == key:
+            self._queued.pop()
+            self.statements -= 1
+            self.merged += 1
+            values = {**last[2], **values}
+        self.execute(_update(table, tuple(key), tuple(values)), [*values.values(), *key.values()])
+        if self.setwise:
+            self._last_update = (table, dict(key), dict(values))
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key`."""
-        where = " AND ".join(f"{c}=?" for c in key)
-        self.execute(f"DELETE FROM {{{table}}} WHERE {where}", list(key.values()))
+        self.execute(_delete(table, tuple(key)), list(key.values()))
+
+
+@lru_cache(maxsize=1024)
+def _insert_ignore(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+
+
+@lru_cache(maxsize=1024)
+def _upsert(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c not in key)
+    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    return (
+        f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(key)}) {action}"
+    )
+
+
+@lru_cache(maxsize=1024)
+def _update(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{c}=?" for c in columns)
+    where = " AND ".join(f"{c}=?" for c in key)
+    return f"UPDATE {{{table}}} SET {sets} WHERE {where}"
+
+
+@lru_cache(maxsize=1024)
+def _delete(table: str, key: tuple[str, ...]) -> str:
+    where = " AND ".join(f"{c}=?" for c in key)
+    return f"DELETE FROM {{{table}}} WHERE {where}"
 
 
 Handler = Callable[[Tx, Any, EventContext], None]

@@ -113,12 +113,14 @@ def rebuild(
     *,
     batch_size: int = 1000,
     progress: Progress | None = None,
+    setwise: bool = True,
 ) -> Rebuilt:
     """Rebuild `projections` from zero into shadow tables and swap them in atomically.
 
     Guarantees: until the swap commits, queries read the old views unchanged; after
     it, they read views equal to what incremental processing of the same events
-    gives; the live views' positions never go backwards.
+    gives; the live views' positions never go backwards. `setwise=False` applies
+    each event one statement at a time (the same rows; for comparisons).
     """
     tracking = Tracking(store)
     found = tracking.positions()
@@ -126,7 +128,9 @@ def rebuild(
         (found[p.name].generation for p in projections if p.name in found), default=1
     )
     _drop_shadows(store, projections)
-    shadow = Projector(ledger, store, projections, shadow=True, batch_size=batch_size)
+    shadow = Projector(
+        ledger, store, projections, shadow=True, batch_size=batch_size, setwise=setwise
+    )
     shadow.install(generation=generation)
     notifications = 0
 

@@ -35,7 +35,7 @@ import secrets
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -48,6 +48,7 @@ from security.keys.keyring import KeyWrapper
 
 SYSTEM_SUBJECT = "system"
 CACHE_SECONDS = 30.0  # how long a process trusts a cached DEK before re-checking shredding
+PRELOAD_CHUNK = 500  # key references per query when a batch reader preloads its keys
 SHRED_WATCH_SECONDS = 1.0  # the sealing delay: another process's shred reaches our caches
 # how far back each look for shreds reaches: a shredding process whose clock is behind
 # this one's by less than this is not missed
@@ -118,6 +119,7 @@ class KeyStore:
         self._local_listeners: list[Callable[[str], None]] = []
         # shreds already acted on (subject -> shredded_at), within SHRED_WATCH_WINDOW
         self._seen_shreds: dict[str, str] = {}
+        self._forgotten = 0  # how many times a subject's keys were dropped (see preload)
         self._watched = time.monotonic()
         self._watch_lock = threading.Lock()
         self._watcher: threading.Thread | None = None
@@ -263,6 +265,55 @@ class KeyStore:
         self._start_watcher()
         return dek
 
+    def preload(self, dek_ids: Iterable[str]) -> int:
+        """Cache the DEKs named by `dek_ids` that are not cached yet, with one query per
+        PRELOAD_CHUNK of them: a reader about to decrypt a batch of events (the
+        projector) unwraps each subject's key once for the batch instead of looking it
+        up event by event. Returns how many keys it unwrapped.
+
+        Never creates a key, and never caches a shredded one: the query asks for live
+        keys only, and if any subject is shredded in this process while it runs (its
+        keys forgotten between the query and the caching), nothing is cached. Unknown,
+        shredded and unwrappable references are left out: `dek_by_ref` then raises for
+        them exactly as without the preload. What it caches is `dek_by_ref`'s own cache,
+        so a shred drops it like any other cached key.
+        """
+        now = time.monotonic()
+        self._watch_if_due(now)
+        with self._lock:
+            self._sweep(now)
+            missing = sorted(
+                {
+                    ref
+                    for ref in dek_ids
+                    if (cached := self._by_ref.get(ref)) is None or now - cached[1] >= CACHE_SECONDS
+                }
+            )
+            forgotten = self._forgotten
+        unwrapped = 0
+        for start in range(0, len(missing), PRELOAD_CHUNK):
+            chunk = missing[start : start + PRELOAD_CHUNK]
+            rows = self._select(
+                f"SELECT * FROM {{t}} WHERE dek_id IN ({','.join('?' * len(chunk))}) "
+                "AND wrapped IS NOT NULL AND shredded_at IS NULL",
+                tuple(chunk),
+            )
+            keys: list[tuple[str, bytes, str]] = []
+            for row in rows:
+                try:
+                    keys.append((str(row["dek_id"]), self._unwrap_row(row), str(row["subject_id"])))
+                except KeyUnavailable:
+                    continue  # dek_by_ref raises it for the event that names this key
+            with self._lock:
+                if self._forgotten != forgotten:
+                    return unwrapped  # a shred ran meanwhile: cache nothing it may cover
+                for dek_id, dek, subject in keys:
+                    self._by_ref[dek_id] = (dek, now, subject)
+            unwrapped += len(keys)
+        if unwrapped:
+            self._start_watcher()
+        return unwrapped
+
     def _unwrap_row(self, row: Any) -> bytes:
         try:
             return self.keyring.unwrap(
@@ -402,6 +453,16 @@ class KeyStore:
             self._by_subject.clear()
             self._by_ref.clear()
 
+    def drop_cache(self) -> None:
+        """Forget every cached key (keys made here and not yet stored excepted): the
+        cold start of a new process, for benchmarks comparing key lookups."""
+        with self._lock:
+            self._forgotten += 1
+            self._by_subject = {
+                s: entry for s, entry in self._by_subject.items() if entry[0] in self._pending
+            }
+            self._by_ref = {r: entry for r, entry in self._by_ref.items() if r in self._pending}
+
     def cached_refs(self, subject_id: UUID | str) -> list[str]:
         """The references of the subject's DEKs this process holds in memory."""
         subject = subject_of(subject_id)
@@ -422,6 +483,7 @@ class KeyStore:
 
     def _forget(self, subject: str) -> None:
         with self._lock:
+            self._forgotten += 1
             self._by_subject.pop(subject, None)
             for ref in [ref for ref, key in self._pending.items() if key.subject == subject]:
                 del self._pending[ref]
