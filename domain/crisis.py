@@ -55,7 +55,8 @@ class CrisisCustomerContacted(LedgerEvent):
     the crisis's `contact_due_at` (None when the crisis has none).
     """
 
-    customer_id: str
+    contacted_customer_id: str  # not `customer_id`: the event is the crisis's, under no
+    # customer's key (a bundle verifier checks `customer_id` names the event's subject)
     interaction_id: UUID
     contact_channel: str
     first_contact: bool
@@ -65,7 +66,7 @@ class CrisisCustomerContacted(LedgerEvent):
         if self.first_contact:
             aggregate.contacted_customer_ids = [
                 *aggregate.contacted_customer_ids,
-                self.customer_id,
+                self.contacted_customer_id,
             ]
             if aggregate.first_contact_at is None:
                 aggregate.first_contact_at = self.occurred_at
@@ -159,7 +160,7 @@ class Crisis(LedgerAggregate):
             CrisisCustomerContacted,
             actor,
             at,
-            customer_id=key,
+            contacted_customer_id=key,
             interaction_id=interaction_id,
             contact_channel=contact_channel,
             first_contact=first,

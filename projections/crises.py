@@ -78,12 +78,12 @@ class CrisesProjection(ViewProjection):
         """A first contact sets the customer's row and the crisis's counts; later ones
         are counted."""
         crisis_id, at = str(event.originator_id), when(event.occurred_at)
-        key = {"crisis_id": crisis_id, "customer_id": event.customer_id}
+        key = {"crisis_id": crisis_id, "customer_id": event.contacted_customer_id}
         if not event.first_contact:
             tx.execute(
                 "UPDATE {pv_crisis_contact} SET contacts=contacts+1, position=? "
                 "WHERE crisis_id=? AND customer_id=?",
-                [ctx.position, crisis_id, event.customer_id],
+                [ctx.position, crisis_id, event.contacted_customer_id],
             )
             return
         tx.update(
