@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from projections.base import when
+from projections.book import EVERYONE, Book
 from projections.paging import Page, Where, check_page, order_by
-from projections.schema import CRISIS, CRISIS_CONTACT
+from projections.schema import CRISIS, CRISIS_CONTACT, CUSTOMER
 from projections.store import ViewStore
 
 REGISTER_SORTS = {"opened_at": "opened_at", "severity": "severity", "state": "state"}
@@ -27,6 +28,7 @@ class CrisisQueries:
         self.clock = clock
         self.crises = store.table(CRISIS)
         self.contacts = store.table(CRISIS_CONTACT)
+        self.customers = store.table(CUSTOMER)
 
     def crisis_register(
         self,
@@ -59,12 +61,14 @@ class CrisisQueries:
         contacted: bool | None = None,
         limit: int = 50,
         offset: int = 0,
+        book: Book = EVERYONE,
     ) -> Page:
         """Each customer affected by the crisis (by id): the first contact's time and
         channel, whether it was in time, how many contacts, and the evidence (the
-        contact in the customer's log; the crisis event and its log position)."""
+        contact in the customer's log; the crisis event and its log position). Only the
+        customers of `book` are listed (and counted)."""
         check_page(limit, offset)
-        where = Where().equal("crisis_id", crisis_id)
+        where = book.restrict_by_customer(Where().equal("crisis_id", crisis_id), self.customers)
         if contacted is not None:
             where.add(f"first_contact_at IS {'NOT ' if contacted else ''}NULL")
         total = self.store.row(

@@ -152,6 +152,19 @@ def test_lists_show_only_the_book(api: Api, two: tuple[UUID, UUID]) -> None:
 
     for customer in two:
         app.receive_feedback(customer, "complaint", "fees", "too high", FRONT)
+    crisis = {
+        "title": "Card outage",
+        "scope": "cards",
+        "severity": "high",
+        "affected_customer_ids": [str(mine), str(theirs)],
+    }
+    opened = api.post("/crises", "compliance_officer", crisis)
+    assert opened.status_code == 201, opened.get_json()
+    crisis_id = opened.get_json()["id"]
+    for customer in two:
+        contact = {"customer_id": str(customer), "contact_channel": "phone"}
+        made = api.post(f"/crises/{crisis_id}/contacts", "compliance_officer", contact)
+        assert made.status_code == 201, made.get_json()
     head = api.events()
 
     def ids(path: str, headers: dict[str, str]) -> set[str]:
@@ -172,6 +185,7 @@ def test_lists_show_only_the_book(api: Api, two: tuple[UUID, UUID]) -> None:
         assert ids("customers?", headers) == expected, name
         assert ids("complaints?", headers) == expected, name
         assert ids("customers?branch=SH-09&", headers) == expected & only_theirs, name
+        assert ids(f"crises/{crisis_id}/contacts?", headers) == expected, name
     # the 360 is about one customer: outside the book it is refused, not filtered
     assert (
         api.client.get(

@@ -273,6 +273,7 @@ IN_BOOK = frozenset(
         complaint_queue,
         case_analysis,
         consent_register,
+        crisis_contacts,
     }
 )
 # --- search is not an oracle ------------------------------------------------------------
