@@ -217,3 +217,24 @@ def test_a_prospect_is_erased_on_request_at_once(api: Api) -> None:
     assert answer.get_json()["decision"] == "erased"
     assert api.ledger.keystore.is_shredded(prospect)
     assert api.get(f"/customers/{prospect}", "compliance_officer").status_code == 410
+
+
+@pytest.mark.parametrize("body", [{"dry_run": True, "confirm": False}, {"__x": 1}, [], "erase", 0])
+def test_a_body_sent_to_a_write_that_takes_none_is_refused_and_erases_nothing(
+    api: Api, body: Any
+) -> None:
+    plain = {key: value for key, value in WANG.items() if key != "id_document"}
+    prospect = api.register({**plain, "status": "prospect"})
+    before = api.events()
+    answer = api.post(f"/customers/{prospect}/erasure-request", "front_office", body)
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.get_json()["errors"] == {"_body": ["this operation takes no request body"]}
+    assert api.events() == before
+    assert not api.ledger.keystore.is_shredded(prospect)
+    classify = api.post(f"/customers/{prospect}/classification", "system", body)
+    assert classify.status_code == 422
+    assert api.events() == before
+    # an empty object is no body
+    answer = api.post(f"/customers/{prospect}/erasure-request", "front_office", {})
+    assert answer.status_code == 201, answer.get_json()

@@ -1,7 +1,9 @@
 """The API's blueprint: flask-smorest's, with documented headers added to an
 operation's parameters rather than replacing them, and query parameters an endpoint
 does not declare refused (400 `unknown_parameter`, naming them) rather than ignored:
-a misspelt filter must not silently widen a list."""
+a misspelt filter must not silently widen a list. A write that takes no body refuses
+one (422, `_body`) unless it is empty or `{}`: `{"dry_run": true}` sent to an
+erasure request must not be read as a confirmation."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import marshmallow as ma
 from flask import Response, current_app, request
 
 from web.api._http import REASON_PARAM
-from web.problems import problem
+from web.problems import problem, validation_problem
 
 WRITES = frozenset({"post", "put", "patch", "delete"})
 MAX_NAMED = 10  # unknown names quoted back, each cut to 40 characters
@@ -31,6 +33,7 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         self._prepare_doc_cbks.append(_add_manual_parameters)
         self._prepare_doc_cbks.append(_add_reason_parameter)
         self.before_request(refuse_unknown_parameters)
+        self.before_request(refuse_unexpected_body)
 
 
 def declared_query_parameters(view: Any) -> frozenset[str]:
@@ -46,6 +49,32 @@ def declared_query_parameters(view: Any) -> frozenset[str]:
         assert isinstance(schema, ma.Schema)
         names.update(field.data_key or name for name, field in schema.load_fields.items())
     return frozenset(names)
+
+
+BODY_LOCATIONS = frozenset({"json", "form", "files"})
+
+
+def takes_body(view: Any) -> bool:
+    """True when the endpoint declares a request body (`@blp.arguments` at a body
+    location)."""
+    apidoc = getattr(view, "_apidoc", {}).get("arguments", {})
+    if apidoc.get("requestBody"):
+        return True
+    return any(p.get("in") in BODY_LOCATIONS for p in apidoc.get("parameters", []))
+
+
+def refuse_unexpected_body() -> Response | None:
+    """422 for a write whose endpoint takes no body but was sent one other than an
+    empty body or `{}` (runs after the role check)."""
+    if request.method.lower() not in WRITES or request.endpoint is None:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is None or takes_body(view):
+        return None
+    raw = request.get_data(cache=True)
+    if not raw.strip() or raw.strip() == b"{}" or (request.get_json(silent=True) == {}):
+        return None
+    return validation_problem({"_body": ["this operation takes no request body"]})
 
 
 def refuse_unknown_parameters() -> Response | None:
