@@ -60,15 +60,23 @@ LOST = (
 )
 
 
+MAX_MONTHS = 120
+
+
 def months(first: str, last: str) -> list[str]:
-    """Every `YYYY-MM` from `first` to `last` inclusive (at most 120)."""
+    """Every `YYYY-MM` from `first` to `last` inclusive; more than MAX_MONTHS is a
+    validation error, never a silently shorter answer."""
     try:
         year, month = (int(x) for x in first.split("-"))
         end_year, end_month = (int(x) for x in last.split("-"))
     except ValueError:
         raise ValidationFailed({"period": "YYYY-MM"}) from None
+    if not (1 <= month <= 12 and 1 <= end_month <= 12):
+        raise ValidationFailed({"period": "YYYY-MM with a month 01-12"})
+    if (end_year * 12 + end_month) - (year * 12 + month) >= MAX_MONTHS:
+        raise ValidationFailed({"period": f"at most {MAX_MONTHS} months in one request"})
     result: list[str] = []
-    while (year, month) <= (end_year, end_month) and len(result) < 120:
+    while (year, month) <= (end_year, end_month):
         result.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     if not result:

@@ -83,3 +83,27 @@ def test_the_analysis_counts_complaints_by_product_channel_and_root_cause(
     assert backwards.headers["Content-Type"] == "application/problem+json"
     missing = api.get("/views/complaints/analysis?from=2026-03", "compliance_officer")
     assert missing.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("view", "first", "last"),
+    [
+        ("complaints/analysis", "2015-01", "2026-12"),  # 144 months: not cut to 120
+        ("complaints/analysis", "2026-13", "2026-14"),
+        ("complaints/analysis", "0000-00", "2026-01"),
+        ("kpis", "2026-13", "2027-01"),
+        ("kpis", "2016-01", "2026-01"),  # 121 months
+    ],
+)
+def test_a_period_range_that_is_not_months_or_too_long_is_refused_not_cut(
+    api: Api, view: str, first: str, last: str
+) -> None:
+    answer = api.get(f"/views/{view}?from={first}&to={last}", "compliance_officer")
+    assert answer.status_code == 422, answer.get_json()
+    assert answer.headers["Content-Type"] == "application/problem+json"
+
+
+def test_ten_years_of_months_are_answered_in_full(api: Api) -> None:
+    answer = api.get("/views/complaints/analysis?from=2016-01&to=2025-12", "compliance_officer")
+    assert answer.status_code == 200, answer.get_json()
+    assert len(answer.get_json()["items"]) == 120

@@ -10,6 +10,11 @@ from domain import quality as quality_model
 from projections.paging import MAX_LIMIT
 from web.schemas.common import one_of
 
+# a month YYYY-MM of the years dates may take (1900-8999), month 01-12
+MONTH = ma.validate.Regexp(
+    r"^(19|[2-8][0-9])[0-9]{2}-(0[1-9]|1[0-2])$", error="a month YYYY-MM (1900-01 to 8999-12)"
+)
+
 
 class Query(ma.Schema):
     min_position = ma.fields.Integer(
@@ -100,12 +105,8 @@ class ComplaintQuery(PageQuery):
 
 
 class CaseAnalysisQuery(Query):
-    first = ma.fields.String(
-        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
-    last = ma.fields.String(
-        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
+    first = ma.fields.String(data_key="from", required=True, validate=MONTH)
+    last = ma.fields.String(data_key="to", required=True, validate=MONTH)
     kind = ma.fields.String(
         load_default="complaint", validate=one_of(("complaint", "suggestion", "praise", "enquiry"))
     )
@@ -157,12 +158,8 @@ class ConsentQuery(PageQuery):
 
 
 class KpiQuery(Query):
-    first = ma.fields.String(
-        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
-    last = ma.fields.String(
-        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
+    first = ma.fields.String(data_key="from", required=True, validate=MONTH)
+    last = ma.fields.String(data_key="to", required=True, validate=MONTH)
     by = ma.fields.String(load_default="overall", validate=one_of(("overall", "branch", "staff")))
     branch = _text()
     staff = _text()
@@ -183,12 +180,8 @@ class EvaluationUseQuery(Query):
 
 
 class PeriodRangeQuery(Query):
-    first = ma.fields.String(
-        data_key="from", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
-    last = ma.fields.String(
-        data_key="to", required=True, validate=ma.validate.Regexp(r"^\d{4}-\d{2}$")
-    )
+    first = ma.fields.String(data_key="from", required=True, validate=MONTH)
+    last = ma.fields.String(data_key="to", required=True, validate=MONTH)
 
 
 class TrainingQuery(Query):
