@@ -236,7 +236,12 @@ def install(app: Flask) -> None:
         if request.blueprint == "api-docs":
             return
         view = current_app.view_functions.get(request.endpoint)
-        if getattr(view, "public", False) or acting_role() not in BOOK_BOUND:
+        if getattr(view, "public", False):
+            return
+        if acting_role() not in BOOK_BOUND:
+            # a role without a book breaks no glass, but its break-glass request still
+            # needs its reference: 422 without one, as for every role
+            emergency_reason()
             return
         rule = rule_of(view)
         if rule is None:
