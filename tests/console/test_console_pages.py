@@ -8,7 +8,9 @@ import csv
 import io
 import re
 import time
+from datetime import timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,7 +19,9 @@ from scheduler.registry import JOBS
 from tests.console.conftest import Console, csrf_token
 from tests.domain.factories import FRONT, SYSTEM, Clock
 from tests.projections.world import NAME, PHONE, populate
+from tests.scheduler.test_security_checks import flip_a_byte_of_a_sealed_event
 from tests.web.conftest import WANG, Api
+from web.console.views import job_runner
 
 pytestmark = pytest.mark.integration
 
@@ -186,6 +190,41 @@ def test_the_access_log_filters_and_downloads_as_csv(console: Console) -> None:
     assert {row["purpose"] for row in rows} == {"kyc_review"}
 
 
+def test_the_access_log_filters_on_the_server_past_the_newest_thousand(
+    console: Console, clock: Clock
+) -> None:
+    """An entry older than the newest 1000 is found by purpose and by until (the API
+    filters), the page pages through the rest, and the CSV holds every match."""
+    log = console.api.ledger.access_log
+    start = clock.now
+    log.record(actor_id="auditor-9", role="regulator", purpose="regulatory_request",
+               subject_id="search", what="customer.search", at=start)  # fmt: skip
+    for index in range(1000):
+        log.record(
+            actor_id="cs-1",
+            role="customer_service",
+            purpose="customer_service",
+            subject_id="search",
+            what="customer.search",
+            at=start + timedelta(minutes=2 + index),
+        )
+    console.sign_in("compliance_officer")
+    found = console.get("/console/access-log?purpose=regulatory_request")
+    assert "auditor-9" in found.text and "cs-1" not in found.text
+    zone = ZoneInfo(str(console.api.app.config.get("CONSOLE_TIMEZONE") or "UTC"))
+    until = (start + timedelta(minutes=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    before = console.get(f"/console/access-log?until={until}")
+    assert "auditor-9" in before.text and "cs-1" not in before.text
+    first = console.get("/console/access-log?actor=cs-1")
+    assert first.text.count('<td class="actor">cs-1</td>') == 100
+    assert 'id="older"' in first.text and 'id="newer"' not in first.text
+    last = console.get("/console/access-log?actor=cs-1&offset=900")
+    assert last.text.count('<td class="actor">cs-1</td>') == 100
+    assert 'id="older"' not in last.text and 'id="newer"' in last.text
+    rows = list(csv.DictReader(io.StringIO(console.get("/console/access-log.csv").text)))
+    assert len(rows) == 1001 and rows[-1]["actor_id"] == "auditor-9"
+
+
 def test_the_complaints_board_marks_overdue_cases_red(console: Console, clock: Clock) -> None:
     app = console.api.ledger.app
     customer = console.api.register()
@@ -245,6 +284,38 @@ def test_integrity_page_shows_the_checkpoint_and_a_proof(console: Console) -> No
     verified = console.submit("/console/integrity", {})
     assert verified.status_code == 302
     assert 'class="ok"' in console.get("/console/integrity").text
+
+
+def test_verify_now_is_incremental_and_the_full_run_is_the_scheduled_jobs(
+    console: Console,
+) -> None:
+    """Verify now does `ledger verify` (what was added since the last verified state):
+    a byte changed below the verified size is not its to find; the page shows it
+    through the last run of the scheduled `integrity_full` job, which recomputes all."""
+    api = console.api
+    for number in ("110101195802031234", "110101195802039876"):
+        api.register({**WANG, "id_document": {**WANG["id_document"], "number": number}})
+    api.ledger.seal()
+    first_size = api.ledger.sealed_log.sizes()[1]
+    console.sign_in("security_officer")
+    console.submit("/console/integrity", {})  # the first run: in full (no state yet)
+    api.register({**WANG, "id_document": {**WANG["id_document"], "number": "110101195802035555"}})
+    api.ledger.seal()
+    assert console.submit("/console/integrity", {}).status_code == 302
+    page = console.get("/console/integrity").text
+    assert re.search(r'id="verify-result" class="ok"', page)
+    assert f"incremental from size {first_size}" in page
+    flip_a_byte_of_a_sealed_event(api.ledger, 0)
+    console.submit("/console/integrity", {})
+    page = console.get("/console/integrity").text
+    assert re.search(r'id="verify-result" class="ok"', page)  # below the verified size
+    assert re.search(r'id="scheduled-verify">\s*never', page)
+    with api.app.app_context():
+        outcome = job_runner().run("integrity_full")
+    assert outcome.state == "completed"
+    page = console.get("/console/integrity").text
+    assert re.search(r'id="scheduled-verify" class="failed">\s*FAILED', page), page
+    assert "not signed: verification failed" in page
 
 
 def test_only_officers_may_run_a_verification(console: Console) -> None:
