@@ -201,6 +201,9 @@ def test_the_kpi_chart_shows_the_numbers_of_the_api(fresh: Browser) -> None:
         assert shown == {
             row["period"]: row[key] if row[key] is not None else "—" for row in expected
         }
+        caption = fresh.find(f"#chart-{key}-caption")
+        assert caption.is_displayed() and caption.text.strip()
+        assert fresh.find(f"#chart-{key}-unit").text in caption.text  # the y axis's unit
     fresh.check_page("kpis")
 
 

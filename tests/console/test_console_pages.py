@@ -254,6 +254,14 @@ def test_the_kpi_dashboard_shows_the_numbers_of_the_api(console: Console, clock:
         )
         assert shown is not None
         assert shown[1] == (expected[0][key] if expected[0][key] is not None else "—")
+        caption = re.search(
+            rf'<figcaption id="chart-{key}-caption"><strong>([^<]+)</strong> '
+            r'<span class="unit">\(([^<]+)\)</span>',
+            page.text,
+        )
+        assert caption is not None and caption[1].strip() and caption[2].strip()
+        assert re.search(rf'id="chart-{key}-unit"[^>]*>{re.escape(caption[2])}<', page.text)
+    assert "Net Promoter Score" in page.text and "points (−100 to 100)" in page.text
 
 
 def test_the_language_follows_the_browser_and_the_switch(console: Console) -> None:

@@ -63,12 +63,14 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # the roles that may run a verification from the integrity page (no API endpoint runs it)
 VERIFIERS = frozenset({"compliance_officer", "security_officer", "regulator"})
 DUE_SOON_SECONDS = 24 * 3600
+# each chart: the API's key, its caption, its unit (the y axis's label); the rates are
+# the API's shares in 0..1 (domain/rules/kpis.py), NPS its points in -100..100
 KPI_CHARTS = (
-    ("nps", _l("NPS")),
-    ("csat", _l("Customer satisfaction")),
-    ("complaint_sla", _l("Complaints resolved on time (%)")),
-    ("retention_rate", _l("Retention rate")),
-    ("churn_rate", _l("Churn rate")),
+    ("nps", _l("Net Promoter Score"), _l("points (−100 to 100)")),
+    ("csat", _l("Customer satisfaction"), _l("share of answers 4–5 (0–1)")),
+    ("complaint_sla", _l("Complaints resolved on time"), _l("share of complaints resolved (0–1)")),
+    ("retention_rate", _l("Retention rate"), _l("share of customers at start (0–1)")),
+    ("churn_rate", _l("Churn rate"), _l("share of customers at start (0–1)")),
 )
 
 
@@ -470,9 +472,14 @@ def kpis() -> Any:
     rows = table.body["items"] if table.ok else []
     charts = []
     if rows and by == "overall":
-        for key, title in KPI_CHARTS:
+        for key, title, unit in KPI_CHARTS:
             points = [Point(row["period"], row.get(key)) for row in rows]
-            charts.append(Markup(bar_chart(str(title), points, chart_id=f"chart-{key}")))  # noqa: S704
+            svg = bar_chart(
+                str(title), points, chart_id=f"chart-{key}", unit=str(unit), x_label=_("Month")
+            )
+            charts.append(
+                {"key": key, "title": title, "unit": unit, "svg": Markup(svg)}  # noqa: S704
+            )
     watch = _api.get("/views/churn-watch", query=caught_up({"limit": 1}))
     period = request.args.get("period") or last
     evaluation = _api.get("/evaluations", query={"period": period, "scope": "overall"})
