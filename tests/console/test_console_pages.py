@@ -461,3 +461,72 @@ def test_the_cookie_is_secure_over_https(console: Console) -> None:
     assert signed.status_code == 302 and "Secure" in signed.headers["Set-Cookie"]
     plain = Console(console.api, console.api.app.test_client()).sign_in("regulator")
     assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+def open_crisis(api: Api, affected: list[UUID], title: str = "Card outage") -> str:
+    body = {"title": title, "scope": "cards", "severity": "high",
+            "affected_customer_ids": [str(c) for c in affected]}  # fmt: skip
+    response = api.post("/crises", "compliance_officer", body)
+    assert response.status_code == 201, response.get_json()
+    return str(response.get_json()["id"])
+
+
+def test_the_crisis_register_and_its_contacts_are_the_apis(console: Console, clock: Clock) -> None:
+    api = console.api
+    reached = api.register()
+    waiting = api.register(
+        {**WANG, "id_document": {**WANG["id_document"], "number": "110101195802039876"}}
+    )
+    crisis = open_crisis(api, [reached, waiting])
+    contact = {"customer_id": str(reached), "contact_channel": "phone", "notes": "Waived"}
+    assert api.post(f"/crises/{crisis}/contacts", "relationship_manager", contact).status_code == 201
+    calm = open_crisis(api, [reached], "Branch closed")
+    assert api.post(f"/crises/{calm}/contacts", "relationship_manager", contact).status_code == 201
+    clock.advance(hours=30)  # past the 24 hours: one customer of `crisis` never contacted
+    console.sign_in("compliance_officer")
+    register = console.get("/console/crises")
+    assert register.status_code == 200
+    row = re.search(rf'<tr data-crisis="{crisis}" class="sla-overdue">(.*?)</tr>', register.text, re.S)
+    assert row is not None and "Card outage" in row[1]
+    counts = re.findall(r'class="(affected|contacted|in-time)">(\d+)<', row[1])
+    assert counts == [("affected", "2"), ("contacted", "1"), ("in-time", "1")]
+    assert re.search(rf'<tr data-crisis="{calm}" class="">', register.text)
+    only_open = console.get("/console/crises?state=closed")
+    assert crisis not in only_open.text and "No crises." in only_open.text
+    contacts = console.get(f"/console/crises/{crisis}")
+    assert contacts.status_code == 200
+    assert f'data-customer="{reached}"' in contacts.text
+    assert f'data-customer="{waiting}"' in contacts.text
+    assert f"{crisis}@v2" in contacts.text  # the evidence: the crisis event recording it
+    not_yet = console.get(f"/console/crises/{crisis}?contacted=false")
+    assert f'data-customer="{waiting}"' in not_yet.text
+    assert f'data-customer="{reached}"' not in not_yet.text
+    unknown = console.get(f"/console/crises/{UUID(int=7)}")
+    assert unknown.status_code == 200 and "No customers." in unknown.text
+
+
+def test_the_complaint_analysis_is_the_apis_and_its_roles(console: Console) -> None:
+    api = console.api
+    customer = api.register()
+    for extra in ({"product": "credit_card", "source": "online_chat"}, {"product": "credit_card"},
+                  {}):  # fmt: skip
+        body = {"customer_id": str(customer), "kind": "complaint", "category": "product",
+                "narrative": "Card blocked", **extra}  # fmt: skip
+        assert api.post("/feedback", "front_office", body).status_code == 201
+    console.sign_in("compliance_officer")
+    page = console.get("/console/complaints/analysis?from=2026-03&to=2026-04")
+    assert page.status_code == 200
+    march = re.search(r'<tr data-period="2026-03">(.*?)</tr>', page.text, re.S)
+    assert march is not None
+    assert re.search(r'data-key="received">3<', march[1])
+    products = re.search(r'data-key="by_product">(.*?)</td>', march[1], re.S)
+    assert products is not None
+    assert re.findall(r'class="name">([^<]+)</span>: <span class="n">(\d+)<', products[1]) == [
+        ("credit_card", "2"), ("none", "1")]  # fmt: skip
+    assert re.search(r'<tr data-period="2026-04">.*?data-key="received">0<', page.text, re.S)
+    assert re.search(r'id="analysis-total"><th scope="row">Total</th><td>3<', page.text)
+    backwards = console.get("/console/complaints/analysis?from=2026-05&to=2026-03")
+    assert 'class="problem"' in backwards.text and "period" in backwards.text
+    console.sign_in("front_office")
+    refused = console.get("/console/complaints/analysis?from=2026-03&to=2026-03")
+    assert 'class="problem"' in refused.text and 'id="analysis"' not in refused.text

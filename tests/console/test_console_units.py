@@ -90,3 +90,19 @@ def test_the_compiled_catalog_is_that_of_the_po_file() -> None:
     assert {m.id: m.string for m in source if m.id and m.string} == {
         m.id: m.string for m in compiled if m.id
     }
+
+
+def test_a_problem_names_the_fields_the_api_refused() -> None:
+    from werkzeug.datastructures import Headers
+
+    from web.console._api import Answer
+
+    body = {"detail": "the request has invalid fields: see errors",
+            "errors": {"period": ["the first period must not be after the last"],
+                       "json": {"until": ["must be after since"]}}}  # fmt: skip
+    said = Answer(422, body, Headers(), "").problem
+    assert said == (
+        "the request has invalid fields: see errors (period: the first period must not be "
+        "after the last; json.until: must be after since)"
+    )
+    assert Answer(403, {"detail": "no"}, Headers(), "").problem == "no"

@@ -369,8 +369,7 @@ def in_firm_zone(moment: datetime) -> datetime:
 @bp.get("/access-log")
 @signed_in
 def access_log() -> Any:
-    offset = request.args.get("offset", "0")
-    offset_number = int(offset) if offset.isdigit() else 0
+    offset_number = page_offset()
     page = access_page(offset_number, ACCESS_PAGE)
     filters = {key: value for key, value in request.args.items() if key != "offset" and value}
     return render_template(
@@ -451,6 +450,108 @@ def complaints() -> Any:
         case["sla"] = sla_state(case)
     return render_template(
         "console/complaints.html", cases=cases, problem=None if answer.ok else answer.problem
+    )
+
+
+# --- crisis register (policy 7.3) and complaint analysis (policy 1.2) -----------------
+
+CRISIS_PAGE = 50
+
+
+def page_offset() -> int:
+    """The `offset` of the query string (a page of a listing); 0 if absent or bad."""
+    raw = request.args.get("offset", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def pages(answer: _api.Answer, offset: int) -> dict[str, int | None]:
+    """The offsets of the previous and next pages of a views listing (None: none)."""
+    if not answer.ok:
+        return {"previous": None, "next": None}
+    limit, total = int(answer.body["limit"]), int(answer.body["total"])
+    return {
+        "previous": max(offset - limit, 0) if offset else None,
+        "next": offset + limit if offset + limit < total else None,
+    }
+
+
+@bp.get("/crises")
+@signed_in
+def crises() -> Any:
+    """The crisis register (`GET /views/crises`): each crisis with its affected and
+    contacted customers and the 24-hour first-contact deadline, overdue ones marked."""
+    offset = page_offset()
+    filters = {key: request.args.get(key) or None for key in ("state", "severity")}
+    query = {**filters, "limit": CRISIS_PAGE, "offset": offset}
+    answer = _api.get("/views/crises", query=caught_up(query))
+    return render_template(
+        "console/crises.html",
+        answer=answer,
+        rows=answer.body["items"] if answer.ok else [],
+        filters=filters,
+        shown={key: value for key, value in filters.items() if value},
+        pages=pages(answer, offset),
+    )
+
+
+@bp.get("/crises/<uuid:crisis_id>")
+@signed_in
+def crisis_contacts(crisis_id: UUID) -> Any:
+    """The customers a crisis affected (`GET /views/crises/{id}/contacts`): first
+    contact, channel, in time or not, and the evidence of each contact."""
+    offset = page_offset()
+    contacted = request.args.get("contacted") or None
+    if contacted not in (None, "true", "false"):
+        contacted = None
+    query = {"contacted": contacted, "limit": CRISIS_PAGE, "offset": offset}
+    answer = _api.get(f"/views/crises/{crisis_id}/contacts", query=caught_up(query))
+    return render_template(
+        "console/crisis.html",
+        crisis_id=crisis_id,
+        answer=answer,
+        rows=answer.body["items"] if answer.ok else [],
+        contacted=contacted,
+        shown={"contacted": contacted} if contacted else {},
+        pages=pages(answer, offset),
+    )
+
+
+CASE_KINDS = ("complaint", "suggestion", "praise", "enquiry")
+BREAKDOWNS = (
+    ("by_product", _l("By product")),
+    ("by_channel", _l("By channel")),
+    ("by_category", _l("By category")),
+    ("root_causes", _l("Root causes of those resolved")),
+)
+
+
+@bp.get("/complaints/analysis")
+@signed_in
+def complaint_analysis() -> Any:
+    """The analysis of feedback (`GET /views/complaints/analysis`), per month: cases of
+    a kind received by product, channel and category; resolved, in time, at first
+    contact, and their root causes."""
+    today = get_ledger().app.now().astimezone(babel_timezone())
+    query = {
+        "from": request.args.get("from") or f"{today.year:04d}-01",
+        "to": request.args.get("to") or f"{today.year:04d}-{today.month:02d}",
+        "kind": request.args.get("kind") or "complaint",
+        "branch": request.args.get("branch") or None,
+    }
+    answer = _api.get("/views/complaints/analysis", query=caught_up(query))
+    rows = answer.body["items"] if answer.ok else []
+    totals = {
+        key: sum(int(row[key]) for row in rows)
+        for key in ("received", "resolved", "in_time", "first_contact")
+    }
+    return render_template(
+        "console/complaint_analysis.html",
+        answer=answer,
+        rows=rows,
+        totals=totals,
+        query=query,
+        kinds=CASE_KINDS,
+        breakdowns=BREAKDOWNS,
     )
 
 
