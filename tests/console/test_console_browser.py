@@ -239,7 +239,9 @@ def test_the_crisis_register_and_its_contacts(fresh: Browser) -> None:
             "affected_customer_ids": [str(reached), str(waiting)]}  # fmt: skip
     crisis = api.post("/crises", "compliance_officer", body).get_json()["id"]
     contact = {"customer_id": str(reached), "contact_channel": "phone", "notes": "Waived"}
-    assert api.post(f"/crises/{crisis}/contacts", "relationship_manager", contact).status_code == 201
+    assert (
+        api.post(f"/crises/{crisis}/contacts", "relationship_manager", contact).status_code == 201
+    )
     fresh.sign_in("compliance_officer")
     fresh.open("/console/crises")
     row = fresh.text(f'#crises tr[data-crisis="{crisis}"]')

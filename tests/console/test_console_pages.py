@@ -261,7 +261,7 @@ def test_the_kpi_dashboard_shows_the_numbers_of_the_api(console: Console, clock:
         )
         assert caption is not None and caption[1].strip() and caption[2].strip()
         assert re.search(rf'id="chart-{key}-unit"[^>]*>{re.escape(caption[2])}<', page.text)
-    assert "Net Promoter Score" in page.text and "points (−100 to 100)" in page.text
+    assert "Net Promoter Score" in page.text and "points (-100 to 100)" in page.text
 
 
 def test_the_language_follows_the_browser_and_the_switch(console: Console) -> None:
@@ -479,14 +479,18 @@ def test_the_crisis_register_and_its_contacts_are_the_apis(console: Console, clo
     )
     crisis = open_crisis(api, [reached, waiting])
     contact = {"customer_id": str(reached), "contact_channel": "phone", "notes": "Waived"}
-    assert api.post(f"/crises/{crisis}/contacts", "relationship_manager", contact).status_code == 201
+    assert (
+        api.post(f"/crises/{crisis}/contacts", "relationship_manager", contact).status_code == 201
+    )
     calm = open_crisis(api, [reached], "Branch closed")
     assert api.post(f"/crises/{calm}/contacts", "relationship_manager", contact).status_code == 201
     clock.advance(hours=30)  # past the 24 hours: one customer of `crisis` never contacted
     console.sign_in("compliance_officer")
     register = console.get("/console/crises")
     assert register.status_code == 200
-    row = re.search(rf'<tr data-crisis="{crisis}" class="sla-overdue">(.*?)</tr>', register.text, re.S)
+    row = re.search(
+        rf'<tr data-crisis="{crisis}" class="sla-overdue">(.*?)</tr>', register.text, re.S
+    )
     assert row is not None and "Card outage" in row[1]
     counts = re.findall(r'class="(affected|contacted|in-time)">(\d+)<', row[1])
     assert counts == [("affected", "2"), ("contacted", "1"), ("in-time", "1")]

@@ -32,11 +32,13 @@ def test_a_chart_labels_each_bar_with_the_api_text_and_describes_every_value() -
 
 def test_a_chart_labels_its_axes_with_the_unit_and_the_scale() -> None:
     svg = bar_chart("Churn rate", [Point("2026-03", "0.2500"), Point("2026-04", "0.5000")],
-                    chart_id="k", unit="share (0–1)", x_label="Month")  # fmt: skip
-    assert re.search(r'class="y-label" id="k-unit" transform="rotate\(-90[^"]*\)">share \(0–1\)<', svg)
+                    chart_id="k", unit="share (0-1)", x_label="Month")  # fmt: skip
+    assert re.search(
+        r'class="y-label" id="k-unit" transform="rotate\(-90[^"]*\)">share \(0-1\)<', svg
+    )
     assert re.findall(r'class="tick">([^<]*)<', svg) == ["0.5", "0"]  # top, then zero
     assert 'class="x-label" aria-hidden="true">Month<' in svg
-    assert "<desc id=\"k-d\">share (0–1). 2026-03: 0.2500" in svg
+    assert '<desc id="k-d">share (0-1). 2026-03: 0.2500' in svg
     negative = bar_chart("NPS", [Point("2026-03", "-20"), Point("2026-04", "40")], chart_id="n")
     assert re.findall(r'class="tick">([^<]*)<', negative) == ["40", "0", "-20"]
 

@@ -96,9 +96,7 @@ def test_pages_walk_every_entry_once(api: Api) -> None:
         ({"since": "2026-03-01", "until": "2026-03-01"}, "until"),
     ],
 )
-def test_a_bad_filter_is_a_problem_naming_it(
-    api: Api, query: dict[str, str], field: str
-) -> None:
+def test_a_bad_filter_is_a_problem_naming_it(api: Api, query: dict[str, str], field: str) -> None:
     seed(api)
     before = len(api.ledger.access_log.entries(limit=1000))
     response = api.get(f"/access-log?{urlencode(query)}", "compliance_officer")

@@ -50,7 +50,9 @@ def field_errors(errors: Any, prefix: str = "") -> list[str]:
         return [
             line
             for key, value in errors.items()
-            for line in field_errors(value, f"{prefix}{key}." if isinstance(value, dict) else f"{prefix}{key}")
+            for line in field_errors(
+                value, f"{prefix}{key}." if isinstance(value, dict) else f"{prefix}{key}"
+            )
         ]
     if isinstance(errors, list):
         return [f"{prefix}: {message}" for message in errors if isinstance(message, str)]

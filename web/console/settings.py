@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from security.errors import ConfigurationError
 from security.settings import refuse_shared_secret_file
 
-SECRET_KEY_FILE = "LEDGER_CONSOLE_SECRET_KEY_FILE"
+SECRET_KEY_FILE = "LEDGER_CONSOLE_SECRET_KEY_FILE"  # noqa: S105  (a variable's name)
 COOKIE_SECURE = "LEDGER_CONSOLE_COOKIE_SECURE"
 TIMEZONE = "LEDGER_CONSOLE_TIMEZONE"
 MIN_SECRET_KEY_BYTES = 32

@@ -66,11 +66,11 @@ DUE_SOON_SECONDS = 24 * 3600
 # each chart: the API's key, its caption, its unit (the y axis's label); the rates are
 # the API's shares in 0..1 (domain/rules/kpis.py), NPS its points in -100..100
 KPI_CHARTS = (
-    ("nps", _l("Net Promoter Score"), _l("points (−100 to 100)")),
-    ("csat", _l("Customer satisfaction"), _l("share of answers 4–5 (0–1)")),
-    ("complaint_sla", _l("Complaints resolved on time"), _l("share of complaints resolved (0–1)")),
-    ("retention_rate", _l("Retention rate"), _l("share of customers at start (0–1)")),
-    ("churn_rate", _l("Churn rate"), _l("share of customers at start (0–1)")),
+    ("nps", _l("Net Promoter Score"), _l("points (-100 to 100)")),
+    ("csat", _l("Customer satisfaction"), _l("share of answers 4-5 (0-1)")),
+    ("complaint_sla", _l("Complaints resolved on time"), _l("share of complaints resolved (0-1)")),
+    ("retention_rate", _l("Retention rate"), _l("share of customers at start (0-1)")),
+    ("churn_rate", _l("Churn rate"), _l("share of customers at start (0-1)")),
 )
 
 
@@ -630,7 +630,9 @@ def last_full_verification() -> dict[str, Any] | None:
         return None
     notes = {key: str(value) for key, value in run.summary.items() if not isinstance(value, int)}
     refused = any(
-        value.startswith("not signed") for key, value in notes.items() if key.endswith("_checkpoint")
+        value.startswith("not signed")
+        for key, value in notes.items()
+        if key.endswith("_checkpoint")
     )
     return {
         "period": run.period,
