@@ -7,6 +7,7 @@ in `web.context`; nothing imports this module but its callers (the CLI, tests).
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from flask import Flask, Response, abort, jsonify, request, send_from_directory
 from security.store_faults import as_store_fault
 from web import auth, console, idempotency, logs
 from web.api import _book as book
+from web.console.settings import console_config
 from web.context import get_ledger, idempotency_store, models_for_request, token_settings
 from web.problems import LedgerApi, problem, register_problem_handlers
 
@@ -43,7 +45,10 @@ DEFAULT_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app; `config` may carry LEDGER (a built Ledger) or LEDGER_CONFIG."""
+    """Build the app; `config` may carry LEDGER (a built Ledger) or LEDGER_CONFIG.
+
+    The console's settings come from the environment (web.console.settings: its session
+    key, the cookie's Secure flag, its time zone); `config` wins over them."""
     app = Flask(__name__)
     app.config.update(
         API_TITLE="crm-ledger",
@@ -56,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
     )
+    app.config.from_mapping(console_config(os.environ))
     app.config.from_mapping(config or {})
     app.extensions["ledger_lock"] = threading.Lock()
     logs.configure_logging()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +27,29 @@ SCREENSHOTS_ENV = "CONSOLE_SCREENSHOTS"
 
 
 def require_browser() -> None:
-    """Skip (locally) or fail (CI=true) when the browser or its driver is missing."""
+    """Skip (locally) or fail (CI=true) when the browser, its driver or a Chinese font
+    (without one the zh-CN pages and their screenshots show boxes) is missing."""
     missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
+    if not chinese_fonts():
+        missing.append("a Chinese font (fonts-wqy-zenhei)")
     if not missing:
         return
     message = f"no browser for the console tests: {', '.join(missing)} missing"
     if IN_CI:
-        pytest.fail(message + " (CI=true: .ci/run installs chromium and chromium-driver)")
-    pytest.skip(message + " (apt-get install chromium chromium-driver)")
+        pytest.fail(message + " (CI=true: .ci/run installs chromium, chromium-driver and "
+                    "fonts-wqy-zenhei)")  # fmt: skip
+    pytest.skip(message + " (apt-get install chromium chromium-driver fonts-wqy-zenhei)")
+
+
+def chinese_fonts() -> list[str]:
+    """The font families fontconfig has for Simplified Chinese (what Chromium uses)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    found = subprocess.run(  # a fixed command, no input
+        [fc_list, ":lang=zh-cn", "family"], capture_output=True, text=True, check=False
+    )
+    return [line for line in found.stdout.splitlines() if line.strip()]
 
 
 @contextmanager

@@ -8,7 +8,9 @@ import csv
 import io
 import re
 import time
+from datetime import timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,7 +19,9 @@ from scheduler.registry import JOBS
 from tests.console.conftest import Console, csrf_token
 from tests.domain.factories import FRONT, SYSTEM, Clock
 from tests.projections.world import NAME, PHONE, populate
+from tests.scheduler.test_security_checks import flip_a_byte_of_a_sealed_event
 from tests.web.conftest import WANG, Api
+from web.console.views import job_runner
 
 pytestmark = pytest.mark.integration
 
@@ -186,6 +190,41 @@ def test_the_access_log_filters_and_downloads_as_csv(console: Console) -> None:
     assert {row["purpose"] for row in rows} == {"kyc_review"}
 
 
+def test_the_access_log_filters_on_the_server_past_the_newest_thousand(
+    console: Console, clock: Clock
+) -> None:
+    """An entry older than the newest 1000 is found by purpose and by until (the API
+    filters), the page pages through the rest, and the CSV holds every match."""
+    log = console.api.ledger.access_log
+    start = clock.now
+    log.record(actor_id="auditor-9", role="regulator", purpose="regulatory_request",
+               subject_id="search", what="customer.search", at=start)  # fmt: skip
+    for index in range(1000):
+        log.record(
+            actor_id="cs-1",
+            role="customer_service",
+            purpose="customer_service",
+            subject_id="search",
+            what="customer.search",
+            at=start + timedelta(minutes=2 + index),
+        )
+    console.sign_in("compliance_officer")
+    found = console.get("/console/access-log?purpose=regulatory_request")
+    assert "auditor-9" in found.text and "cs-1" not in found.text
+    zone = ZoneInfo(str(console.api.app.config.get("CONSOLE_TIMEZONE") or "UTC"))
+    until = (start + timedelta(minutes=1)).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    before = console.get(f"/console/access-log?until={until}")
+    assert "auditor-9" in before.text and "cs-1" not in before.text
+    first = console.get("/console/access-log?actor=cs-1")
+    assert first.text.count('<td class="actor">cs-1</td>') == 100
+    assert 'id="older"' in first.text and 'id="newer"' not in first.text
+    last = console.get("/console/access-log?actor=cs-1&offset=900")
+    assert last.text.count('<td class="actor">cs-1</td>') == 100
+    assert 'id="older"' not in last.text and 'id="newer"' in last.text
+    rows = list(csv.DictReader(io.StringIO(console.get("/console/access-log.csv").text)))
+    assert len(rows) == 1001 and rows[-1]["actor_id"] == "auditor-9"
+
+
 def test_the_complaints_board_marks_overdue_cases_red(console: Console, clock: Clock) -> None:
     app = console.api.ledger.app
     customer = console.api.register()
@@ -215,6 +254,14 @@ def test_the_kpi_dashboard_shows_the_numbers_of_the_api(console: Console, clock:
         )
         assert shown is not None
         assert shown[1] == (expected[0][key] if expected[0][key] is not None else "—")
+        caption = re.search(
+            rf'<figcaption id="chart-{key}-caption"><strong>([^<]+)</strong> '
+            r'<span class="unit">\(([^<]+)\)</span>',
+            page.text,
+        )
+        assert caption is not None and caption[1].strip() and caption[2].strip()
+        assert re.search(rf'id="chart-{key}-unit"[^>]*>{re.escape(caption[2])}<', page.text)
+    assert "Net Promoter Score" in page.text and "points (-100 to 100)" in page.text
 
 
 def test_the_language_follows_the_browser_and_the_switch(console: Console) -> None:
@@ -245,6 +292,38 @@ def test_integrity_page_shows_the_checkpoint_and_a_proof(console: Console) -> No
     verified = console.submit("/console/integrity", {})
     assert verified.status_code == 302
     assert 'class="ok"' in console.get("/console/integrity").text
+
+
+def test_verify_now_is_incremental_and_the_full_run_is_the_scheduled_jobs(
+    console: Console,
+) -> None:
+    """Verify now does `ledger verify` (what was added since the last verified state):
+    a byte changed below the verified size is not its to find; the page shows it
+    through the last run of the scheduled `integrity_full` job, which recomputes all."""
+    api = console.api
+    for number in ("110101195802031234", "110101195802039876"):
+        api.register({**WANG, "id_document": {**WANG["id_document"], "number": number}})
+    api.ledger.seal()
+    first_size = api.ledger.sealed_log.sizes()[1]
+    console.sign_in("security_officer")
+    console.submit("/console/integrity", {})  # the first run: in full (no state yet)
+    api.register({**WANG, "id_document": {**WANG["id_document"], "number": "110101195802035555"}})
+    api.ledger.seal()
+    assert console.submit("/console/integrity", {}).status_code == 302
+    page = console.get("/console/integrity").text
+    assert re.search(r'id="verify-result" class="ok"', page)
+    assert f"incremental from size {first_size}" in page
+    flip_a_byte_of_a_sealed_event(api.ledger, 0)
+    console.submit("/console/integrity", {})
+    page = console.get("/console/integrity").text
+    assert re.search(r'id="verify-result" class="ok"', page)  # below the verified size
+    assert re.search(r'id="scheduled-verify">\s*never', page)
+    with api.app.app_context():
+        outcome = job_runner().run("integrity_full")
+    assert outcome.state == "completed"
+    page = console.get("/console/integrity").text
+    assert re.search(r'id="scheduled-verify" class="failed">\s*FAILED', page), page
+    assert "not signed: verification failed" in page
 
 
 def test_only_officers_may_run_a_verification(console: Console) -> None:
@@ -382,3 +461,76 @@ def test_the_cookie_is_secure_over_https(console: Console) -> None:
     assert signed.status_code == 302 and "Secure" in signed.headers["Set-Cookie"]
     plain = Console(console.api, console.api.app.test_client()).sign_in("regulator")
     assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+def open_crisis(api: Api, affected: list[UUID], title: str = "Card outage") -> str:
+    body = {"title": title, "scope": "cards", "severity": "high",
+            "affected_customer_ids": [str(c) for c in affected]}  # fmt: skip
+    response = api.post("/crises", "compliance_officer", body)
+    assert response.status_code == 201, response.get_json()
+    return str(response.get_json()["id"])
+
+
+def test_the_crisis_register_and_its_contacts_are_the_apis(console: Console, clock: Clock) -> None:
+    api = console.api
+    reached = api.register()
+    waiting = api.register(
+        {**WANG, "id_document": {**WANG["id_document"], "number": "110101195802039876"}}
+    )
+    crisis = open_crisis(api, [reached, waiting])
+    contact = {"customer_id": str(reached), "contact_channel": "phone", "notes": "Waived"}
+    assert (
+        api.post(f"/crises/{crisis}/contacts", "relationship_manager", contact).status_code == 201
+    )
+    calm = open_crisis(api, [reached], "Branch closed")
+    assert api.post(f"/crises/{calm}/contacts", "relationship_manager", contact).status_code == 201
+    clock.advance(hours=30)  # past the 24 hours: one customer of `crisis` never contacted
+    console.sign_in("compliance_officer")
+    register = console.get("/console/crises")
+    assert register.status_code == 200
+    row = re.search(
+        rf'<tr data-crisis="{crisis}" class="sla-overdue">(.*?)</tr>', register.text, re.S
+    )
+    assert row is not None and "Card outage" in row[1]
+    counts = re.findall(r'class="(affected|contacted|in-time)">(\d+)<', row[1])
+    assert counts == [("affected", "2"), ("contacted", "1"), ("in-time", "1")]
+    assert re.search(rf'<tr data-crisis="{calm}" class="">', register.text)
+    only_open = console.get("/console/crises?state=closed")
+    assert crisis not in only_open.text and "No crises." in only_open.text
+    contacts = console.get(f"/console/crises/{crisis}")
+    assert contacts.status_code == 200
+    assert f'data-customer="{reached}"' in contacts.text
+    assert f'data-customer="{waiting}"' in contacts.text
+    assert f"{crisis}@v2" in contacts.text  # the evidence: the crisis event recording it
+    not_yet = console.get(f"/console/crises/{crisis}?contacted=false")
+    assert f'data-customer="{waiting}"' in not_yet.text
+    assert f'data-customer="{reached}"' not in not_yet.text
+    unknown = console.get(f"/console/crises/{UUID(int=7)}")
+    assert unknown.status_code == 200 and "No customers." in unknown.text
+
+
+def test_the_complaint_analysis_is_the_apis_and_its_roles(console: Console) -> None:
+    api = console.api
+    customer = api.register()
+    for extra in ({"product": "credit_card", "source": "online_chat"}, {"product": "credit_card"},
+                  {}):  # fmt: skip
+        body = {"customer_id": str(customer), "kind": "complaint", "category": "product",
+                "narrative": "Card blocked", **extra}  # fmt: skip
+        assert api.post("/feedback", "front_office", body).status_code == 201
+    console.sign_in("compliance_officer")
+    page = console.get("/console/complaints/analysis?from=2026-03&to=2026-04")
+    assert page.status_code == 200
+    march = re.search(r'<tr data-period="2026-03">(.*?)</tr>', page.text, re.S)
+    assert march is not None
+    assert re.search(r'data-key="received">3<', march[1])
+    products = re.search(r'data-key="by_product">(.*?)</td>', march[1], re.S)
+    assert products is not None
+    assert re.findall(r'class="name">([^<]+)</span>: <span class="n">(\d+)<', products[1]) == [
+        ("credit_card", "2"), ("none", "1")]  # fmt: skip
+    assert re.search(r'<tr data-period="2026-04">.*?data-key="received">0<', page.text, re.S)
+    assert re.search(r'id="analysis-total"><th scope="row">Total</th><td>3<', page.text)
+    backwards = console.get("/console/complaints/analysis?from=2026-05&to=2026-03")
+    assert 'class="problem"' in backwards.text and "period" in backwards.text
+    console.sign_in("front_office")
+    refused = console.get("/console/complaints/analysis?from=2026-03&to=2026-03")
+    assert 'class="problem"' in refused.text and 'id="analysis"' not in refused.text

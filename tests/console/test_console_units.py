@@ -30,6 +30,19 @@ def test_a_chart_labels_each_bar_with_the_api_text_and_describes_every_value() -
     assert len(heights) == 2 and heights[1] > heights[0] > 0  # 40 is taller than |-12.5|
 
 
+def test_a_chart_labels_its_axes_with_the_unit_and_the_scale() -> None:
+    svg = bar_chart("Churn rate", [Point("2026-03", "0.2500"), Point("2026-04", "0.5000")],
+                    chart_id="k", unit="share (0-1)", x_label="Month")  # fmt: skip
+    assert re.search(
+        r'class="y-label" id="k-unit" transform="rotate\(-90[^"]*\)">share \(0-1\)<', svg
+    )
+    assert re.findall(r'class="tick">([^<]*)<', svg) == ["0.5", "0"]  # top, then zero
+    assert 'class="x-label" aria-hidden="true">Month<' in svg
+    assert '<desc id="k-d">share (0-1). 2026-03: 0.2500' in svg
+    negative = bar_chart("NPS", [Point("2026-03", "-20"), Point("2026-04", "40")], chart_id="n")
+    assert re.findall(r'class="tick">([^<]*)<', negative) == ["40", "0", "-20"]
+
+
 def test_a_chart_of_no_numbers_draws_no_bar() -> None:
     svg = bar_chart("empty", [Point("2026-03", None), Point("2026-04", "NaN")], chart_id="e")
     assert "<rect" not in svg and svg.count('class="value"') == 2
@@ -79,3 +92,19 @@ def test_the_compiled_catalog_is_that_of_the_po_file() -> None:
     assert {m.id: m.string for m in source if m.id and m.string} == {
         m.id: m.string for m in compiled if m.id
     }
+
+
+def test_a_problem_names_the_fields_the_api_refused() -> None:
+    from werkzeug.datastructures import Headers
+
+    from web.console._api import Answer
+
+    body = {"detail": "the request has invalid fields: see errors",
+            "errors": {"period": ["the first period must not be after the last"],
+                       "json": {"until": ["must be after since"]}}}  # fmt: skip
+    said = Answer(422, body, Headers(), "").problem
+    assert said == (
+        "the request has invalid fields: see errors (period: the first period must not be "
+        "after the last; json.until: must be after since)"
+    )
+    assert Answer(403, {"detail": "no"}, Headers(), "").problem == "no"

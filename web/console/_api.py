@@ -36,10 +36,27 @@ class Answer:
 
     @property
     def problem(self) -> str:
-        """What went wrong, as the API's problem says it."""
+        """What went wrong, as the API's problem says it, with the fields it names."""
         if isinstance(self.body, dict):
-            return str(self.body.get("detail") or self.body.get("title") or self.status)
+            said = str(self.body.get("detail") or self.body.get("title") or self.status)
+            errors = field_errors(self.body.get("errors"))
+            return f"{said} ({'; '.join(errors)})" if errors else said
         return str(self.status)
+
+
+def field_errors(errors: Any, prefix: str = "") -> list[str]:
+    """A problem's `errors` ({field: [message] or nested}) as "field: message" lines."""
+    if isinstance(errors, dict):
+        return [
+            line
+            for key, value in errors.items()
+            for line in field_errors(
+                value, f"{prefix}{key}." if isinstance(value, dict) else f"{prefix}{key}"
+            )
+        ]
+    if isinstance(errors, list):
+        return [f"{prefix}: {message}" for message in errors if isinstance(message, str)]
+    return [f"{prefix}: {errors}"] if errors is not None else []
 
 
 def caller_headers(purpose: str | None) -> dict[str, str]:

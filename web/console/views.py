@@ -7,6 +7,7 @@ import csv
 import functools
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -62,12 +63,14 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # the roles that may run a verification from the integrity page (no API endpoint runs it)
 VERIFIERS = frozenset({"compliance_officer", "security_officer", "regulator"})
 DUE_SOON_SECONDS = 24 * 3600
+# each chart: the API's key, its caption, its unit (the y axis's label); the rates are
+# the API's shares in 0..1 (domain/rules/kpis.py), NPS its points in -100..100
 KPI_CHARTS = (
-    ("nps", _l("NPS")),
-    ("csat", _l("Customer satisfaction")),
-    ("complaint_sla", _l("Complaints resolved on time (%)")),
-    ("retention_rate", _l("Retention rate")),
-    ("churn_rate", _l("Churn rate")),
+    ("nps", _l("Net Promoter Score"), _l("points (-100 to 100)")),
+    ("csat", _l("Customer satisfaction"), _l("share of answers 4-5 (0-1)")),
+    ("complaint_sla", _l("Complaints resolved on time"), _l("share of complaints resolved (0-1)")),
+    ("retention_rate", _l("Retention rate"), _l("share of customers at start (0-1)")),
+    ("churn_rate", _l("Churn rate"), _l("share of customers at start (0-1)")),
 )
 
 
@@ -310,11 +313,21 @@ def customer_sections(
 # --- access log -----------------------------------------------------------------------
 
 ACCESS_COLUMNS = ("id", "recorded_at", "actor_id", "role", "purpose", "subject_id", "what")
+ACCESS_PAGE = 100  # entries on a page of the access-log page
+CSV_PAGE, CSV_MAX = 1000, 100_000  # the CSV walks the API's pages, up to CSV_MAX entries
 
 
-def access_entries() -> tuple[list[dict[str, Any]], str | None]:
-    """The access log's entries for the filters of the query string: actor, subject and
-    since by the API; purpose and until over the API's page (newest first)."""
+@dataclass(frozen=True)
+class AccessPage:
+    entries: list[dict[str, Any]]
+    problem: str | None = None
+    next_offset: int | None = None
+
+
+def access_page(offset: int, limit: int) -> AccessPage:
+    """A page of the access log, newest first, for the filters of the query string;
+    every filter is the API's (actor, subject, purpose, [since, until)), the times read
+    in the firm's time zone."""
     args = request.args
     since = local_moment(args.get("since"))
     until = local_moment(args.get("until"))
@@ -323,19 +336,16 @@ def access_entries() -> tuple[list[dict[str, Any]], str | None]:
         query={
             "actor": args.get("actor"),
             "subject": args.get("subject"),
+            "purpose": args.get("purpose"),
             "since": since.isoformat() if since else None,
-            "limit": 1000,
+            "until": until.isoformat() if until else None,
+            "limit": limit,
+            "offset": offset,
         },
     )
     if not answer.ok:
-        return [], answer.problem
-    entries = answer.body["entries"]
-    purpose = args.get("purpose")
-    if purpose:
-        entries = [entry for entry in entries if entry["purpose"] == purpose]
-    if until is not None:
-        entries = [e for e in entries if datetime.fromisoformat(e["recorded_at"]) <= until]
-    return entries, None
+        return AccessPage([], answer.problem)
+    return AccessPage(answer.body["entries"], None, answer.body["next_offset"])
 
 
 def local_moment(value: str | None) -> datetime | None:
@@ -359,13 +369,19 @@ def in_firm_zone(moment: datetime) -> datetime:
 @bp.get("/access-log")
 @signed_in
 def access_log() -> Any:
-    entries, problem = access_entries()
+    offset_number = page_offset()
+    page = access_page(offset_number, ACCESS_PAGE)
+    filters = {key: value for key, value in request.args.items() if key != "offset" and value}
     return render_template(
         "console/access_log.html",
-        entries=entries,
-        problem=problem,
+        entries=page.entries,
+        problem=page.problem,
         purposes=purpose_choices(blank=False),
         args=request.args,
+        filters=filters,
+        offset=offset_number,
+        next_offset=page.next_offset,
+        previous_offset=max(offset_number - ACCESS_PAGE, 0) if offset_number else None,
     )
 
 
@@ -383,9 +399,23 @@ def spreadsheet_safe(value: Any) -> Any:
 @bp.get("/access-log.csv")
 @signed_in
 def access_log_csv() -> Any:
-    entries, problem = access_entries()
-    if problem is not None:
-        return render_template("console/error.html", title=_("Access log"), message=problem), 403
+    """Every entry that matches the filters (walking the API's pages), up to CSV_MAX:
+    more is refused with a word to narrow the filters, never silently cut."""
+    entries: list[dict[str, Any]] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = access_page(offset, CSV_PAGE)
+        if page.problem is not None:
+            return render_template(
+                "console/error.html", title=_("Access log"), message=page.problem
+            ), 403
+        entries.extend(page.entries)
+        offset = page.next_offset
+        if offset is not None and len(entries) >= CSV_MAX:
+            message = _("More than %(n)s entries match: narrow the filters.", n=CSV_MAX)
+            return render_template(
+                "console/error.html", title=_("Access log"), message=message
+            ), 400
     out = io.StringIO()
     writer = csv.DictWriter(out, ACCESS_COLUMNS, extrasaction="ignore")
     writer.writeheader()
@@ -423,6 +453,108 @@ def complaints() -> Any:
     )
 
 
+# --- crisis register (policy 7.3) and complaint analysis (policy 1.2) -----------------
+
+CRISIS_PAGE = 50
+
+
+def page_offset() -> int:
+    """The `offset` of the query string (a page of a listing); 0 if absent or bad."""
+    raw = request.args.get("offset", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
+def pages(answer: _api.Answer, offset: int) -> dict[str, int | None]:
+    """The offsets of the previous and next pages of a views listing (None: none)."""
+    if not answer.ok:
+        return {"previous": None, "next": None}
+    limit, total = int(answer.body["limit"]), int(answer.body["total"])
+    return {
+        "previous": max(offset - limit, 0) if offset else None,
+        "next": offset + limit if offset + limit < total else None,
+    }
+
+
+@bp.get("/crises")
+@signed_in
+def crises() -> Any:
+    """The crisis register (`GET /views/crises`): each crisis with its affected and
+    contacted customers and the 24-hour first-contact deadline, overdue ones marked."""
+    offset = page_offset()
+    filters = {key: request.args.get(key) or None for key in ("state", "severity")}
+    query = {**filters, "limit": CRISIS_PAGE, "offset": offset}
+    answer = _api.get("/views/crises", query=caught_up(query))
+    return render_template(
+        "console/crises.html",
+        answer=answer,
+        rows=answer.body["items"] if answer.ok else [],
+        filters=filters,
+        shown={key: value for key, value in filters.items() if value},
+        pages=pages(answer, offset),
+    )
+
+
+@bp.get("/crises/<uuid:crisis_id>")
+@signed_in
+def crisis_contacts(crisis_id: UUID) -> Any:
+    """The customers a crisis affected (`GET /views/crises/{id}/contacts`): first
+    contact, channel, in time or not, and the evidence of each contact."""
+    offset = page_offset()
+    contacted = request.args.get("contacted") or None
+    if contacted not in (None, "true", "false"):
+        contacted = None
+    query = {"contacted": contacted, "limit": CRISIS_PAGE, "offset": offset}
+    answer = _api.get(f"/views/crises/{crisis_id}/contacts", query=caught_up(query))
+    return render_template(
+        "console/crisis.html",
+        crisis_id=crisis_id,
+        answer=answer,
+        rows=answer.body["items"] if answer.ok else [],
+        contacted=contacted,
+        shown={"contacted": contacted} if contacted else {},
+        pages=pages(answer, offset),
+    )
+
+
+CASE_KINDS = ("complaint", "suggestion", "praise", "enquiry")
+BREAKDOWNS = (
+    ("by_product", _l("By product")),
+    ("by_channel", _l("By channel")),
+    ("by_category", _l("By category")),
+    ("root_causes", _l("Root causes of those resolved")),
+)
+
+
+@bp.get("/complaints/analysis")
+@signed_in
+def complaint_analysis() -> Any:
+    """The analysis of feedback (`GET /views/complaints/analysis`), per month: cases of
+    a kind received by product, channel and category; resolved, in time, at first
+    contact, and their root causes."""
+    today = get_ledger().app.now().astimezone(babel_timezone())
+    query = {
+        "from": request.args.get("from") or f"{today.year:04d}-01",
+        "to": request.args.get("to") or f"{today.year:04d}-{today.month:02d}",
+        "kind": request.args.get("kind") or "complaint",
+        "branch": request.args.get("branch") or None,
+    }
+    answer = _api.get("/views/complaints/analysis", query=caught_up(query))
+    rows = answer.body["items"] if answer.ok else []
+    totals = {
+        key: sum(int(row[key]) for row in rows)
+        for key in ("received", "resolved", "in_time", "first_contact")
+    }
+    return render_template(
+        "console/complaint_analysis.html",
+        answer=answer,
+        rows=rows,
+        totals=totals,
+        query=query,
+        kinds=CASE_KINDS,
+        breakdowns=BREAKDOWNS,
+    )
+
+
 # --- KPIs -----------------------------------------------------------------------------
 
 
@@ -441,9 +573,14 @@ def kpis() -> Any:
     rows = table.body["items"] if table.ok else []
     charts = []
     if rows and by == "overall":
-        for key, title in KPI_CHARTS:
+        for key, title, unit in KPI_CHARTS:
             points = [Point(row["period"], row.get(key)) for row in rows]
-            charts.append(Markup(bar_chart(str(title), points, chart_id=f"chart-{key}")))  # noqa: S704
+            svg = bar_chart(
+                str(title), points, chart_id=f"chart-{key}", unit=str(unit), x_label=_("Month")
+            )
+            charts.append(
+                {"key": key, "title": title, "unit": unit, "svg": Markup(svg)}  # noqa: S704
+            )
     watch = _api.get("/views/churn-watch", query=caught_up({"limit": 1}))
     period = request.args.get("period") or last
     evaluation = _api.get("/evaluations", query={"period": period, "scope": "overall"})
@@ -479,14 +616,32 @@ def parse_note(note: str) -> dict[str, Any]:
     }
 
 
-def last_full_verification() -> Any:
-    """The last run of the scheduled full verification (`integrity_full`), if any."""
+def last_full_verification() -> dict[str, Any] | None:
+    """The last run of the scheduled full verification (`integrity_full`, every leaf of
+    both logs recomputed), as the page shows it: when, its state, what it verified and
+    whether it failed (it signs no checkpoint then, and says so in its summary)."""
     from scheduler.config import SchedulerConfigError
 
     try:
-        return job_runner().last_run("integrity_full")
+        run = job_runner().last_run("integrity_full")
     except SchedulerConfigError:  # the jobs page says why
         return None
+    if run is None:
+        return None
+    notes = {key: str(value) for key, value in run.summary.items() if not isinstance(value, int)}
+    refused = any(
+        value.startswith("not signed")
+        for key, value in notes.items()
+        if key.endswith("_checkpoint")
+    )
+    return {
+        "period": run.period,
+        "state": run.state,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "error": run.error,
+        "ok": run.state == "completed" and not refused,
+        "notes": sorted(notes.items()),
+    }
 
 
 def anchor_status() -> dict[str, Any]:
@@ -506,16 +661,21 @@ def anchor_status() -> dict[str, Any]:
 @signed_in
 def integrity() -> Any:
     """The latest checkpoint and its cosignatures, the seal lag, the last verification
-    (run here with "Verify now": the same checks as `ledger verify --full`), and the
-    inclusion proof of a seq."""
+    and the inclusion proof of a seq.
+
+    "Verify now" is `ledger verify` (incremental: what was added since the last verified
+    state, plus the store still holding the verified log), so its cost in the request
+    is that of the new events, not of the store; the full recomputation is the
+    scheduled `integrity_full` job's, whose last result the page shows beside it."""
     ledger = get_ledger()
     if request.method == "POST":
         if not g.console_user.has_any(VERIFIERS):
             abort(403)
-        report = ledger.verify_all(full=True)
+        report = ledger.verify_all(full=False)
         current_app.extensions["console_last_verify"] = {
             "at": datetime.now(UTC).isoformat(),
             "ok": report.ok,
+            "mode": report.event_log.describe(),
             "text": report.summary() if report.ok else report.failure(),
             "problems": [problem.message for problem in report.problems][:20],
             "by": g.console_user.actor_id,
