@@ -108,3 +108,10 @@ def test_a_problem_names_the_fields_the_api_refused() -> None:
         "after the last; json.until: must be after since)"
     )
     assert Answer(403, {"detail": "no"}, Headers(), "").problem == "no"
+
+
+def test_disclosure_forms_do_not_offer_break_glass_but_the_access_log_filter_does() -> None:
+    from web.console.forms import purpose_choices
+
+    assert "emergency_access" not in {value for value, _ in purpose_choices()}
+    assert "emergency_access" in {value for value, _ in purpose_choices(disclose=False)}

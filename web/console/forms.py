@@ -16,10 +16,17 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from security.integrity.access_log import PURPOSES
 
+# break glass (a customer outside one's book) needs an incident reference in X-Reason;
+# the console's disclosure forms do not take one, so they do not offer it (the API does)
+BREAK_GLASS = "emergency_access"
 
-def purpose_choices(blank: bool = True) -> list[tuple[str, str]]:
+
+def purpose_choices(blank: bool = True, *, disclose: bool = True) -> list[tuple[str, str]]:
+    """The purposes a form offers: to disclose (break glass left to the API), or every
+    purpose (an access-log filter: `disclose=False`)."""
     choices = [("", str(_l("— no purpose (masked) —")))] if blank else []
-    return choices + [(purpose, purpose) for purpose in PURPOSES]
+    offered = [p for p in PURPOSES if not (disclose and p == BREAK_GLASS)]
+    return choices + [(purpose, purpose) for purpose in offered]
 
 
 class SignInForm(FlaskForm):

@@ -376,7 +376,7 @@ def access_log() -> Any:
         "console/access_log.html",
         entries=page.entries,
         problem=page.problem,
-        purposes=purpose_choices(blank=False),
+        purposes=purpose_choices(blank=False, disclose=False),
         args=request.args,
         filters=filters,
         offset=offset_number,
