@@ -50,6 +50,11 @@ def _as_text(values: dict[str, object]) -> dict[str, str]:
     return {key: CREDIT_UNKNOWN if value is None else str(value) for key, value in values.items()}
 
 
+# the earliest date an assessment may bear (dates are 1900-9000; a later one is refused
+# as after today)
+EARLIEST_ASSESSMENT = date(1900, 1, 1)
+
+
 def _assessment_errors(assessment: CreditAssessment, today: date) -> dict[str, str]:
     # Messages never repeat the value: a credit score is personal financial data.
     errors: dict[str, str] = {}
@@ -61,8 +66,10 @@ def _assessment_errors(assessment: CreditAssessment, today: date) -> dict[str, s
     score = assessment.score
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
         errors["score"] = "an integer within 0..100"
-    if not isinstance(assessment.assessed_on, date) or assessment.assessed_on > today:
-        errors["assessed_on"] = "a date not after today"
+    if not isinstance(assessment.assessed_on, date) or not (
+        EARLIEST_ASSESSMENT <= assessment.assessed_on <= today
+    ):
+        errors["assessed_on"] = "a date from 1900-01-01 to today"
     return errors
 
 

@@ -48,6 +48,8 @@ def test_a_credit_assessment_is_recorded_and_graded_with(api: Api) -> None:
         {**ASSESSMENT, "score": "72"},
         {**ASSESSMENT, "source": "Credit Bureau"},
         {**ASSESSMENT, "assessed_on": "2030-01-01"},
+        {**ASSESSMENT, "assessed_on": "0001-01-01"},
+        {**ASSESSMENT, "assessed_on": "1899-12-31"},
         {key: value for key, value in ASSESSMENT.items() if key != "score"},
     ],
 )

@@ -27,8 +27,16 @@ IMPORTER = Actor("credit-import", "system", "batch", "credit bureau file")
 
 
 def read_assessments(path: Path) -> list[CreditAssessment]:
-    """The rows of a credit file; UsageProblem naming the first bad row and column."""
-    with path.open(newline="", encoding="utf-8") as handle:
+    """The rows of a credit file (UTF-8, with or without the byte-order mark a
+    spreadsheet writes); UsageProblem naming the first bad row and column."""
+    try:
+        return _read(path)
+    except UnicodeDecodeError:
+        raise UsageProblem(f"{path.name}: not a UTF-8 CSV file") from None
+
+
+def _read(path: Path) -> list[CreditAssessment]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in COLUMNS if name not in (reader.fieldnames or ())]
         if missing:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from web.schemas.common import EntryView
+from web.schemas.common import Day, EntryView
 
 _SOURCE = ma.validate.Regexp(
     r"^[a-z][a-z0-9_\-]{0,59}$",
@@ -28,7 +28,7 @@ class CreditAssessmentSchema(ma.Schema):
 
     source = ma.fields.String(required=True, validate=_SOURCE)
     score = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(0, 100))
-    assessed_on = ma.fields.Date(required=True)
+    assessed_on = Day(required=True)
 
 
 class CreditImportRowSchema(CreditAssessmentSchema):

@@ -8,6 +8,7 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner
 
+from domain.errors import NotFound
 from security.bootstrap import Settings, build_ledger
 from tests.domain.factories import individual
 from tests.support.environment import point_environment_at
@@ -74,3 +75,37 @@ def test_a_file_without_the_columns_is_refused(customers: list[UUID], tmp_path: 
     result = CliRunner().invoke(main, ["credit", "import", str(file)])
     assert result.exit_code == 2
     assert "missing column(s) customer_id, source, assessed_on" in result.output
+
+
+def test_a_spreadsheet_csv_with_a_byte_order_mark_is_read(
+    customers: list[UUID], ledger_config: Settings, tmp_path: Path
+) -> None:
+    first, _ = customers
+    file = tmp_path / "excel.csv"
+    file.write_bytes(
+        b"\xef\xbb\xbf" + (HEADER + f"{first},pboc_credit_reference,66,2026-02-01\n").encode()
+    )
+    done = CliRunner().invoke(main, ["credit", "import", str(file)])
+    assert done.exit_code == 0, done.output
+    assert credit_of(ledger_config, first) == (66, "pboc_credit_reference")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\xff\xfe\x00binary", "not a UTF-8 CSV file"),
+        (HEADER.encode() + b"{first},pboc_credit_reference,66,1899-12-31\n", "assessed_on"),
+        (HEADER.encode() + b"{first},pboc_credit_reference,66,0001-01-01\n", "assessed_on"),
+    ],
+)
+def test_a_binary_file_or_a_date_before_1900_is_a_usage_error_recording_nothing(
+    customers: list[UUID], ledger_config: Settings, tmp_path: Path, content: bytes, message: str
+) -> None:
+    first, _ = customers
+    file = tmp_path / "odd.csv"
+    file.write_bytes(content.replace(b"{first}", str(first).encode()))
+    result = CliRunner().invoke(main, ["credit", "import", str(file)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    with pytest.raises(NotFound):  # nothing recorded: no grading stream was opened
+        credit_of(ledger_config, first)
