@@ -188,6 +188,8 @@ def test_the_access_log_filters_and_downloads_as_csv(console: Console) -> None:
     rows = list(csv.DictReader(io.StringIO(download.text)))
     assert rows and {row["subject_id"] for row in rows} == {str(second)}
     assert {row["purpose"] for row in rows} == {"kyc_review"}
+    # a bad filter is the API's 422, not a 403 as if the officer were not allowed
+    assert console.get("/console/access-log.csv?subject=not-a-uuid").status_code == 422
 
 
 def test_the_access_log_filters_on_the_server_past_the_newest_thousand(

@@ -322,6 +322,7 @@ class AccessPage:
     entries: list[dict[str, Any]]
     problem: str | None = None
     next_offset: int | None = None
+    status: int = 200  # the API's status when it refused (422 for bad filters, 403 ...)
 
 
 def access_page(offset: int, limit: int) -> AccessPage:
@@ -344,7 +345,7 @@ def access_page(offset: int, limit: int) -> AccessPage:
         },
     )
     if not answer.ok:
-        return AccessPage([], answer.problem)
+        return AccessPage([], answer.problem, status=answer.status)
     return AccessPage(answer.body["entries"], None, answer.body["next_offset"])
 
 
@@ -408,7 +409,7 @@ def access_log_csv() -> Any:
         if page.problem is not None:
             return render_template(
                 "console/error.html", title=_("Access log"), message=page.problem
-            ), 403
+            ), page.status
         entries.extend(page.entries)
         offset = page.next_offset
         if offset is not None and len(entries) >= CSV_MAX:
