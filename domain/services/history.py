@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,7 +12,7 @@ from domain.customer import Customer
 from domain.errors import NotFound, ValidationFailed
 from domain.events import LedgerAggregate, LedgerEvent
 from domain.history import Change, changes_between, replay, version_as_of
-from domain.personal_data import masking_of_attribute
+from domain.personal_data import masking_of_attribute, personal_fields
 from domain.ports import EventPosition
 from domain.records import CustomerRecord, record_of
 from domain.services.base import LedgerServices
@@ -46,6 +46,16 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
+class RecordedField:
+    """One field the event itself records (what the customer was told, the advice
+    given, ...), whether or not the aggregate keeps it; `masking` as for FieldChange."""
+
+    field: str
+    value: Any
+    masking: str | None
+
+
+@dataclass(frozen=True)
 class CustomerEventEntry(TimelineEntry):
     """One event about a customer, in whichever stream it was recorded, with where it
     sits in the logs (`seq`: the leaf index `/integrity/proof` takes, None until
@@ -56,6 +66,7 @@ class CustomerEventEntry(TimelineEntry):
     stream_id: UUID
     stream: str
     changes: tuple[FieldChange, ...]
+    recorded: tuple[RecordedField, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +234,7 @@ class HistoryQueries(LedgerServices):
                     stream_id=stream_id,
                     stream=kind.__name__,
                     changes=changes,
+                    recorded=_recorded(event),
                     **_told(event),
                 )
             )
@@ -240,6 +252,31 @@ def _told(event: LedgerEvent) -> dict[str, Any]:
         "channel": event.channel,
         "reason": event.reason,
     }
+
+
+_METADATA = frozenset(f.name for f in fields(LedgerEvent))
+
+
+def _recorded(event: LedgerEvent) -> tuple[RecordedField, ...]:
+    """The event's own fields (not its metadata), each with its masking: what an
+    event says may be kept by no aggregate (the progress told to a complainant, the
+    advice given). An event this module's classification does not declare fails
+    closed: every field is masked as free text."""
+    try:
+        personal: Mapping[str, Any] | None = personal_fields(event)
+    except KeyError:
+        personal = None
+    recorded = []
+    for field in fields(event):
+        if field.name in _METADATA:
+            continue
+        if personal is None:
+            masking: str | None = "free_text"
+        else:
+            kind = personal.get(field.name)
+            masking = None if kind is None else str(kind.masking)
+        recorded.append(RecordedField(field.name, getattr(event, field.name), masking))
+    return tuple(recorded)
 
 
 def _masking(aggregate_class: type, field: str) -> str | None:

@@ -536,3 +536,17 @@ def test_the_complaint_analysis_is_the_apis_and_its_roles(console: Console) -> N
     console.sign_in("front_office")
     refused = console.get("/console/complaints/analysis?from=2026-03&to=2026-03")
     assert 'class="problem"' in refused.text and 'id="analysis"' not in refused.text
+
+
+def test_the_timeline_shows_what_an_event_records_only_when_disclosed(console: Console) -> None:
+    api = console.api
+    customer = api.register()
+    advice = {"area": "risk", "topic": "Fund drawdown", "advice": "Keep six months of cash"}
+    given = api.post(f"/customers/{customer}/advice", "relationship_manager", advice)
+    assert given.status_code == 201, given.get_json()
+    console.sign_in("compliance_officer")
+    masked = console.get(f"/console/customers/{customer}")
+    assert "Keep six months of cash" not in masked.text
+    assert '<dl class="recorded"' in masked.text  # the advice's area is not personal
+    full = console.submit(f"/console/customers/{customer}", {"purpose": "compliance_audit"})
+    assert "<dt>advice</dt><dd>Keep six months of cash</dd>" in full.text

@@ -183,3 +183,26 @@ def test_the_timeline_of_no_customer_is_404_and_of_an_erased_one_410(api: Api) -
 def test_the_front_office_may_not_read_a_timeline(api: Api) -> None:
     customer_id = api.register()
     assert api.get(f"/customers/{customer_id}/timeline", "front_office").status_code == 403
+
+
+def test_what_an_event_records_shows_disclosed_and_is_masked_otherwise(api: Api) -> None:
+    customer_id, case_id = _story(api)
+    told = "refund expected by Friday, Ms Wang informed"
+    ack = {"transition": "acknowledge", "method": "sms", "progress": told}
+    assert api.post(f"/feedback/{case_id}/transitions", "front_office", ack).status_code == 200
+    advice = {"area": "risk", "topic": "Fund drawdown", "advice": "Keep six months of cash"}
+    given = api.post(f"/customers/{customer_id}/advice", "relationship_manager", advice)
+    assert given.status_code == 201, given.get_json()
+
+    def recorded(timeline: Any, event: str) -> dict[str, Any]:
+        (entry,) = [e for e in timeline["events"] if e["event"] == event]
+        return {field["field"]: field["value"] for field in entry["recorded"]}
+
+    masked = _timeline(api, customer_id)
+    for secret in (told, "Keep six months of cash", "charged twice for the same transfer"):
+        assert secret not in str(masked), secret
+    assert recorded(masked, "Acknowledged")["method"] == "sms"  # not personal: in clear
+    full = _timeline(api, customer_id, X_Purpose="complaint_handling")
+    assert recorded(full, "Acknowledged")["progress"] == told
+    assert recorded(full, "AdviceGiven")["advice"] == "Keep six months of cash"
+    assert recorded(full, "FeedbackReceived")["narrative"] == "charged twice for the same transfer"

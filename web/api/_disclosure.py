@@ -117,4 +117,7 @@ def timeline_entry(entry: CustomerEventEntry, shown: Disclosure) -> dict[str, An
                 masked(change["before"], kind),
                 masked(change["after"], kind),
             )
+    for field in data["recorded"]:
+        if field["masking"] is not None:
+            field["value"] = masked(field["value"], Masking(field["masking"]))
     return data

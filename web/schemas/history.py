@@ -66,6 +66,11 @@ class FieldChangeSchema(ma.Schema):
     after = ma.fields.Raw(allow_none=True)
 
 
+class RecordedFieldSchema(ma.Schema):
+    field = ma.fields.String(required=True)
+    value = ma.fields.Raw(allow_none=True)
+
+
 class TimelineEntrySchema(ma.Schema):
     seq = ma.fields.Integer(
         allow_none=True,
@@ -92,6 +97,15 @@ class TimelineEntrySchema(ma.Schema):
         ma.fields.Nested(FieldChangeSchema),
         required=True,
         metadata={"description": "each field of the aggregate the event changed"},
+    )
+    recorded = ma.fields.List(
+        ma.fields.Nested(RecordedFieldSchema),
+        required=True,
+        metadata={
+            "description": "what the event itself records, kept by an aggregate or not "
+            "(the progress told to a complainant, the advice given, a crisis update); "
+            "personal values masked unless disclosed for a purpose"
+        },
     )
 
 
