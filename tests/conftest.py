@@ -9,8 +9,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from security.bootstrap import Settings
+
+# no per-example deadline: these machines are shared and noisy, and a property test
+# asserts properties, not speed (a slow example under load failed as DeadlineExceeded)
+hypothesis_settings.register_profile("ledger", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ledger")
 
 PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
