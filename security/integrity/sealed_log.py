@@ -281,6 +281,9 @@ class SealedLog:
             salt, mapped = b"", seq
             if self.subject_map is not None:
                 salt, mapped = self.subject_map.covered(cursor)
+                if mapped > seq:  # the log lost leaves behind our back
+                    self.subject_map.rewind(cursor, seq)
+                    mapped = seq
                 if mapped < seq:  # a log sealed before the map: catch up
                     map_line = self._backfill_map(cursor, salt, mapped, seq, last_nid)
             while stop is not None:
@@ -679,4 +682,4 @@ class SealedLog:
         if self.subject_map is None:
             raise MapMissing(f"the log {self.origin} keeps no subject map")
         with self.datastore.transaction(commit=False) as cursor:
-            return self.subject_map.subject_proof(cursor, subject, size)
+            return self.subject_map.subject_proof(cursor, subject, size, self.leaves_table)

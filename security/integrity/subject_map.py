@@ -20,7 +20,6 @@ not lead to the signed root.
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from ledger_verify.smt import (
     chain_step,
     encode_value,
     map_key,
+    map_line,
     prefix,
     prove,
     update,
@@ -44,17 +44,7 @@ from security.dialect import Dialect
 from security.errors import EventAuthenticationFailed
 from security.keys.envelope import Envelope
 
-MAP_LINE: Final = "crm-ledger/subject-map/v1"
 IN_LIST: Final = 400
-
-
-def map_line(salt: bytes, root: bytes) -> str:
-    """The checkpoint extension line that signs the map root."""
-    return f"{MAP_LINE} {_b64(salt)} {_b64(root)}"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
 
 
 def table_statements(dialect: Dialect, prefix_: str = "ledger") -> list[str]:
@@ -83,13 +73,13 @@ class MapMissing(Exception):
 @dataclass(frozen=True)
 class SubjectProof:
     """A subject's entry in the map at a checkpoint size, with its proof and chain
-    (the seqs of its events, oldest first)."""
+    ((seq, leaf hash) of its events, oldest first)."""
 
     subject: str
     key: bytes
     root: bytes
     proof: MapProof
-    chain: tuple[int, ...]
+    chain: tuple[tuple[int, bytes], ...]
 
 
 class _Nodes:
@@ -201,6 +191,14 @@ class SubjectMap:
         )
         return salt, 0
 
+    def rewind(self, cursor: Any, size: int) -> None:
+        """Forget what the map holds of leaves from `size` on (the log holds fewer
+        leaves than the map covers: it was wiped or rolled back behind the ledger's
+        back, and is being sealed again): chain rows and node versions past `size`."""
+        self.dialect.execute(cursor, f"DELETE FROM {self.chain} WHERE seq>=?", (size,))
+        self.dialect.execute(cursor, f"DELETE FROM {self.nodes} WHERE version>?", (size,))
+        self.dialect.execute(cursor, f"UPDATE {self.state} SET covered=? WHERE id=1", (size,))
+
     def subjects_of(self, cursor: Any, states: Sequence[bytes | None]) -> list[str | None]:
         """The subject of each event state (the data key's subject); None for a state
         that is no envelope or names an unknown key."""
@@ -287,9 +285,11 @@ class SubjectMap:
 
     # --- proving ---------------------------------------------------------------------
 
-    def subject_proof(self, cursor: Any, subject: str, size: int) -> SubjectProof:
-        """The map proof of `subject` at checkpoint size `size` and the seqs of its
-        events below `size`."""
+    def subject_proof(
+        self, cursor: Any, subject: str, size: int, leaves_table: str
+    ) -> SubjectProof:
+        """The map proof of `subject` at checkpoint size `size` and the (seq, leaf
+        hash) of its events below `size`."""
         self.dialect.execute(cursor, f"SELECT salt FROM {self.state} WHERE id=1", ())
         row = cursor.fetchone()
         if row is None:
@@ -301,8 +301,15 @@ class SubjectMap:
         root = nodes.get(0, EMPTY)
         self.dialect.execute(
             cursor,
-            f"SELECT seq FROM {self.chain} WHERE subject_key=? AND seq<? ORDER BY seq",
+            f"SELECT c.seq AS seq, l.leaf_hash AS leaf_hash FROM {self.chain} c "
+            f"LEFT JOIN {leaves_table} l ON l.seq = c.seq "
+            "WHERE c.subject_key=? AND c.seq<? ORDER BY c.seq",
             (key, size),
         )
-        chain = tuple(int(row["seq"]) for row in cursor.fetchall())
-        return SubjectProof(subject, key, EMPTY if root is None else root.hash, proof, chain)
+        chain = []
+        for row in cursor.fetchall():
+            if row["leaf_hash"] is None:
+                raise MapMissing(f"the chain names leaf {row['seq']}, which is missing")
+            chain.append((int(row["seq"]), self.dialect.to_bytes(row["leaf_hash"])))
+        root_hash = EMPTY if root is None else root.hash
+        return SubjectProof(subject, key, root_hash, proof, tuple(chain))

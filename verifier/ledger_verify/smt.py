@@ -31,6 +31,8 @@ empty subtree or at another key's leaf (non-inclusion).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import struct
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +42,7 @@ from typing import Final, Protocol
 __all__ = [
     "EMPTY",
     "KEY_LABEL",
+    "MAP_LINE",
     "Entry",
     "Interior",
     "Leaf",
@@ -54,10 +57,12 @@ __all__ = [
     "encode_value",
     "leaf_hash",
     "map_key",
+    "map_line",
     "node_hash",
     "prefix",
     "prove",
     "root_from_proof",
+    "signed_map",
     "update",
     "verify_proof",
 ]
@@ -66,6 +71,8 @@ EMPTY: Final = bytes(32)
 """Hash of an empty subtree at any depth, the root of the empty map, and head_0."""
 
 KEY_LABEL: Final = b"crm-ledger/subject-map/v1"
+MAP_LINE: Final = "crm-ledger/subject-map/v1"
+"""First word of the checkpoint extension line `<MAP_LINE> <base64 salt> <base64 root>`."""
 _KEY_TAG: Final = b"\x13"
 _CHAIN_TAG: Final = b"\x12"
 _NODE_TAG: Final = b"\x11"
@@ -149,6 +156,42 @@ def prefix(key: bytes, depth: int) -> bytes:
         return bytes(key)
     head = key[:whole] + bytes([key[whole] & (0xFF << (8 - rest)) & 0xFF]) if rest else key[:whole]
     return head + bytes(32 - len(head))
+
+
+def map_line(salt: bytes, root: bytes) -> str:
+    """The checkpoint extension line that signs a map root and its key salt."""
+    return f"{MAP_LINE} {_b64(salt)} {_b64(root)}"
+
+
+def signed_map(extensions: tuple[str, ...]) -> tuple[bytes, bytes] | None:
+    """(salt, root) of the checkpoint's subject-map extension line, None if it has
+    none; ValueError if the line is malformed or given twice."""
+    found = [line for line in extensions if line.split(" ", 1)[0] == MAP_LINE]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise ValueError("the checkpoint has two subject-map lines")
+    parts = found[0].split(" ")
+    if len(parts) != 3:
+        raise ValueError("the subject-map line is not '<name> <salt> <root>'")
+    salt, root = _unb64(parts[1]), _unb64(parts[2])
+    if len(salt) != 32 or len(root) != 32:
+        raise ValueError("the subject-map salt and root are 32 bytes each")
+    return salt, root
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError("not canonical base64") from None
+    if _b64(raw) != text:
+        raise ValueError("not canonical base64")
+    return raw
 
 
 # --------------------------------------------------------------------------- nodes
