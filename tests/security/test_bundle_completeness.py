@@ -10,12 +10,15 @@ import hashlib
 import json
 import random
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger_verify.bundle.signature import sign_manifest
@@ -25,6 +28,7 @@ from security.bootstrap import Ledger, Settings, build_ledger
 from security.export.exporter import ExportActor, ExportScope, export_bundle
 from tests.security.test_bundle_verify import edit_lines, rehash
 from tests.support.sample import SampleApp
+from web.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -148,6 +152,19 @@ def test_an_event_withheld_consistently_is_named(store: Store) -> None:
 
     withhold(other, newest, store.signer)
     assert f"leaves.jsonl seq {newest}: missing: the customer's chain" in failures(other)
+
+    # both command-line verifiers say so and exit non-zero
+    standalone = subprocess.run(
+        [sys.executable, "-m", "ledger_verify", str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert standalone.returncode != 0
+    assert f"leaves.jsonl seq {middle}: missing" in standalone.stdout + standalone.stderr
+    ledger_cli = CliRunner().invoke(main, ["verify-bundle", str(other)])
+    assert ledger_cli.exit_code != 0
+    assert f"leaves.jsonl seq {newest}: missing" in ledger_cli.output
 
 
 def test_a_chain_cut_short_misses_the_signed_head(store: Store) -> None:
