@@ -27,6 +27,7 @@ from ledger_verify.bundle.layout import open_regular
 from ledger_verify.bundle.report import BundleReport
 from ledger_verify.merkle import leaf_hash
 from ledger_verify.smt import (
+    EMPTY,
     Entry,
     Leaf,
     MapProof,
@@ -213,7 +214,7 @@ def _chain_matches(
             return False
         return True
     try:
-        found = Entry(*chain_head(chain))
+        found = Entry(*chain_head(chain)) if chain else Entry(0, 0, EMPTY)
     except MapProofError as exc:
         report.fail(COMPLETENESS, None, f"{where}: {exc}")
         return False
