@@ -122,3 +122,30 @@ def test_a_log_sealed_before_the_map_is_caught_up_on_the_next_seal(
         check_every_subject(ledger, latest.size)
     finally:
         ledger.close()
+
+
+def test_full_verification_recomputes_the_signed_map(ledger_config: Settings) -> None:
+    ledger = build_ledger(ledger_config, clock=Clock())
+    try:
+        app = ledger.app
+        customer = individual(app)
+        grant_marketing(app, customer)
+        assert ledger.seal() is not None
+        report = ledger.verify(full=True)
+        assert report.ok, report.problems
+        # a sealer that lost a chain row signs a map in which the customer's next
+        # event follows the wrong head: the signed map no longer matches the events
+        chain = ledger.keystore.dialect.table("ledger_map_chain")
+        run_sql(ledger, f"DELETE FROM {chain} WHERE seq = (SELECT MAX(seq) FROM {chain})")
+        app.receive_feedback(customer, "complaint", "fees", "Charged twice", FRONT)
+        latest = ledger.seal()
+        assert latest is not None
+        report = ledger.verify(full=True)
+        assert not report.ok
+        messages = [problem.message for problem in report.problems]
+        assert any(
+            m.startswith(f"checkpoint at size {latest.size}: its subject map root does not match")
+            for m in messages
+        ), messages
+    finally:
+        ledger.close()
