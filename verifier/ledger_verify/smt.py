@@ -51,6 +51,7 @@ __all__ = [
     "MapStore",
     "MemoryStore",
     "Node",
+    "canonical_b64decode",
     "chain_head",
     "chain_step",
     "decode_value",
@@ -174,7 +175,7 @@ def signed_map(extensions: tuple[str, ...]) -> tuple[bytes, bytes] | None:
     parts = found[0].split(" ")
     if len(parts) != 3:
         raise ValueError("the subject-map line is not '<name> <salt> <root>'")
-    salt, root = _unb64(parts[1]), _unb64(parts[2])
+    salt, root = canonical_b64decode(parts[1]), canonical_b64decode(parts[2])
     if len(salt) != 32 or len(root) != 32:
         raise ValueError("the subject-map salt and root are 32 bytes each")
     return salt, root
@@ -184,7 +185,10 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def canonical_b64decode(text: object) -> bytes:
+    """The bytes of canonical standard base64 `text`; ValueError otherwise."""
+    if not isinstance(text, str):
+        raise ValueError("expected a base64 string")
     try:
         raw = base64.b64decode(text, validate=True)
     except binascii.Error:

@@ -17,7 +17,6 @@ is named by its seq or fails the head.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from pathlib import Path
 from typing import Any, Final
@@ -32,6 +31,7 @@ from ledger_verify.smt import (
     Leaf,
     MapProof,
     MapProofError,
+    canonical_b64decode,
     chain_head,
     map_key,
     signed_map,
@@ -39,18 +39,6 @@ from ledger_verify.smt import (
 )
 
 COMPLETENESS: Final = "completeness.jsonl"
-
-
-def _b64(text: Any) -> bytes:
-    if not isinstance(text, str):
-        raise ValueError("expected a base64 string")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except binascii.Error:
-        raise ValueError("not canonical base64") from None
-    if base64.b64encode(raw).decode("ascii") != text:
-        raise ValueError("not canonical base64")
-    return raw
 
 
 def _seq(value: Any) -> int:
@@ -83,13 +71,13 @@ def parse_line(raw: bytes) -> tuple[str, MapProof, list[tuple[int, bytes]]]:
     if terminal is not None:
         if not isinstance(terminal, dict) or set(terminal) != {"key", "value"}:
             raise ValueError("terminal is null or {key, value}")
-        leaf = Leaf(_b64(terminal["key"]), _b64(terminal["value"]))
+        leaf = Leaf(canonical_b64decode(terminal["key"]), canonical_b64decode(terminal["value"]))
     steps = []
     for step in chain:
         if not isinstance(step, list) or len(step) != 2:
             raise ValueError("a chain step is [seq, leaf hash]")
-        steps.append((_seq(step[0]), _b64(step[1])))
-    return subject, MapProof(tuple(_b64(s) for s in siblings), leaf), steps
+        steps.append((_seq(step[0]), canonical_b64decode(step[1])))
+    return subject, MapProof(tuple(canonical_b64decode(s) for s in siblings), leaf), steps
 
 
 def line_of(subject: str, proof: MapProof, chain: list[tuple[int, bytes]]) -> bytes:
