@@ -55,6 +55,7 @@ from security.integrity.tree_nodes import (
 from security.keys.envelope import leaf_bytes
 
 BATCH = 2000
+MAP_CHUNK = 50000  # leaves a seal adds to the subject map of a log sealed before it
 
 log = logging.getLogger("crm_ledger.integrity")
 
@@ -284,8 +285,11 @@ class SealedLog:
                 if mapped > seq:  # the log lost leaves behind our back
                     self.subject_map.rewind(cursor, seq)
                     mapped = seq
-                if mapped < seq:  # a log sealed before the map: catch up
-                    map_line = self._backfill_map(cursor, salt, mapped, seq, last_nid)
+                if mapped < seq:  # a log sealed before the map: catch up, a chunk a seal
+                    end = min(seq, mapped + MAP_CHUNK)
+                    map_line = self._backfill_map(cursor, salt, mapped, end, last_nid)
+                    mapped = end
+            mapping = self.subject_map is not None and mapped == seq
             while stop is not None:
                 batch = self.source.rows_after(last_nid, BATCH, stop)
                 if not batch:
@@ -308,7 +312,7 @@ class SealedLog:
                     rows,
                 )
                 self.nodes.insert(cursor, nodes)
-                if self.subject_map is not None:
+                if mapping:
                     map_line = self._map_batch(cursor, salt, batch, rows)
             if builder is not None and builder.size != covered:
                 frontier = CompactRange.from_hashes(builder.size, builder.edge)
@@ -320,7 +324,9 @@ class SealedLog:
             if frontier.size == 0:
                 return None
             root = frontier.root()
-            if map_line is None and self.subject_map is not None:
+            if self.subject_map is None or not mapping:
+                map_line = None  # still catching up: this checkpoint signs no map yet
+            elif map_line is None:
                 map_line = self.subject_map.add(cursor, salt, frontier.size, [], frontier.size)
             note_text = sign_checkpoint(
                 self.origin,
@@ -360,7 +366,9 @@ class SealedLog:
         self, cursor: Any, salt: bytes, mapped: int, sealed: int, last_nid: int | None
     ) -> str | None:
         """Add the leaves sealed before the map existed (`mapped`..`sealed`) to it, in
-        this seal's transaction; returns the map line at `sealed`."""
+        this seal's transaction; returns the map line at `sealed`. A seal adds at most
+        MAP_CHUNK of them, so catching up a large log never holds the seal lock long;
+        until the map covers the log, checkpoints sign no map line."""
         line = None
         after: int | None = None
         if mapped > 0:

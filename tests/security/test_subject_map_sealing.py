@@ -149,3 +149,33 @@ def test_full_verification_recomputes_the_signed_map(ledger_config: Settings) ->
         ), messages
     finally:
         ledger.close()
+
+
+def test_a_large_log_is_caught_up_a_chunk_a_seal(
+    ledger_config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = build_ledger(ledger_config, clock=Clock())
+    try:
+        app = ledger.app
+        customers = [individual(app, phone=f"1370000{i:04d}") for i in range(3)]
+        for customer in customers:
+            grant_marketing(app, customer)
+        first = ledger.seal()
+        assert first is not None and first.size >= 6
+        dialect = ledger.keystore.dialect
+        for table in ("ledger_map_state", "ledger_map_chain", "ledger_map_nodes"):
+            run_sql(ledger, f"DELETE FROM {dialect.table(table)}")
+        monkeypatch.setattr("security.integrity.sealed_log.MAP_CHUNK", 2)
+        signed = []
+        for _ in range(first.size):  # each seal covers a new event and 2 old leaves
+            app.receive_feedback(customers[0], "complaint", "fees", "Charged twice", FRONT)
+            latest = ledger.seal()
+            assert latest is not None
+            note = parse_checkpoint(latest.note)
+            signed.append(any(line.startswith(MAP_LINE) for line in note.extensions))
+            if signed[-1]:
+                break
+        assert signed[0] is False and signed[-1] is True  # no map line until caught up
+        check_every_subject(ledger, latest.size)
+    finally:
+        ledger.close()
