@@ -111,9 +111,14 @@ class _Nodes:
             marks = ",".join("?" * len(chunk))
             dialect.execute(
                 self.cursor,
-                f"SELECT position, version, leaf_key, leaf_value, hash FROM {self.owner.nodes} "
-                f"WHERE depth=? AND version<=? AND position IN ({marks}) ORDER BY version",
-                (depth, self.version, *chunk),
+                # only the newest version at or below ours: one index seek per position,
+                # however many seals rewrote it (the root is rewritten by every seal)
+                f"SELECT n.position AS position, n.leaf_key AS leaf_key, "
+                f"n.leaf_value AS leaf_value, n.hash AS hash FROM {self.owner.nodes} n "
+                f"WHERE n.depth=? AND n.position IN ({marks}) AND n.version = ("
+                f"SELECT MAX(m.version) FROM {self.owner.nodes} m WHERE m.depth=n.depth "
+                "AND m.position=n.position AND m.version<=?)",
+                (depth, *chunk, self.version),
             )
             for row in self.cursor.fetchall():
                 position = dialect.to_bytes(row["position"])
@@ -123,7 +128,7 @@ class _Nodes:
                     node = Leaf(
                         dialect.to_bytes(row["leaf_key"]), dialect.to_bytes(row["leaf_value"])
                     )
-                self.cache[(depth, position)] = node  # ordered by version: the newest wins
+                self.cache[(depth, position)] = node
 
     def prefetch(self, keys: Iterable[bytes]) -> None:
         """Read the nodes an update or proof of `keys` visits, one query per depth."""
