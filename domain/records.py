@@ -188,6 +188,8 @@ class CaseRecord:
     received_at: datetime
     due_at: datetime | None
     final_due_at: datetime | None
+    summary_resolution_by: datetime | None
+    rule_version: str | None
     state: str
     owner: str | None
     approver: str | None
@@ -198,6 +200,7 @@ class CaseRecord:
     root_cause: str | None
     first_contact: bool | None
     resolved_in_time: bool | None
+    summary_resolution: bool
     resolved_at: datetime | None
     redress_amount: Decimal | None
     closed_at: datetime | None

@@ -72,15 +72,21 @@ class CaseQueries:
         if escalated is not None:
             where.add("escalation_level>0" if escalated else "escalation_level=0")
         unresolved = ", ".join(f"'{s}'" for s in UNRESOLVED_STATES)
-        is_overdue = f"(due_at IS NOT NULL AND due_at<=? AND state IN ({unresolved}))"
+        # Past a binding deadline: the one deadline, or with a final stage (US) the
+        # response stage until answered and then the final stage.
+        is_overdue = (
+            f"(state IN ({unresolved}) AND ("
+            "(due_at IS NOT NULL AND due_at<=? AND (final_due_at IS NULL OR state='received'))"
+            " OR (final_due_at IS NOT NULL AND final_due_at<=?)))"
+        )
         if overdue is not None:
-            where.add(is_overdue if overdue else f"NOT {is_overdue}", now)
+            where.add(is_overdue if overdue else f"NOT {is_overdue}", now, now)
         total = self.store.row(f"SELECT COUNT(*) AS n FROM {self.cases}{where.sql}", where.params)
         order = order_by(sort, QUEUE_SORTS, "due_at", "case_id")
         order = f" ORDER BY CASE WHEN {is_overdue} THEN 0 ELSE 1 END, " + order[len(" ORDER BY ") :]
         rows = self.store.rows(
             f"SELECT * FROM {self.cases}{where.sql}{order} LIMIT ? OFFSET ?",
-            [*where.params, now, limit, offset],
+            [*where.params, now, now, limit, offset],
         )
         moment = self.clock()
         return Page(
@@ -92,6 +98,8 @@ class CaseQueries:
 
     def _case(self, row: dict[str, Any], moment: datetime) -> dict[str, Any]:
         due = _parse(row["due_at"])
+        if row["final_due_at"] is not None and row["state"] != "received":
+            due = _parse(row["final_due_at"])  # the response stage was answered
         unresolved = row["state"] in UNRESOLVED_STATES
         left = None if due is None or not unresolved else (due - moment).total_seconds()
         return {
