@@ -90,6 +90,7 @@ class KycRecord:
     customer_id: UUID
     registered_on: date | None
     rating_due_on: date | None
+    rating_calendar: str | None
     risk_level: str | None
     risk_factors: tuple[str, ...]
     last_verified_on: date | None

@@ -68,5 +68,10 @@ def test_the_queue_shows_the_deadline_told_and_the_final_stage_escalation(
     (row,) = models.cases.complaint_queue().items
     case = app.get_case(case_id)
     assert row["acknowledged_due_at"] == case.due_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    assert (row["escalation_level"], row["final_escalation_level"]) == (2, 1)
+    # Acknowledged within 15 days: the US response stage was met; day 50 of 60 is 80 %
+    # of the final stage, not overdue, and the time left counts to the final response.
+    assert (row["escalation_level"], row["final_escalation_level"]) == (0, 1)
+    assert row["overdue"] is False
+    assert row["seconds_left"] == (case.final_due_at - clock.now).total_seconds()
+    assert models.cases.complaint_queue(overdue=True).total == 0
     assert row["product"] == "fund"
