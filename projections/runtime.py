@@ -30,6 +30,7 @@ from projections.projector import Fault, Projector
 from projections.quality import QualityProjection, QualityQueries
 from projections.rebuild import Progress, Rebuilt, rebuild
 from projections.satisfaction import SatisfactionProjection, SatisfactionQueries
+from projections.value_strategies import ValueStrategiesProjection, ValueStrategyQueries
 from projections.status import (
     MAX_LAG_EVENTS,
     MAX_LAG_SECONDS,
@@ -53,6 +54,7 @@ VIEW_CLASSES: tuple[type[ViewProjection], ...] = (
     QualityProjection,
     SatisfactionProjection,
     CrisesProjection,
+    ValueStrategiesProjection,
 )
 
 
@@ -85,6 +87,7 @@ class ReadModels:
         self.kpis = KpiQueries(store, getattr(ledger.app, "settings", None))
         self.quality = QualityQueries(store)
         self.satisfaction = SatisfactionQueries(store)
+        self.value_strategies = ValueStrategyQueries(store)
         self.follower: Follower | None = None
         self._lock = threading.Lock()
 
