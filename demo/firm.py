@@ -90,6 +90,7 @@ def plan_firm(
     _crisis(app, rng, schedule, facts, start)
     _festival_greetings(app, schedule, facts)
     schedule.at(day_at(start, 150, 15), partial(_advice, app, facts))
+    schedule.at(day_at(start, 151, 15), partial(_preferences, app, facts))
     for quarter_end, period, share in (
         (date(2025, 12, 31), "2025Q4", 0.3),
         (date(2026, 3, 31), "2026Q1", 1.0),
@@ -293,6 +294,24 @@ def _advice(app: LedgerApplication, facts: Facts) -> None:
             rm,
             contact_channel="branch",
         )
+
+
+# Needs and interests told to the relationship manager (7.1), by turn.
+_PREFERENCES = (
+    (["retirement", "capital_preservation"], ["calligraphy", "tea"], "Plans to retire early"),
+    (["education_funding"], ["travel"], "Child starts university abroad"),
+    (["wealth_growth", "cross_border"], ["golf"], ""),
+    (["home_purchase", "liquidity"], [], "Saving for a flat"),
+)
+
+
+def _preferences(app: LedgerApplication, facts: Facts) -> None:
+    """Needs and interests recorded as preferences for a few active customers (7.1)."""
+    for turn, customer_id in enumerate(sorted(active_customers(facts))[8:14]):
+        branch = facts.registered[customer_id][1].lower()
+        rm = Actor(f"rm-{branch}-1", "relationship_manager", "branch")
+        needs, interests, notes = _PREFERENCES[turn % len(_PREFERENCES)]
+        app.record_preferences(customer_id, needs, interests, rm, notes=notes)
 
 
 def _credit_due(app: LedgerApplication, customer_id: UUID, on: date) -> bool:

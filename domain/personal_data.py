@@ -160,6 +160,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.customer:LegalHoldPlaced": (),
     "domain.customer:LegalHoldLifted": (),
     "domain.customer:CustomerErased": (),
+    # needs and interests are C1 codes; the notes are the customer's own words
+    "domain.customer:PreferencesRecorded": ("notes",),
     # Identity claims (one record per person): no personal data, the number is not kept
     "domain.identity:IdentityClaimed": (),
     "domain.identity:IdentityReleased": (),
@@ -254,6 +256,7 @@ AGGREGATE_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
         "segment",
         "segment_dimensions",
         "special_care",
+        "preference_notes",
     ),
     "domain.kyc:KycFile": ("doc_number",),
     "domain.consent:Consent": ("evidence",),

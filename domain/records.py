@@ -67,6 +67,9 @@ class CustomerRecord:
     segment: str | None
     segment_dimensions: dict[str, str]
     special_care: tuple[str, ...]
+    needs: tuple[str, ...]
+    interests: tuple[str, ...]
+    preference_notes: str | None
     care_measures: tuple[str, ...]
     care_follow_up_days: int | None
     relationship_ended_on: date | None

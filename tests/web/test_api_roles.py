@@ -193,6 +193,7 @@ LISTS = {
     for name in (
         "customers",
         "churn-watch",
+        "value-strategies",
         "complaints",
         "complaints/analysis",
         "consents",

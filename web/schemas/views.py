@@ -239,6 +239,7 @@ Customer360Schema = ma.Schema.from_dict(
                 "value",
                 "churn",
                 "care",
+                "preferences",
                 "restrictions",
             )
         },
