@@ -30,7 +30,6 @@ from projections.projector import Fault, Projector
 from projections.quality import QualityProjection, QualityQueries
 from projections.rebuild import Progress, Rebuilt, rebuild
 from projections.satisfaction import SatisfactionProjection, SatisfactionQueries
-from projections.value_strategies import ValueStrategiesProjection, ValueStrategyQueries
 from projections.status import (
     MAX_LAG_EVENTS,
     MAX_LAG_SECONDS,
@@ -41,6 +40,7 @@ from projections.status import (
 )
 from projections.store import ViewStore
 from projections.tracking import PositionConflict, Tracking
+from projections.value_strategies import ValueStrategiesProjection, ValueStrategyQueries
 from projections.watch_queries import WatchLists
 from security.bootstrap import Ledger
 

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from domain.application import LedgerApplication
-from domain.kyc import KycFileOpened
 from domain.errors import (
     BusinessSuspended,
     IllegalTransition,
     ValidationFailed,
     VersionConflict,
 )
+from domain.kyc import KycFileOpened
 from tests.domain.factories import (
     COMPLIANCE,
     FRONT,
