@@ -297,7 +297,7 @@ def _advice(app: LedgerApplication, facts: Facts) -> None:
 
 
 # Needs and interests told to the relationship manager (7.1), by turn.
-_PREFERENCES = (
+_PREFERENCES: tuple[tuple[list[str], list[str], str], ...] = (
     (["retirement", "capital_preservation"], ["calligraphy", "tea"], "Plans to retire early"),
     (["education_funding"], ["travel"], "Child starts university abroad"),
     (["wealth_growth", "cross_border"], ["golf"], ""),

@@ -215,6 +215,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.quality:StandardBreachRecorded": (),
     "domain.quality:ImprovementActionRecorded": (),
     "domain.quality:MeasurementRecorded": (),
+    "domain.quality:ServiceStandardReviewed": (),
+    "domain.quality:StandardReviewOverdue": (),
     # Staff training (staff by employee id only, no customer)
     "domain.training:TrainingCompleted": (),
     # Activity
@@ -239,6 +241,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     # Performance evaluation (aggregates only)
     "domain.evaluation:PerformanceEvaluated": (),
     "domain.evaluation:ImprovementPlanOpened": (),
+    "domain.evaluation:ImprovementPlanClosed": (),
+    "domain.evaluation:ImprovementPlanOverdue": (),
     "domain.evaluation:RecognitionRecorded": (),
     # Jobs and alerts (details must not hold personal data)
     "domain.jobs:JobRunStarted": (),

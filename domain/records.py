@@ -256,6 +256,8 @@ class QualityRecord:
     breaches: int
     improvement_actions: int
     last_score: int | None
+    reviewed_on: date | None
+    review_overdue_for: date | None
 
 
 @dataclass(frozen=True)
@@ -365,6 +367,9 @@ class EvaluationRecord:
     evaluations: int
     evaluated_version: int
     improvement_plans: int
+    open_plans: dict[int, date]
+    closed_plans: int
+    overdue_plans: tuple[int, ...]
     recognitions: int
 
 
