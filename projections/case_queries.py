@@ -72,11 +72,14 @@ class CaseQueries:
         if escalated is not None:
             where.add("escalation_level>0" if escalated else "escalation_level=0")
         unresolved = ", ".join(f"'{s}'" for s in UNRESOLVED_STATES)
-        # Past a binding deadline: the one deadline, or with a final stage (US) the
-        # response stage until answered and then the final stage.
+        # Past a binding deadline (domain.rules.complaints.binding_deadlines): the one
+        # deadline, or with a final stage (US) the response stage until answered and
+        # then the final stage. A UK case with a final stage was recorded under
+        # complaint_deadline/1, whose `due_at` was the summary window: final only.
+        response_binds = "(final_due_at IS NULL OR (state='received' AND rule_set<>'UK'))"
         is_overdue = (
             f"(state IN ({unresolved}) AND ("
-            "(due_at IS NOT NULL AND due_at<=? AND (final_due_at IS NULL OR state='received'))"
+            f"(due_at IS NOT NULL AND due_at<=? AND {response_binds})"
             " OR (final_due_at IS NOT NULL AND final_due_at<=?)))"
         )
         if overdue is not None:
@@ -98,8 +101,10 @@ class CaseQueries:
 
     def _case(self, row: dict[str, Any], moment: datetime) -> dict[str, Any]:
         due = _parse(row["due_at"])
-        if row["final_due_at"] is not None and row["state"] != "received":
-            due = _parse(row["final_due_at"])  # the response stage was answered
+        if row["final_due_at"] is not None and (
+            row["state"] != "received" or row["rule_set"] == "UK"
+        ):
+            due = _parse(row["final_due_at"])  # answered, or a UK case under the first rule
         unresolved = row["state"] in UNRESOLVED_STATES
         left = None if due is None or not unresolved else (due - moment).total_seconds()
         return {

@@ -6,16 +6,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import uuid4
 
 import pytest
 
 from domain.application import LedgerApplication
 from domain.errors import ValidationFailed
-from domain.feedback import Acknowledged, Escalated, FeedbackCase, FeedbackReceived, Resolved
+from domain.feedback import Acknowledged, Escalated, FeedbackReceived, Resolved
 from domain.personal_data import EVENT_PERSONAL_FIELDS
 from domain.settings import RuleSettings
-from tests.domain.factories import FRONT, RM, SYSTEM, Clock, individual, new_app, recorded
+from tests.domain.factories import (
+    FRONT,
+    RM,
+    SYSTEM,
+    Clock,
+    individual,
+    legacy_uk_complaint,
+    new_app,
+    recorded,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -148,30 +156,8 @@ def test_a_uk_case_recorded_under_the_first_rule_escalates_on_its_final_response
     app: LedgerApplication, clock: Clock
 ) -> None:
     received = clock.now
-    window, eight_weeks = received + timedelta(days=3), received + timedelta(weeks=8)
-    case_id = uuid4()
-    legacy = FeedbackCase.blank(case_id, received)
-    legacy.receive(
-        FRONT,
-        received,
-        customer_id=individual(app),
-        kind="complaint",
-        category="fees",
-        narrative="Fee",
-        source="phone",
-        branch=None,
-        product=None,
-        survey_id=None,
-        rule_set="UK",
-        complexity="standard",
-        received_at=received,
-        due_at=window,
-        final_due_at=eight_weeks,
-        requires_approval=False,
-        rule_version="complaint_deadline/1",
-        summary_resolution_by=None,
-    )
-    app.save(legacy)
+    eight_weeks = received + timedelta(weeks=8)
+    case_id = legacy_uk_complaint(app, individual(app), received)
     clock.advance(days=10)
     app.check_case_escalation(case_id, SYSTEM)
     assert escalations(app, case_id) == []
