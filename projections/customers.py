@@ -48,6 +48,7 @@ class CustomersProjection(ViewProjection):
             ),
             c.CustomerClassified: self.classified,
             c.SpecialCareFlagged: self.care_flagged,
+            c.PreferencesRecorded: self.preferences_recorded,
             c.RelationshipEnded: lambda tx, e, x: touch(
                 tx, e.originator_id, e, x, status="ended", ended_on=day(e.ended_on)
             ),
@@ -111,6 +112,19 @@ class CustomersProjection(ViewProjection):
         reencrypt(tx, event.originator_id, event, ctx, segment=event.segment)
         digest = ctx.index.digest("segment", event.segment)
         touch(tx, event.originator_id, event, ctx, segment_ix=digest)
+
+    def preferences_recorded(self, tx: Tx, event: c.PreferencesRecorded, ctx: EventContext) -> None:
+        """Needs, interests (C1 codes) and notes (C2) join the row's encrypted fields, so
+        that they leave with the customer's key like the rest of the profile."""
+        reencrypt(
+            tx,
+            event.originator_id,
+            event,
+            ctx,
+            needs=list(event.needs),
+            interests=list(event.interests),
+            preference_notes=event.notes,
+        )
 
     def care_flagged(self, tx: Tx, event: c.SpecialCareFlagged, ctx: EventContext) -> None:
         """The special-care reasons (health data: encrypted under the customer's key,
