@@ -23,6 +23,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from projections.batch_rows import BatchRows
 from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import Table, ViewStore
 from security.dialect import Dialect
@@ -104,10 +105,22 @@ class Tx:
     between is merged into it (one UPDATE setting both column sets, the later value
     winning), as when a handler re-encrypts a row's personal fields and then stamps
     its clear columns.
+
+    Set-wise, a handler's reads of a row by its primary key (`row`) are answered from
+    the rows the transaction already read or wrote (projections.batch_rows), and a view
+    can `prefetch` the rows its batch will read with one query: a read of the store is
+    made only for what the transaction does not know. One-by-one, `row` queries the
+    store every time (and `prefetch` does nothing).
     """
 
     def __init__(
-        self, cursor: Any, dialect: Dialect, names: Mapping[str, str], *, setwise: bool = False
+        self,
+        cursor: Any,
+        dialect: Dialect,
+        names: Mapping[str, str],
+        *,
+        setwise: bool = False,
+        keys: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.cursor = cursor
         self.dialect = dialect
@@ -115,6 +128,9 @@ class Tx:
         self.setwise = setwise
         self.statements = 0  # statements run or queued (after merging) through this transaction
         self.merged = 0  # updates merged into the update of the same row before them
+        self.reads = 0  # queries of the store (`all`, `one`, `row` when not known, `prefetch`)
+        # the rows this transaction knows (set-wise, with the tables' primary keys)
+        self.rows = BatchRows(keys) if setwise and keys is not None else None
         self._queued: list[tuple[str, tuple[Any, ...]]] = []
         self._resolved: dict[str, str] = {}
         # the last queued statement, when it is an `update`: (table, key, values)
@@ -128,6 +144,11 @@ class Tx:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         """Run (set-wise: queue) one statement (tables named `{logical}`, `?` placeholders)."""
+        if self.rows is not None:
+            self.rows.executed(statement)
+        self._write(statement, params)
+
+    def _write(self, statement: str, params: Sequence[Any]) -> None:
         self.statements += 1
         self._last_update = None
         if self.setwise:
@@ -161,6 +182,7 @@ class Tx:
         """Every row of one statement, as dicts (after every queued write)."""
         self.flush()
         self.statements += 1
+        self.reads += 1
         cursor = self.cursor
         if self.setwise and self.dialect.name == "postgres":
             # a cursor of its own on the transaction's connection, so its fetch can only
@@ -175,13 +197,58 @@ class Tx:
         found = self.all(statement, params)
         return found[0] if found else None
 
+    def row(
+        self, table: str, key: Mapping[str, Any], columns: Sequence[str] = ()
+    ) -> dict[str, Any] | None:
+        """The `columns` of the row of `table` with primary key `key`, or None when there
+        is no such row (set-wise: from memory when this transaction knows the row)."""
+
+        def read(wanted: Sequence[str]) -> dict[str, Any] | None:
+            where = " AND ".join(f"{c}=?" for c in key)
+            found = self.one(
+                f"SELECT {', '.join(wanted) or '1 AS present'} FROM {{{table}}} WHERE {where}",
+                list(key.values()),
+            )
+            return None if found is None else {c: found[c] for c in wanted}
+
+        if self.rows is None:
+            return read(columns)
+        return self.rows.row(table, key, columns, read)
+
+    def prefetch(
+        self, table: str, column: str, values: Iterable[Any], columns: Sequence[str] = ()
+    ) -> None:
+        """Set-wise: read, with one query per PREFETCH_CHUNK values, the key and `columns`
+        of every row of `table` whose key column `column` is one of `values`, so that
+        `row` knows them (and that the others do not exist). One-by-one: nothing."""
+        if self.rows is None:
+            return
+        known = self.rows.watch(table, columns)
+        if column not in known.key:
+            raise ValueError(f"{table} is prefetched by a column of its primary key")
+        done = known.prefetched.get(column, set())
+        wanted = sorted({value for value in values if value not in done})
+        selected = ", ".join(sorted(set(known.key) | known.watched))
+        for start in range(0, len(wanted), PREFETCH_CHUNK):
+            chunk = wanted[start : start + PREFETCH_CHUNK]
+            found = self.all(
+                f"SELECT {selected} FROM {{{table}}} WHERE {column} IN "
+                f"({', '.join('?' for _ in chunk)})",
+                chunk,
+            )
+            self.rows.remember(table, found, column, chunk)
+
     def insert_ignore(self, table: str, values: Mapping[str, Any]) -> None:
         """Insert a row unless its key exists."""
-        self.execute(_insert_ignore(table, tuple(values)), list(values.values()))
+        self._write(_insert_ignore(table, tuple(values)), list(values.values()))
+        if self.rows is not None:
+            self.rows.inserted(table, values)
 
     def upsert(self, table: str, key: Sequence[str], values: Mapping[str, Any]) -> None:
         """Insert the row, or update its non-key columns when its key exists."""
-        self.execute(_upsert(table, tuple(key), tuple(values)), list(values.values()))
+        self._write(_upsert(table, tuple(key), tuple(values)), list(values.values()))
+        if self.rows is not None:
+            self.rows.upserted(table, key, values)
 
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         """Set `values` on the row(s) matching `key` (set-wise: merged into an update of
@@ -192,13 +259,20 @@ class Tx:
             self.statements -= 1
             self.merged += 1
             values = {**last[2], **values}
-        self.execute(_update(table, tuple(key), tuple(values)), [*values.values(), *key.values()])
+        self._write(_update(table, tuple(key), tuple(values)), [*values.values(), *key.values()])
+        if self.rows is not None:
+            self.rows.updated(table, key, values)
         if self.setwise:
             self._last_update = (table, dict(key), dict(values))
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key`."""
-        self.execute(_delete(table, tuple(key)), list(key.values()))
+        self._write(_delete(table, tuple(key)), list(key.values()))
+        if self.rows is not None:
+            self.rows.deleted(table, key)
+
+
+PREFETCH_CHUNK = 500  # values per prefetch query
 
 
 @lru_cache(maxsize=1024)
@@ -255,6 +329,16 @@ class ViewProjection(ABC):
             return False
         handler(tx, event, ctx)
         return True
+
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """Before a set-wise batch's `events` are applied: `tx.prefetch` the rows their
+        handlers will read (nothing by default; a read of a row not prefetched costs a
+        query of its own)."""
+        del tx, events  # a view whose handlers read no rows prefetches nothing
+
+    def keys(self) -> dict[str, tuple[str, ...]]:
+        """Logical table name -> primary key columns."""
+        return {t.name: t.key for t in self.tables}
 
     def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
         """CREATE statements of every table (live or shadow)."""

@@ -182,10 +182,7 @@ class KpisProjection(ViewProjection):
 
     def evaluated(self, tx: Tx, event: ev.PerformanceEvaluated, ctx: EventContext) -> None:
         """The latest evaluation of a period and scope (counting corrections)."""
-        row = tx.one(
-            "SELECT evaluations FROM {pv_evaluation} WHERE period=? AND scope=?",
-            [event.period, event.scope],
-        )
+        row = tx.row(EVALUATION, {"period": event.period, "scope": event.scope}, ("evaluations",))
         tx.upsert(
             EVALUATION,
             ("period", "scope"),

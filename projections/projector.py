@@ -93,6 +93,8 @@ class Projector:
         self.cipher = FieldCipher(ledger.keystore)
         self.index = BlindIndex(ledger.keyring.index_key())
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
+        self._topics = {p.name: frozenset(p.topics) for p in self.projections}
+        self.reads = 0  # queries the views' handlers made of the store (prefetches included)
         self._last_sync_mark = 0.0
 
     def tracking_name(self, projection: ViewProjection) -> str:
@@ -196,20 +198,33 @@ class Projector:
                     synced=synced,
                 )
                 tx = Tx(
-                    cursor, self.store.dialect, self._names[projection.name], setwise=self.setwise
+                    cursor,
+                    self.store.dialect,
+                    self._names[projection.name],
+                    setwise=self.setwise,
+                    keys=projection.keys(),
                 )
+                topics = self._topics[projection.name]
+                items = [
+                    (notification.id, item.event, item.context)
+                    for notification in todo
+                    if notification.topic in topics
+                    and (item := decoded.get(notification.id)) is not None
+                    and item.event is not None
+                    and item.context is not None
+                ]
                 with self._pipelined(cursor):
-                    for notification in todo:
-                        item = decoded.get(notification.id)
-                        if item is None or item.event is None or item.context is None:
-                            continue
-                        if projection.apply(tx, item.event, item.context):
+                    if self.setwise:
+                        projection.prefetch(tx, [event for _, event, _ in items])
+                    for position, event, context in items:
+                        if projection.apply(tx, event, context):
                             applied += 1
                             if self.fault is not None:
-                                self.fault("applied", projection.name, notification.id)
+                                self.fault("applied", projection.name, position)
                     tx.flush()
                     if self.fault is not None:
                         self.fault("flushed", projection.name, todo[-1].id)
+                self.reads += tx.reads
         if self.fault is not None:
             self.fault("committed", ",".join(positions), batch[-1].id)
         if any(isinstance(item.event, CustomerErased) for item in decoded.values()):
