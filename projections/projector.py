@@ -42,7 +42,7 @@ from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import ViewStore
 from projections.tracking import Position, Tracking, tracking_ddl
 from security.bootstrap import Ledger
-from security.keys.envelope import Envelope
+from security.keys.envelope import Envelope, EnvelopeMapper
 
 SHADOW_MARK = "@next"
 INSTALL_LOCK = 0x63726D7076  # "crmpv": the advisory lock key of view installs
@@ -249,24 +249,30 @@ class Projector:
         self, batch: Sequence[Notification], positions: dict[str, Position]
     ) -> dict[int, Decoded]:
         """Decrypt each notification that some view behind it follows, once."""
-        wanted: list[tuple[Notification, str]] = []
+        wanted: list[tuple[Notification, Envelope]] = []
         for notification in batch:
             if any(
-                notification.topic in p.topics and notification.id > positions[p.name].position
+                notification.topic in self._topics[p.name]
+                and notification.id > positions[p.name].position
                 for p in self.projections
             ):
-                wanted.append((notification, Envelope.unpack(notification.state).key_ref))
+                wanted.append((notification, Envelope.unpack(notification.state)))
         if self.setwise:
             # each subject's data key fetched and unwrapped once for the batch (one
             # query); shredded keys are never preloaded: their events still raise
             # SubjectErased
-            self.ledger.keystore.preload(key_ref for _, key_ref in wanted)
+            self.ledger.keystore.preload(envelope.key_ref for _, envelope in wanted)
+        mapper = self.ledger.app.mapper
         result: dict[int, Decoded] = {}
-        for notification, key_ref in wanted:
+        for notification, envelope in wanted:
             try:
-                event = self.ledger.app.mapper.to_domain_event(notification)
+                if isinstance(mapper, EnvelopeMapper):  # each envelope parsed once
+                    event = mapper.open_event(notification, envelope)
+                else:
+                    event = mapper.to_domain_event(notification)
             except SubjectErased:
                 event = None
+            key_ref = envelope.key_ref
             context = EventContext(
                 position=notification.id,
                 originator_id=str(notification.originator_id),

@@ -12,6 +12,7 @@ import pytest
 
 from demo.year import generate_demo
 from domain.errors import SubjectErased
+from ledger_verify.leaf import hkdf_extract
 from projections.base import Tx
 from projections.projector import Projector
 from projections.runtime import ReadModels, close_read_models, read_models
@@ -107,6 +108,8 @@ def test_a_batch_preloads_its_keys_once_and_never_serves_a_shredded_one(
         set(refs)
     )
     assert keystore.preload(refs) == 0  # already cached: no query, nothing unwrapped
+    for ref in refs:  # the event keys' HKDF extract is cached with its data key
+        assert keystore.prk_by_ref(ref) == hkdf_extract(keystore.dek_by_ref(ref))
 
     elder_refs = keystore.cached_refs(world.elder)
     keystore.shred(world.elder)
@@ -116,6 +119,8 @@ def test_a_batch_preloads_its_keys_once_and_never_serves_a_shredded_one(
     for ref in elder_refs:
         with pytest.raises(SubjectErased):
             keystore.dek_by_ref(ref)
+        with pytest.raises(SubjectErased):
+            keystore.prk_by_ref(ref)
     # the projector skips the erased subject's events and counts them
     models.catch_up()
     assert all(p.skipped > 0 for p in models.tracking.positions().values())
