@@ -33,6 +33,14 @@ def when(moment: datetime | None) -> str | None:
     """A time as fixed-width UTC ISO 8601 text (sorts correctly as text)."""
     if moment is None:
         return None
+    return _utc_text(moment, moment.fold)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(moment: datetime, fold: int) -> str:
+    # memoised: a handler stamps its event's time on several rows. `fold` is part of the
+    # key because equal datetimes (same wall time in one zone) may differ only by it.
+    del fold
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 Row = dict[str, Any]
@@ -198,14 +199,23 @@ class BatchRows:
 
     def executed(self, statement: str) -> None:
         """A statement of a handler's own text (tables named `{logical}`)."""
-        for name in set(_TABLE.findall(statement)):
+        for name, assigned in _assignments(statement):
             table = self.tables.get(name)
-            if table is None:
-                continue
-            # greedy: the SET clause runs to the last WHERE, any subquery's included
-            match = re.match(
-                r"\s*UPDATE\s+\{" + name + r"\}\s+SET\s+(.*)\s+WHERE\s", statement, re.S | re.I
-            )
-            named = set(_WORD.findall(match.group(1))) if match else None
-            if named is None or named & (table.watched | set(table.key)):
+            if table is not None and (
+                assigned is None or not assigned.isdisjoint(table.watched | set(table.key))
+            ):
                 table.forget()
+
+
+@lru_cache(maxsize=1024)
+def _assignments(statement: str) -> tuple[tuple[str, frozenset[str] | None], ...]:
+    """Each table a statement names, with the words of its SET clause when the statement
+    is `UPDATE {table} SET ... WHERE ...` (None otherwise: it may do anything there)."""
+    found = []
+    for name in sorted(set(_TABLE.findall(statement))):
+        # greedy: the SET clause runs to the last WHERE, any subquery's included
+        match = re.match(
+            r"\s*UPDATE\s+\{" + name + r"\}\s+SET\s+(.*)\s+WHERE\s", statement, re.S | re.I
+        )
+        found.append((name, frozenset(_WORD.findall(match.group(1))) if match else None))
+    return tuple(found)

@@ -12,7 +12,7 @@ prospect is activated; the figures are computed by `domain.evaluation.evaluate_k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain import customer as c
@@ -179,6 +179,11 @@ class KpisProjection(ViewProjection):
                 "position": ctx.position,
             },
         )
+
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """The evaluation rows of every period evaluated in the batch."""
+        periods = {e.period for e in events if isinstance(e, ev.PerformanceEvaluated)}
+        tx.prefetch(EVALUATION, "period", periods, ("evaluations",))
 
     def evaluated(self, tx: Tx, event: ev.PerformanceEvaluated, ctx: EventContext) -> None:
         """The latest evaluation of a period and scope (counting corrections)."""

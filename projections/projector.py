@@ -249,12 +249,17 @@ class Projector:
         self, batch: Sequence[Notification], positions: dict[str, Position]
     ) -> dict[int, Decoded]:
         """Decrypt each notification that some view behind it follows, once."""
+        # the topics followed by the views at each position (one entry while they move together)
+        behind: dict[int, set[str]] = {}
+        for projection in self.projections:
+            behind.setdefault(positions[projection.name].position, set()).update(
+                self._topics[projection.name]
+            )
         wanted: list[tuple[Notification, Envelope]] = []
         for notification in batch:
             if any(
-                notification.topic in self._topics[p.name]
-                and notification.id > positions[p.name].position
-                for p in self.projections
+                notification.id > position and notification.topic in topics
+                for position, topics in behind.items()
             ):
                 wanted.append((notification, Envelope.unpack(notification.state)))
         if self.setwise:
