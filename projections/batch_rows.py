@@ -8,7 +8,9 @@ handlers asked for ("watched" columns). Every write of the transaction goes thro
 `Tx` and updates what it knows, conservatively: a write whose effect it cannot follow
 exactly makes it forget the table, and the next read goes to the store again. So a read
 answered from memory is always what a query at that point of the transaction would
-return. It holds what the view tables hold (C1 values and encrypted blobs), nothing
+return, given that each column is written in its own type (TEXT as str, INT as int,
+BLOB as bytes, as every view does): a value the store would coerce (SQLite's affinity
+turning 0 into '0' in a TEXT column) is held as written. It holds what the view tables hold (C1 values and encrypted blobs), nothing
 decrypted, and is dropped with the batch.
 
 - `row(table, key, columns)`: the row's columns, or None when it does not exist;
