@@ -139,7 +139,9 @@ class Tx:
         self.reads = 0  # queries of the store (`all`, `one`, `row` when not known, `prefetch`)
         # the rows this transaction knows (set-wise, with the tables' primary keys)
         self.rows = BatchRows(keys) if setwise and keys is not None else None
-        self._queued: list[tuple[str, tuple[Any, ...]]] = []
+        self._keys = dict(keys or {})
+        # queued: (statement, parameters, the row it writes or None when not known)
+        self._queued: list[tuple[str, tuple[Any, ...], Footprint]] = []
         self._resolved: dict[str, str] = {}
         # the last queued statement, when it is an `update`: (table, key, values)
         self._last_update: tuple[str, dict[str, Any], dict[str, Any]] | None = None
@@ -156,35 +158,49 @@ class Tx:
             self.rows.executed(statement)
         self._write(statement, params)
 
-    def _write(self, statement: str, params: Sequence[Any]) -> None:
+    def _write(
+        self,
+        statement: str,
+        params: Sequence[Any],
+        row: tuple[str, Mapping[str, Any]] | None = None,  # (table, values naming its key)
+    ) -> None:
         self.statements += 1
         self._last_update = None
         if self.setwise:
-            self._queued.append((self._resolve(statement), tuple(params)))
+            footprint = None
+            if row is not None and (key := self._keys.get(row[0])) and set(row[1]) >= set(key):
+                footprint = (row[0], tuple(row[1][column] for column in key))
+            self._queued.append((self._resolve(statement), tuple(params), footprint))
         else:
             self.dialect.execute(self.cursor, self._resolve(statement), tuple(params))
 
     def flush(self) -> int:
-        """Run every queued write, in order, one `executemany` per run of consecutive
-        identical statements; returns how many calls that took."""
+        """Run every queued write, in order, one `executemany` per run of identical
+        statements; returns how many calls that took.
+
+        Between two statements of unknown effect (a handler's own text, a delete by part
+        of a key), the writes of one row each (by its primary key) are grouped: a row's
+        writes keep their order, and writes of different rows, which commute, are sent
+        as one `executemany` per statement."""
         queued, self._queued = self._queued, []
         self._last_update = None
-        calls = 0
-        start = 0
-        while start < len(queued):
-            statement = queued[start][0]
-            end = start + 1
-            while end < len(queued) and queued[end][0] == statement:
-                end += 1
-            if end - start == 1:
-                self.dialect.execute(self.cursor, statement, queued[start][1])
+        runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+        segment: list[tuple[str, tuple[Any, ...], Footprint]] = []
+        for item in [*queued, ("", (), None)]:
+            if item[2] is not None:
+                segment.append(item)
+                continue
+            for statement, params in _grouped(segment):
+                _extend(runs, statement, params)
+            segment = []
+            if item[0]:
+                _extend(runs, item[0], [item[1]])
+        for statement, rows in runs:
+            if len(rows) == 1:
+                self.dialect.execute(self.cursor, statement, rows[0])
             else:
-                self.dialect.executemany(
-                    self.cursor, statement, [params for _, params in queued[start:end]]
-                )
-            calls += 1
-            start = end
-        return calls
+                self.dialect.executemany(self.cursor, statement, rows)
+        return len(runs)
 
     def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Every row of one statement, as dicts (after every queued write)."""
@@ -248,13 +264,17 @@ class Tx:
 
     def insert_ignore(self, table: str, values: Mapping[str, Any]) -> None:
         """Insert a row unless its key exists."""
-        self._write(_insert_ignore(table, tuple(values)), list(values.values()))
+        self._write(_insert_ignore(table, tuple(values)), list(values.values()), (table, values))
         if self.rows is not None:
             self.rows.inserted(table, values)
 
     def upsert(self, table: str, key: Sequence[str], values: Mapping[str, Any]) -> None:
         """Insert the row, or update its non-key columns when its key exists."""
-        self._write(_upsert(table, tuple(key), tuple(values)), list(values.values()))
+        self._write(
+            _upsert(table, tuple(key), tuple(values)),
+            list(values.values()),
+            (table, values) if set(key) == set(self._keys.get(table, ())) else None,
+        )
         if self.rows is not None:
             self.rows.upserted(table, key, values)
 
@@ -267,20 +287,54 @@ class Tx:
             self.statements -= 1
             self.merged += 1
             values = {**last[2], **values}
-        self._write(_update(table, tuple(key), tuple(values)), [*values.values(), *key.values()])
+        moves = not set(values).isdisjoint(key)  # a key column changes: the row moves
+        self._write(
+            _update(table, tuple(key), tuple(values)),
+            [*values.values(), *key.values()],
+            (table, key) if set(key) == set(self._keys.get(table, ())) and not moves else None,
+        )
         if self.rows is not None:
             self.rows.updated(table, key, values)
-        if self.setwise:
+        if self.setwise and not moves:
             self._last_update = (table, dict(key), dict(values))
 
     def delete(self, table: str, key: Mapping[str, Any]) -> None:
         """Delete the rows matching `key`."""
-        self._write(_delete(table, tuple(key)), list(key.values()))
+        self._write(
+            _delete(table, tuple(key)),
+            list(key.values()),
+            (table, key) if set(key) == set(self._keys.get(table, ())) else None,
+        )
         if self.rows is not None:
             self.rows.deleted(table, key)
 
 
 PREFETCH_CHUNK = 500  # values per prefetch query
+Footprint = tuple[str, tuple[Any, ...]] | None  # (logical table, primary key) of one row
+
+
+def _extend(runs: list[tuple[str, list[tuple[Any, ...]]]], statement: str, rows: Any) -> None:
+    """Append parameter rows to the last run if it is of the same statement."""
+    if runs and runs[-1][0] == statement:
+        runs[-1][1].extend(rows)
+    else:
+        runs.append((statement, list(rows)))
+
+
+def _grouped(
+    segment: Sequence[tuple[str, tuple[Any, ...], Footprint]],
+) -> Iterable[tuple[str, list[tuple[Any, ...]]]]:
+    """Writes of one row each, in waves: the n-th write of each row in wave n (so a
+    row's writes keep their order), each wave's writes grouped by statement."""
+    wave_of: dict[Footprint, int] = {}
+    waves: list[dict[str, list[tuple[Any, ...]]]] = []
+    for statement, params, footprint in segment:
+        wave = wave_of[footprint] = wave_of.get(footprint, -1) + 1
+        if wave == len(waves):
+            waves.append({})
+        waves[wave].setdefault(statement, []).append(params)
+    for grouped in waves:
+        yield from grouped.items()
 
 
 @lru_cache(maxsize=1024)

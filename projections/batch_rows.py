@@ -10,8 +10,8 @@ exactly makes it forget the table, and the next read goes to the store again. So
 answered from memory is always what a query at that point of the transaction would
 return, given that each column is written in its own type (TEXT as str, INT as int,
 BLOB as bytes, as every view does): a value the store would coerce (SQLite's affinity
-turning 0 into '0' in a TEXT column) is held as written. It holds what the view tables hold (C1 values and encrypted blobs), nothing
-decrypted, and is dropped with the batch.
+turning 0 into '0' in a TEXT column) is held as written. It holds what the view tables
+hold (C1 values and encrypted blobs), nothing decrypted, and is dropped with the batch.
 
 - `row(table, key, columns)`: the row's columns, or None when it does not exist;
 - `remember(table, rows, column, values)`: what one prefetch query found (every row

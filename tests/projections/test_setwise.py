@@ -248,3 +248,30 @@ def test_an_update_of_the_row_just_updated_is_merged_into_it_later_values_winnin
     assert (tx.statements, tx.merged) == (4, 1)
     tx.update("t", {"id": 2}, {"a": 5})  # after a flush: nothing queued to merge into
     assert tx.merged == 1
+
+
+@pytest.mark.unit
+def test_writes_of_different_rows_are_grouped_and_a_rows_writes_keep_their_order() -> None:
+    cursor = RecordingCursor()
+    keys = {"t": ("id",), "u": ("id",)}
+    tx = Tx(cursor, Dialect("sqlite"), {"t": "pv_t", "u": "pv_u"}, setwise=True, keys=keys)
+    tx.update("t", {"id": 1}, {"a": 1})
+    tx.insert_ignore("u", {"id": 1})
+    tx.update("t", {"id": 2}, {"a": 2})  # another row: joins the first update
+    tx.delete("u", {"id": 1})  # the same row as the insert: after it
+    tx.update("t", {"id": 1}, {"b": 1})  # not merged (a statement in between): after
+    tx.execute("UPDATE {t} SET n=n+1 WHERE id=?", [2])  # its own text: nothing crosses it
+    tx.update("t", {"id": 3}, {"a": 3})
+    tx.update("t", {"id": 1}, {"a": 4, "id": 9})  # moves the row: nothing crosses it
+    tx.update("t", {"id": 4}, {"a": 4})
+    assert tx.flush() == 8
+    assert cursor.calls == [
+        ("executemany", "UPDATE pv_t SET a=? WHERE id=?", [(1, 1), (2, 2)]),
+        ("execute", "INSERT INTO pv_u (id) VALUES (?) ON CONFLICT DO NOTHING", [(1,)]),
+        ("execute", "DELETE FROM pv_u WHERE id=?", [(1,)]),
+        ("execute", "UPDATE pv_t SET b=? WHERE id=?", [(1, 1)]),
+        ("execute", "UPDATE pv_t SET n=n+1 WHERE id=?", [(2,)]),
+        ("execute", "UPDATE pv_t SET a=? WHERE id=?", [(3, 3)]),
+        ("execute", "UPDATE pv_t SET a=?, id=? WHERE id=?", [(4, 9, 1)]),
+        ("execute", "UPDATE pv_t SET a=? WHERE id=?", [(4, 4)]),
+    ]
