@@ -16,7 +16,11 @@ key they name (`KeyStore.preload`), and each view's writes are queued and sent i
 as one `executemany` per run of identical statements (`Tx`, flushed before any read
 and before the commit), so a batch costs far fewer calls than its events. The rows are
 those of one-by-one execution (`setwise=False`: keys looked up event by event, each
-statement run at once, as before); tests/projections/test_setwise.py.
+statement run at once, as before); tests/projections/test_setwise.py. Each envelope is
+parsed once (`EnvelopeMapper.open_event`). Before a view's events are applied, the view
+prefetches the rows its handlers will read (`ViewProjection.prefetch`), and its `Tx`
+answers each later read of a row the batch read or wrote from memory
+(projections.batch_rows), so a batch reads a row at most once.
 
 Events of a crypto-shredded subject cannot be decrypted (SubjectErased): they are
 skipped and counted in the view's tracking row (`skipped`, `last_skipped`); the view

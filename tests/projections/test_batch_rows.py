@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from projections.base import Tx
+from projections.transaction import Tx
 from security.dialect import Dialect
 
 pytestmark = pytest.mark.unit
