@@ -13,9 +13,9 @@ import pytest
 from demo.year import generate_demo
 from domain.errors import SubjectErased
 from ledger_verify.leaf import hkdf_extract
-from projections.transaction import Tx
 from projections.projector import Projector
 from projections.runtime import ReadModels, close_read_models, read_models
+from projections.transaction import Tx
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.dialect import Dialect
 from tests.domain.factories import COMPLIANCE, FRONT, RM, Clock
