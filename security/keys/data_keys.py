@@ -21,8 +21,9 @@ Guarantees:
   PostgreSQL the old row version holds the wrapped key until VACUUM removes it, and
   WAL archives and backups hold it until they expire (docs/operations.md, Erasure);
 - every in-process copy of the subject's DEKs is dropped at shred time (this store's
-  caches, and the caches registered with `on_shred`, e.g. the view-key cache); every
-  other process drops its copies, and calls its `on_shred` cache listeners, within
+  caches, each DEK with the HKDF extract cached beside it for event keys, and the
+  caches registered with `on_shred`, e.g. the view-key cache); every other process
+  drops its copies, and calls its `on_shred` cache listeners, within
   SHRED_WATCH_SECONDS (the sealing delay): a watcher thread (started with the first
   cached key) and every key lookup look for shreds recorded since (`watch_shreds`), so
   an idle process forgets too. A cached DEK is otherwise re-checked after CACHE_SECONDS.
