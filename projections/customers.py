@@ -13,13 +13,13 @@ says only "erased".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain import customer as c
 from domain.personal_data import PROFILE_FIELDS
 from projections.base import EventContext, Handler, Tx, ViewProjection, as_json, day, plain, when
-from projections.customer_facts import fact_handlers, reencrypt, touch
+from projections.customer_facts import fact_handlers, prefetch_customers, reencrypt, touch
 from projections.schema import CUSTOMER, CUSTOMER_TABLE, INTERACTION_TABLE
 
 PERSONAL = tuple(name for name, field in PROFILE_FIELDS.items() if field.personal)
@@ -66,6 +66,10 @@ class CustomersProjection(ViewProjection):
             c.CustomerErased: self.erased,
             **fact_handlers(),
         }
+
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """The rows of every customer the batch is about (customer_facts)."""
+        prefetch_customers(tx, events)
 
     # --- the customer aggregate --------------------------------------------------------
 
