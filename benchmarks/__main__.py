@@ -23,6 +23,7 @@ SECTIONS: list[str] = [
     "export",
     "api",
     "sealing",
+    "subject_map",
     "verify",
     "partitions",
     "hsm",

@@ -90,6 +90,7 @@ def plan_firm(
     _crisis(app, rng, schedule, facts, start)
     _festival_greetings(app, schedule, facts)
     schedule.at(day_at(start, 150, 15), partial(_advice, app, facts))
+    schedule.at(day_at(start, 151, 15), partial(_preferences, app, facts))
     for quarter_end, period, share in (
         (date(2025, 12, 31), "2025Q4", 0.3),
         (date(2026, 3, 31), "2026Q1", 1.0),
@@ -101,6 +102,7 @@ def plan_firm(
         lambda: app.assess_values(active_customers(facts, day_at(start, horizon - 30)), SYSTEM),
     )
     month = date(start.year, start.month, 1)
+    first_quarter: tuple[str, date, list[str]] | None = None
     while month <= end:
         following = (month + timedelta(days=32)).replace(day=1)
         if following - timedelta(days=1) <= end:
@@ -110,7 +112,12 @@ def plan_firm(
             label = f"{month.year}Q{(month.month - 1) // 3 + 1}"
             scopes = [f"branch:{b}" for b in BRANCHES]
             _evaluation(app, schedule, facts, month, quarter_end, label, scopes)
+            first_quarter = first_quarter or (label, quarter_end, scopes)
         month = following
+    if first_quarter is not None:  # one improvement plan carried out, with its evidence
+        label, quarter_end, scopes = first_quarter
+        closing = datetime.combine(quarter_end + timedelta(days=46), time(10), TZ)
+        schedule.at(closing, partial(_close_a_plan, app, label, scopes))
 
     for quarter_start in (date(2026, 1, 2), date(2026, 4, 2), date(2026, 7, 2)):
         if start < quarter_start <= end:
@@ -295,6 +302,24 @@ def _advice(app: LedgerApplication, facts: Facts) -> None:
         )
 
 
+# Needs and interests told to the relationship manager (7.1), by turn.
+_PREFERENCES: tuple[tuple[list[str], list[str], str], ...] = (
+    (["retirement", "capital_preservation"], ["calligraphy", "tea"], "Plans to retire early"),
+    (["education_funding"], ["travel"], "Child starts university abroad"),
+    (["wealth_growth", "cross_border"], ["golf"], ""),
+    (["home_purchase", "liquidity"], [], "Saving for a flat"),
+)
+
+
+def _preferences(app: LedgerApplication, facts: Facts) -> None:
+    """Needs and interests recorded as preferences for a few active customers (7.1)."""
+    for turn, customer_id in enumerate(sorted(active_customers(facts))[8:13]):
+        branch = facts.registered[customer_id][1].lower()
+        rm = Actor(f"rm-{branch}-1", "relationship_manager", "branch")
+        needs, interests, notes = _PREFERENCES[turn % len(_PREFERENCES)]
+        app.record_preferences(customer_id, needs, interests, rm, notes=notes)
+
+
 def _credit_due(app: LedgerApplication, customer_id: UUID, on: date) -> bool:
     try:
         last = app.get_grading(customer_id).credit_assessed_on
@@ -386,6 +411,15 @@ def _use(app: LedgerApplication, period: str, scopes: list[str]) -> None:
             app.open_improvement_plan(period, scope, owner, actions, due, COMPLIANCE)
         elif "met" in verdicts.values():  # every KPI with a basis on target
             app.recognise_performance(period, scope, scope, "KPIs on target", COMPLIANCE)
+
+
+def _close_a_plan(app: LedgerApplication, period: str, scopes: list[str]) -> None:
+    """The first branch's improvement plan of `period`, if it has one, is carried out."""
+    for scope in scopes:
+        if app.get_evaluation(period, scope).open_plans:
+            evidence = "Weekly KPI follow-ups held; call-backs within a day since October"
+            app.close_improvement_plan(period, scope, 1, evidence, COMPLIANCE)
+            return
 
 
 def _kpi_inputs(facts: Facts, begin: datetime, stop: datetime, branch: str | None) -> KpiInputs:

@@ -28,6 +28,8 @@ KINDS = (
     "risk_rating_overdue",
     "care_follow_up_overdue",
     "consent_expired",
+    "standard_review_overdue",
+    "improvement_plan_overdue",
 )
 SEVERITIES = ("info", "warning", "critical")
 

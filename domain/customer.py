@@ -43,6 +43,20 @@ LANGUAGES = ("zh-CN", "en")
 # The jurisdiction whose complaint rules govern the customer's cases (as RULE_SETS);
 # a customer with none set is CN.
 JURISDICTIONS = ("CN", "UK", "US")
+# Needs a customer may have (policy 7.1), as codes: C1, internal data. Interests are
+# the customer's own codes (hobbies, topics), checked for form only.
+NEEDS = (
+    "wealth_growth",
+    "capital_preservation",
+    "retirement",
+    "education_funding",
+    "home_purchase",
+    "insurance_protection",
+    "liquidity",
+    "cross_border",
+    "business_financing",
+    "other",
+)
 CARE_MEASURES = ("priority_channel", "home_service", "periodic_follow_up")
 # What a customer under processing restriction still accepts: what law requires
 # (AML record keeping and KYC, complaint handling, consent withdrawal, rectification,
@@ -138,6 +152,21 @@ class CustomerClassified(CustomerFact):
     def apply(self, aggregate: Customer) -> None:
         aggregate.segment = self.segment
         aggregate.segment_dimensions = dict(self.dimensions)
+
+
+class PreferencesRecorded(CustomerFact):
+    """The customer's needs and interests as they stand now (policy 7.1), replacing the
+    previous ones: `needs` (codes of NEEDS) and `interests` (codes) are C1; `notes`, in
+    the customer's or the staff's words, is personal (C2: masked)."""
+
+    needs: list[str]
+    interests: list[str]
+    notes: str
+
+    def apply(self, aggregate: Customer) -> None:
+        aggregate.needs = list(self.needs)
+        aggregate.interests = list(self.interests)
+        aggregate.preference_notes = self.notes
 
 
 class SpecialCareFlagged(CustomerFact):
@@ -275,6 +304,9 @@ class Customer(LedgerAggregate):
         self.segment: str | None = None
         self.segment_dimensions: dict[str, str] = {}
         self.special_care: list[str] = []
+        self.needs: list[str] = []
+        self.interests: list[str] = []
+        self.preference_notes: str | None = None
         self.care_measures: list[str] = []
         self.care_follow_up_days: int | None = None
         self.care_flagged_on: date | None = None
@@ -354,6 +386,17 @@ class Customer(LedgerAggregate):
             dimensions=dimensions,
             rule_version=rule_version,
         )
+        return True
+
+    def record_preferences(
+        self, needs: list[str], interests: list[str], notes: str, actor: Actor, at: datetime
+    ) -> bool:
+        """Record the customer's needs and interests (validated by the caller); False
+        when they are unchanged."""
+        self.require_processing("care")
+        if (needs, interests, notes) == (self.needs, self.interests, self.preference_notes or ""):
+            return False
+        self._record(PreferencesRecorded, actor, at, needs=needs, interests=interests, notes=notes)
         return True
 
     def flag_special_care(

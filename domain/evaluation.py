@@ -148,6 +148,34 @@ class ImprovementPlanOpened(LedgerEvent):
 
     def apply(self, aggregate: Evaluation) -> None:
         aggregate.improvement_plans += 1
+        # plans are numbered 1, 2, ... within their evaluation
+        aggregate.open_plans[aggregate.improvement_plans] = self.due_on
+
+
+class ImprovementPlanClosed(LedgerEvent):
+    """An improvement plan (numbered within its evaluation) was carried out, with the
+    evidence of it (aggregates and references only, never a customer); `in_time`: closed
+    on or before its due date."""
+
+    plan: int
+    evidence: str
+    due_on: date
+    in_time: bool
+
+    def apply(self, aggregate: Evaluation) -> None:
+        aggregate.open_plans.pop(self.plan, None)
+        aggregate.closed_plans += 1
+
+
+class ImprovementPlanOverdue(LedgerEvent):
+    """Warning: an improvement plan still open after its due date; recorded once a plan."""
+
+    plan: int
+    due_on: date
+    as_of: date
+
+    def apply(self, aggregate: Evaluation) -> None:
+        aggregate.overdue_plans.append(self.plan)
 
 
 class RecognitionRecorded(LedgerEvent):
@@ -180,7 +208,39 @@ class Evaluation(LedgerAggregate):
         self.evaluations = 0
         self.evaluated_version = 0
         self.improvement_plans = 0
+        self.open_plans: dict[int, date] = {}
+        self.closed_plans = 0
+        self.overdue_plans: list[int] = []
         self.recognitions = 0
+
+    def close_improvement_plan(self, plan: int, evidence: str, actor: Actor, at: datetime) -> None:
+        """Record that the open plan numbered `plan` was carried out, with its evidence."""
+        self.require_exists()
+        due_on = self.open_plans.get(plan)
+        if due_on is None:
+            raise IllegalTransition(f"no open improvement plan {plan} on this evaluation")
+        self._record(
+            ImprovementPlanClosed,
+            actor,
+            at,
+            plan=plan,
+            evidence=evidence,
+            due_on=due_on,
+            in_time=at.date() <= due_on,
+        )
+
+    def note_plans_overdue(self, as_of: date, actor: Actor, at: datetime) -> int:
+        """Record ImprovementPlanOverdue for each open plan past its due date, once a
+        plan; returns how many were recorded now."""
+        self.require_exists()
+        late = [
+            (plan, due_on)
+            for plan, due_on in sorted(self.open_plans.items())
+            if as_of > due_on and plan not in self.overdue_plans
+        ]
+        for plan, due_on in late:
+            self._record(ImprovementPlanOverdue, actor, at, plan=plan, due_on=due_on, as_of=as_of)
+        return len(late)
 
     def record(
         self,

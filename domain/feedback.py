@@ -16,6 +16,11 @@ from uuid import UUID
 from domain.actor import Actor
 from domain.errors import IllegalTransition, ValidationFailed
 from domain.events import CustomerEvent, CustomerOpeningEvent, LedgerAggregate
+from domain.rules.complaints import (
+    LEGACY_UK_DEADLINE_VERSION,
+    breach_deadline,
+    summary_resolution,
+)
 
 KINDS = ("complaint", "suggestion", "praise", "enquiry")
 CATEGORIES = (
@@ -56,7 +61,8 @@ _COMPLEXITY_ORDER = ("standard", "complex", "especially_complex")
 
 class FeedbackReceived(CustomerOpeningEvent):
     # v2 adds `product` (the product the feedback is about; None when not about one).
-    class_version = 2
+    # v3 adds `summary_resolution_by` (UK: the window for a summary resolution).
+    class_version = 3
 
     kind: str
     category: str
@@ -72,6 +78,7 @@ class FeedbackReceived(CustomerOpeningEvent):
     final_due_at: datetime | None
     requires_approval: bool
     rule_version: str
+    summary_resolution_by: datetime | None
 
     def apply(self, aggregate: FeedbackCase) -> None:
         for name in (
@@ -88,6 +95,8 @@ class FeedbackReceived(CustomerOpeningEvent):
             "received_at",
             "due_at",
             "final_due_at",
+            "rule_version",
+            "summary_resolution_by",
         ):
             setattr(aggregate, name, getattr(self, name))
         aggregate.state = "received"
@@ -96,6 +105,16 @@ class FeedbackReceived(CustomerOpeningEvent):
     def upcast_v1_v2(state: dict[str, object]) -> None:
         """Cases received before products were recorded are about no named product."""
         state["product"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, object]) -> None:
+        """Before v3 no summary-resolution window was recorded, except that a UK complaint
+        under complaint_deadline/1 recorded exactly that window as its `due_at`."""
+        legacy_uk = (
+            state.get("rule_set") == "UK"
+            and state.get("rule_version") == LEGACY_UK_DEADLINE_VERSION
+        )
+        state["summary_resolution_by"] = state.get("due_at") if legacy_uk else None
 
 
 class Acknowledged(CustomerEvent):
@@ -144,6 +163,7 @@ class DeadlineExtended(CustomerEvent):
         aggregate.due_at = self.due_at
         aggregate.final_due_at = self.final_due_at
         aggregate.approver = self.approver
+        aggregate.rule_version = self.rule_version
         aggregate.escalation_level = 0
         aggregate.final_escalation_level = 0
 
@@ -173,10 +193,23 @@ class Escalated(CustomerEvent):
 
 
 class Resolved(CustomerEvent):
+    """The case was resolved; `in_time`: before its breach deadline (the final response
+    where there is one); `summary_resolution`: a UK complaint resolved within its
+    summary-resolution window (3 business days)."""
+
+    # v2 adds `summary_resolution`.
+    class_version = 2
+
     outcome: str
     root_cause: str
     first_contact: bool
     in_time: bool | None
+    summary_resolution: bool
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Resolutions recorded before v2 recorded no summary resolution."""
+        state["summary_resolution"] = False
 
     def apply(self, aggregate: FeedbackCase) -> None:
         aggregate.state = "resolved"
@@ -184,6 +217,7 @@ class Resolved(CustomerEvent):
         aggregate.root_cause = self.root_cause
         aggregate.first_contact = self.first_contact
         aggregate.resolved_in_time = self.in_time
+        aggregate.summary_resolution = self.summary_resolution
         aggregate.resolved_at = self.occurred_at
 
 
@@ -238,6 +272,8 @@ class FeedbackCase(LedgerAggregate):
         self.received_at: datetime | None = None
         self.due_at: datetime | None = None
         self.final_due_at: datetime | None = None
+        self.summary_resolution_by: datetime | None = None
+        self.rule_version: str | None = None
         self.state = ""
         self.owner: str | None = None
         self.approver: str | None = None
@@ -248,6 +284,7 @@ class FeedbackCase(LedgerAggregate):
         self.root_cause: str | None = None
         self.first_contact: bool | None = None
         self.resolved_in_time: bool | None = None
+        self.summary_resolution = False
         self.resolved_at: datetime | None = None
         self.redress_amount: Decimal | None = None
         self.closed_at: datetime | None = None
@@ -363,8 +400,8 @@ class FeedbackCase(LedgerAggregate):
     ) -> None:
         """investigating -> resolved, recording whether it was in time."""
         self._move("resolved")
-        # The rules treat a case still open at `due_at` as breached.
-        in_time = None if self.due_at is None else at < self.due_at
+        deadline = breach_deadline(self.due_at, self.final_due_at)
+        in_time = None if deadline is None else at < deadline
         self._record(
             Resolved,
             actor,
@@ -374,6 +411,7 @@ class FeedbackCase(LedgerAggregate):
             root_cause=root_cause,
             first_contact=first_contact,
             in_time=in_time,
+            summary_resolution=summary_resolution(at, self.summary_resolution_by),
         )
 
     def pay_redress(self, amount: Decimal, currency: str, actor: Actor, at: datetime) -> None:

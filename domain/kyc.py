@@ -47,14 +47,27 @@ _DUE_MOVES = {
 
 
 class KycFileOpened(CustomerOpeningEvent):
+    """The KYC file opened at registration; `rating_due_on` counts working days of the
+    `calendar` jurisdiction's business calendar (the customer's jurisdiction)."""
+
+    # v2 adds `calendar`: the jurisdiction whose working days set `rating_due_on`.
+    class_version = 2
+
     registered_on: date
     rating_due_on: date
     rule_version: str
+    calendar: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, object]) -> None:
+        """Files opened before v2 counted CN working days."""
+        state["calendar"] = "CN"
 
     def apply(self, aggregate: KycFile) -> None:
         aggregate.customer_id = self.customer_id
         aggregate.registered_on = self.registered_on
         aggregate.rating_due_on = self.rating_due_on
+        aggregate.rating_calendar = self.calendar
 
 
 class IdentityDocumentRecorded(CustomerEvent):
@@ -179,6 +192,7 @@ class KycFile(LedgerAggregate):
         self.customer_id: UUID | None = None
         self.registered_on: date | None = None
         self.rating_due_on: date | None = None
+        self.rating_calendar: str | None = None
         self.risk_level: str | None = None
         self.risk_factors: list[str] = []
         self.last_verified_on: date | None = None
@@ -209,8 +223,10 @@ class KycFile(LedgerAggregate):
         rule_version: str,
         actor: Actor,
         at: datetime,
+        calendar: str = "CN",
     ) -> None:
-        """Open the file at registration, with the risk rating deadline."""
+        """Open the file at registration, with the risk rating deadline counted in the
+        working days of `calendar` (a jurisdiction)."""
         if self.exists:
             raise IllegalTransition("the KYC file is already open")
         self._record(
@@ -221,6 +237,7 @@ class KycFile(LedgerAggregate):
             registered_on=registered_on,
             rating_due_on=rating_due_on,
             rule_version=rule_version,
+            calendar=calendar,
         )
 
     def record_document(

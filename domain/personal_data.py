@@ -160,6 +160,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.customer:LegalHoldPlaced": (),
     "domain.customer:LegalHoldLifted": (),
     "domain.customer:CustomerErased": (),
+    # needs and interests are C1 codes; the notes are the customer's own words
+    "domain.customer:PreferencesRecorded": ("notes",),
     # Identity claims (one record per person): no personal data, the number is not kept
     "domain.identity:IdentityClaimed": (),
     "domain.identity:IdentityReleased": (),
@@ -213,6 +215,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "domain.quality:StandardBreachRecorded": (),
     "domain.quality:ImprovementActionRecorded": (),
     "domain.quality:MeasurementRecorded": (),
+    "domain.quality:ServiceStandardReviewed": (),
+    "domain.quality:StandardReviewOverdue": (),
     # Staff training (staff by employee id only, no customer)
     "domain.training:TrainingCompleted": (),
     # Activity
@@ -237,6 +241,8 @@ EVENT_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     # Performance evaluation (aggregates only)
     "domain.evaluation:PerformanceEvaluated": (),
     "domain.evaluation:ImprovementPlanOpened": (),
+    "domain.evaluation:ImprovementPlanClosed": (),
+    "domain.evaluation:ImprovementPlanOverdue": (),
     "domain.evaluation:RecognitionRecorded": (),
     # Jobs and alerts (details must not hold personal data)
     "domain.jobs:JobRunStarted": (),
@@ -254,6 +260,7 @@ AGGREGATE_PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
         "segment",
         "segment_dimensions",
         "special_care",
+        "preference_notes",
     ),
     "domain.kyc:KycFile": ("doc_number",),
     "domain.consent:Consent": ("evidence",),

@@ -50,6 +50,8 @@ class ServiceStandardDefined(OpeningEvent):
         state["duty"] = None
 
     def apply(self, aggregate: QualityCheck) -> None:
+        # defining or redefining a standard is a review of it
+        aggregate.reviewed_on = self.occurred_at.date()
         aggregate.code = self.code
         aggregate.name = self.name
         aggregate.measure = self.measure
@@ -116,6 +118,29 @@ class ImprovementActionRecorded(LedgerEvent):
         aggregate.improvement_actions += 1
 
 
+class ServiceStandardReviewed(LedgerEvent):
+    """The standard was reviewed and kept as it is (a change is a redefinition);
+    `findings` must not name a customer."""
+
+    findings: str
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.reviewed_on = self.occurred_at.date()
+
+
+class StandardReviewOverdue(LedgerEvent):
+    """Warning: the standard was not reviewed by `review_due_on` (12 months after its last
+    review by default); recorded once per due date."""
+
+    reviewed_on: date
+    review_due_on: date
+    as_of: date
+    rule_version: str
+
+    def apply(self, aggregate: QualityCheck) -> None:
+        aggregate.review_overdue_for = self.review_due_on
+
+
 class QualityCheck(LedgerAggregate):
     """A service standard with its target and monitoring counts."""
 
@@ -133,6 +158,34 @@ class QualityCheck(LedgerAggregate):
         self.breaches = 0
         self.improvement_actions = 0
         self.last_score: int | None = None
+        self.reviewed_on: date | None = None
+        self.review_overdue_for: date | None = None
+
+    def review(self, findings: str, actor: Actor, at: datetime) -> None:
+        """Record a review that keeps the standard as it is."""
+        self.require_exists()
+        self._record(ServiceStandardReviewed, actor, at, findings=findings)
+
+    def note_review_overdue(
+        self, review_due_on: date, as_of: date, rule_version: str, actor: Actor, at: datetime
+    ) -> bool:
+        """Record that the review due on `review_due_on` is overdue; False (nothing
+        recorded) when already recorded for that due date or not yet overdue."""
+        self.require_exists()
+        if self.reviewed_on is None or self.review_overdue_for == review_due_on:
+            return False
+        if as_of <= review_due_on:
+            return False
+        self._record(
+            StandardReviewOverdue,
+            actor,
+            at,
+            reviewed_on=self.reviewed_on,
+            review_due_on=review_due_on,
+            as_of=as_of,
+            rule_version=rule_version,
+        )
+        return True
 
     def define(
         self,

@@ -67,6 +67,9 @@ class CustomerRecord:
     segment: str | None
     segment_dimensions: dict[str, str]
     special_care: tuple[str, ...]
+    needs: tuple[str, ...]
+    interests: tuple[str, ...]
+    preference_notes: str | None
     care_measures: tuple[str, ...]
     care_follow_up_days: int | None
     relationship_ended_on: date | None
@@ -90,6 +93,7 @@ class KycRecord:
     customer_id: UUID
     registered_on: date | None
     rating_due_on: date | None
+    rating_calendar: str | None
     risk_level: str | None
     risk_factors: tuple[str, ...]
     last_verified_on: date | None
@@ -188,6 +192,8 @@ class CaseRecord:
     received_at: datetime
     due_at: datetime | None
     final_due_at: datetime | None
+    summary_resolution_by: datetime | None
+    rule_version: str | None
     state: str
     owner: str | None
     approver: str | None
@@ -198,6 +204,7 @@ class CaseRecord:
     root_cause: str | None
     first_contact: bool | None
     resolved_in_time: bool | None
+    summary_resolution: bool
     resolved_at: datetime | None
     redress_amount: Decimal | None
     closed_at: datetime | None
@@ -249,6 +256,8 @@ class QualityRecord:
     breaches: int
     improvement_actions: int
     last_score: int | None
+    reviewed_on: date | None
+    review_overdue_for: date | None
 
 
 @dataclass(frozen=True)
@@ -358,6 +367,9 @@ class EvaluationRecord:
     evaluations: int
     evaluated_version: int
     improvement_plans: int
+    open_plans: dict[int, date]
+    closed_plans: int
+    overdue_plans: tuple[int, ...]
     recognitions: int
 
 

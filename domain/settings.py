@@ -148,6 +148,8 @@ class RuleSettings:
     survey_sample_percent: int = 10
     # Service quality: how far past its target a measurement may be before it breaches
     standard_breach_tolerance: Decimal = Decimal("0")
+    # Service standards are reviewed at least this often (months since the last review)
+    standard_review_months: int = 12
     # Evaluation use (8.3): the target of each KPI (rates as fractions, NPS in points)
     kpi_target_csat: Decimal = Decimal("0.80")
     kpi_target_nps: Decimal = Decimal("30")
@@ -188,6 +190,8 @@ class RuleSettings:
             raise SettingsError(
                 "rule setting 'tier_vip_threshold': need 0 < premium < VIP threshold <= 100"
             )
+        if self.standard_review_months <= 0:
+            raise SettingsError("rule setting 'standard_review_months' must be positive")
         if self.grade_cap_yearly_amount <= 0:
             raise SettingsError("rule setting 'grade_cap_yearly_amount' must be positive")
         if self.grade_credit_unknown_score > 100:

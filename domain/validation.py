@@ -14,6 +14,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 _ACCOUNT = re.compile(r"^[0-9]{12,19}$")
 _ID_NUMBER = re.compile(r"^[0-9A-Za-z\-]{5,30}$")
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 
 def phone_error(value: str) -> str | None:
@@ -45,6 +46,26 @@ def one_of_error(value: object, allowed: Iterable[str]) -> str | None:
     """None when `value` is one of `allowed`."""
     options = tuple(allowed)
     return None if value in options else "one of " + ", ".join(options)
+
+
+def codes_error(
+    value: object, *, allowed: Iterable[str] | None = None, max_items: int = 20
+) -> str | None:
+    """None for a list of distinct codes (lower-case letters, digits, underscores, at
+    most 40 characters), each one of `allowed` when given, at most `max_items`."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return "must be a list of codes"
+    if len(value) > max_items:
+        return f"at most {max_items} codes"
+    if len(set(value)) != len(value):
+        return "must not repeat a code"
+    options = None if allowed is None else tuple(allowed)
+    for item in value:
+        if options is not None and item not in options:
+            return "each one of " + ", ".join(options)
+        if not _CODE.match(item):
+            return "codes are lower-case letters, digits and underscores (at most 40)"
+    return None
 
 
 def text_error(value: object, *, max_length: int = 4000, required: bool = True) -> str | None:

@@ -25,6 +25,7 @@ from eventsourcing.utils import get_topic
 
 from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import Table, ViewStore
+from projections.transaction import Tx as Tx  # re-exported: the views import it from here
 from security.dialect import Dialect
 
 
@@ -32,6 +33,14 @@ def when(moment: datetime | None) -> str | None:
     """A time as fixed-width UTC ISO 8601 text (sorts correctly as text)."""
     if moment is None:
         return None
+    return _utc_text(moment, moment.fold)
+
+
+@lru_cache(maxsize=4096)
+def _utc_text(moment: datetime, fold: int) -> str:
+    # memoised: a handler stamps its event's time on several rows. `fold` is part of the
+    # key because equal datetimes (same wall time in one zone) may differ only by it.
+    del fold
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -88,149 +97,6 @@ class EventContext:
         return f"{self.originator_id}@v{self.originator_version}"
 
 
-class Tx:
-    """Statements of one projector transaction, with table names resolved.
-
-    Statements name tables as `{pv_customer}`; they are replaced by the physical
-    (live or shadow, schema-qualified) names of this transaction.
-
-    Set-wise (the projector's default): writes are queued, not run, and `flush` sends
-    them in order, each run of consecutive identical statements as one `executemany`
-    (on PostgreSQL inside the batch's pipeline). A read (`all`, `one`) flushes first,
-    so it sees every earlier write; the projector flushes before it commits. The
-    statements, their parameters and their order are those of one-by-one execution
-    (`setwise=False`), with one exception that leaves the same rows: an `update` that
-    follows an `update` of the same row (same table, same key values) with nothing in
-    between is merged into it (one UPDATE setting both column sets, the later value
-    winning), as when a handler re-encrypts a row's personal fields and then stamps
-    its clear columns.
-    """
-
-    def __init__(
-        self, cursor: Any, dialect: Dialect, names: Mapping[str, str], *, setwise: bool = False
-    ) -> None:
-        self.cursor = cursor
-        self.dialect = dialect
-        self.names = dict(names)
-        self.setwise = setwise
-        self.statements = 0  # statements run or queued (after merging) through this transaction
-        self.merged = 0  # updates merged into the update of the same row before them
-        self._queued: list[tuple[str, tuple[Any, ...]]] = []
-        self._resolved: dict[str, str] = {}
-        # the last queued statement, when it is an `update`: (table, key, values)
-        self._last_update: tuple[str, dict[str, Any], dict[str, Any]] | None = None
-
-    def _resolve(self, statement: str) -> str:
-        resolved = self._resolved.get(statement)
-        if resolved is None:
-            resolved = self._resolved[statement] = statement.format_map(self.names)
-        return resolved
-
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        """Run (set-wise: queue) one statement (tables named `{logical}`, `?` placeholders)."""
-        self.statements += 1
-        self._last_update = None
-        if self.setwise:
-            self._queued.append((self._resolve(statement), tuple(params)))
-        else:
-            self.dialect.execute(self.cursor, self._resolve(statement), tuple(params))
-
-    def flush(self) -> int:
-        """Run every queued write, in order, one `executemany` per run of consecutive
-        identical statements; returns how many calls that took."""
-        queued, self._queued = self._queued, []
-        self._last_update = None
-        calls = 0
-        start = 0
-        while start < len(queued):
-            statement = queued[start][0]
-            end = start + 1
-            while end < len(queued) and queued[end][0] == statement:
-                end += 1
-            if end - start == 1:
-                self.dialect.execute(self.cursor, statement, queued[start][1])
-            else:
-                self.dialect.executemany(
-                    self.cursor, statement, [params for _, params in queued[start:end]]
-                )
-            calls += 1
-            start = end
-        return calls
-
-    def all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Every row of one statement, as dicts (after every queued write)."""
-        self.flush()
-        self.statements += 1
-        cursor = self.cursor
-        if self.setwise and self.dialect.name == "postgres":
-            # a cursor of its own on the transaction's connection, so its fetch can only
-            # see its own result: in psycopg's pipeline mode a cursor that also ran an
-            # `executemany` was seen (rarely, under load) to fetch a queued write's result
-            cursor = cursor.connection.cursor()
-        self.dialect.execute(cursor, self._resolve(statement), tuple(params))
-        return [dict(row) for row in cursor.fetchall()]
-
-    def one(self, statement: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
-        """The first row of one statement, or None."""
-        found = self.all(statement, params)
-        return found[0] if found else None
-
-    def insert_ignore(self, table: str, values: Mapping[str, Any]) -> None:
-        """Insert a row unless its key exists."""
-        self.execute(_insert_ignore(table, tuple(values)), list(values.values()))
-
-    def upsert(self, table: str, key: Sequence[str], values: Mapping[str, Any]) -> None:
-        """Insert the row, or update its non-key columns when its key exists."""
-        self.execute(_upsert(table, tuple(key), tuple(values)), list(values.values()))
-
-    def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-        """Set `values` on the row(s) matching `key` (set-wise: merged into an update of
-        the same row queued just before, see the class docstring)."""
-        last = self._last_update
-        if last is not None and last[0] == table and last[1] == key:
-            self._queued.pop()
-            self.statements -= 1
-            self.merged += 1
-            values = {**last[2], **values}
-        self.execute(_update(table, tuple(key), tuple(values)), [*values.values(), *key.values()])
-        if self.setwise:
-            self._last_update = (table, dict(key), dict(values))
-
-    def delete(self, table: str, key: Mapping[str, Any]) -> None:
-        """Delete the rows matching `key`."""
-        self.execute(_delete(table, tuple(key)), list(key.values()))
-
-
-@lru_cache(maxsize=1024)
-def _insert_ignore(table: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" for _ in columns)
-    return f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-
-
-@lru_cache(maxsize=1024)
-def _upsert(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{c}=excluded.{c}" for c in columns if c not in key)
-    action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
-    return (
-        f"INSERT INTO {{{table}}} ({', '.join(columns)}) VALUES ({marks}) "
-        f"ON CONFLICT ({', '.join(key)}) {action}"
-    )
-
-
-@lru_cache(maxsize=1024)
-def _update(table: str, key: tuple[str, ...], columns: tuple[str, ...]) -> str:
-    sets = ", ".join(f"{c}=?" for c in columns)
-    where = " AND ".join(f"{c}=?" for c in key)
-    return f"UPDATE {{{table}}} SET {sets} WHERE {where}"
-
-
-@lru_cache(maxsize=1024)
-def _delete(table: str, key: tuple[str, ...]) -> str:
-    where = " AND ".join(f"{c}=?" for c in key)
-    return f"DELETE FROM {{{table}}} WHERE {where}"
-
-
 Handler = Callable[[Tx, Any, EventContext], None]
 
 
@@ -255,6 +121,16 @@ class ViewProjection(ABC):
             return False
         handler(tx, event, ctx)
         return True
+
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """Before a set-wise batch's `events` are applied: `tx.prefetch` the rows their
+        handlers will read (nothing by default; a read of a row not prefetched costs a
+        query of its own)."""
+        del tx, events  # a view whose handlers read no rows prefetches nothing
+
+    def keys(self) -> dict[str, tuple[str, ...]]:
+        """Logical table name -> primary key columns."""
+        return {t.name: t.key for t in self.tables}
 
     def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
         """CREATE statements of every table (live or shadow)."""

@@ -72,15 +72,24 @@ class CaseQueries:
         if escalated is not None:
             where.add("escalation_level>0" if escalated else "escalation_level=0")
         unresolved = ", ".join(f"'{s}'" for s in UNRESOLVED_STATES)
-        is_overdue = f"(due_at IS NOT NULL AND due_at<=? AND state IN ({unresolved}))"
+        # Past a binding deadline (domain.rules.complaints.binding_deadlines): the one
+        # deadline, or with a final stage (US) the response stage until answered and
+        # then the final stage. A UK case with a final stage was recorded under
+        # complaint_deadline/1, whose `due_at` was the summary window: final only.
+        response_binds = "(final_due_at IS NULL OR (state='received' AND rule_set<>'UK'))"
+        is_overdue = (
+            f"(state IN ({unresolved}) AND ("
+            f"(due_at IS NOT NULL AND due_at<=? AND {response_binds})"
+            " OR (final_due_at IS NOT NULL AND final_due_at<=?)))"
+        )
         if overdue is not None:
-            where.add(is_overdue if overdue else f"NOT {is_overdue}", now)
+            where.add(is_overdue if overdue else f"NOT {is_overdue}", now, now)
         total = self.store.row(f"SELECT COUNT(*) AS n FROM {self.cases}{where.sql}", where.params)
         order = order_by(sort, QUEUE_SORTS, "due_at", "case_id")
         order = f" ORDER BY CASE WHEN {is_overdue} THEN 0 ELSE 1 END, " + order[len(" ORDER BY ") :]
         rows = self.store.rows(
             f"SELECT * FROM {self.cases}{where.sql}{order} LIMIT ? OFFSET ?",
-            [*where.params, now, limit, offset],
+            [*where.params, now, now, limit, offset],
         )
         moment = self.clock()
         return Page(
@@ -92,6 +101,10 @@ class CaseQueries:
 
     def _case(self, row: dict[str, Any], moment: datetime) -> dict[str, Any]:
         due = _parse(row["due_at"])
+        if row["final_due_at"] is not None and (
+            row["state"] != "received" or row["rule_set"] == "UK"
+        ):
+            due = _parse(row["final_due_at"])  # answered, or a UK case under the first rule
         unresolved = row["state"] in UNRESOLVED_STATES
         left = None if due is None or not unresolved else (due - moment).total_seconds()
         return {

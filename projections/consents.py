@@ -9,7 +9,8 @@ query time from the stored validity (projections.case_queries).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from domain import consent as k
 from domain import customer as c
@@ -32,13 +33,15 @@ class ConsentsProjection(ViewProjection):
             c.CustomerErased: lambda tx, e, x: self.purge_customer(tx, str(e.originator_id)),
         }
 
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """The register rows of every customer granted a consent in the batch."""
+        granted = [e for e in events if isinstance(e, k.ConsentGranted)]
+        tx.prefetch(CONSENT, "customer_id", {str(e.customer_id) for e in granted}, ("records",))
+
     def granted(self, tx: Tx, event: k.ConsentGranted, ctx: EventContext) -> None:
         """The purpose's current record becomes this grant (counting earlier records)."""
         key = {"customer_id": str(event.customer_id), "purpose": event.purpose}
-        row = tx.one(
-            "SELECT records FROM {pv_consent} WHERE customer_id=? AND purpose=?",
-            list(key.values()),
-        )
+        row = tx.row(CONSENT, key, ("records",))
         tx.upsert(
             CONSENT,
             tuple(key),

@@ -4,11 +4,13 @@ and contacts (interactions, greetings, care visits).
 
 Every handler writes through `touch` (C1 columns) or `reencrypt` (personal fields, encrypted
 under the customer's key); a row that does not exist (never registered, or erased)
-is left alone.
+is left alone. What they read of a customer's row (`Tx.row`) a set-wise batch reads once,
+prefetched for all its customers (`prefetch_customers`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from domain import grading as g
@@ -17,6 +19,19 @@ from domain import kyc as k
 from domain import value as v
 from projections.base import EventContext, Handler, Tx, as_json, day, plain, when
 from projections.schema import CUSTOMER, INTERACTION
+
+PERSONAL_COLUMNS = ("personal_ref", "encrypted")  # what `reencrypt` reads of a row
+
+
+def prefetch_customers(tx: Tx, events: Sequence[Any]) -> None:
+    """Read at once the rows of every customer a batch's events are about (their
+    encrypted fields, or that they do not exist): what `reencrypt` and `contact` read."""
+    tx.prefetch(
+        CUSTOMER,
+        "customer_id",
+        {str(getattr(event, "customer_id", None) or event.originator_id) for event in events},
+        PERSONAL_COLUMNS,
+    )
 
 
 def touch(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **values: Any) -> None:
@@ -28,7 +43,7 @@ def touch(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **values: Any
 def reencrypt(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **changes: Any) -> None:
     """Merge `changes` into the row's encrypted personal fields, under the subject key."""
     cid = str(customer_id)
-    row = tx.one("SELECT personal_ref, encrypted FROM {pv_customer} WHERE customer_id=?", [cid])
+    row = tx.row(CUSTOMER, {"customer_id": cid}, PERSONAL_COLUMNS)
     if row is None:
         return
     data: dict[str, Any] = {}
@@ -178,7 +193,7 @@ def contact(tx: Tx, event: Any, ctx: EventContext, kind: str, *fields: Any) -> N
     encrypted under the customer's key; never the content); ignored for a customer not
     in the view."""
     cid = str(event.customer_id)
-    if tx.one("SELECT 1 AS x FROM {pv_customer} WHERE customer_id=?", [cid]) is None:
+    if tx.row(CUSTOMER, {"customer_id": cid}) is None:
         return
     channel, direction, purpose, topic = fields
     at = when(event.occurred_at)

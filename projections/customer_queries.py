@@ -26,6 +26,8 @@ from projections.schema import CASE, CONSENT, CUSTOMER, INTERACTION
 from projections.store import ViewStore
 
 VALUE_FIELDS = ("current_value", "potential_value", "uplift")
+# kept in the encrypted fields, shown apart from the profile (7.1)
+PREFERENCE_FIELDS = ("needs", "interests", "preference_notes")
 AGE_BANDS = ("under_30", "30_44", "45_59", "60_plus", "unknown")
 TIER_RANK = "CASE tier WHEN 'vip' THEN 0 WHEN 'premium' THEN 1 WHEN 'ordinary' THEN 2 ELSE 3 END"
 OPEN_CASE_STATES = (
@@ -131,7 +133,7 @@ class CustomerQueries:
         profile = {
             name: masked(name, value)
             for name, value in sorted(opened.items())
-            if name not in VALUE_FIELDS and name != "care_reasons"
+            if name not in (*VALUE_FIELDS, *PREFERENCE_FIELDS, "care_reasons")
         }
         consents = self.store.rows(
             f"SELECT purpose, record_id, notice_version, method, valid_from, valid_to, "
@@ -179,6 +181,11 @@ class CustomerQueries:
                 "signals": json.loads(row["churn_signals"]),
                 "since": row["churn_since"],
                 "retention_actions": int(row["retention_actions"]),
+            },
+            "preferences": {
+                "needs": list(opened.get("needs") or []),
+                "interests": list(opened.get("interests") or []),
+                "notes": masked("preference_notes", opened.get("preference_notes")),
             },
             "care": {
                 "reasons": list(opened.get("care_reasons") or []),

@@ -13,13 +13,13 @@ says only "erased".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain import customer as c
 from domain.personal_data import PROFILE_FIELDS
 from projections.base import EventContext, Handler, Tx, ViewProjection, as_json, day, plain, when
-from projections.customer_facts import fact_handlers, reencrypt, touch
+from projections.customer_facts import fact_handlers, prefetch_customers, reencrypt, touch
 from projections.schema import CUSTOMER, CUSTOMER_TABLE, INTERACTION_TABLE
 
 PERSONAL = tuple(name for name, field in PROFILE_FIELDS.items() if field.personal)
@@ -48,6 +48,7 @@ class CustomersProjection(ViewProjection):
             ),
             c.CustomerClassified: self.classified,
             c.SpecialCareFlagged: self.care_flagged,
+            c.PreferencesRecorded: self.preferences_recorded,
             c.RelationshipEnded: lambda tx, e, x: touch(
                 tx, e.originator_id, e, x, status="ended", ended_on=day(e.ended_on)
             ),
@@ -65,6 +66,10 @@ class CustomersProjection(ViewProjection):
             c.CustomerErased: self.erased,
             **fact_handlers(),
         }
+
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """The rows of every customer the batch is about (customer_facts)."""
+        prefetch_customers(tx, events)
 
     # --- the customer aggregate --------------------------------------------------------
 
@@ -111,6 +116,19 @@ class CustomersProjection(ViewProjection):
         reencrypt(tx, event.originator_id, event, ctx, segment=event.segment)
         digest = ctx.index.digest("segment", event.segment)
         touch(tx, event.originator_id, event, ctx, segment_ix=digest)
+
+    def preferences_recorded(self, tx: Tx, event: c.PreferencesRecorded, ctx: EventContext) -> None:
+        """Needs, interests (C1 codes) and notes (C2) join the row's encrypted fields, so
+        that they leave with the customer's key like the rest of the profile."""
+        reencrypt(
+            tx,
+            event.originator_id,
+            event,
+            ctx,
+            needs=list(event.needs),
+            interests=list(event.interests),
+            preference_notes=event.notes,
+        )
 
     def care_flagged(self, tx: Tx, event: c.SpecialCareFlagged, ctx: EventContext) -> None:
         """The special-care reasons (health data: encrypted under the customer's key,

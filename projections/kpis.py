@@ -12,7 +12,7 @@ prospect is activated; the figures are computed by `domain.evaluation.evaluate_k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain import customer as c
@@ -180,12 +180,14 @@ class KpisProjection(ViewProjection):
             },
         )
 
+    def prefetch(self, tx: Tx, events: Sequence[Any]) -> None:
+        """The evaluation rows of every period evaluated in the batch."""
+        periods = {e.period for e in events if isinstance(e, ev.PerformanceEvaluated)}
+        tx.prefetch(EVALUATION, "period", periods, ("evaluations",))
+
     def evaluated(self, tx: Tx, event: ev.PerformanceEvaluated, ctx: EventContext) -> None:
         """The latest evaluation of a period and scope (counting corrections)."""
-        row = tx.one(
-            "SELECT evaluations FROM {pv_evaluation} WHERE period=? AND scope=?",
-            [event.period, event.scope],
-        )
+        row = tx.row(EVALUATION, {"period": event.period, "scope": event.scope}, ("evaluations",))
         tx.upsert(
             EVALUATION,
             ("period", "scope"),

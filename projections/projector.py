@@ -16,7 +16,11 @@ key they name (`KeyStore.preload`), and each view's writes are queued and sent i
 as one `executemany` per run of identical statements (`Tx`, flushed before any read
 and before the commit), so a batch costs far fewer calls than its events. The rows are
 those of one-by-one execution (`setwise=False`: keys looked up event by event, each
-statement run at once, as before); tests/projections/test_setwise.py.
+statement run at once, as before); tests/projections/test_setwise.py. Each envelope is
+parsed once (`EnvelopeMapper.open_event`). Before a view's events are applied, the view
+prefetches the rows its handlers will read (`ViewProjection.prefetch`), and its `Tx`
+answers each later read of a row the batch read or wrote from memory
+(projections.batch_rows), so a batch reads a row at most once.
 
 Events of a crypto-shredded subject cannot be decrypted (SubjectErased): they are
 skipped and counted in the view's tracking row (`skipped`, `last_skipped`); the view
@@ -42,7 +46,7 @@ from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import ViewStore
 from projections.tracking import Position, Tracking, tracking_ddl
 from security.bootstrap import Ledger
-from security.keys.envelope import Envelope
+from security.keys.envelope import Envelope, EnvelopeMapper
 
 SHADOW_MARK = "@next"
 INSTALL_LOCK = 0x63726D7076  # "crmpv": the advisory lock key of view installs
@@ -93,6 +97,8 @@ class Projector:
         self.cipher = FieldCipher(ledger.keystore)
         self.index = BlindIndex(ledger.keyring.index_key())
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
+        self._topics = {p.name: frozenset(p.topics) for p in self.projections}
+        self.reads = 0  # queries the views' handlers made of the store (prefetches included)
         self._last_sync_mark = 0.0
 
     def tracking_name(self, projection: ViewProjection) -> str:
@@ -196,20 +202,33 @@ class Projector:
                     synced=synced,
                 )
                 tx = Tx(
-                    cursor, self.store.dialect, self._names[projection.name], setwise=self.setwise
+                    cursor,
+                    self.store.dialect,
+                    self._names[projection.name],
+                    setwise=self.setwise,
+                    keys=projection.keys(),
                 )
+                topics = self._topics[projection.name]
+                items = [
+                    (notification.id, item.event, item.context)
+                    for notification in todo
+                    if notification.topic in topics
+                    and (item := decoded.get(notification.id)) is not None
+                    and item.event is not None
+                    and item.context is not None
+                ]
                 with self._pipelined(cursor):
-                    for notification in todo:
-                        item = decoded.get(notification.id)
-                        if item is None or item.event is None or item.context is None:
-                            continue
-                        if projection.apply(tx, item.event, item.context):
+                    if self.setwise:
+                        projection.prefetch(tx, [event for _, event, _ in items])
+                    for position, event, context in items:
+                        if projection.apply(tx, event, context):
                             applied += 1
                             if self.fault is not None:
-                                self.fault("applied", projection.name, notification.id)
+                                self.fault("applied", projection.name, position)
                     tx.flush()
                     if self.fault is not None:
                         self.fault("flushed", projection.name, todo[-1].id)
+                self.reads += tx.reads
         if self.fault is not None:
             self.fault("committed", ",".join(positions), batch[-1].id)
         if any(isinstance(item.event, CustomerErased) for item in decoded.values()):
@@ -234,24 +253,35 @@ class Projector:
         self, batch: Sequence[Notification], positions: dict[str, Position]
     ) -> dict[int, Decoded]:
         """Decrypt each notification that some view behind it follows, once."""
-        wanted: list[tuple[Notification, str]] = []
+        # the topics followed by the views at each position (one entry while they move together)
+        behind: dict[int, set[str]] = {}
+        for projection in self.projections:
+            behind.setdefault(positions[projection.name].position, set()).update(
+                self._topics[projection.name]
+            )
+        wanted: list[tuple[Notification, Envelope]] = []
         for notification in batch:
             if any(
-                notification.topic in p.topics and notification.id > positions[p.name].position
-                for p in self.projections
+                notification.id > position and notification.topic in topics
+                for position, topics in behind.items()
             ):
-                wanted.append((notification, Envelope.unpack(notification.state).key_ref))
+                wanted.append((notification, Envelope.unpack(notification.state)))
         if self.setwise:
             # each subject's data key fetched and unwrapped once for the batch (one
             # query); shredded keys are never preloaded: their events still raise
             # SubjectErased
-            self.ledger.keystore.preload(key_ref for _, key_ref in wanted)
+            self.ledger.keystore.preload(envelope.key_ref for _, envelope in wanted)
+        mapper = self.ledger.app.mapper
         result: dict[int, Decoded] = {}
-        for notification, key_ref in wanted:
+        for notification, envelope in wanted:
             try:
-                event = self.ledger.app.mapper.to_domain_event(notification)
+                if isinstance(mapper, EnvelopeMapper):  # each envelope parsed once
+                    event = mapper.open_event(notification, envelope)
+                else:
+                    event = mapper.to_domain_event(notification)
             except SubjectErased:
                 event = None
+            key_ref = envelope.key_ref
             context = EventContext(
                 position=notification.id,
                 originator_id=str(notification.originator_id),

@@ -40,6 +40,7 @@ from projections.status import (
 )
 from projections.store import ViewStore
 from projections.tracking import PositionConflict, Tracking
+from projections.value_strategies import ValueStrategiesProjection, ValueStrategyQueries
 from projections.watch_queries import WatchLists
 from security.bootstrap import Ledger
 
@@ -53,6 +54,7 @@ VIEW_CLASSES: tuple[type[ViewProjection], ...] = (
     QualityProjection,
     SatisfactionProjection,
     CrisesProjection,
+    ValueStrategiesProjection,
 )
 
 
@@ -85,6 +87,7 @@ class ReadModels:
         self.kpis = KpiQueries(store, getattr(ledger.app, "settings", None))
         self.quality = QualityQueries(store)
         self.satisfaction = SatisfactionQueries(store)
+        self.value_strategies = ValueStrategyQueries(store)
         self.follower: Follower | None = None
         self._lock = threading.Lock()
 

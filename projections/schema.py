@@ -365,3 +365,19 @@ CRISIS_CONTACT_TABLE = Table(
     ("crisis_id", "customer_id"),
     (("customer_id",),),
 )
+
+# The value strategy of each graded customer (policy 6.2): the latest assignment, by id.
+VALUE_STRATEGY = "pv_value_strategy"
+VALUE_STRATEGY_TABLE = Table(
+    VALUE_STRATEGY,
+    (
+        "customer_id TEXT NOT NULL",
+        "strategy TEXT NOT NULL",
+        "as_of TEXT NOT NULL",
+        "planned_actions TEXT NOT NULL",
+        "rule_version TEXT NOT NULL",
+        "position INT NOT NULL",
+    ),
+    ("customer_id",),
+    (("strategy", "as_of"),),
+)

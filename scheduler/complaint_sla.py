@@ -1,11 +1,16 @@
-"""Complaint SLA (every 15 minutes): escalate at 80 % of the deadline and at breach.
+"""Case SLA (every 15 minutes): escalate at 80 % of a deadline and at breach.
 
 Every unresolved case with a deadline (complaints; enquiries and suggestions, which
 have deadlines of their own) is checked against the run's moment with
 `check_case_escalation`, which records Escalated once per level and stage (1 at 80 %
-of the time allowed, 2 at breach; the first deadline, then for UK and US complaints
-the final-response limit). Cases whose latest event shows they are resolved, closed
-or withdrawn are skipped without being decrypted.
+of the time allowed, 2 at breach) for each deadline that binds it
+(`domain.rules.complaints.binding_deadlines`: a UK complaint's 8-week final response,
+never its summary-resolution window; a US complaint's response stage until answered,
+and its final stage). Cases whose latest event shows they are resolved, closed or
+withdrawn are skipped without being decrypted.
+
+Summary counters: `cases_checked`, `cases_escalated_80pct`, `cases_escalated_breach`,
+`cases_escalated_final_80pct`, `cases_escalated_final_breach` (cases of every kind).
 
 Idempotent: a level is recorded once, so re-runs and overlapping runs add nothing.
 """
@@ -53,4 +58,4 @@ def run(ctx: JobContext) -> None:
                 return "escalated_final_breach" if final >= 2 else "escalated_final_80pct"
         return "checked"
 
-    ctx.each(stream_ids(ctx.app, FeedbackReceived), escalate, "complaints")
+    ctx.each(stream_ids(ctx.app, FeedbackReceived), escalate, "cases")

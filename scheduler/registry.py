@@ -17,6 +17,7 @@ from scheduler import (
     grading,
     holiday_greetings,
     performance,
+    quality_reviews,
     relationship_care,
     retention,
     reverification,
@@ -144,6 +145,13 @@ JOBS: tuple[JobSpec, ...] = (
         "30 8 * * *",
         holiday_greetings.run,
         timedelta(hours=2),
+    ),
+    JobSpec(
+        "quality_reviews",
+        "Service standards past their yearly review; improvement plans past their due date",
+        DAILY,
+        "45 8 * * *",
+        quality_reviews.run,
     ),
     JobSpec(
         "retention",

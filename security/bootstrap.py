@@ -38,6 +38,7 @@ from security.integrity.key_verification import (
 )
 from security.integrity.ledger_verification import LedgerReport
 from security.integrity.sealed_log import SealedLog, StoredCheckpoint
+from security.integrity.subject_map import SubjectMap
 from security.integrity.verification import TrustedCheckpoint, VerifyReport, verify_log
 from security.integrity.verified_state import StateFile, StateForged, StateUnusable
 from security.keys.data_keys import KeyStore
@@ -268,6 +269,7 @@ def build_ledger(
         factory.keyring.signing_key(),
         config.log_origin,
         anchors=anchors,
+        subject_map=SubjectMap(factory.dialect, factory.keystore.table),
     )
     streams = SubjectStreams(
         factory.datastore,

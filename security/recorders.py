@@ -41,6 +41,7 @@ from security.dialect import Dialect
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
 from security.integrity.sealed_log import SealedLog
+from security.integrity.subject_map import table_statements as subject_map_ddl
 from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import Keyring, load_keyring
@@ -276,6 +277,7 @@ class _LedgerFactoryMixin:
             *AccessLog.create_table_statements(self.dialect),
             *SealedLog.create_table_statements(self.dialect, "access"),
             *subject_streams_ddl(self.dialect),
+            *subject_map_ddl(self.dialect),
         ]
 
     def mapper(

@@ -56,6 +56,7 @@ RULE_VERSIONS: dict[str, str] = {
         consent.CONSENT_VERSION,
         consent.CONSENT_EXPIRY_VERSION,
         quality.STANDARD_BREACH_VERSION,
+        quality.STANDARD_REVIEW_VERSION,
         targets.KPI_TARGETS_VERSION,
     )
 }

@@ -1,8 +1,23 @@
 """Complaint deadlines under the CN (default), UK and US rule sets, and their escalation.
 
-`due_at` is the instant the time allowed runs out: a case still open at `due_at` is in
-breach. Calendar-day limits run from the instant of receipt; the UK "end of the 3rd
-business day" is the midnight (UTC) that ends that day.
+What each rule set models:
+
+- CN: one deadline, the handling decision within 15 / 30 / 60 calendar days by
+  complexity; a case unresolved at `due_at` is in breach.
+- UK (FCA DISP 1.5, 1.6): a complaint resolved by the end of the 3rd business day after
+  receipt may be closed with a summary resolution communication
+  (`summary_resolution_by`); that window is no deadline. A complaint not resolved in it
+  simply continues to the final response, due 8 weeks after receipt (`due_at`): the
+  only breach, escalated at 80 % of the 8 weeks.
+- US (the CFPB company-response process): a response within 15 days (`due_at`), which
+  may be an "in progress" response (an acknowledgement telling the customer how the
+  case stands), then the final response within 60 days (`final_due_at`). A case not
+  responded to by day 15 breaches the response stage; a case not resolved by day 60
+  breaches the final stage.
+
+`due_at` is the instant the first binding deadline runs out. Calendar-day limits run
+from the instant of receipt; the UK "end of the 3rd business day" is the midnight (UTC)
+that ends that day.
 """
 
 from __future__ import annotations
@@ -15,8 +30,14 @@ from domain.rules._checks import aware_utc, one_of
 from domain.rules.errors import RuleError
 from domain.settings import RuleSettings
 
-COMPLAINT_DEADLINE_VERSION = "complaint_deadline/1"
-ESCALATION_LEVEL_VERSION = "escalation_level/1"
+# /2: the UK 3-business-day limit is the summary-resolution window, not a deadline;
+# `due_at` is the 8-week final response (under /1 it was the window, and the 8 weeks
+# `final_due_at`).
+COMPLAINT_DEADLINE_VERSION = "complaint_deadline/2"
+LEGACY_UK_DEADLINE_VERSION = "complaint_deadline/1"
+# /2: escalation follows `binding_deadlines` (no UK summary window; the US response
+# stage is met by a response).
+ESCALATION_LEVEL_VERSION = "escalation_level/2"
 FEEDBACK_DEADLINE_VERSION = "feedback_deadline/1"
 
 RULE_SETS = ("CN", "UK", "US")
@@ -35,8 +56,9 @@ BREACHED = 2
 class ComplaintDeadline:
     """When a complaint must be answered, with the inputs and rule version that set it.
 
-    `final_due_at` is the outer limit where the rule set has two stages (UK: final
-    response within 8 weeks; US: final response within 60 days); None for CN.
+    `final_due_at` is the outer limit where the rule set has two stages (US: final
+    response within 60 days); None for CN and UK. `summary_resolution_by` is the UK
+    window for a summary resolution (no breach when missed); None for CN and US.
     `requires_approval` marks CN's especially complex cases, which need an approver
     and a notice to the customer.
     """
@@ -47,6 +69,7 @@ class ComplaintDeadline:
     due_at: datetime
     final_due_at: datetime | None
     requires_approval: bool
+    summary_resolution_by: datetime | None = None
     rule_version: str = COMPLAINT_DEADLINE_VERSION
 
 
@@ -59,19 +82,21 @@ def complaint_deadline(
 ) -> ComplaintDeadline:
     """Return the deadline(s) of a complaint received at `received_at`.
 
-    CN: 15 / 30 / 60 calendar days by complexity. UK: due at the end of the 3rd UK
-    business day after the day of receipt (UK business days of `calendar`, the UK
-    calendar the application was given; without one, `settings.uk_holidays`; a year it
-    does not cover raises CalendarNotCovered), final response 8
-    weeks after receipt. US: response 15 days, final 60 days after receipt; UK and US do
-    not vary with complexity, which is still validated and recorded. Guarantees: all
-    datetimes are UTC and `received_at < due_at <= final_due_at`. An unknown rule set or
+    CN: 15 / 30 / 60 calendar days by complexity. UK: the final response is due 8 weeks
+    after receipt; the summary-resolution window ends with the 3rd UK business day
+    after the day of receipt (UK business days of `calendar`, the UK calendar the
+    application was given; without one, `settings.uk_holidays`; a year it does not
+    cover raises CalendarNotCovered). US: response 15 days, final 60 days after
+    receipt; UK and US do not vary with complexity, which is still validated and
+    recorded. Guarantees: all datetimes are UTC, `received_at < due_at <= final_due_at`
+    and `received_at < summary_resolution_by <= due_at`. An unknown rule set or
     complexity, or a naive `received_at`, raises RuleError.
     """
     received = aware_utc("received_at", received_at)
     one_of("rule set", rule_set, RULE_SETS)
     one_of("complexity", complexity, COMPLEXITIES)
     final_due_at: datetime | None = None
+    summary_by: datetime | None = None
     if rule_set == "CN":
         days = {
             "standard": settings.complaint_days_cn_standard,
@@ -82,8 +107,10 @@ def complaint_deadline(
     elif rule_set == "UK":
         uk = calendar if calendar is not None else settings_calendars(settings).uk
         last_day = add_business_days_in(received.date(), settings.complaint_uk_business_days, uk)
-        due_at = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
-        final_due_at = received + timedelta(weeks=settings.complaint_uk_final_weeks)
+        summary_by = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+        due_at = received + timedelta(weeks=settings.complaint_uk_final_weeks)
+        if due_at < summary_by:
+            raise RuleError("UK final response limit falls before the summary-resolution window")
     else:
         due_at = received + timedelta(days=settings.complaint_us_response_days)
         final_due_at = received + timedelta(days=settings.complaint_us_final_days)
@@ -97,7 +124,47 @@ def complaint_deadline(
         due_at=due_at,
         final_due_at=final_due_at,
         requires_approval=rule_set == "CN" and complexity == "especially_complex",
+        summary_resolution_by=summary_by,
     )
+
+
+def binding_deadlines(
+    rule_set: str,
+    rule_version: str,
+    due_at: datetime | None,
+    final_due_at: datetime | None,
+    responded: bool,
+) -> tuple[tuple[str, datetime], ...]:
+    """Return the (stage, deadline) pairs an unresolved case can still breach.
+
+    `responded`: the customer was given a response (the case was acknowledged with how
+    it stands). A two-stage case (US) is no longer bound by its response stage once
+    responded; its final stage binds until resolved. A UK complaint recorded under
+    complaint_deadline/1 (`due_at` was the 3-business-day summary-resolution window) is
+    bound by its final response only. Otherwise the single `due_at` binds. Guarantees:
+    stages in the order of `STAGES`; no stage whose deadline is None.
+    """
+    if rule_set == "UK" and rule_version == LEGACY_UK_DEADLINE_VERSION:
+        return () if final_due_at is None else (("final", final_due_at),)
+    stages: list[tuple[str, datetime]] = []
+    if due_at is not None and not (final_due_at is not None and responded):
+        stages.append(("response", due_at))
+    if final_due_at is not None:
+        stages.append(("final", final_due_at))
+    return tuple(stages)
+
+
+def breach_deadline(due_at: datetime | None, final_due_at: datetime | None) -> datetime | None:
+    """Return the deadline by which a case must be resolved to be resolved in time: the
+    final response where the rule set has one, else `due_at` (None: no deadline)."""
+    return final_due_at if final_due_at is not None else due_at
+
+
+def summary_resolution(resolved_at: datetime, summary_resolution_by: datetime | None) -> bool:
+    """Return True when a UK complaint is resolved within its summary-resolution window
+    (a summary resolution communication suffices); False otherwise or with no window."""
+    at = aware_utc("resolved_at", resolved_at)
+    return summary_resolution_by is not None and at < summary_resolution_by
 
 
 def escalation_level(

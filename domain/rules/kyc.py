@@ -10,7 +10,10 @@ from domain.rules._checks import one_of
 from domain.rules.months import add_months
 from domain.settings import RuleSettings
 
-RISK_RATING_DEADLINE_VERSION = "risk_rating_deadline/1"
+# /2: working days of the customer's jurisdiction (CN, UK, US; CN when none is recorded),
+# not always CN.
+RISK_RATING_DEADLINE_VERSION = "risk_rating_deadline/2"
+DEFAULT_RATING_CALENDAR = "CN"
 REVERIFICATION_DUE_VERSION = "reverification_due/1"
 REVERIFICATION_STATUS_VERSION = "reverification_status/1"
 ID_DOCUMENT_STATUS_VERSION = "id_document_status/1"
@@ -51,12 +54,19 @@ def risk_rating_deadline(
 ) -> date:
     """Return the last day to assign a risk rating: the 10th working day after registration.
 
-    Working days follow `calendar` (the CN business calendar the application was given;
-    without one, the settings' own tables); the registration day itself is not counted.
-    A walk into a year the calendar does not cover raises CalendarNotCovered.
+    Working days follow `calendar`: the business calendar of the customer's
+    jurisdiction (`rating_calendar`) the application was given; without one, the
+    settings' own CN tables. The registration day itself is not counted. A walk into a
+    year the calendar does not cover raises CalendarNotCovered.
     """
     cn = calendar if calendar is not None else settings_calendars(settings).cn
     return add_business_days_in(registered_on, settings.risk_rating_working_days, cn)
+
+
+def rating_calendar(jurisdiction: str | None) -> str:
+    """Return the jurisdiction whose working days count toward the risk-rating deadline:
+    the customer's own, CN when none is recorded."""
+    return jurisdiction or DEFAULT_RATING_CALENDAR
 
 
 def id_document_status(expires_on: date, today: date, settings: RuleSettings) -> str:

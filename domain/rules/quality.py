@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from domain.rules.errors import RuleError
+from domain.rules.months import add_months
 from domain.settings import RuleSettings
 
 STANDARD_BREACH_VERSION = "standard_breached/1"
+STANDARD_REVIEW_VERSION = "standard_review_due/1"
 
 # Times are targets not to exceed; shares and scores are targets to reach.
 LOWER_IS_BETTER = ("minutes", "hours", "days")
@@ -33,3 +36,16 @@ def standard_breached(
     if unit in HIGHER_IS_BETTER:
         return measured < target - allowance
     raise RuleError(f"unknown unit {unit!r}")
+
+
+def standard_review_due(reviewed_on: date, settings: RuleSettings) -> date:
+    """Return the last day by which a service standard reviewed (or defined) on
+    `reviewed_on` must be reviewed again: `settings.standard_review_months` (default
+    12) calendar months later, clamped to the month's end. Guarantees: after
+    `reviewed_on`; the due day itself is still in time."""
+    return add_months(reviewed_on, settings.standard_review_months)
+
+
+def standard_review_overdue(reviewed_on: date, today: date, settings: RuleSettings) -> bool:
+    """True when a standard last reviewed on `reviewed_on` is past its review due day."""
+    return today > standard_review_due(reviewed_on, settings)

@@ -32,7 +32,7 @@ from domain.rules.care import (
     next_care_follow_up,
 )
 from domain.services.base import LedgerServices
-from domain.validation import check, one_of_error, text_error
+from domain.validation import check, codes_error, one_of_error, text_error
 
 
 class CareCommands(LedgerServices):
@@ -122,6 +122,32 @@ class CareCommands(LedgerServices):
         )
         self._save(log)
         return new_id
+
+    def record_preferences(
+        self,
+        customer_id: UUID,
+        needs: Sequence[str],
+        interests: Sequence[str],
+        actor: Actor,
+        *,
+        notes: str = "",
+        expected_version: int | None = None,
+    ) -> bool:
+        """Record the customer's needs (codes of `customer.NEEDS`) and interests (codes)
+        as they stand now, with optional notes (personal: encrypted, masked) (7.1).
+        Returns False when nothing changed (nothing recorded)."""
+        needs, interests = list(needs), list(interests)
+        check(
+            needs=codes_error(needs, allowed=customer_model.NEEDS),
+            interests=codes_error(interests),
+            notes=text_error(notes, max_length=2000, required=False),
+        )
+        customer = self._customer(customer_id, "care")
+        self._expect(customer, expected_version)
+        changed = customer.record_preferences(needs, interests, notes, actor, self.now())
+        if changed:
+            self._save(customer)
+        return changed
 
     def flag_special_care(
         self,

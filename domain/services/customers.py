@@ -31,6 +31,7 @@ from domain.rules.care import IS_ELDERLY_VERSION, is_elderly
 from domain.rules.kyc import (
     ID_DOCUMENT_STATUS_VERSION,
     RISK_RATING_DEADLINE_VERSION,
+    rating_calendar,
     risk_rating_deadline,
 )
 from domain.rules.retention import RETENTION_VERSION, retention_ends
@@ -209,13 +210,15 @@ class CustomerCommands(IdentityClaims):
         file_id = kyc_file_id(customer.id)
         kyc = KycFile.blank(file_id, at) if fresh else self._load_or_blank(KycFile, file_id, at)
         registered_on = customer.registered_on or at.date()
+        jurisdiction = rating_calendar(customer.jurisdiction)
         kyc.open(
             customer.id,
             registered_on,
-            risk_rating_deadline(at.date(), self.settings, self.calendars.cn),
+            risk_rating_deadline(at.date(), self.settings, self.calendars.of(jurisdiction)),
             RISK_RATING_DEADLINE_VERSION,
             actor,
             at,
+            calendar=jurisdiction,
         )
         return kyc
 

@@ -22,7 +22,7 @@ from domain.rules.complaints import (
     ESCALATION_LEVEL_VERSION,
     FEEDBACK_DEADLINE_VERSION,
     RULE_SETS,
-    STAGES,
+    binding_deadlines,
     complaint_deadline,
     escalation_level,
     feedback_deadline,
@@ -79,13 +79,14 @@ class FeedbackCommands(LedgerServices):
         received = received_at or at
         if received > at:
             raise ValidationFailed({"received_at": "must not be in the future"})
-        due_at = final_due_at = None
+        due_at = final_due_at = summary_by = None
         rule_version = "none"
         if kind == "complaint":
             deadline = complaint_deadline(
                 received, rule_set, complexity, self.settings, self.calendars.of(rule_set)
             )
             due_at, final_due_at = deadline.due_at, deadline.final_due_at
+            summary_by = deadline.summary_resolution_by
             rule_version = deadline.rule_version
         elif kind in ANSWERED_KINDS:
             due_at = feedback_deadline(received, kind, self.settings)
@@ -110,6 +111,7 @@ class FeedbackCommands(LedgerServices):
             final_due_at=final_due_at,
             requires_approval=False,
             rule_version=rule_version,
+            summary_resolution_by=summary_by,
         )
         self._save(case)
         return new_id
@@ -189,19 +191,23 @@ class FeedbackCommands(LedgerServices):
         return deadline.due_at
 
     def check_case_escalation(self, case_id: UUID, actor: Actor) -> int:
-        """Escalate an unresolved case at 80 % of its deadline and at breach, and a UK or
-        US complaint likewise at 80 % of its final-response limit and at its breach;
-        returns the level of the first deadline (0, 1 or 2). Recording happens once per
-        level and stage."""
+        """Escalate an unresolved case at 80 % of each deadline that binds it
+        (`binding_deadlines`) and at its breach: the single deadline (CN; UK's 8-week
+        final response; enquiries, suggestions), or a US complaint's response stage until
+        it is acknowledged and its final stage. The UK summary-resolution window never
+        escalates. Returns the level of the first deadline (0, 1 or 2). Recording
+        happens once per level and stage."""
         case = self._case(case_id)
         if case.state not in feedback_model.UNRESOLVED_STATES or case.due_at is None:
             return case.escalation_level
         assert case.received_at is not None
         at = self.now()
         changed = False
-        for stage, due_at in zip(STAGES, (case.due_at, case.final_due_at), strict=True):
-            if due_at is None:
-                continue
+        responded = case.state != "received"
+        stages = binding_deadlines(
+            case.rule_set or "", case.rule_version or "", case.due_at, case.final_due_at, responded
+        )
+        for stage, due_at in stages:
             level = escalation_level(case.received_at, due_at, at, self.settings)
             changed |= case.escalate(level, ESCALATION_LEVEL_VERSION, actor, at, stage)
         if changed:

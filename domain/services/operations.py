@@ -76,6 +76,30 @@ class OperationsCommands(LedgerServices):
         self._save(evaluation)
         return record_of(EvaluationRecord, evaluation)
 
+    def close_improvement_plan(
+        self, period: str, scope: str, plan: int, evidence: str, actor: Actor
+    ) -> EvaluationRecord:
+        """Close the open improvement plan numbered `plan` (1, 2, ... in the order opened)
+        of the evaluation of `scope` for `period`, with the evidence it was carried out
+        (409 when no such plan is open)."""
+        check(
+            plan=None if isinstance(plan, int) and plan > 0 else "a plan number from 1",
+            evidence=text_error(evidence, max_length=2000),
+        )
+        evaluation = self._load(Evaluation, evaluation_id(period, scope))
+        evaluation.close_improvement_plan(plan, evidence, actor, self.now())
+        self._save(evaluation)
+        return record_of(EvaluationRecord, evaluation)
+
+    def note_improvement_plans_overdue(self, evaluation_stream: UUID, actor: Actor) -> int:
+        """Record ImprovementPlanOverdue for each plan of the evaluation still open after
+        its due date (once a plan); returns how many were recorded now."""
+        evaluation = self._load(Evaluation, evaluation_stream)
+        noted = evaluation.note_plans_overdue(self.today(), actor, self.now())
+        if noted:
+            self._save(evaluation)
+        return noted
+
     def recognise_performance(
         self, period: str, scope: str, recipient: str, citation: str, actor: Actor
     ) -> EvaluationRecord:

@@ -12,7 +12,12 @@ from domain.actor import Actor
 from domain.ids import quality_check_id, staff_training_id
 from domain.quality import QualityCheck
 from domain.records import QualityRecord, TrainingRecord, record_of
-from domain.rules.quality import STANDARD_BREACH_VERSION, standard_breached
+from domain.rules.quality import (
+    STANDARD_BREACH_VERSION,
+    STANDARD_REVIEW_VERSION,
+    standard_breached,
+    standard_review_due,
+)
 from domain.services.base import LedgerServices
 from domain.training import StaffTraining
 from domain.validation import amount_error, check, one_of_error, text_error
@@ -171,6 +176,29 @@ class QualityCommands(LedgerServices):
             action=action, owner=owner, due_on=due_on, branch=branch, actor=actor, at=self.now()
         )
         self._save(standard)
+
+    def review_service_standard(self, code: str, actor: Actor, *, findings: str = "") -> None:
+        """Record a review that keeps the standard as it is (a change is a redefinition,
+        which counts as a review too); `findings` must not name a customer."""
+        check(findings=text_error(findings, max_length=2000, required=False))
+        standard = self._standard(code)
+        standard.review(findings, actor, self.now())
+        self._save(standard)
+
+    def note_standard_review_overdue(self, standard_id: UUID, actor: Actor) -> bool:
+        """Record StandardReviewOverdue when the standard was not reviewed within
+        `standard_review_months` (12 by default) of its last review, once per due date.
+        Returns True when recorded now."""
+        standard = self._load(QualityCheck, standard_id)
+        if standard.reviewed_on is None:
+            return False
+        due = standard_review_due(standard.reviewed_on, self.settings)
+        noted = standard.note_review_overdue(
+            due, self.today(), STANDARD_REVIEW_VERSION, actor, self.now()
+        )
+        if noted:
+            self._save(standard)
+        return noted
 
     def get_service_standard(self, code: str) -> QualityRecord:
         """A standard with its target and monitoring counts."""

@@ -132,6 +132,7 @@ class SatisfactionCommands(LedgerServices):
             final_due_at=deadline.final_due_at,
             requires_approval=False,
             rule_version=deadline.rule_version,
+            summary_resolution_by=deadline.summary_resolution_by,
         )
         survey.flag_dissatisfaction(case_id, DISSATISFACTION_VERSION, actor, at)
         self._save(survey, case)

@@ -54,6 +54,7 @@ from ledger_verify.bundle.signature import sign_manifest
 from ledger_verify.bundle.tar import pack
 from ledger_verify.checkpoints import public_key_pem, verifier_key
 from security.bootstrap import Ledger
+from security.export.completeness import COMPLETENESS, completeness_lines, customers_in_scope
 from security.export.disclosed_keys import KeyDirectory
 from security.export.errors import ExportError, ExportScopeError
 from security.export.scope import ExportScope
@@ -239,6 +240,8 @@ def export_bundle(
                     }
                 ).encode("utf-8"),
             }
+            if customers_in_scope({"scope": scope.as_dict()}) is not None:
+                statics[COMPLETENESS] = completeness_lines(ledger, scope.customers, size, note)
             for file_name, data in statics.items():
                 (bundle / file_name).write_bytes(data)
                 top[file_name] = hashlib.sha256(data).hexdigest()

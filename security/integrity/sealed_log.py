@@ -42,6 +42,7 @@ from ledger_verify.checkpoints import (
 from ledger_verify.merkle import CompactRange, MerkleTree, leaf_hash
 from security.dialect import Dialect
 from security.integrity.anchors import AnchorFile
+from security.integrity.subject_map import MapMissing, SubjectMap, SubjectProof
 from security.integrity.tree_nodes import (
     CHUNK,
     MissingNodes,
@@ -54,6 +55,7 @@ from security.integrity.tree_nodes import (
 from security.keys.envelope import leaf_bytes
 
 BATCH = 2000
+MAP_CHUNK = 50000  # leaves a seal adds to the subject map of a log sealed before it
 
 log = logging.getLogger("crm_ledger.integrity")
 
@@ -157,8 +159,10 @@ class SealedLog:
         origin: str,
         prefix: str = "ledger",
         anchors: AnchorFile | None = None,
+        subject_map: SubjectMap | None = None,
     ) -> None:
         self.source = source
+        self.subject_map = subject_map
         self.anchors = anchors
         self.datastore = datastore
         self.dialect = dialect
@@ -274,6 +278,18 @@ class SealedLog:
             # (a store sealed before the nodes table) `backfill_nodes` catches up
             builder = NodeBuilder(frontier.size, frontier.to_hashes()) if covered == seq else None
             stop = self.source.max_id()
+            map_line = None
+            salt, mapped = b"", seq
+            if self.subject_map is not None:
+                salt, mapped = self.subject_map.covered(cursor)
+                if mapped > seq:  # the log lost leaves behind our back
+                    self.subject_map.rewind(cursor, seq)
+                    mapped = seq
+                if mapped < seq:  # a log sealed before the map: catch up, a chunk a seal
+                    end = min(seq, mapped + MAP_CHUNK)
+                    map_line = self._backfill_map(cursor, salt, mapped, end, last_nid)
+                    mapped = end
+            mapping = self.subject_map is not None and mapped == seq
             while stop is not None:
                 batch = self.source.rows_after(last_nid, BATCH, stop)
                 if not batch:
@@ -296,6 +312,8 @@ class SealedLog:
                     rows,
                 )
                 self.nodes.insert(cursor, nodes)
+                if mapping:
+                    map_line = self._map_batch(cursor, salt, batch, rows)
             if builder is not None and builder.size != covered:
                 frontier = CompactRange.from_hashes(builder.size, builder.edge)
                 self.nodes.set_covered(cursor, builder.size, covered)
@@ -306,7 +324,17 @@ class SealedLog:
             if frontier.size == 0:
                 return None
             root = frontier.root()
-            note_text = sign_checkpoint(self.origin, frontier.size, root, self.signing_key)
+            if self.subject_map is None or not mapping:
+                map_line = None  # still catching up: this checkpoint signs no map yet
+            elif map_line is None:
+                map_line = self.subject_map.add(cursor, salt, frontier.size, [], frontier.size)
+            note_text = sign_checkpoint(
+                self.origin,
+                frontier.size,
+                root,
+                self.signing_key,
+                extensions=() if map_line is None else (map_line,),
+            )
             created = datetime.now(UTC).isoformat()
             self.dialect.execute(
                 cursor,
@@ -315,6 +343,59 @@ class SealedLog:
                 (frontier.size, root, note_text, b"".join(frontier.to_hashes()), created),
             )
             return StoredCheckpoint(frontier.size, root, note_text, created)
+
+    def _map_batch(
+        self,
+        cursor: Any,
+        salt: bytes,
+        batch: Sequence[SourceRow],
+        rows: list[tuple[int, int, bytes]],
+    ) -> str:
+        """Add one sealed batch (its source rows and (seq, nid, leaf hash) rows) to the
+        subject map; returns the map line as of the batch's end."""
+        assert self.subject_map is not None
+        states = [getattr(entry, "state", None) for entry in batch]
+        subjects = self.subject_map.subjects_of(cursor, states)
+        events = [
+            (s, subject, digest) for (s, _, digest), subject in zip(rows, subjects, strict=True)
+        ]
+        end = rows[-1][0] + 1
+        return self.subject_map.add(cursor, salt, end, events, rows[0][0])
+
+    def _backfill_map(
+        self, cursor: Any, salt: bytes, mapped: int, sealed: int, last_nid: int | None
+    ) -> str | None:
+        """Add the leaves sealed before the map existed (`mapped`..`sealed`) to it, in
+        this seal's transaction; returns the map line at `sealed`. A seal adds at most
+        MAP_CHUNK of them, so catching up a large log never holds the seal lock long;
+        until the map covers the log, checkpoints sign no map line."""
+        line = None
+        after: int | None = None
+        if mapped > 0:
+            self.dialect.execute(
+                cursor,
+                f"SELECT notification_id FROM {self.leaves_table} WHERE seq=?",
+                (mapped - 1,),
+            )
+            row = cursor.fetchone()
+            if row is None:
+                raise SealedLogInconsistent(f"leaf {mapped - 1} is missing; run `ledger verify`")
+            after = int(row["notification_id"])
+        seq = mapped
+        while seq < sealed:
+            batch = self.source.rows_after(after, min(BATCH, sealed - seq), last_nid)
+            if not batch:
+                raise SealedLogInconsistent(
+                    f"the event of leaf {seq} is missing; run `ledger verify`"
+                )
+            rows = [
+                (seq + i, entry.id, leaf_hash(entry.leaf(seq + i))) for i, entry in enumerate(batch)
+            ]
+            line = self._map_batch(cursor, salt, batch, rows)
+            seq += len(batch)
+            after = batch[-1].id
+        log.info("%s subject map backfilled up to leaf %d", self.prefix, sealed)
+        return line
 
     def _write_lock(self, cursor: Any) -> None:
         """Serialise with other sealers (and node backfills) of this log."""
@@ -602,3 +683,11 @@ class SealedLog:
             if size > tree.size:
                 raise SealedLogInconsistent(f"only {tree.size} leaves are sealed, not {size}")
             return tree
+
+    def subject_proof(self, subject: str, size: int) -> SubjectProof:
+        """The subject map proof of `subject` at checkpoint size `size`, with the seqs
+        of its events below `size` (MapMissing without a subject map)."""
+        if self.subject_map is None:
+            raise MapMissing(f"the log {self.origin} keeps no subject map")
+        with self.datastore.transaction(commit=False) as cursor:
+            return self.subject_map.subject_proof(cursor, subject, size, self.leaves_table)

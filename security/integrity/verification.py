@@ -11,7 +11,9 @@ What is checked, and reported with the first bad sequence number:
 - every checkpoint's signature, origin and key; its root equals the root
   recomputed from the stored events at its size;
 - each checkpoint is consistent with the one before (RFC 9162 consistency proof);
-- the stored tree nodes proofs are read from equal the recomputed tree (checked when
+- the stored tree nodes proofs are read from equal the recomputed tree, and the
+  subject map the newest checkpoint signs equals the map recomputed from the events
+  and the key store (security.integrity.map_verification; both checked when
   everything above holds: a differing leaf already explains the nodes above it);
 - the log reaches the newest checkpoint of the anchor file (security.integrity.anchors)
   and every trusted checkpoint given (`ledger verify --trusted-checkpoint`): each is
@@ -39,6 +41,7 @@ from ledger_verify.merkle import CompactRange, MerkleTree, ProofError, leaf_hash
 from security.errors import EventAuthenticationFailed
 from security.integrity.anchors import AnchorError, AnchorFile
 from security.integrity.event_rows import one_line
+from security.integrity.map_verification import check_subject_map
 from security.integrity.sealed_log import (
     BATCH,
     LeafRow,
@@ -407,6 +410,7 @@ def verify_log(
     check_checkpoints(report, sealed, checkpoints, tree, public_key, origin)
     if report.ok:  # a differing leaf already explains differing nodes above it
         check_nodes(report, sealed, tree.tree, max_problems)
+        check_subject_map(report, sealed, checkpoints)
     for reference in references(report, origin, anchors, trusted):
         check_reference(report, tree, reference, public_key, origin)
     report.size = tree.size

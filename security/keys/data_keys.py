@@ -21,8 +21,9 @@ Guarantees:
   PostgreSQL the old row version holds the wrapped key until VACUUM removes it, and
   WAL archives and backups hold it until they expire (docs/operations.md, Erasure);
 - every in-process copy of the subject's DEKs is dropped at shred time (this store's
-  caches, and the caches registered with `on_shred`, e.g. the view-key cache); every
-  other process drops its copies, and calls its `on_shred` cache listeners, within
+  caches, each DEK with the HKDF extract cached beside it for event keys, and the
+  caches registered with `on_shred`, e.g. the view-key cache); every other process
+  drops its copies, and calls its `on_shred` cache listeners, within
   SHRED_WATCH_SECONDS (the sealing delay): a watcher thread (started with the first
   cached key) and every key lookup look for shreds recorded since (`watch_shreds`), so
   an idle process forgets too. A cached DEK is otherwise re-checked after CACHE_SECONDS.
@@ -38,10 +39,11 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
 from domain.errors import KeyUnavailable, SubjectErased
+from ledger_verify.leaf import hkdf_extract
 from security.dialect import Dialect
 from security.errors import KeyringError
 from security.keys.keyring import KeyWrapper
@@ -61,6 +63,19 @@ class Datastore(Protocol):
     """The library datastores' shared shape: a transaction context yielding a cursor."""
 
     def transaction(self, *, commit: bool) -> Any: ...
+
+
+class CachedKey(NamedTuple):
+    """A DEK in this process's cache, with what is derived from it (dropped with it)."""
+
+    dek: bytes
+    at: float  # time.monotonic() when cached
+    subject: str
+    prk: bytes  # its HKDF extract: each event key of the DEK is one expand of it
+
+    @classmethod
+    def of(cls, dek: bytes, now: float, subject: str) -> CachedKey:
+        return cls(dek, now, subject, hkdf_extract(dek))
 
 
 @dataclass(frozen=True)
@@ -112,7 +127,7 @@ class KeyStore:
         self.table = dialect.table("ledger_keys")
         self._lock = threading.Lock()
         self._by_subject: dict[str, tuple[str, bytes, float]] = {}
-        self._by_ref: dict[str, tuple[bytes, float, str]] = {}  # dek, when, subject
+        self._by_ref: dict[str, CachedKey] = {}
         self._pending: dict[str, PendingKey] = {}
         self._swept = time.monotonic()
         self._shred_listeners: list[Callable[[str], None]] = []
@@ -175,7 +190,7 @@ class KeyStore:
             dek = self._unwrap_row(row)
             with self._lock:
                 self._by_subject[subject] = (row["dek_id"], dek, now)
-                self._by_ref[row["dek_id"]] = (dek, now, subject)
+                self._by_ref[row["dek_id"]] = CachedKey.of(dek, now, subject)
             self._start_watcher()
             return row["dek_id"], dek
         return self._create(subject, now)
@@ -192,7 +207,7 @@ class KeyStore:
                 dek_id, subject, kek_id, wrapped, datetime.now(UTC).isoformat()
             )
             self._by_subject[subject] = (dek_id, dek, now)
-            self._by_ref[dek_id] = (dek, now, subject)
+            self._by_ref[dek_id] = CachedKey.of(dek, now, subject)
         self._start_watcher()
         return dek_id, dek
 
@@ -244,13 +259,22 @@ class KeyStore:
 
         Raises SubjectErased for a shredded key, KeyUnavailable for an unknown one.
         """
+        return self._cached_by_ref(dek_id).dek
+
+    def prk_by_ref(self, dek_id: str) -> bytes:
+        """The HKDF extract (`ledger_verify.leaf.hkdf_extract`) of the DEK named by an
+        event's key_ref, which each event key of that DEK is expanded from; cached with
+        the DEK and dropped with it (a shred, the cache's expiry). Raises as `dek_by_ref`."""
+        return self._cached_by_ref(dek_id).prk
+
+    def _cached_by_ref(self, dek_id: str) -> CachedKey:
         now = time.monotonic()
         self._watch_if_due(now)
         with self._lock:
             self._sweep(now)
             cached = self._by_ref.get(dek_id)
-            if cached is not None and (now - cached[1] < CACHE_SECONDS or dek_id in self._pending):
-                return cached[0]
+            if cached is not None and (now - cached.at < CACHE_SECONDS or dek_id in self._pending):
+                return cached
         rows = self._select("SELECT * FROM {t} WHERE dek_id=?", (dek_id,))
         if not rows:
             raise KeyUnavailable("no data key is stored for this event's key reference")
@@ -259,11 +283,11 @@ class KeyStore:
             with self._lock:
                 self._by_ref.pop(dek_id, None)
             raise SubjectErased("this subject was erased: its data key was destroyed")
-        dek = self._unwrap_row(row)
+        entry = CachedKey.of(self._unwrap_row(row), now, str(row["subject_id"]))
         with self._lock:
-            self._by_ref[dek_id] = (dek, now, str(row["subject_id"]))
+            self._by_ref[dek_id] = entry
         self._start_watcher()
-        return dek
+        return entry
 
     def preload(self, dek_ids: Iterable[str]) -> int:
         """Cache the DEKs named by `dek_ids` that are not cached yet, with one query per
@@ -286,7 +310,7 @@ class KeyStore:
                 {
                     ref
                     for ref in dek_ids
-                    if (cached := self._by_ref.get(ref)) is None or now - cached[1] >= CACHE_SECONDS
+                    if (cached := self._by_ref.get(ref)) is None or now - cached.at >= CACHE_SECONDS
                 }
             )
             forgotten = self._forgotten
@@ -308,7 +332,7 @@ class KeyStore:
                 if self._forgotten != forgotten:
                     return unwrapped  # a shred ran meanwhile: cache nothing it may cover
                 for dek_id, dek, subject in keys:
-                    self._by_ref[dek_id] = (dek, now, subject)
+                    self._by_ref[dek_id] = CachedKey.of(dek, now, subject)
             unwrapped += len(keys)
         if unwrapped:
             self._start_watcher()
@@ -467,7 +491,7 @@ class KeyStore:
         """The references of the subject's DEKs this process holds in memory."""
         subject = subject_of(subject_id)
         with self._lock:
-            refs = {ref for ref, entry in self._by_ref.items() if entry[2] == subject}
+            refs = {ref for ref, entry in self._by_ref.items() if entry.subject == subject}
             entry = self._by_subject.get(subject)
             if entry is not None:
                 refs.add(entry[0])
@@ -487,7 +511,7 @@ class KeyStore:
             self._by_subject.pop(subject, None)
             for ref in [ref for ref, key in self._pending.items() if key.subject == subject]:
                 del self._pending[ref]
-            for ref in [ref for ref, cached in self._by_ref.items() if cached[2] == subject]:
+            for ref in [ref for ref, cached in self._by_ref.items() if cached.subject == subject]:
                 del self._by_ref[ref]
 
     def _sweep(self, now: float) -> None:
@@ -499,8 +523,8 @@ class KeyStore:
         for subject, (dek_id, _, at) in list(self._by_subject.items()):
             if now - at >= CACHE_SECONDS and dek_id not in self._pending:
                 del self._by_subject[subject]
-        for dek_id, (_, at, _) in list(self._by_ref.items()):
-            if now - at >= CACHE_SECONDS and dek_id not in self._pending:
+        for dek_id, entry in list(self._by_ref.items()):
+            if now - entry.at >= CACHE_SECONDS and dek_id not in self._pending:
                 del self._by_ref[dek_id]
 
     # --- rotation and checks ---------------------------------------------------------

@@ -36,6 +36,7 @@ from ledger_verify.leaf import (
     associated_data,
     decrypt_payload,
     event_key,
+    event_key_from_prk,
     leaf_object,
 )
 from ledger_verify.leaf import leaf_bytes as encode_leaf
@@ -171,16 +172,23 @@ class EnvelopeMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Decrypt and rebuild an event; SubjectErased if its key was shredded."""
+        return self.open_event(stored_event, Envelope.unpack(stored_event.state))
+
+    def open_event(
+        self, stored_event: StoredEvent, envelope: Envelope
+    ) -> DomainEventProtocol[UUID]:
+        """`to_domain_event` of a stored event whose state the caller already unpacked
+        (`envelope` must be `Envelope.unpack(stored_event.state)`): a batch reader that
+        needs the key reference first parses each envelope once."""
         cls = resolve_topic(stored_event.topic)
-        envelope = Envelope.unpack(stored_event.state)
-        dek = self.keystore.dek_by_ref(envelope.key_ref)
-        key = event_key(dek, stored_event.originator_id, stored_event.originator_version)
+        originator = str(stored_event.originator_id)
+        # the event key from the data key's cached HKDF extract: the same key as
+        # event_key(dek, ...), one HMAC instead of two
+        key = event_key_from_prk(
+            self.keystore.prk_by_ref(envelope.key_ref), originator, stored_event.originator_version
+        )
         plaintext = decrypt_with_event_key(
-            key,
-            envelope,
-            stored_event.originator_id,
-            stored_event.originator_version,
-            stored_event.topic,
+            key, envelope, originator, stored_event.originator_version, stored_event.topic
         )
         event_state: dict[str, Any] = self.transcoder.decode(plaintext)
         originator_id = stored_event.originator_id

@@ -129,6 +129,8 @@ def test_the_demo_exercises_festival_greetings_crisis_contacts_advice_and_case_a
     topics = [n.topic.split(":")[-1] for n in demo_app.recorder.select_notifications(1, 10**6)]
     assert topics.count("CrisisCustomerContacted") == 25
     assert topics.count("AdviceGiven") == 8
+    assert topics.count("PreferencesRecorded") == 5
+    assert topics.count("ImprovementPlanClosed") == 1
     festivals = {
         (e.occasion, e.language)
         for n in demo_app.recorder.select_notifications(1, 10**6)

@@ -8,7 +8,7 @@ import hmac
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.actor import Actor
 from domain.application import LedgerApplication
@@ -155,3 +155,34 @@ def trade_on(app: LedgerApplication, customer_id: UUID, day: date, ref: str) -> 
     app.record_transactions(
         customer_id, day, day, 1, Decimal("250.00"), SYSTEM, products=["fx"], source_ref=ref
     )
+
+
+def legacy_uk_complaint(app: LedgerApplication, customer_id: UUID, received: datetime) -> UUID:
+    """A UK complaint as complaint_deadline/1 recorded it: `due_at` the 3-business-day
+    summary window (here 3 days), `final_due_at` the 8-week final response."""
+    from domain.feedback import FeedbackCase
+
+    case_id = uuid4()
+    legacy = FeedbackCase.blank(case_id, received)
+    legacy.receive(
+        FRONT,
+        received,
+        customer_id=customer_id,
+        kind="complaint",
+        category="fees",
+        narrative="Fee",
+        source="phone",
+        branch=None,
+        product=None,
+        survey_id=None,
+        rule_set="UK",
+        complexity="standard",
+        received_at=received,
+        due_at=received + timedelta(days=3),
+        final_due_at=received + timedelta(weeks=8),
+        requires_approval=False,
+        rule_version="complaint_deadline/1",
+        summary_resolution_by=None,
+    )
+    app.save(legacy)
+    return case_id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -13,6 +13,7 @@ from domain.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from domain.kyc import KycFileOpened
 from tests.domain.factories import (
     COMPLIANCE,
     FRONT,
@@ -43,7 +44,28 @@ def test_registering_an_individual_opens_a_kyc_file_with_the_rating_deadline(
     kyc = app.get_kyc(customer_id)
     # Registered Monday 2026-03-02: the 10th working day after is Monday 2026-03-16.
     assert kyc.rating_due_on == date(2026, 3, 16)
+    assert kyc.rating_calendar == "CN"
     assert kyc.review_state == "pending_rating"
+
+
+def test_the_rating_deadline_counts_working_days_of_the_customers_jurisdiction(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    # Thursday 2 April 2026: CN works Friday 3 April (Qingming is 4-6 April); the UK
+    # rests on Good Friday 3 and Easter Monday 6 April, so its 10th working day is later.
+    clock.set(datetime(2026, 4, 2, 9, tzinfo=UTC))
+    cn = app.get_kyc(individual(app))
+    uk = app.get_kyc(individual(app, jurisdiction="UK"))
+    assert (cn.rating_calendar, cn.rating_due_on) == ("CN", date(2026, 4, 17))
+    assert (uk.rating_calendar, uk.rating_due_on) == ("UK", date(2026, 4, 20))
+    opened = next(e for e in app.events_of(uk.id) if isinstance(e, KycFileOpened))
+    assert (opened.calendar, opened.rule_version) == ("UK", "risk_rating_deadline/2")
+
+
+def test_kyc_files_opened_before_v2_counted_cn_working_days() -> None:
+    state: dict[str, object] = {}
+    KycFileOpened.upcast_v1_v2(state)
+    assert state == {"calendar": "CN"}
 
 
 def test_a_corporate_customer_keeps_its_registry_data(app: LedgerApplication) -> None:

@@ -135,7 +135,7 @@ def test_an_illegal_case_transition_is_refused_and_records_nothing(app: LedgerAp
     assert recorded(app) == before
 
 
-def test_uk_complaints_are_due_by_the_end_of_the_third_business_day(
+def test_uk_complaints_may_be_summarily_resolved_by_the_third_business_day_else_8_weeks(
     app: LedgerApplication, clock: Clock
 ) -> None:
     customer_id = individual(app)
@@ -145,8 +145,9 @@ def test_uk_complaints_are_due_by_the_end_of_the_third_business_day(
     )
     case = app.get_case(case_id)
     # Good Friday and Easter Monday are UK holidays: Tue 7, Wed 8, Thu 9 April.
-    assert case.due_at == datetime(2026, 4, 10, tzinfo=UTC)
-    assert case.final_due_at == datetime(2026, 5, 28, 15, tzinfo=UTC)
+    assert case.summary_resolution_by == datetime(2026, 4, 10, tzinfo=UTC)
+    assert case.due_at == datetime(2026, 5, 28, 15, tzinfo=UTC)  # the final response
+    assert (case.final_due_at, case.rule_version) == (None, "complaint_deadline/2")
 
 
 def test_an_especially_complex_complaint_needs_an_approver_and_a_notice(

@@ -168,3 +168,43 @@ def test_tailored_advice_is_recorded_with_its_area_topic_and_channel(
     with pytest.raises(ValidationFailed):
         app.record_advice(customer_id, "astrology", "x", "y", RM)
     assert recorded(app) == before
+
+
+def test_needs_and_interests_are_recorded_as_preferences_and_replaced_as_a_whole(
+    app: LedgerApplication,
+) -> None:
+    customer_id = individual(app)
+    assert app.record_preferences(
+        customer_id, ["retirement", "education_funding"], ["golf"], RM, notes="Daughter at 16"
+    )
+    customer = app.get_customer(customer_id)
+    assert (customer.needs, customer.interests) == (("retirement", "education_funding"), ("golf",))
+    assert customer.preference_notes == "Daughter at 16"
+    before = recorded(app)
+    assert not app.record_preferences(
+        customer_id, ["retirement", "education_funding"], ["golf"], RM, notes="Daughter at 16"
+    )
+    assert recorded(app) == before  # unchanged: nothing recorded
+    assert app.record_preferences(customer_id, ["liquidity"], [], RM)
+    assert app.get_customer(customer_id).needs == ("liquidity",)
+    assert EVENT_PERSONAL_FIELDS["domain.customer:PreferencesRecorded"] == ("notes",)
+
+
+@pytest.mark.parametrize(
+    ("needs", "interests", "field"),
+    [
+        (["yachts"], [], "needs"),
+        (["retirement", "retirement"], [], "needs"),
+        ([], ["Golf Club"], "interests"),
+        ([], [f"topic_{n}" for n in range(21)], "interests"),
+    ],
+)
+def test_preferences_outside_the_codes_are_refused_and_record_nothing(
+    app: LedgerApplication, needs: list[str], interests: list[str], field: str
+) -> None:
+    customer_id = individual(app)
+    before = recorded(app)
+    with pytest.raises(ValidationFailed) as refused:
+        app.record_preferences(customer_id, needs, interests, RM)
+    assert field in refused.value.errors
+    assert recorded(app) == before

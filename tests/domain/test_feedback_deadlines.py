@@ -1,5 +1,6 @@
 """Feedback deadlines beyond the CN complaint: enquiries and suggestions answered by their
-own deadlines, UK/US final-response limits escalating, and what an acknowledgement told."""
+own deadlines, the UK summary-resolution window (no breach) and 8-week final response,
+the US response and final stages, and what an acknowledgement told."""
 
 from __future__ import annotations
 
@@ -10,10 +11,19 @@ import pytest
 
 from domain.application import LedgerApplication
 from domain.errors import ValidationFailed
-from domain.feedback import Acknowledged, Escalated, FeedbackReceived
+from domain.feedback import Acknowledged, Escalated, FeedbackReceived, Resolved
 from domain.personal_data import EVENT_PERSONAL_FIELDS
 from domain.settings import RuleSettings
-from tests.domain.factories import FRONT, RM, SYSTEM, Clock, individual, new_app, recorded
+from tests.domain.factories import (
+    FRONT,
+    RM,
+    SYSTEM,
+    Clock,
+    individual,
+    legacy_uk_complaint,
+    new_app,
+    recorded,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -59,30 +69,118 @@ def test_enquiry_and_suggestion_deadlines_are_configurable(clock: Clock) -> None
         ledger.close()
 
 
-@pytest.mark.parametrize(("rule_set", "final_days"), [("UK", 56), ("US", 60)])
-def test_uk_and_us_final_response_limits_escalate_at_80_percent_and_breach(
-    app: LedgerApplication, clock: Clock, rule_set: str, final_days: int
+def test_a_uk_complaint_past_its_summary_window_is_no_breach_the_8_weeks_are(
+    app: LedgerApplication, clock: Clock
 ) -> None:
     case_id = app.receive_feedback(
-        individual(app), "complaint", "product", "Mis-sold", FRONT, rule_set=rule_set
+        individual(app), "complaint", "product", "Mis-sold", FRONT, rule_set="UK"
     )
     received = clock.now
-    assert app.get_case(case_id).final_due_at == received + timedelta(days=final_days)
-    clock.set(received + timedelta(days=final_days * 0.8) - timedelta(minutes=1))
-    app.check_case_escalation(case_id, SYSTEM)
-    assert escalations(app, case_id) == [("response", 2)]  # the first deadline is long gone
-    clock.set(received + timedelta(days=final_days * 0.8))
-    app.check_case_escalation(case_id, SYSTEM)
+    case = app.get_case(case_id)
+    assert case.summary_resolution_by is not None and case.final_due_at is None
+    assert case.due_at == received + timedelta(weeks=8)
+    clock.set(case.summary_resolution_by + timedelta(days=1))
+    assert app.check_case_escalation(case_id, SYSTEM) == 0
+    assert escalations(app, case_id) == []  # moved to the 8-week track, no breach
+    clock.set(received + timedelta(weeks=8) * 0.8 - timedelta(minutes=1))
+    assert app.check_case_escalation(case_id, SYSTEM) == 0
+    clock.set(received + timedelta(weeks=8) * 0.8)
+    assert app.check_case_escalation(case_id, SYSTEM) == 1
     before = recorded(app)
     app.check_case_escalation(case_id, SYSTEM)
-    assert recorded(app) == before  # each level of each stage once
-    clock.set(received + timedelta(days=final_days))
+    assert recorded(app) == before  # each level once
+    clock.set(received + timedelta(weeks=8))
     assert app.check_case_escalation(case_id, SYSTEM) == 2
-    assert escalations(app, case_id) == [("response", 2), ("final", 1), ("final", 2)]
-    finals = [e for e in app.events_of(case_id) if isinstance(e, Escalated) and e.stage == "final"]
-    assert {e.due_at for e in finals} == {received + timedelta(days=final_days)}
-    case = app.get_case(case_id)
-    assert (case.escalation_level, case.final_escalation_level) == (2, 2)
+    assert escalations(app, case_id) == [("response", 1), ("response", 2)]
+    dues = {e.due_at for e in app.events_of(case_id) if isinstance(e, Escalated)}
+    assert dues == {received + timedelta(weeks=8)}
+
+
+def resolve(app: LedgerApplication, case_id: Any) -> Any:
+    app.acknowledge_case(case_id, RM)
+    app.start_investigation(case_id, RM)
+    app.resolve_case(case_id, "Explained", "communication", RM)
+    return app.get_case(case_id)
+
+
+def test_a_uk_complaint_resolved_in_its_window_is_a_summary_resolution(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    customer_id = individual(app)
+    quick = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="UK")
+    later = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="UK")
+    clock.advance(days=1)
+    assert (resolve(app, quick).summary_resolution, app.get_case(quick).resolved_in_time) == (
+        True,
+        True,
+    )
+    clock.advance(days=20)
+    case = resolve(app, later)
+    assert (case.summary_resolution, case.resolved_in_time) == (False, True)
+
+
+def test_a_us_complaint_answered_in_15_days_is_bound_by_its_60_day_final_response(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    customer_id = individual(app)
+    answered = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="US")
+    silent = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="US")
+    received = clock.now
+    clock.advance(days=10)
+    app.acknowledge_case(answered, RM, progress="In progress: refund under review")
+    clock.set(received + timedelta(days=15))
+    app.check_case_escalation(answered, SYSTEM)
+    app.check_case_escalation(silent, SYSTEM)
+    assert escalations(app, answered) == []  # the response stage was met
+    assert escalations(app, silent) == [("response", 2)]  # no response in 15 days
+    clock.set(received + timedelta(days=48))  # 80 % of 60 days
+    app.check_case_escalation(answered, SYSTEM)
+    clock.set(received + timedelta(days=60))
+    app.check_case_escalation(answered, SYSTEM)
+    assert escalations(app, answered) == [("final", 1), ("final", 2)]
+    finals = [e for e in app.events_of(answered) if isinstance(e, Escalated)]
+    assert {e.due_at for e in finals} == {received + timedelta(days=60)}
+
+
+def test_a_us_complaint_resolved_after_15_days_but_within_60_is_in_time(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    case_id = app.receive_feedback(
+        individual(app), "complaint", "fees", "Fee", FRONT, rule_set="US"
+    )
+    clock.advance(days=30)
+    assert resolve(app, case_id).resolved_in_time is True
+
+
+def test_a_uk_case_recorded_under_the_first_rule_escalates_on_its_final_response_only(
+    app: LedgerApplication, clock: Clock
+) -> None:
+    received = clock.now
+    eight_weeks = received + timedelta(weeks=8)
+    case_id = legacy_uk_complaint(app, individual(app), received)
+    clock.advance(days=10)
+    app.check_case_escalation(case_id, SYSTEM)
+    assert escalations(app, case_id) == []
+    clock.set(eight_weeks)
+    app.check_case_escalation(case_id, SYSTEM)
+    assert escalations(app, case_id) == [("final", 2)]
+
+
+def test_a_uk_case_recorded_before_v3_reads_its_window_from_the_first_rule() -> None:
+    window = "2026-05-08T00:00:00+00:00"
+    legacy: dict[str, object] = {
+        "rule_set": "UK",
+        "rule_version": "complaint_deadline/1",
+        "due_at": window,
+    }
+    FeedbackReceived.upcast_v2_v3(legacy)
+    assert legacy["summary_resolution_by"] == window
+    cn: dict[str, object] = {"rule_set": "CN", "rule_version": "complaint_deadline/1"}
+    FeedbackReceived.upcast_v2_v3(cn)
+    assert cn["summary_resolution_by"] is None
+    resolved: dict[str, object] = {}
+    Resolved.upcast_v1_v2(resolved)
+    assert resolved == {"summary_resolution": False}
 
 
 def test_a_cn_complaint_has_no_final_stage(app: LedgerApplication, clock: Clock) -> None:
@@ -142,7 +240,7 @@ def test_a_case_follows_the_customers_jurisdiction_unless_given(
     assert app.get_customer(customer_id).jurisdiction == "UK"
     by_default = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT)
     assert app.get_case(by_default).rule_set == "UK"
-    assert app.get_case(by_default).final_due_at == clock.now + timedelta(weeks=8)
+    assert app.get_case(by_default).due_at == clock.now + timedelta(weeks=8)
     given = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="US")
     assert app.get_case(given).rule_set == "US"
     plain = app.receive_feedback(individual(app), "complaint", "fees", "Fee", FRONT)

@@ -172,6 +172,7 @@ def test_each_view_declares_its_roles(api: Api) -> None:
         "quality",
         "satisfaction",
         "crises",
+        "value_strategies",
     }
 
 

@@ -3,14 +3,14 @@ causes, per month; deadlines told and final-stage escalations in the queue; both
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.errors import ValidationFailed
 from projections.runtime import ReadModels
 from security.bootstrap import Ledger
-from tests.domain.factories import FRONT, RM, SYSTEM, Clock, individual
+from tests.domain.factories import FRONT, RM, SYSTEM, Clock, individual, legacy_uk_complaint
 
 pytestmark = pytest.mark.integration
 
@@ -68,5 +68,29 @@ def test_the_queue_shows_the_deadline_told_and_the_final_stage_escalation(
     (row,) = models.cases.complaint_queue().items
     case = app.get_case(case_id)
     assert row["acknowledged_due_at"] == case.due_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    assert (row["escalation_level"], row["final_escalation_level"]) == (2, 1)
+    # Acknowledged within 15 days: the US response stage was met; day 50 of 60 is 80 %
+    # of the final stage, not overdue, and the time left counts to the final response.
+    assert (row["escalation_level"], row["final_escalation_level"]) == (0, 1)
+    assert row["overdue"] is False
+    assert row["seconds_left"] == (case.final_due_at - clock.now).total_seconds()
+    assert models.cases.complaint_queue(overdue=True).total == 0
     assert row["product"] == "fund"
+
+
+def test_the_queue_holds_uk_cases_to_their_final_response_not_the_summary_window(
+    ledger: Ledger, clock: Clock, models: ReadModels
+) -> None:
+    app = ledger.app
+    customer_id = individual(app)
+    legacy = legacy_uk_complaint(app, customer_id, clock.now)
+    current = app.receive_feedback(customer_id, "complaint", "fees", "Fee", FRONT, rule_set="UK")
+    clock.advance(days=10)  # past both summary windows, unanswered
+    models.catch_up()
+    assert models.cases.complaint_queue(overdue=True).total == 0
+    rows = {row["case_id"]: row for row in models.cases.complaint_queue().items}
+    for case_id in (legacy, current):
+        assert rows[str(case_id)]["overdue"] is False
+    eight_weeks_left = (timedelta(weeks=8) - timedelta(days=10)).total_seconds()
+    assert rows[str(legacy)]["seconds_left"] == eight_weeks_left
+    clock.advance(weeks=8)
+    assert models.cases.complaint_queue(overdue=True).total == 2

@@ -47,7 +47,16 @@ def test_status_shows_the_lag_run_catches_up_and_check_follows_readiness(env: in
     assert body["ready"] is True
     assert {(v["name"], v["position"], v["lag_events"]) for v in body["views"]} == {
         (name, env, 0)
-        for name in ("customers", "cases", "consents", "kpis", "quality", "satisfaction", "crises")
+        for name in (
+            "customers",
+            "cases",
+            "consents",
+            "kpis",
+            "quality",
+            "satisfaction",
+            "crises",
+            "value_strategies",
+        )
     }
 
 
@@ -61,7 +70,10 @@ def test_rebuild_one_view_or_all_from_zero(env: int) -> None:
     )
     every = runner.invoke(main, ["projections", "rebuild", "--batch-size", "5"])
     assert every.exit_code == 0, every.output
-    assert "rebuilt customers, cases, consents, kpis, quality, satisfaction, crises" in every.output
+    assert (
+        "rebuilt customers, cases, consents, kpis, quality, satisfaction, crises, value_strategies"
+        in every.output
+    )
     assert "(generation 3)" in every.output
     status = json.loads(runner.invoke(main, ["projections", "status", "--json"]).output)
     assert {v["name"]: v["generation"] for v in status["views"]}["cases"] == 3

@@ -89,7 +89,7 @@ def test_readiness_names_each_view_that_lags(
     statuses = models.statuses()
     assert all(s.lag_events > 0 and s.lag_seconds == float("inf") for s in statuses)
     result = readiness(statuses, max_lag_events=5)
-    assert not result.ready and len(result.reasons) == 7  # one per view
+    assert not result.ready and len(result.reasons) == 8  # one per view
     models.catch_up()
     statuses = models.statuses()
     assert all(s.lag_events == 0 and s.lag_seconds == 0 for s in statuses)

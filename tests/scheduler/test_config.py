@@ -29,6 +29,7 @@ def test_every_job_has_its_documented_default_trigger() -> None:
         "relationship_care": "0 8 * * *",
         "surveys": "0 9 2 1,4,7,10 *",
         "holiday_greetings": "30 8 * * *",
+        "quality_reviews": "45 8 * * *",
         "retention": "30 2 * * *",
     }
     assert settings.enabled() == [spec.name for spec in JOBS]

@@ -92,7 +92,7 @@ def test_two_scheduler_processes_replaying_the_same_day_record_each_period_once(
     try:
         fires = runner.fire_times(DAY, DAY + timedelta(days=1))
         periods = {(spec.name, spec.cadence.key(at)) for at, spec in fires}
-        assert len(periods) == len(fires) == 96 + 24 + 6 + 3  # SLA, security, dailies, rest
+        assert len(periods) == len(fires) == 96 + 24 + 7 + 3  # SLA, security, dailies, rest
         assert sum(completed) == len(periods)  # no period completed by both processes
         app = runner.ledger.app
         starters: set[str] = set()

@@ -70,18 +70,18 @@ def test_the_risk_rating_deadline_across_the_new_year_needs_next_years_calendar(
     assert risk_rating_deadline(date(2026, 9, 30), S, packages.cn) == date(2026, 10, 20)
 
 
-def test_uk_complaint_deadlines_across_the_new_year_use_the_bank_holidays(
+def test_uk_summary_windows_across_the_new_year_use_the_bank_holidays(
     packages: Any,
 ) -> None:
     # received Wed 30 Dec 2026: 31 Dec (1), New Year's Day off, weekend, 4 Jan (2), 5 Jan (3)
     received = datetime(2026, 12, 30, 15, 0, tzinfo=UTC)
     result = complaint_deadline(received, "UK", "standard", S, packages.uk)
-    assert result.due_at == datetime(2027, 1, 6, tzinfo=UTC)
+    assert result.summary_resolution_by == datetime(2027, 1, 6, tzinfo=UTC)
     # received Thu 24 Dec: Christmas, Boxing Day (substitute Mon 28 Dec) off: 29, 30, 31 Dec
     christmas = complaint_deadline(
         datetime(2026, 12, 24, 9, 0, tzinfo=UTC), "UK", "standard", S, packages.uk
     )
-    assert christmas.due_at == datetime(2027, 1, 1, tzinfo=UTC)
+    assert christmas.summary_resolution_by == datetime(2027, 1, 1, tzinfo=UTC)
 
 
 def test_hk_and_us_have_their_public_holidays(packages: Any) -> None:

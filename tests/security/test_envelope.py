@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_verify.canonical import canonical_json
-from ledger_verify.leaf import associated_data, event_key
+from ledger_verify.leaf import associated_data, event_key, event_key_from_prk, hkdf_extract
 from security.errors import EventAuthenticationFailed
 from security.keys.envelope import Envelope, decrypt_with_event_key, leaf_bytes
 
@@ -40,6 +40,35 @@ def test_event_key_is_rfc5869_hkdf_sha256(dek: bytes, originator: UUID, version:
     info = str(originator).encode() + version.to_bytes(8, "big")
     expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(dek)
     assert event_key(dek, originator, version) == expected
+
+
+@given(
+    st.one_of(st.uuids(), st.text(max_size=40)),
+    st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
+    st.text(max_size=60),
+)
+def test_associated_data_is_the_rfc8785_json_of_id_version_and_topic(
+    originator: UUID | str, version: int, topic: str
+) -> None:
+    expected = {"originator_id": str(originator), "originator_version": version, "topic": topic}
+    assert associated_data(originator, version, topic) == rfc8785.dumps(expected)
+    assert associated_data(originator, version, topic) == canonical_json(expected)
+
+
+def test_associated_data_refuses_what_canonical_json_refuses() -> None:
+    originator = uuid4()
+    for version, topic in ((True, "t"), (2**60, "t"), (1.0, "t"), (1, None), (1, 1.5)):
+        with pytest.raises(ValueError):
+            associated_data(originator, version, topic)  # type: ignore[arg-type]
+
+
+@given(st.binary(min_size=32, max_size=32), st.uuids(), st.integers(1, 2**40))
+def test_an_event_key_from_the_cached_extract_is_the_event_key(
+    dek: bytes, originator: UUID, version: int
+) -> None:
+    assert event_key_from_prk(hkdf_extract(dek), originator, version) == event_key(
+        dek, originator, version
+    )
 
 
 def test_envelope_round_trip_and_tamper_refusal() -> None:

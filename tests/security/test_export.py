@@ -140,7 +140,8 @@ def test_whole_log_bundle_verifies_four_independent_ways(ledger: Ledger, tmp_pat
     )
     assert openssl.returncode == 0, openssl.stdout + openssl.stderr
     assert "Signature Verified Successfully" in openssl.stdout
-    origin, size_text, root_b64 = body.split("\n")
+    origin, size_text, root_b64, map_line = body.split("\n")
+    assert map_line.startswith("crm-ledger/subject-map/v1 ")  # a C2SP extension line
     assert origin == ledger.config.log_origin
     size, root = int(size_text), base64.b64decode(root_b64)
     assert size == result.checkpoint_size == 7

@@ -124,7 +124,7 @@ def test_an_incremental_run_reads_no_event_from_the_start(
     assert starts and None not in starts
     starts.clear()
     assert ledger.verify_all(full=True).ok
-    assert starts.count(None) == 2  # the event-log part and the key part
+    assert starts.count(None) == 3  # the event-log part, the key part, the subject map
 
 
 def test_a_key_nulled_after_the_verified_state_is_caught_incrementally(ledger: Ledger) -> None:

@@ -100,3 +100,28 @@ def test_a_greeting_without_a_message_is_written_in_the_customers_language(api: 
         f"/customers/{customer_id}/greetings", "relationship_manager", {"occasion": "anniversary"}
     )
     assert no_text.status_code == 422
+
+
+def test_needs_and_interests_are_recorded_and_shown_with_the_notes_masked(api: Api) -> None:
+    customer_id = api.register()
+    body = {"needs": ["retirement"], "interests": ["golf", "calligraphy"], "notes": "Retires 2030"}
+    path = f"/customers/{customer_id}/preferences"
+    response = api.call("PUT", path, "relationship_manager", body)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["recorded"] is True
+    again = api.call("PUT", path, "relationship_manager", body)
+    assert again.get_json() == {"recorded": False, "version": response.get_json()["version"]}
+    masked = api.get(f"/customers/{customer_id}", "front_office").get_json()
+    assert (masked["needs"], masked["interests"]) == (["retirement"], ["golf", "calligraphy"])
+    assert masked["preference_notes"] == "***"
+    full = api.get(
+        f"/customers/{customer_id}", "relationship_manager", X_Purpose="relationship_care"
+    ).get_json()
+    assert full["preference_notes"] == "Retires 2030"
+    before = api.events()
+    for bad in ({"needs": ["yachts"], "interests": []}, {"needs": [], "interests": ["Golf!"]}):
+        refused = api.call("PUT", path, "relationship_manager", bad)
+        assert refused.status_code == 422
+        assert refused.content_type == "application/problem+json"
+    assert api.call("PUT", path, "compliance_officer", body).status_code == 403
+    assert api.events() == before

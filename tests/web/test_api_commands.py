@@ -349,6 +349,33 @@ def test_an_evaluation_is_used_improvement_plans_and_recognitions(api: Api) -> N
     # retention (11 - 1) / 10 = 1.0 and no churn: on target; no CSAT answers: no basis
     assert "churn_rate" in rows[1]["kpis"] and "csat" not in rows[0]["kpis"]
     assert "retention_rate" not in rows[0]["kpis"]
+    closure = {"period": "2026Q1", "scope": "branch:BJ-01", "plan": 1, "evidence": "Calls made"}
+    closed = api.post("/evaluations/improvement-plans/closures", "relationship_manager", closure)
+    assert closed.status_code == 201, closed.get_json()
+    assert (closed.get_json()["closed_plans"], closed.get_json()["open_plans"]) == (1, {})
+    again = api.post("/evaluations/improvement-plans/closures", "compliance_officer", closure)
+    assert again.status_code == 409 and again.content_type == "application/problem+json"
+    zero = api.post(
+        "/evaluations/improvement-plans/closures", "compliance_officer", closure | {"plan": 0}
+    )
+    assert zero.status_code == 422
+
+
+def test_a_service_standard_review_is_recorded_and_shown(api: Api) -> None:
+    standard = {"code": "Q-9", "name": "Queue", "measure": "wait", "target": "10",
+                "unit": "minutes", "step": "counter"}  # fmt: skip
+    assert api.post("/service-standards", "compliance_officer", standard).status_code == 201
+    api.clock.advance(days=30)
+    reviewed = api.post("/service-standards/Q-9/reviews", "compliance_officer", {"findings": "ok"})
+    assert reviewed.status_code == 201, reviewed.get_json()
+    view = api.get("/service-standards/Q-9", "compliance_officer").get_json()
+    assert view["reviewed_on"] == api.clock.now.date().isoformat()
+    assert view["review_overdue_for"] is None
+    assert api.post("/service-standards/Q-0/reviews", "compliance_officer", {}).status_code == 404
+    long = api.post(
+        "/service-standards/Q-9/reviews", "compliance_officer", {"findings": "x" * 2001}
+    )
+    assert long.status_code == 422
 
 
 def test_a_survey_answer_scores_the_four_dimensions_and_the_view_aggregates_them(

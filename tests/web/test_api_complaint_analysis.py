@@ -22,7 +22,7 @@ def _open(api: Api, customer_id: UUID, kind: str, **extra: str) -> dict[str, obj
 
 
 def test_an_acknowledgement_records_the_deadline_and_progress_told(api: Api) -> None:
-    case = _open(api, api.register(), "complaint", rule_set="UK", product="credit_card")
+    case = _open(api, api.register(), "complaint", rule_set="US", product="credit_card")
     assert case["final_due_at"] is not None and case["final_escalation_level"] == 0
     response = api.post(
         f"/feedback/{case['id']}/transitions",
@@ -107,3 +107,14 @@ def test_ten_years_of_months_are_answered_in_full(api: Api) -> None:
     answer = api.get("/views/complaints/analysis?from=2016-01&to=2025-12", "compliance_officer")
     assert answer.status_code == 200, answer.get_json()
     assert len(answer.get_json()["items"]) == 120
+
+
+def test_a_uk_case_answers_its_summary_window_and_its_8_week_deadline(api: Api) -> None:
+    case = _open(api, api.register(), "complaint", rule_set="UK")
+    assert case["final_due_at"] is None
+    assert case["summary_resolution_by"] is not None and case["due_at"] is not None
+    assert case["summary_resolution_by"] < case["due_at"]
+    assert case["summary_resolution"] is False
+    read = api.get(f"/feedback/{case['id']}", "compliance_officer").get_json()
+    assert read["rule_version"] == "complaint_deadline/2"
+    assert read["summary_resolution_by"] is not None

@@ -146,3 +146,28 @@ def test_the_value_view_shows_the_strategy_and_its_planned_actions(api: Api) -> 
     # CLV = 1000 * 0.85 / 0.23 = 3695.65, at least twice the current value of 1000
     assert value["strategy"] == "high_potential"
     assert value["planned_actions"] == ["needs_discovery", "targeted_offer"]
+
+
+def test_high_potential_customers_are_listed_in_a_view_and_a_bad_strategy_is_a_422(
+    api: Api,
+) -> None:
+    customer_id = api.register()
+    trades(api, customer_id, date(2025, 12, 1), 40, 100000, "q1")
+    api.ledger.app.assess_values([customer_id], SYSTEM)
+    head = api.events()
+    path = f"/views/value-strategies?strategy=high_potential&min_position={head}"
+    listed = api.get(path, "relationship_manager")
+    assert listed.status_code == 200, listed.get_json()
+    (row,) = listed.get_json()["items"]
+    assert (row["customer_id"], row["strategy"]) == (str(customer_id), "high_potential")
+    assert row["planned_actions"] == ["needs_discovery", "targeted_offer"]
+    assert (
+        api.get(
+            f"/views/value-strategies?strategy=standard&min_position={head}", "relationship_manager"
+        ).get_json()["total"]
+        == 0
+    )
+    bad = api.get("/views/value-strategies?strategy=vip", "relationship_manager")
+    assert bad.status_code == 422
+    assert bad.content_type == "application/problem+json"
+    assert api.get("/views/value-strategies", "security_officer").status_code == 403

@@ -193,6 +193,7 @@ LISTS = {
     for name in (
         "customers",
         "churn-watch",
+        "value-strategies",
         "complaints",
         "complaints/analysis",
         "consents",
@@ -211,6 +212,7 @@ NOT_ABOUT_A_CUSTOMER = {
     ("GET", "/api/v1/views/crises/{crisis_id}/contacts"),
     ("GET", "/api/v1/evaluations"),
     ("POST", "/api/v1/evaluations/improvement-plans"),
+    ("POST", "/api/v1/evaluations/improvement-plans/closures"),
     ("POST", "/api/v1/evaluations/recognitions"),
     ("GET", "/api/v1/integrity/checkpoint"),
     ("GET", "/api/v1/integrity/consistency"),

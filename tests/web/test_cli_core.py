@@ -34,7 +34,9 @@ def test_checkpoint_prints_a_signed_note_and_verify_passes(env: Settings) -> Non
     lines = result.output.splitlines()
     assert lines[0] == env.log_origin
     assert lines[1] == "5"
-    assert lines[4].startswith("\u2014 " + env.log_origin + " ")
+    assert lines[3].startswith("crm-ledger/subject-map/v1 ")  # the subject map's line
+    assert lines[4] == ""
+    assert lines[5].startswith("\u2014 " + env.log_origin + " ")
     result = runner.invoke(main, ["verify"])
     assert result.exit_code == 0, result.output
     assert "ok: 5 events, 5 sealed" in result.output

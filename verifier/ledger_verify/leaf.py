@@ -17,7 +17,6 @@ the same code.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import struct
 import zlib
@@ -27,7 +26,12 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ledger_verify.canonical import canonical_json
+from ledger_verify.canonical import MAX_SAFE_INTEGER, canonical_json
+
+try:  # the C function `json` itself escapes strings with (ensure_ascii=False)
+    from _json import encode_basestring as _json_string
+except ImportError:  # pragma: no cover - CPython always has it
+    from json.encoder import py_encode_basestring as _json_string
 
 LEAF_FIELDS: Final = frozenset(
     {
@@ -79,27 +83,45 @@ def leaf_bytes(leaf: Mapping[str, str | int]) -> bytes:
 
 
 def associated_data(originator_id: UUID | str, originator_version: int, topic: str) -> bytes:
-    """GCM associated data: RFC 8785 JSON of originator id, version and topic."""
-    return canonical_json(
-        {
-            "originator_id": str(originator_id),
-            "originator_version": originator_version,
-            "topic": topic,
-        }
-    )
+    """GCM associated data: RFC 8785 JSON of originator id, version and topic.
+
+    The bytes of `canonical_json` of that object, written directly (it runs for every
+    event read): the three keys in sorted order, strings escaped by the same encoder
+    (tests/security/test_envelope.py compares the two)."""
+    originator = str(originator_id)
+    if (
+        type(topic) is not str
+        or type(originator_version) is not int
+        or abs(originator_version) > MAX_SAFE_INTEGER
+    ):  # what the direct form does not cover: canonical_json's own answer (or refusal)
+        return canonical_json(
+            {"originator_id": originator, "originator_version": originator_version, "topic": topic}
+        )
+    return (
+        f'{{"originator_id":{_json_string(originator)},'
+        f'"originator_version":{int.__repr__(originator_version)},'
+        f'"topic":{_json_string(topic)}}}'
+    ).encode()
 
 
-def _hkdf_extract(dek: bytes) -> bytes:
-    # RFC 5869 extract with no salt (HashLen zero bytes). Not cached: a cache would
-    # keep data keys in memory after their subject was shredded.
-    return hmac.new(bytes(32), dek, hashlib.sha256).digest()
+def hkdf_extract(dek: bytes) -> bytes:
+    """RFC 5869 extract of a data key with no salt (HashLen zero bytes): the
+    pseudorandom key every event key of that data key is expanded from. Not cached
+    here: a cache would keep data keys in memory after their subject was shredded (the
+    server's key store keeps it beside the data key, and drops both together)."""
+    return hmac.digest(bytes(32), dek, "sha256")
+
+
+def event_key_from_prk(prk: bytes, originator_id: UUID | str, originator_version: int) -> bytes:
+    """`event_key` given the data key's `hkdf_extract` (one expand block)."""
+    info = str(originator_id).encode("utf-8") + struct.pack(">Q", originator_version)
+    return hmac.digest(prk, info + b"\x01", "sha256")
 
 
 def event_key(dek: bytes, originator_id: UUID | str, originator_version: int) -> bytes:
     """The per-event AES-256 key: HKDF-SHA256 (RFC 5869) of the subject DEK, no salt,
     info = UTF-8(originator id) ‖ uint64be(version), 32 bytes (one expand block)."""
-    info = str(originator_id).encode("utf-8") + struct.pack(">Q", originator_version)
-    return hmac.new(_hkdf_extract(dek), info + b"\x01", hashlib.sha256).digest()
+    return event_key_from_prk(hkdf_extract(dek), originator_id, originator_version)
 
 
 def decrypt_payload(

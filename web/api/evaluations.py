@@ -14,6 +14,7 @@ from web.schemas.operations import (
     EvaluationQuery,
     EvaluationSchema,
     ImprovementPlanSchema,
+    PlanClosureSchema,
     RecognitionSchema,
 )
 
@@ -49,6 +50,22 @@ def open_improvement_plan(args: dict[str, Any]) -> Any:
     the KPIs it found below target; 409 when none is, 404 without the evaluation."""
     view = get_ledger().app.open_improvement_plan(
         args["period"], args["scope"], args["owner"], args["actions"], args["due_on"], actor()
+    )
+    return jsonable(view), 201, {"ETag": etag(view.version)}
+
+
+@blp.route("/improvement-plans/closures", methods=["POST"])
+@blp.arguments(PlanClosureSchema)
+@blp.response(201, EvaluationSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MANAGERS)
+@book(not_about_a_customer)
+def close_improvement_plan(args: dict[str, Any]) -> Any:
+    """Close an open improvement plan (by its number within the evaluation) with the
+    evidence it was carried out; 409 when no such plan is open, 404 without the
+    evaluation. A plan still open after its due date is flagged by `quality_reviews`."""
+    view = get_ledger().app.close_improvement_plan(
+        args["period"], args["scope"], args["plan"], args["evidence"], actor()
     )
     return jsonable(view), 201, {"ETag": etag(view.version)}
 

@@ -82,7 +82,9 @@ def _state(case_id: UUID) -> Any:
         "final_escalation_level": view.final_escalation_level,
         "due_at": jsonable(view.due_at),
         "final_due_at": jsonable(view.final_due_at),
+        "summary_resolution_by": jsonable(view.summary_resolution_by),
         "resolved_in_time": view.resolved_in_time,
+        "summary_resolution": view.summary_resolution,
     }
     return body, {"ETag": etag(view.version), "Location": f"{blp.url_prefix}/{view.id}"}
 

@@ -6,7 +6,15 @@ from typing import Any
 from uuid import UUID
 
 from web.api._blueprint import Blueprint
-from web.api._http import IDEMPOTENCY_PARAM, actor, jsonable
+from web.api._http import (
+    ETAG_HEADER,
+    IDEMPOTENCY_PARAM,
+    IF_MATCH_OPTIONAL,
+    actor,
+    etag,
+    expected_version,
+    jsonable,
+)
 from web.auth import roles_allowed
 from web.context import get_ledger
 from web.schemas.interactions import (
@@ -18,6 +26,8 @@ from web.schemas.interactions import (
     InteractionSchema,
     InteractionSummarySchema,
     LoggedSchema,
+    PreferencesRecordedSchema,
+    PreferencesSchema,
 )
 
 blp = Blueprint(
@@ -94,6 +104,28 @@ def record_advice(args: dict[str, Any], customer_id: UUID) -> Any:
         contact_channel=args["contact_channel"],
     )
     return {"id": advice_id, "version": app.get_interactions(customer_id).version}, 201
+
+
+@blp.route("/<uuid:customer_id>/preferences", methods=["PUT"])
+@blp.arguments(PreferencesSchema)
+@blp.response(200, PreferencesRecordedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH_OPTIONAL, IDEMPOTENCY_PARAM])
+@roles_allowed("front_office", "relationship_manager")
+def record_preferences(args: dict[str, Any], customer_id: UUID) -> Any:
+    """Record the customer's needs and interests (policy 7.1) as they stand now: codes
+    (C1) and optional notes (personal: encrypted under the customer's key, masked on
+    display). Unchanged preferences record nothing (`recorded` false)."""
+    app = get_ledger().app
+    recorded = app.record_preferences(
+        customer_id,
+        args["needs"],
+        args["interests"],
+        actor(),
+        notes=args["notes"],
+        expected_version=expected_version(required=False),
+    )
+    version = app.get_customer(customer_id).version
+    return {"recorded": recorded, "version": version}, 200, {"ETag": etag(version)}
 
 
 @blp.route("/<uuid:customer_id>/care-visits", methods=["POST"])

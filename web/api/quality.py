@@ -19,6 +19,7 @@ from web.schemas.quality import (
     MeasuredSchema,
     MeasurementSchema,
     MysteryShopSchema,
+    ReviewSchema,
     StandardSchema,
     StandardViewSchema,
 )
@@ -148,4 +149,17 @@ def record_improvement(args: dict[str, Any], code: str) -> Any:
         due_on=args.get("due_on"),
         branch=args.get("branch"),
     )
+    return _recorded(code)
+
+
+@blp.route("/<string:code>/reviews", methods=["POST"])
+@blp.arguments(ReviewSchema)
+@blp.response(201, CreatedSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IDEMPOTENCY_PARAM])
+@roles_allowed(*MONITORS)
+def review_standard(args: dict[str, Any], code: str) -> Any:
+    """Record the yearly review of a standard that keeps it as it is (redefining it
+    counts as a review too); a standard not reviewed for 12 months is flagged by the
+    `quality_reviews` job."""
+    get_ledger().app.review_service_standard(code, actor(), findings=args["findings"])
     return _recorded(code)

@@ -62,6 +62,7 @@ from web.schemas.views import (
     StandardQuery,
     StatusSchema,
     TrainingQuery,
+    ValueStrategyQuery,
 )
 
 blp = Blueprint(
@@ -114,6 +115,13 @@ def distribution(models: ReadModels, **filters: Any) -> Any:
 def churn_watch(models: ReadModels, **filters: Any) -> Any:
     """Customers at risk of churning with the signals that fired; top tiers first."""
     return models.customers.churn_watch(**filters)
+
+
+def value_strategies(models: ReadModels, **filters: Any) -> Any:
+    """Customers by their latest value strategy (6.2: `high_value`, `high_potential`,
+    `standard`), with the assessment date, the actions planned and the rule version;
+    newest first. Only the customers of the caller's book."""
+    return models.value_strategies.value_strategies(**filters)
 
 
 def reverification_due(models: ReadModels, **filters: Any) -> Any:
@@ -224,6 +232,10 @@ READ_ENDPOINTS = (
     ),
     ReadEndpoint("/churn-watch", ChurnQuery, PageSchema, FRONT, ("customers",), churn_watch),
     ReadEndpoint(
+        "/value-strategies", ValueStrategyQuery, PageSchema, FRONT,
+        ("value_strategies", "customers"), value_strategies,
+    ),
+    ReadEndpoint(
         "/reverification-due", ReverificationQuery, PageSchema, FRONT, ("customers",),
         reverification_due,
     ),
@@ -268,6 +280,7 @@ IN_BOOK = frozenset(
         search_customers,
         distribution,
         churn_watch,
+        value_strategies,
         reverification_due,
         special_care,
         complaint_queue,

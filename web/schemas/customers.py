@@ -157,6 +157,11 @@ class CustomerSchema(DisclosedView):
     segment = ma.fields.String(allow_none=True)
     segment_dimensions = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
     special_care = ma.fields.List(ma.fields.String())
+    needs = ma.fields.List(ma.fields.String(), metadata={"description": "7.1: codes (C1)"})
+    interests = ma.fields.List(ma.fields.String(), metadata={"description": "7.1: codes (C1)"})
+    preference_notes = ma.fields.String(
+        allow_none=True, metadata={"description": "7.1: personal, masked unless disclosed"}
+    )
     care_measures = ma.fields.List(ma.fields.String())
     care_follow_up_days = ma.fields.Integer(allow_none=True)
     relationship_ended_on = ma.fields.String(allow_none=True, metadata={"format": "date"})

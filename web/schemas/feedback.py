@@ -93,6 +93,17 @@ class TransitionSchema(ma.Schema):
             raise ma.ValidationError(errors)
 
 
+def summary_window() -> ma.fields.String:
+    """The UK summary-resolution window's end (a case field in more than one answer)."""
+    return ma.fields.String(
+        allow_none=True,
+        metadata={
+            "format": "date-time",
+            "description": "UK: end of the summary-resolution window (not a deadline)",
+        },
+    )
+
+
 class CaseStateSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     version = ma.fields.Integer(required=True)
@@ -103,7 +114,11 @@ class CaseStateSchema(ma.Schema):
     )
     due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     final_due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    summary_resolution_by = summary_window()
     resolved_in_time = ma.fields.Boolean(allow_none=True)
+    summary_resolution = ma.fields.Boolean(
+        required=True, metadata={"description": "UK: resolved within the summary window"}
+    )
 
 
 class CaseSchema(DisclosedView):
@@ -120,6 +135,8 @@ class CaseSchema(DisclosedView):
     received_at = ma.fields.String(required=True, metadata={"format": "date-time"})
     due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     final_due_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
+    summary_resolution_by = summary_window()
+    rule_version = ma.fields.String(allow_none=True)
     state = ma.fields.String(required=True)
     owner = ma.fields.String(allow_none=True)
     approver = ma.fields.String(allow_none=True)
@@ -133,6 +150,7 @@ class CaseSchema(DisclosedView):
     root_cause = ma.fields.String(allow_none=True)
     first_contact = ma.fields.Boolean(allow_none=True)
     resolved_in_time = ma.fields.Boolean(allow_none=True)
+    summary_resolution = ma.fields.Boolean(required=True)
     resolved_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})
     redress_amount = ma.fields.String(allow_none=True)
     closed_at = ma.fields.String(allow_none=True, metadata={"format": "date-time"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from domain import customer as customer_model
 from domain import interaction as interaction_model
 from web.schemas.common import EntryView, Text, one_of
 
@@ -41,6 +42,36 @@ class AdviceSchema(ma.Schema):
     contact_channel = ma.fields.String(
         load_default="branch", validate=one_of(interaction_model.CHANNELS)
     )
+
+
+class PreferencesSchema(ma.Schema):
+    """The customer's needs and interests as they stand now (7.1), replacing the previous
+    ones: codes (C1); `notes` is personal (encrypted, masked)."""
+
+    needs = ma.fields.List(
+        ma.fields.String(validate=one_of(customer_model.NEEDS)),
+        required=True,
+        validate=ma.validate.Length(max=20),
+    )
+    interests = ma.fields.List(
+        ma.fields.String(
+            validate=ma.validate.Regexp(
+                r"^[a-z][a-z0-9_]{0,39}$",
+                error="codes are lower-case letters, digits and underscores (at most 40)",
+            )
+        ),
+        required=True,
+        validate=ma.validate.Length(max=20),
+        metadata={"description": "codes such as golf, art, travel"},
+    )
+    notes = Text(2000, load_default="")
+
+
+class PreferencesRecordedSchema(ma.Schema):
+    recorded = ma.fields.Boolean(
+        required=True, metadata={"description": "false: unchanged, nothing recorded"}
+    )
+    version = ma.fields.Integer(required=True, metadata={"description": "of the customer"})
 
 
 class CareVisitSchema(ma.Schema):

@@ -53,6 +53,10 @@ class KycSchema(DisclosedView):
     customer_id = ma.fields.UUID(required=True)
     registered_on = ma.fields.String(allow_none=True, metadata={"format": "date"})
     rating_due_on = ma.fields.String(allow_none=True, metadata={"format": "date"})
+    rating_calendar = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the jurisdiction whose working days set rating_due_on"},
+    )
     risk_level = ma.fields.String(allow_none=True)
     risk_factors = ma.fields.List(ma.fields.String())
     last_verified_on = ma.fields.String(allow_none=True, metadata={"format": "date"})

@@ -26,6 +26,15 @@ class EvaluationSchema(EntryView):
         required=True, metadata={"description": "the version holding the latest metrics"}
     )
     improvement_plans = ma.fields.Integer(required=True)
+    open_plans = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"description": "open plans by number: their due date"},
+    )
+    closed_plans = ma.fields.Integer(required=True)
+    overdue_plans = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "plans found open after their due date"}
+    )
     recognitions = ma.fields.Integer(required=True)
 
 
@@ -36,6 +45,19 @@ class ImprovementPlanSchema(EvaluationQuery):
     owner = Text(100, required=True, metadata={"description": "staff id or role, no name"})
     actions = ma.fields.List(Text(1000), required=True, validate=ma.validate.Length(min=1, max=20))
     due_on = Day(required=True)
+
+
+class PlanClosureSchema(EvaluationQuery):
+    """The closing of an improvement plan of the evaluation of `scope` for `period`."""
+
+    plan = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "the plan's number: 1, 2, ... in the order opened"},
+    )
+    evidence = Text(
+        2000, required=True, metadata={"description": "what was done; never name a customer"}
+    )
 
 
 class RecognitionSchema(EvaluationQuery):

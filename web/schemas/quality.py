@@ -97,6 +97,12 @@ class ImprovementSchema(ma.Schema):
     branch = Text(100, allow_none=True)
 
 
+class ReviewSchema(ma.Schema):
+    """A review that keeps the standard as it is (to change it, redefine it)."""
+
+    findings = Text(2000, load_default="", metadata={"description": "never name a customer"})
+
+
 class StandardViewSchema(EntryView):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -111,3 +117,11 @@ class StandardViewSchema(EntryView):
     breaches = ma.fields.Integer(required=True)
     improvement_actions = ma.fields.Integer(required=True)
     last_score = ma.fields.Integer(allow_none=True)
+    reviewed_on = ma.fields.String(
+        allow_none=True,
+        metadata={"format": "date", "description": "last review or (re)definition"},
+    )
+    review_overdue_for = ma.fields.String(
+        allow_none=True,
+        metadata={"format": "date", "description": "the review due date found overdue"},
+    )

@@ -7,6 +7,7 @@ from typing import Any
 import marshmallow as ma
 
 from domain import quality as quality_model
+from domain.rules.value import STRATEGY_ACTIONS
 from projections.paging import MAX_LIMIT
 from web.schemas.common import one_of
 
@@ -80,6 +81,13 @@ class DistributionQuery(Query):
 class ChurnQuery(PageQuery):
     branch = _text()
     signal = _text()
+
+
+class ValueStrategyQuery(PageQuery):
+    strategy = ma.fields.String(
+        validate=one_of(tuple(STRATEGY_ACTIONS)),
+        metadata={"description": "high_value, high_potential or standard"},
+    )
 
 
 class ReverificationQuery(PageQuery):
@@ -231,6 +239,7 @@ Customer360Schema = ma.Schema.from_dict(
                 "value",
                 "churn",
                 "care",
+                "preferences",
                 "restrictions",
             )
         },

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from domain.calendars import CalendarNotCovered, table_calendar
 from domain.rules import RuleError
-from domain.rules.complaints import complaint_deadline, escalation_at, escalation_level
+from domain.rules.complaints import (
+    binding_deadlines,
+    breach_deadline,
+    complaint_deadline,
+    escalation_at,
+    escalation_level,
+    summary_resolution,
+)
 from domain.settings import RuleSettings
 
 pytestmark = pytest.mark.unit
@@ -27,7 +34,7 @@ def test_cn_deadline_is_calendar_days_by_complexity(complexity: str, days: int) 
     result = complaint_deadline(RECEIVED, "CN", complexity, S)
     assert result.due_at == RECEIVED + timedelta(days=days)
     assert result.final_due_at is None
-    assert result.rule_version == "complaint_deadline/1"
+    assert result.rule_version == "complaint_deadline/2"
     assert (result.rule_set, result.complexity, result.received_at) == ("CN", complexity, RECEIVED)
 
 
@@ -37,19 +44,21 @@ def test_only_cn_especially_complex_needs_an_approver() -> None:
     assert not complaint_deadline(RECEIVED, "US", "especially_complex", S).requires_approval
 
 
-def test_uk_received_on_friday_before_a_bank_holiday_is_due_end_of_thursday() -> None:
+def test_uk_summary_window_from_friday_before_a_bank_holiday_ends_with_thursday() -> None:
     # Fri 1 May 2026; Mon 4 May is the early May bank holiday: Tue, Wed, Thu count.
     received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
     result = complaint_deadline(received, "UK", "standard", S)
-    assert result.due_at == datetime(2026, 5, 8, 0, 0, tzinfo=UTC)  # end of Thu 7 May
-    assert result.final_due_at == received + timedelta(weeks=8)
+    assert result.summary_resolution_by == datetime(2026, 5, 8, 0, 0, tzinfo=UTC)  # end Thu 7
+    # The only UK deadline is the final response, 8 weeks after receipt.
+    assert result.due_at == received + timedelta(weeks=8)
+    assert result.final_due_at is None
 
 
 def test_uk_without_the_holiday_list_would_be_due_a_day_earlier() -> None:
     received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
     no_holidays = table_calendar("UK", {2026}, ())
     result = complaint_deadline(received, "UK", "standard", S, no_holidays)
-    assert result.due_at == datetime(2026, 5, 7, 0, 0, tzinfo=UTC)
+    assert result.summary_resolution_by == datetime(2026, 5, 7, 0, 0, tzinfo=UTC)
 
 
 def test_uk_settings_without_a_holiday_list_cover_no_year_and_say_so() -> None:
@@ -61,13 +70,14 @@ def test_uk_settings_without_a_holiday_list_cover_no_year_and_say_so() -> None:
 def test_uk_day_of_receipt_is_not_counted_even_on_a_saturday() -> None:
     received = datetime(2026, 3, 7, 9, 0, tzinfo=UTC)  # Saturday
     result = complaint_deadline(received, "UK", "standard", S)
-    assert result.due_at == datetime(2026, 3, 12, 0, 0, tzinfo=UTC)  # end of Wed 11 Mar
+    assert result.summary_resolution_by == datetime(2026, 3, 12, 0, 0, tzinfo=UTC)  # Wed 11
 
 
 def test_us_has_a_response_and_a_final_deadline() -> None:
     result = complaint_deadline(RECEIVED, "US", "standard", S)
     assert result.due_at == RECEIVED + timedelta(days=15)
     assert result.final_due_at == RECEIVED + timedelta(days=60)
+    assert result.summary_resolution_by is None
 
 
 def test_received_at_is_normalised_to_utc() -> None:
@@ -159,9 +169,53 @@ def test_deadlines_always_follow_receipt(received: datetime, rule_set: str, cx: 
     result = complaint_deadline(received, rule_set, cx, S)
     assert result.received_at < result.due_at
     assert result.final_due_at is None or result.due_at <= result.final_due_at
+    window = result.summary_resolution_by
+    assert window is None or result.received_at < window <= result.due_at
 
 
 def test_uk_deadline_over_christmas_skips_both_bank_holidays() -> None:
     # Thu 24 Dec 2026: 25 (Fri) and 28 (Mon) are bank holidays; 29, 30, 31 count.
     result = complaint_deadline(datetime(2026, 12, 24, 12, tzinfo=UTC), "UK", "standard", S)
-    assert result.due_at.date() == date(2027, 1, 1)
+    assert result.summary_resolution_by is not None
+    assert result.summary_resolution_by.date() == date(2027, 1, 1)
+
+
+RESPONSE_DUE = RECEIVED + timedelta(days=15)
+FINAL_DUE = RECEIVED + timedelta(days=60)
+
+
+def test_a_us_case_is_bound_by_its_response_stage_until_answered_then_the_final() -> None:
+    v2 = "complaint_deadline/2"
+    unanswered = binding_deadlines("US", v2, RESPONSE_DUE, FINAL_DUE, responded=False)
+    assert unanswered == (("response", RESPONSE_DUE), ("final", FINAL_DUE))
+    assert binding_deadlines("US", v2, RESPONSE_DUE, FINAL_DUE, responded=True) == (
+        ("final", FINAL_DUE),
+    )
+
+
+def test_a_single_deadline_binds_whether_or_not_answered() -> None:
+    for responded in (False, True):
+        assert binding_deadlines("CN", "complaint_deadline/2", RESPONSE_DUE, None, responded) == (
+            ("response", RESPONSE_DUE),
+        )
+    assert binding_deadlines("CN", "none", None, None, False) == ()
+
+
+def test_a_uk_case_under_the_first_rule_version_is_bound_by_its_final_response_only() -> None:
+    window = RECEIVED + timedelta(days=3)
+    eight_weeks = RECEIVED + timedelta(weeks=8)
+    stages = binding_deadlines("UK", "complaint_deadline/1", window, eight_weeks, False)
+    assert stages == (("final", eight_weeks),)
+
+
+def test_in_time_is_judged_against_the_final_response_where_there_is_one() -> None:
+    assert breach_deadline(RESPONSE_DUE, FINAL_DUE) == FINAL_DUE
+    assert breach_deadline(RESPONSE_DUE, None) == RESPONSE_DUE
+    assert breach_deadline(None, None) is None
+
+
+def test_a_summary_resolution_is_one_resolved_before_the_window_closes() -> None:
+    window = datetime(2026, 5, 8, tzinfo=UTC)
+    assert summary_resolution(window - timedelta(microseconds=1), window)
+    assert not summary_resolution(window, window)
+    assert not summary_resolution(RECEIVED, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.rules import RuleError
-from domain.rules.quality import HIGHER_IS_BETTER, LOWER_IS_BETTER, standard_breached
+from domain.rules.quality import (
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    standard_breached,
+    standard_review_due,
+    standard_review_overdue,
+)
 from domain.settings import RuleSettings, SettingsError
 
 pytestmark = pytest.mark.unit
@@ -57,3 +64,18 @@ def test_a_negative_measurement_or_unknown_unit_is_a_rule_error(
 ) -> None:
     with pytest.raises(RuleError):
         standard_breached(measured, Decimal(5), unit, S)
+
+
+def test_a_standard_is_due_for_review_12_months_after_its_last_review() -> None:
+    settings = RuleSettings()
+    assert standard_review_due(date(2026, 3, 2), settings) == date(2027, 3, 2)
+    assert standard_review_due(date(2024, 2, 29), settings) == date(2025, 2, 28)  # clamped
+    assert not standard_review_overdue(date(2026, 3, 2), date(2027, 3, 2), settings)
+    assert standard_review_overdue(date(2026, 3, 2), date(2027, 3, 3), settings)
+    six = RuleSettings(standard_review_months=6)
+    assert standard_review_due(date(2026, 8, 31), six) == date(2027, 2, 28)
+
+
+def test_a_review_period_that_is_not_positive_is_refused() -> None:
+    with pytest.raises(SettingsError, match="standard_review_months"):
+        RuleSettings(standard_review_months=0)

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ledger_verify.bundle.layout import FORMAT, HEX64, PROOF_NAME, TOP_FILES, sha256_file
+from ledger_verify.bundle.layout import (
+    FORMAT,
+    HEX64,
+    OPTIONAL_FILES,
+    PROOF_NAME,
+    TOP_FILES,
+    sha256_file,
+)
 from ledger_verify.bundle.report import BundleReport, SeqSet
 
 
@@ -138,7 +145,7 @@ def check_manifest(root: Path, report: BundleReport) -> ManifestListing:
     def on_file(path: str, digest: str) -> None:
         match = PROOF_NAME.fullmatch(path)
         seq = int(match[1]) if match else None
-        if path in TOP_FILES:
+        if path in TOP_FILES or path in OPTIONAL_FILES:
             if path in listing.top:
                 report.fail("manifest.json", None, f"lists {path} twice")
             listing.top.add(path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
-from ledger_verify.bundle.layout import TOP_FILES, proof_path
+from ledger_verify.bundle.layout import OPTIONAL_FILES, TOP_FILES, proof_path
 
 
 def pack(bundle: Path, name: str, digests: Path, dest: Path) -> None:
@@ -21,7 +21,8 @@ def pack(bundle: Path, name: str, digests: Path, dest: Path) -> None:
 
     with tarfile.open(dest, "w:gz", compresslevel=6) as tar:
         tar.add(bundle, arcname=name, recursive=False, filter=anonymous)
-        for top in ("manifest.json", "manifest.sig", *TOP_FILES):
+        optional = [top for top in OPTIONAL_FILES if (bundle / top).exists()]
+        for top in ("manifest.json", "manifest.sig", *TOP_FILES, *optional):
             tar.add(bundle / top, arcname=f"{name}/{top}", filter=anonymous)
         tar.add(bundle / "proofs", arcname=f"{name}/proofs", recursive=False, filter=anonymous)
         with digests.open(encoding="ascii") as proofs:

@@ -13,7 +13,9 @@ it standalone (`ledger-verify BUNDLE`, see `ledger_verify.cli`). `verify_bundle`
    tree by its `proofs/<seq>.tlog-proof` (RFC 9162);
 4. each key of `keys.jsonl` decrypts its leaf's ciphertext (AES-256-GCM, the
    stated associated data), and every leaf without a key is marked erased;
-5. `events.jsonl` and `events.csv` are exactly what the decrypted state renders to.
+5. `events.jsonl` and `events.csv` are exactly what the decrypted state renders to;
+6. for a customer scope, `completeness.jsonl` proves each customer's entry in the
+   subject map the checkpoint signs, and the bundle holds every event of its chain.
 
 Each step lives in its own module of `ledger_verify.bundle` (`manifest`, `checkpoint`,
 `proofs`, `event_check`, `completeness`); this one runs them in order. The rendering
@@ -39,6 +41,7 @@ from ledger_verify.bundle.layout import FORMAT, TOP_FILES, proof_path
 from ledger_verify.bundle.manifest import ManifestError, check_manifest, parse_manifest
 from ledger_verify.bundle.report import BundleReport, Failure, summary
 from ledger_verify.bundle.signature import check_manifest_signature
+from ledger_verify.bundle.subject_chains import check_completeness
 from ledger_verify.bundle.tar import bundle_root, extract, is_archive
 from ledger_verify.checkpoints import CheckpointError, parse_verifier_key
 from ledger_verify.cosignature import Cosigner, parse_cosigner_vkey
@@ -80,6 +83,7 @@ def _verify_directory(
     leaf_seqs = check_events(root, report, listing.header, anchor, progress)
     check_unlisted(root, report, listing, leaf_seqs)
     check_counts(report, listing.header)
+    check_completeness(root, report, listing.header, anchor)
 
 
 def witness_policy(vkeys: Sequence[str], quorum: int | None) -> tuple[tuple[Cosigner, ...], int]:
