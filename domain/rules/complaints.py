@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from domain.calendars import Calendar, add_business_days_in, settings_calendars
 from domain.rules._checks import aware_utc, one_of
@@ -73,6 +74,9 @@ class ComplaintDeadline:
     rule_version: str = COMPLAINT_DEADLINE_VERSION
 
 
+UK_TIME = ZoneInfo("Europe/London")
+
+
 def complaint_deadline(
     received_at: datetime,
     rule_set: str,
@@ -84,7 +88,7 @@ def complaint_deadline(
 
     CN: 15 / 30 / 60 calendar days by complexity. UK: the final response is due 8 weeks
     after receipt; the summary-resolution window ends with the 3rd UK business day
-    after the day of receipt (UK business days of `calendar`, the UK calendar the
+    after the day of receipt, in London time (UK business days of `calendar`, the UK calendar the
     application was given; without one, `settings.uk_holidays`; a year it does not
     cover raises CalendarNotCovered). US: response 15 days, final 60 days after
     receipt; UK and US do not vary with complexity, which is still validated and
@@ -106,8 +110,13 @@ def complaint_deadline(
         due_at = received + timedelta(days=days)
     elif rule_set == "UK":
         uk = calendar if calendar is not None else settings_calendars(settings).uk
-        last_day = add_business_days_in(received.date(), settings.complaint_uk_business_days, uk)
-        summary_by = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+        # business days are UK days: a complaint received at 00:30 in London is of that
+        # London day, and the window ends at midnight in London (DISP 1.5)
+        local_day = received.astimezone(UK_TIME).date()
+        last_day = add_business_days_in(local_day, settings.complaint_uk_business_days, uk)
+        summary_by = datetime.combine(
+            last_day + timedelta(days=1), time.min, tzinfo=UK_TIME
+        ).astimezone(UTC)
         due_at = received + timedelta(weeks=settings.complaint_uk_final_weeks)
         if due_at < summary_by:
             raise RuleError("UK final response limit falls before the summary-resolution window")

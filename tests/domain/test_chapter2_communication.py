@@ -145,7 +145,7 @@ def test_uk_complaints_may_be_summarily_resolved_by_the_third_business_day_else_
     )
     case = app.get_case(case_id)
     # Good Friday and Easter Monday are UK holidays: Tue 7, Wed 8, Thu 9 April.
-    assert case.summary_resolution_by == datetime(2026, 4, 10, tzinfo=UTC)
+    assert case.summary_resolution_by == datetime(2026, 4, 9, 23, tzinfo=UTC)  # midnight BST
     assert case.due_at == datetime(2026, 5, 28, 15, tzinfo=UTC)  # the final response
     assert (case.final_due_at, case.rule_version) == (None, "complaint_deadline/2")
 

@@ -48,17 +48,28 @@ def test_uk_summary_window_from_friday_before_a_bank_holiday_ends_with_thursday(
     # Fri 1 May 2026; Mon 4 May is the early May bank holiday: Tue, Wed, Thu count.
     received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
     result = complaint_deadline(received, "UK", "standard", S)
-    assert result.summary_resolution_by == datetime(2026, 5, 8, 0, 0, tzinfo=UTC)  # end Thu 7
+    # end of Thu 7 May in London: midnight BST is 23:00 UTC
+    assert result.summary_resolution_by == datetime(2026, 5, 7, 23, 0, tzinfo=UTC)
     # The only UK deadline is the final response, 8 weeks after receipt.
     assert result.due_at == received + timedelta(weeks=8)
     assert result.final_due_at is None
+
+
+def test_uk_days_are_london_days_whatever_the_hour_in_utc() -> None:
+    # 00:30 and 12:00 on Tue 7 April 2026 in London (BST): the same UK day, although
+    # the first is still Monday 6 April (Easter Monday) in UTC. Wed, Thu, Fri count.
+    london = timezone(timedelta(hours=1))
+    early = complaint_deadline(datetime(2026, 4, 7, 0, 30, tzinfo=london), "UK", "standard", S)
+    noon = complaint_deadline(datetime(2026, 4, 7, 12, 0, tzinfo=london), "UK", "standard", S)
+    end_of_friday = datetime(2026, 4, 10, 23, 0, tzinfo=UTC)  # midnight BST
+    assert early.summary_resolution_by == noon.summary_resolution_by == end_of_friday
 
 
 def test_uk_without_the_holiday_list_would_be_due_a_day_earlier() -> None:
     received = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
     no_holidays = table_calendar("UK", {2026}, ())
     result = complaint_deadline(received, "UK", "standard", S, no_holidays)
-    assert result.summary_resolution_by == datetime(2026, 5, 7, 0, 0, tzinfo=UTC)
+    assert result.summary_resolution_by == datetime(2026, 5, 6, 23, 0, tzinfo=UTC)  # midnight BST
 
 
 def test_uk_settings_without_a_holiday_list_cover_no_year_and_say_so() -> None:
