@@ -154,6 +154,9 @@ class RuleSettings:
     kpi_target_csat: Decimal = Decimal("0.80")
     kpi_target_nps: Decimal = Decimal("30")
     kpi_target_loyalty: Decimal = Decimal("0.30")
+    # Loyalty (8.1): tenure of at least this many months and this many products held
+    loyalty_tenure_months: int = 24
+    loyalty_min_products: int = 2
     kpi_target_churn_rate: Decimal = Decimal("0.05")
     kpi_target_retention_rate: Decimal = Decimal("0.90")
     kpi_target_value_uplift: Decimal = Decimal("0")
@@ -192,6 +195,10 @@ class RuleSettings:
             )
         if self.standard_review_months <= 0:
             raise SettingsError("rule setting 'standard_review_months' must be positive")
+        if self.loyalty_tenure_months < 0 or self.loyalty_min_products < 1:
+            raise SettingsError(
+                "rule setting 'loyalty_*': tenure months must not be negative, products >= 1"
+            )
         if self.grade_cap_yearly_amount <= 0:
             raise SettingsError("rule setting 'grade_cap_yearly_amount' must be positive")
         if self.grade_credit_unknown_score > 100:

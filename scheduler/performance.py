@@ -5,7 +5,8 @@ For every scope — "overall", "branch:<branch>", "staff:<relationship manager o
 owner>" — it counts, from the customers' own events, feedback cases and surveys:
 
 - customers at the start and end, new and lost (see `scheduler.kpi_facts`), and loyal
-  customers (two or more products held by the end) -> churn rate, retention, loyalty;
+  customers (`domain.rules.kpis.is_loyal`: joined 24 months or more before the end and
+  two or more products held by it) -> churn rate, retention, loyalty;
 - value at start and end (profit contribution over the RFM window ending the day
   before each boundary) of customers present at both -> value uplift;
 - CSAT and NPS answers given in the period -> CSAT, NPS;
@@ -34,6 +35,7 @@ from uuid import UUID
 from domain.errors import NotFound, SubjectErased
 from domain.evaluation import KpiInputs
 from domain.records import CaseRecord
+from domain.rules.kpis import is_loyal
 from scheduler.context import JobContext
 from scheduler.kpi_facts import Membership, counted_at, day_start, load_membership
 from scheduler.population import cases, surveys
@@ -108,7 +110,9 @@ def _count_customers(
     start: date,
     end: date,
     window: int,
+    loyalty: tuple[int, int],
 ) -> None:
+    tenure_months, min_products = loyalty
     for member in members.values():
         at_start, at_end = member.present_at(start), member.present_at(end)
         if not (at_start or at_end):
@@ -120,7 +124,13 @@ def _count_customers(
             tally.at_end += at_end
             tally.new += at_end and not at_start
             tally.lost += at_start and not at_end
-            if at_end and len(member.products_by(end - timedelta(days=1))) >= 2:
+            if at_end and is_loyal(
+                member.joined_on,
+                len(member.products_by(end - timedelta(days=1))),
+                end,
+                tenure_months,
+                min_products,
+            ):
                 tally.loyal += 1
             if at_start and at_end:
                 key = str(member.customer_id)
@@ -185,7 +195,9 @@ def evaluate(ctx: JobContext) -> None:
     members = _memberships(ctx)
     tallies: dict[str, Tally] = defaultdict(Tally)
     tallies["overall"] = Tally()
-    _count_customers(tallies, members, start, end, window)
+    settings = ctx.app.settings
+    loyalty = (int(settings.loyalty_tenure_months), int(settings.loyalty_min_products))
+    _count_customers(tallies, members, start, end, window, loyalty)
     _count_feedback(ctx, tallies, members, start, end)
     ctx.note("covers", f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}")
 

@@ -7,12 +7,14 @@ Rates are fractions (0.0523 = 5.23 %). Record `KPI_FORMULA_VERSION` with the val
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from domain.rules._checks import count_input, decimal_input
 from domain.rules.errors import RuleError
+from domain.rules.months import add_months
 
-KPI_FORMULA_VERSION = "kpis/1"
+KPI_FORMULA_VERSION = "kpis/2"  # 2: loyalty counts tenure as well as products
 _PLACES = Decimal("0.0001")
 
 
@@ -27,6 +29,17 @@ def _part_of(name: str, part: int, whole_name: str, whole: int) -> None:
     count_input(whole_name, whole)
     if part > whole:
         raise RuleError(f"{name} ({part}) cannot exceed {whole_name} ({whole})")
+
+
+def is_loyal(
+    joined_on: date | None, products_held: int, end: date, tenure_months: int, min_products: int
+) -> bool:
+    """Loyalty (8.1): a customer at the period's `end` (exclusive) who joined at least
+    `tenure_months` before it and holds at least `min_products` products."""
+    count_input("products_held", products_held)
+    if joined_on is None:
+        return False
+    return joined_on <= add_months(end, -tenure_months) and products_held >= min_products
 
 
 def churn_rate(lost: int, at_start: int) -> Decimal | None:

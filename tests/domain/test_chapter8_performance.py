@@ -47,7 +47,7 @@ def test_every_kpi_is_recorded_with_its_formula_version_and_inputs(
         "complaint_sla": Decimal("0.9000"),
         "first_contact_resolution": Decimal("0.3000"),
     }
-    assert view.formula_version.startswith("kpis/1")
+    assert view.formula_version.startswith("kpis/2")
     assert view.inputs["value_customers_in_both"] == 2
     assert view.inputs["nps_distribution"] == {"0": 1, "6": 1, "8": 1, "9": 1, "10": 1}
     (event,) = app.events_of(view.id)

@@ -92,7 +92,9 @@ def test_a_twelve_month_backfill_evaluates_every_kpi_and_a_second_run_records_no
     assert september.metrics["retention_rate"] == Decimal("0.7500")
     assert app.get_evaluation("2025-09", "branch:SH-02").metrics["churn_rate"] == Decimal("0.5")
     march = app.get_evaluation("2025-03", "overall")
-    assert march.metrics["loyalty"] == Decimal("0.3333")  # a holds two products
+    # a holds two products but joined in February: loyalty needs 24 months' tenure too
+    assert march.inputs["loyal_customers"] == 0
+    assert march.metrics["loyalty"] == Decimal("0.0000")
     # value = profit of the 12 months to the day before each boundary, for a, c and d
     december = app.get_evaluation("2025-12", "overall")
     assert december.inputs["value_customers_in_both"] == 3

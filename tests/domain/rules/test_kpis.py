@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_formula_version_is_recorded() -> None:
-    assert KPI_FORMULA_VERSION == "kpis/1"
+    assert KPI_FORMULA_VERSION == "kpis/2"
 
 
 def test_churn_rate_is_lost_over_customers_at_start() -> None:
@@ -86,3 +86,16 @@ def test_zero_numerator_gives_zero() -> None:
 def test_impossible_counts_are_refused(call: object) -> None:
     with pytest.raises(RuleError):
         call()  # type: ignore[operator]
+
+
+def test_loyalty_needs_both_the_tenure_and_the_products() -> None:
+    from datetime import date
+
+    from domain.rules.kpis import is_loyal
+
+    end = date(2027, 3, 1)  # the period ends before 1 March 2027
+    assert is_loyal(date(2025, 3, 1), 2, end, 24, 2)  # exactly 24 months
+    assert not is_loyal(date(2025, 3, 2), 2, end, 24, 2)  # a day short
+    assert not is_loyal(date(2020, 1, 1), 1, end, 24, 2)  # one product
+    assert not is_loyal(None, 5, end, 24, 2)  # never joined
+    assert is_loyal(date(2027, 2, 28), 3, end, 0, 3)  # configured: no tenure needed
