@@ -89,3 +89,40 @@ def test_a_deleted_chain_row_of_a_new_subject_is_caught_incrementally(ledger: Le
     found = messages(ledger)
     assert any("does not match the subject's stored chain" in m for m in found), found
     assert base < size
+
+
+def test_new_events_of_an_erased_subject_verify_incrementally(ledger: Ledger) -> None:
+    customer, base, size = verified_then_new_event(ledger)
+    ledger.keystore.shred(customer)  # leaves without keys are still steps of the chain
+    report = ledger.verify_all()
+    assert report.event_log.mode == "incremental" and report.event_log.base == base
+    assert report.event_log.problems == []
+    # (the key store part names the bare shred, so the verified state stays at `base`)
+    chain = ledger.keystore.dialect.table("ledger_map_chain")
+    salt, _ = signed_map(ledger, size)
+    run_sql(
+        ledger,
+        f"DELETE FROM {chain} WHERE subject_key = ? AND seq = (SELECT MAX(seq) FROM {chain} "
+        "WHERE subject_key = ?)",
+        (map_key(salt, str(customer)), map_key(salt, str(customer))),
+    )
+    found = messages(ledger)
+    assert any("does not match the subject's stored chain" in m for m in found), found
+
+
+def test_a_map_built_without_a_new_event_is_caught_incrementally(ledger: Ledger) -> None:
+    customer, _, size = verified_then_new_event(ledger)
+    # a sealer that lost the chain row of the new event signs a map in which the
+    # customer's next event follows the older head: chain and entry agree, the event
+    # is in no chain
+    chain = ledger.keystore.dialect.table("ledger_map_chain")
+    run_sql(ledger, f"DELETE FROM {chain} WHERE seq = ?", (size - 1,))
+    ledger.app.receive_feedback(customer, "complaint", "fees", "Charged again", FRONT)
+    assert ledger.seal() is not None
+    report = ledger.verify_all().event_log
+    assert report.mode == "incremental"
+    found = [(p.seq, p.message) for p in report.problems]
+    assert any(seq == size - 1 and "is not the subject's new events" in m for seq, m in found), (
+        found
+    )
+    assert not ledger.verify(full=True).ok
