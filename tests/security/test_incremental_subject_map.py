@@ -50,6 +50,18 @@ def messages(ledger: Ledger) -> list[str]:
     return [p.message for p in report.event_log.problems]
 
 
+def drop_chain_step(ledger: Ledger, customer: UUID, size: int, which: str) -> None:
+    """Delete the customer's oldest ("MIN") or newest ("MAX") chain row."""
+    key = map_key(signed_map(ledger, size)[0], str(customer))
+    chain = ledger.keystore.dialect.table("ledger_map_chain")
+    run_sql(
+        ledger,
+        f"DELETE FROM {chain} WHERE subject_key = ? AND seq = (SELECT {which}(seq) "
+        f"FROM {chain} WHERE subject_key = ?)",
+        (key, key),
+    )
+
+
 def test_new_events_of_a_subject_verify_incrementally(ledger: Ledger) -> None:
     verified_then_new_event(ledger)
     assert messages(ledger) == []
@@ -77,15 +89,7 @@ def test_an_altered_map_row_of_a_new_subject_is_caught_incrementally(ledger: Led
 
 def test_a_deleted_chain_row_of_a_new_subject_is_caught_incrementally(ledger: Ledger) -> None:
     customer, base, size = verified_then_new_event(ledger)
-    salt, _ = signed_map(ledger, size)
-    chain = ledger.keystore.dialect.table("ledger_map_chain")
-    # an older event of the customer (below the verified size) dropped from the chain
-    run_sql(
-        ledger,
-        f"DELETE FROM {chain} WHERE subject_key = ? AND seq = (SELECT MIN(seq) FROM {chain} "
-        "WHERE subject_key = ?)",
-        (map_key(salt, str(customer)), map_key(salt, str(customer))),
-    )
+    drop_chain_step(ledger, customer, size, "MIN")  # an event below the verified size
     found = messages(ledger)
     assert any("does not match the subject's stored chain" in m for m in found), found
     assert base < size
@@ -98,14 +102,7 @@ def test_new_events_of_an_erased_subject_verify_incrementally(ledger: Ledger) ->
     assert report.event_log.mode == "incremental" and report.event_log.base == base
     assert report.event_log.problems == []
     # (the key store part names the bare shred, so the verified state stays at `base`)
-    chain = ledger.keystore.dialect.table("ledger_map_chain")
-    salt, _ = signed_map(ledger, size)
-    run_sql(
-        ledger,
-        f"DELETE FROM {chain} WHERE subject_key = ? AND seq = (SELECT MAX(seq) FROM {chain} "
-        "WHERE subject_key = ?)",
-        (map_key(salt, str(customer)), map_key(salt, str(customer))),
-    )
+    drop_chain_step(ledger, customer, size, "MAX")  # the erased new event
     found = messages(ledger)
     assert any("does not match the subject's stored chain" in m for m in found), found
 
