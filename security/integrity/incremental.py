@@ -16,11 +16,18 @@ log's size:
 - the anchor file's newest checkpoint and each trusted checkpoint are checked as in a
   full run; one older than the verified state is checked with an RFC 9162 consistency
   proof built from the stored leaf hashes below the verified size (which must fold to
-  the verified root), the only case that reads them all.
+  the verified root), the only case that reads them all;
+- the subject map: for every subject of an event sealed since, its entry in the map
+  the newest checkpoint signs is proven from the stored map to the signed root, the
+  subject's stored chain folds to that entry, and the chain's steps since the
+  verified size are exactly the subject's new events (`map_verification.
+  check_new_subjects`).
 
 What it does not see: an event (or a leaf hash) changed below the verified size
-after that verification. `ledger verify --full` and the daily `integrity_full` job
-recompute everything and catch it.
+after that verification, and the map entries of subjects without a new event (a map
+or chain row of such a subject altered, or an extra step in its chain).
+`ledger verify --full` and the daily `integrity_full` job recompute everything,
+the whole map included, and catch it.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from ledger_verify.checkpoints import Checkpoint, CheckpointError, verify_checkp
 from ledger_verify.merkle import CompactRange, MerkleTree, ProofError, leaf_hash, verify_consistency
 from security.errors import EventAuthenticationFailed
 from security.integrity.anchors import AnchorFile
+from security.integrity.map_verification import check_new_subjects
 from security.integrity.sealed_log import SealedLog
 from security.integrity.verification import (
     TrustedCheckpoint,
@@ -222,6 +230,7 @@ def verify_log_incremental(
     expected, last_id = recompute(report, leaves, notes, base.size, tree.append, max_problems)
     check_sizes(report, sealed, expected, limit)
     check_checkpoints(report, sealed, checkpoints, tree, public_key, origin)
+    check_new_subjects(report, sealed, checkpoints, base.size, state.last_id)
     for reference in found:
         check_reference(report, tree, reference, public_key, origin)
     report.size = tree.size
