@@ -183,9 +183,10 @@ def _check_subject(
         return
     since = [step for step in proven.chain if step[0] >= base]
     if since != new:
-        missing = sorted({s for s, _ in new} ^ {s for s, _ in since}) or [new[0][0]]
+        # the first step that differs (a seq missing or extra, or another leaf hash)
+        differing = sorted({seq for seq, _ in set(new) ^ set(since)}) or [new[0][0]]
         report.add(
-            missing[0],
+            differing[0],
             f"{where}: its chain since the verified size {base} is not the subject's "
             "new events (one is missing, extra or has another leaf hash)",
         )
