@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,9 @@ DEMO_CUSTOMERS = int(os.environ.get("BENCH_API_DEMO_CUSTOMERS", "30"))
 WORKERS = 2  # as `ledger serve` is started below
 READ_IDS = 50
 
+# One person holds one document number (a second registration of it is a 409
+# `already_registered`): each POST gets a fresh number in place of FRESH_ID.
+FRESH_ID = "__FRESH_ID__"
 CUSTOMER = {
     "kind": "individual",
     "name": "王小明",
@@ -66,20 +70,31 @@ CUSTOMER = {
     "gender": "male",
     "phone": "13812345678",
     "email": "wang.xiaoming@example.cn",
-    "id_document": {
-        "type": "resident_id",
-        "number": "110101198002031234",
-        "expires_on": "2031-01-01",
-    },
+    "id_document": {"type": "resident_id", "number": FRESH_ID, "expires_on": "2031-01-01"},
     "branch": "BJ-01",
 }
+
+
+def fresh(body: bytes | None) -> bytes | None:
+    """`body` with a document number no other request uses (96 random bits)."""
+    if body is None or FRESH_ID.encode() not in body:
+        return body
+    return body.replace(FRESH_ID.encode(), f"B{uuid.uuid4().hex[:24]}".encode())
+
 
 # wrk scripts: each names what it sends; `ids` is filled in for the reads.
 POST_LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
-wrk.body = [[{body}]]
+local template = [[{body}]]
+local tag = string.gsub(tostring({{}}), "%W", ""):sub(-8) .. math.random(100000, 999999)
+local n = 0
+request = function()
+  n = n + 1
+  local body = string.gsub(template, "__FRESH_ID__", "W" .. tag .. "n" .. n)
+  return wrk.format(nil, nil, nil, body)
+end
 """
 GET_LUA = """
 local ids = {{{ids}}}
@@ -182,7 +197,7 @@ def _client_process(
             started = time.perf_counter()
             status = 0
             try:
-                conn.request(target.method, path, body=target.body, headers=target.headers)
+                conn.request(target.method, path, body=fresh(target.body), headers=target.headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -382,7 +397,7 @@ def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) 
     auth = {"Authorization": f"Bearer {front}", "Content-Type": "application/json"}
     ids = []
     for _ in range(READ_IDS):
-        status, answer = request(port, "POST", "/api/v1/customers", auth, body)
+        status, answer = request(port, "POST", "/api/v1/customers", auth, fresh(body))
         if status != 201:
             return [f"{store}: seeding POST /api/v1/customers answered {status}"]
         ids.append(json.loads(answer)["id"])
