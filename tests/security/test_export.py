@@ -35,6 +35,7 @@ from security.export.exporter import (
     export_bundle,
 )
 from tests.support.sample import SampleApp
+from tests.support.store import events_table, run_sql
 
 pytestmark = pytest.mark.integration
 
@@ -279,14 +280,8 @@ def test_a_customer_export_fails_when_a_sealed_event_of_the_customer_is_gone(
         for n in ledger.app.recorder.select_notifications(None, 100)
         if n.originator_id == people["ann"] and n.originator_version == 1
     )
-    if ledger.config.store_kind == "sqlite":
-        table, nid = "stored_events", "rowid"
-    else:
-        table, nid = f'"{ledger.datastore.schema}".ledger_events', "notification_id"
-    with ledger.datastore.transaction(commit=True) as cursor:
-        ledger.keystore.dialect.execute(
-            cursor, f"DELETE FROM {table} WHERE {nid}=?", (registered.id,)
-        )
+    table, nid = events_table(ledger)
+    run_sql(ledger, f"DELETE FROM {table} WHERE {nid}=?", (registered.id,))
     with pytest.raises(ExportError, match="missing from the store"):
         export(ledger, tmp_path, ExportScope(customers=(str(people["ann"]),)))
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

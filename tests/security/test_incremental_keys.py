@@ -17,7 +17,7 @@ import pytest
 
 from security.bootstrap import Ledger, Settings, build_ledger
 from tests.support.sample import SampleApp
-from tests.support.store import run_sql, select
+from tests.support.store import run_sql, set_wrapped, wrapped_of
 
 pytestmark = pytest.mark.integration
 
@@ -46,21 +46,6 @@ def verified(ledger: Ledger, people: int = 4) -> list[UUID]:
     report = ledger.verify_all()
     assert report.ok, report.problems
     return ids
-
-
-def wrapped_of(ledger: Ledger, subject: UUID) -> bytes:
-    rows = select(
-        ledger, f"SELECT wrapped FROM {ledger.keystore.table} WHERE subject_id=?", (str(subject),)
-    )
-    return bytes(rows[0]["wrapped"])
-
-
-def set_wrapped(ledger: Ledger, subject: UUID, wrapped: bytes | None) -> None:
-    run_sql(
-        ledger,
-        f"UPDATE {ledger.keystore.table} SET wrapped=? WHERE subject_id=?",
-        (wrapped, str(subject)),
-    )
 
 
 def facts_path(ledger: Ledger) -> Path:

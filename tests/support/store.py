@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from security.bootstrap import Ledger
 
@@ -25,3 +26,20 @@ def events_table(ledger: Ledger) -> tuple[str, str]:
     if ledger.config.store_kind == "sqlite":
         return "stored_events", "rowid"
     return f'"{ledger.datastore.schema}".ledger_events', "notification_id"
+
+
+def wrapped_of(ledger: Ledger, subject: UUID) -> bytes:
+    """The subject's wrapped data key as stored."""
+    rows = select(
+        ledger, f"SELECT wrapped FROM {ledger.keystore.table} WHERE subject_id=?", (str(subject),)
+    )
+    return bytes(rows[0]["wrapped"])
+
+
+def set_wrapped(ledger: Ledger, subject: UUID, wrapped: bytes | None) -> None:
+    """Overwrite (or null) the subject's wrapped data key, as an insider could."""
+    run_sql(
+        ledger,
+        f"UPDATE {ledger.keystore.table} SET wrapped=? WHERE subject_id=?",
+        (wrapped, str(subject)),
+    )
