@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from security.dialect import Dialect
-from security.store_faults import classify
+from security.store_faults import classify, retry_busy
 from web.auth import current_principal
 from web.problems import problem
 
@@ -47,8 +47,20 @@ class IdempotencyStore:
         self.table = dialect.table("web_idempotency")
         dialect.create_tables(datastore, create_table_statements(dialect))
 
+    # Each of these is one transaction, rolled back when it fails: a busy store (a lock
+    # or deadlock past its timeout) is tried again with backoff (`retry_busy`).
+
     def reserve(self, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
         """Reserve the key; or return the existing row if it was used before."""
+        return retry_busy(lambda: self._reserve(actor, key, fingerprint))
+
+    def complete(self, actor: str, key: str, response: Response) -> None:
+        retry_busy(lambda: self._complete(actor, key, response))
+
+    def release(self, actor: str, key: str) -> None:
+        retry_busy(lambda: self._release(actor, key))
+
+    def _reserve(self, actor: str, key: str, fingerprint: str) -> dict[str, Any] | None:
         with self.datastore.transaction(commit=True) as cursor:
             self.dialect.execute(
                 cursor,
@@ -77,7 +89,7 @@ class IdempotencyStore:
             )
             return dict(cursor.fetchone())
 
-    def complete(self, actor: str, key: str, response: Response) -> None:
+    def _complete(self, actor: str, key: str, response: Response) -> None:
         headers = {h: response.headers[h] for h in KEPT_HEADERS if h in response.headers}
         with self.datastore.transaction(commit=True) as cursor:
             self.dialect.execute(
@@ -93,7 +105,7 @@ class IdempotencyStore:
                 ),
             )
 
-    def release(self, actor: str, key: str) -> None:
+    def _release(self, actor: str, key: str) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             self.dialect.execute(
                 cursor,

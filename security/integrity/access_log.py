@@ -20,6 +20,7 @@ from typing import Any
 from domain.errors import DomainError
 from ledger_verify.canonical import canonical_json
 from security.dialect import Dialect
+from security.store_faults import retry_busy
 
 PURPOSES = (
     "customer_service",
@@ -104,6 +105,10 @@ class AccessLog:
         if purpose not in PURPOSES and purpose != NO_PURPOSE:
             raise UnknownPurpose(f"unknown purpose; allowed: {', '.join(PURPOSES)}")
         moment = (at or datetime.now(UTC)).isoformat()
+        row = (moment, actor_id, role, purpose, subject_id, what)
+        retry_busy(lambda: self._insert(row))  # one transaction: safe to run again
+
+    def _insert(self, row: tuple[str, ...]) -> None:
         with self.datastore.transaction(commit=True) as cursor:
             if self.dialect.name == "postgres":
                 # ids must become visible in id order, or a seal could pass one by
@@ -112,7 +117,7 @@ class AccessLog:
                 cursor,
                 f"INSERT INTO {self.table} (recorded_at, actor_id, role, purpose, subject_id, "
                 "what) VALUES (?,?,?,?,?,?)",
-                (moment, actor_id, role, purpose, subject_id, what),
+                row,
             )
 
     def record_search(
@@ -137,6 +142,21 @@ class AccessLog:
         """
         if purpose not in PURPOSES:
             raise UnknownPurpose(f"unknown purpose; allowed: {', '.join(PURPOSES)}")
+        # one transaction: run again with backoff when the store was busy
+        return retry_busy(
+            lambda: self._search(actor_id, role, purpose, what, limit, window_seconds, at)
+        )
+
+    def _search(
+        self,
+        actor_id: str,
+        role: str,
+        purpose: str,
+        what: str,
+        limit: int,
+        window_seconds: float,
+        at: datetime | None,
+    ) -> int | None:
         with self.datastore.transaction(commit=True) as cursor:
             # SQLite: a writing transaction begins IMMEDIATE, holding the write lock
             # (security.recorders); PostgreSQL: the table lock every append takes

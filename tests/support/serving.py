@@ -83,6 +83,14 @@ class Server:
 
     proc: subprocess.Popen[bytes]
     port: int
+    log_path: Path | None = None
+
+    def log_lines(self, containing: str = "") -> list[str]:
+        """The server's log lines holding `containing` (all lines by default)."""
+        if self.log_path is None or not self.log_path.exists():
+            return []
+        text = self.log_path.read_text(errors="replace")
+        return [line for line in text.splitlines() if containing in line]
 
     def request(
         self,
@@ -132,16 +140,29 @@ class Server:
 
 @contextmanager
 def serving(env: dict[str, str], workers: int = 2) -> Iterator[Server]:
-    """`ledger serve` on a free port in `env` (a ledger must exist there), ready."""
+    """`ledger serve` on a free port in `env` (a ledger must exist there), ready. Its
+    log goes to `server.log` in the data directory (`Server.log_lines` reads it)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = Server(proc, port)
+    log_path = Path(env["LEDGER_DATA_DIR"]) / "server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "web.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=log_file,
+        )
+    server = Server(proc, port, log_path)
     try:
         server.wait_ready()
         yield server
@@ -254,7 +275,11 @@ class MixedWrites:
 
     def _register(self, rng: random.Random) -> None:
         headers = {"Idempotency-Key": uuid.uuid4().hex} if rng.random() < 0.5 else {}
-        status, got, data = self._call("register", "POST", "/customers", WANG, **headers)
+        # one person holds one document number: a fresh one per registration, else every
+        # registration after the first is a 409 and the load writes next to nothing
+        number = f"L{rng.getrandbits(80):020x}"
+        body = {**WANG, "id_document": {**WANG["id_document"], "number": number}}
+        status, got, data = self._call("register", "POST", "/customers", body, **headers)
         if status == 201:
             with self.lock:
                 self.customers.append([data["id"], got["ETag"]])

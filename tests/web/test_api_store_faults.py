@@ -198,3 +198,48 @@ def test_a_store_gone_after_the_command_keeps_the_answer(
     response = api.post("/customers", "front_office", WANG_2, Idempotency_Key="answer-lost")
     assert response.status_code == 201, response.get_json()
     assert stored_events(api) > before
+
+
+def test_a_deadlock_outside_the_insert_is_retried_not_a_503(
+    api: Api, store_kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Idempotency-Key's reservation and the access log's append are transactions of
+    their own: a busy store there (PostgreSQL's deadlock victim, SQLite's lock past the
+    busy timeout) rolls that transaction back and runs it again, as the event insert
+    does, instead of answering 503 to a request that would succeed a moment later."""
+    busy = {
+        "sqlite": lambda: sqlite3.OperationalError("database is locked"),
+        "postgres": lambda: pg.DeadlockDetected("deadlock detected"),
+    }[store_kind]
+    api.post("/customers", "front_office", WANG, Idempotency_Key="warm-up")  # the store
+    with api.app.app_context():
+        store = api.app.extensions["idempotency_store"]
+    access_log = api.ledger.access_log
+    failures: dict[str, int] = {"reserve": 0, "access": 0}
+
+    def once(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any) -> Any:
+            if failures[name] == 0:
+                failures[name] += 1
+                raise busy()
+            return original(*args)
+
+        return wrapped
+
+    monkeypatch.setattr(store, "_reserve", once("reserve", store._reserve))
+    monkeypatch.setattr(access_log, "_insert", once("access", access_log._insert))
+    before = stored_events(api)
+    created = api.post("/customers", "front_office", WANG_2, Idempotency_Key="deadlocked")
+    assert created.status_code == 201, created.get_json()
+    customer_id = created.get_json()["id"]
+    read = api.get(
+        f"/customers/{customer_id}", "compliance_officer", X_Purpose="customer_service"
+    )
+    assert read.status_code == 200, read.get_json()
+    assert read.get_json()["disclosure"] == "full"
+    (entry,) = api.ledger.access_log.entries(subject_id=customer_id)  # logged once
+    assert failures == {"reserve": 1, "access": 1}  # each met the fault, then succeeded
+    assert stored_events(api) > before
+    replay = api.post("/customers", "front_office", WANG_2, Idempotency_Key="deadlocked")
+    assert replay.headers.get("Idempotent-Replayed") == "true", replay.get_json()
+    assert_verifies(api)

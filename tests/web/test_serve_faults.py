@@ -87,9 +87,13 @@ def test_32_clients_of_mixed_writes_on_each_store_see_no_5xx_and_lose_nothing(
     configs = {"sqlite": make_config("sqlite", tmp_path / "sqlite"), "postgres": pg_config}
     envs = {name: prepared(config) for name, config in configs.items()}
 
+    faults: dict[str, list[str]] = {}
+
     def load(name: str) -> LoadResult:
         with serving(envs[name]) as server:
-            return MixedWrites(server, token(envs[name]), clients=32).run(LOAD_SECONDS)
+            result = MixedWrites(server, token(envs[name]), clients=32).run(LOAD_SECONDS)
+            faults[name] = server.log_lines("store ") + server.log_lines("unhandled ")
+            return result
 
     # both stores at once, so the suite pays the duration once
     with ThreadPoolExecutor(2) as pool:
@@ -97,7 +101,7 @@ def test_32_clients_of_mixed_writes_on_each_store_see_no_5xx_and_lose_nothing(
     for name, result in results.items():
         print(summary(name, result))
         statuses = result.by_status()
-        assert not result.server_errors, (name, result.server_errors[:5])
+        assert not result.server_errors, (name, result.server_errors[:5], faults[name][:10])
         assert set(statuses) <= ACCEPTED, (name, statuses)
         assert not result.dropped, (name, result.dropped)
         kinds = {kind for (kind, status) in result.statuses if 200 <= status < 300}
