@@ -232,12 +232,11 @@ def test_a_deadlock_outside_the_insert_is_retried_not_a_503(
     created = api.post("/customers", "front_office", WANG_2, Idempotency_Key="deadlocked")
     assert created.status_code == 201, created.get_json()
     customer_id = created.get_json()["id"]
-    read = api.get(
-        f"/customers/{customer_id}", "compliance_officer", X_Purpose="customer_service"
-    )
+    read = api.get(f"/customers/{customer_id}", "compliance_officer", X_Purpose="customer_service")
     assert read.status_code == 200, read.get_json()
     assert read.get_json()["disclosure"] == "full"
     (entry,) = api.ledger.access_log.entries(subject_id=customer_id)  # logged once
+    assert entry.purpose == "customer_service"
     assert failures == {"reserve": 1, "access": 1}  # each met the fault, then succeeded
     assert stored_events(api) > before
     replay = api.post("/customers", "front_office", WANG_2, Idempotency_Key="deadlocked")
