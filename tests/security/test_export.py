@@ -319,9 +319,11 @@ def test_a_time_window_places_erased_events_by_their_readable_neighbours(
     hidden_before = app.register("A1")  # erased, both neighbours before the window
     app.register("A2")
     edge = app.register("A3")  # erased, between the last event before and the first inside
+    ledger.seal()  # the window's log range starts here...
     since = pause()
     inside = [app.register("B0"), app.register("B1"), app.register("B2")]
     until = pause()
+    ledger.seal()  # ...and ends here (the first checkpoint after `until`)
     app.register("C0")
     for erased in (hidden_before, edge, inside[1]):
         ledger.keystore.shred(erased)

@@ -30,6 +30,8 @@ class BundleReport:
     key: str = ""
     bundle_digest: str = ""
     cosigned_by: list[str] = field(default_factory=list)
+    window: tuple[int, int] | None = None
+    """A window bundle's proven log range [start, end) (window.json)."""
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
     max_failures: int = 200
@@ -76,6 +78,12 @@ def summary(report: BundleReport) -> str:
                 f"cosigned by {len(report.cosigned_by)} trusted witness(es): "
                 f"{', '.join(report.cosigned_by)}\n"
                 if report.cosigned_by
+                else ""
+            )
+            + (
+                f"complete for the window's log range: every event of its scope with a seq "
+                f"in [{report.window[0]}, {report.window[1]})\n"
+                if report.window is not None
                 else ""
             )
             + f"bundle digest (SHA-256 of manifest.json): {report.bundle_digest}"

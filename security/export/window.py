@@ -1,0 +1,183 @@
+"""The log range of a time-window export (docs/export-format.md, "window.json").
+
+A window `[since, until)` is bounded by log time, which signed checkpoints fix: `from`
+is the latest checkpoint recorded at or before `since` (none: the window starts at
+the beginning of the log), `to` the first recorded at or after `until` (none yet, or
+no `until`: the bundle's own checkpoint). Every event that entered the log between
+them has a seq in [from.size, to.size), so the bundle discloses every event of its
+scope in that range, and proves it: window.json carries both notes (with the
+witnesses' cosignatures, which carry their own signed times) and the consistency
+proofs from -> to -> bundle checkpoint; for customers, completeness.jsonl carries
+each customer's map proof at both ends and the chain steps between the two heads.
+Both are verified here before they are written, as the inclusion proofs are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ledger_verify.bundle.window import Window, bound_json, window_bytes
+from ledger_verify.bundle.window_chains import fold_window, window_line_of
+from ledger_verify.checkpoints import parse_checkpoint
+from ledger_verify.merkle import ProofError, verify_consistency
+from ledger_verify.smt import (
+    MAP_LINE,
+    Entry,
+    MapProof,
+    MapProofError,
+    map_key,
+    signed_map,
+    verify_proof,
+)
+from security.bootstrap import Ledger
+from security.export.errors import ExportError
+from security.export.scope import ExportScope
+from security.integrity.sealed_log import StoredCheckpoint
+from security.integrity.subject_map import MapMissing
+
+__all__ = ["LogRange", "log_range", "window_completeness", "window_file"]
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """The checkpoints that bound a window: `first` (None: the log's beginning) and
+    `last`; the window discloses the events of its scope with a seq in [start, end)."""
+
+    first: StoredCheckpoint | None
+    last: StoredCheckpoint
+
+    @property
+    def start(self) -> int:
+        return 0 if self.first is None else self.first.size
+
+    @property
+    def end(self) -> int:
+        return self.last.size
+
+
+def _stamp(moment: datetime) -> str:
+    # the checkpoints table records `datetime.now(UTC).isoformat()`: text in one zone
+    # and format compares as the times do ("…:20+00:00" < "…:20.5+00:00")
+    return moment.astimezone(UTC).isoformat()
+
+
+def _maps(checkpoint: StoredCheckpoint) -> bool:
+    return any(
+        line.split(" ", 1)[0] == MAP_LINE for line in parse_checkpoint(checkpoint.note).extensions
+    )
+
+
+def _one(
+    ledger: Ledger, where: str, order: str, params: tuple[object, ...]
+) -> StoredCheckpoint | None:
+    sealed = ledger.sealed_log
+    with sealed.datastore.transaction(commit=False) as cursor:
+        sealed.dialect.execute(
+            cursor,
+            f"SELECT size, root, note, created_at FROM {sealed.checkpoints_table} "
+            f"WHERE {where} ORDER BY size {order} LIMIT 1",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return StoredCheckpoint(
+        int(row["size"]), sealed.dialect.to_bytes(row["root"]), row["note"], row["created_at"]
+    )
+
+
+def log_range(
+    ledger: Ledger, scope: ExportScope, bundle: StoredCheckpoint, *, maps: bool
+) -> LogRange:
+    """The checkpoints that bound `scope`'s window in the log up to `bundle` (see the
+    module docstring). With `maps`, both must sign a subject map: a bound before the
+    map covered the log widens to the log's beginning or to `bundle`."""
+    first = None
+    if scope.since is not None:
+        first = _one(
+            ledger, "created_at <= ? AND size <= ?", "DESC", (_stamp(scope.since), bundle.size)
+        )
+        if first is not None and maps and not _maps(first):
+            first = None  # sealed before the map: every earlier one is too
+    last = bundle
+    if scope.until is not None:
+        found = _one(
+            ledger,
+            "created_at >= ? AND size >= ? AND size <= ?",
+            "ASC",
+            (_stamp(scope.until), 0 if first is None else first.size, bundle.size),
+        )
+        if found is not None and (not maps or _maps(found)):
+            last = found
+    return LogRange(first, last)
+
+
+def window_file(ledger: Ledger, bounds: LogRange, bundle: StoredCheckpoint) -> bytes:
+    """window.json: both notes (cosigned where witnesses answered), when the log
+    recorded them, and the consistency proofs from -> to -> `bundle`, verified."""
+    proofs = ledger.sealed_log.proofs()
+
+    def consistent(old: StoredCheckpoint, new: StoredCheckpoint) -> list[bytes]:
+        proof = proofs.consistency_proof(old.size, new.size)
+        try:
+            verify_consistency(old.size, new.size, proof, old.root, new.root)
+        except ProofError as exc:
+            raise ExportError(
+                f"the checkpoints {old.size} and {new.size} are not consistent ({exc}); "
+                "run `ledger verify`"
+            ) from exc
+        return proof
+
+    first = None
+    if bounds.first is not None:
+        first = bound_json(
+            ledger.cosigned_note(bounds.first),
+            bounds.first.created_at,
+            consistent(bounds.first, bounds.last),
+        )
+    last = bound_json(
+        ledger.cosigned_note(bounds.last), bounds.last.created_at, consistent(bounds.last, bundle)
+    )
+    return window_bytes(first, last)
+
+
+def window_completeness(ledger: Ledger, customers: Sequence[str], bounds: LogRange) -> bytes:
+    """completeness.jsonl of a customer window: per customer, the map proofs at both
+    bounds and the chain steps between them, each line verified before it is written."""
+    first, last = bounds.first, bounds.last
+    window = Window(
+        bounds.start,
+        bounds.end,
+        None if first is None else parse_checkpoint(first.note),
+        parse_checkpoint(last.note),
+    )
+    sealed = ledger.sealed_log
+    lines = []
+    for customer in customers:
+        try:
+            at_end = sealed.subject_proof(customer, last.size)
+            after = _entry(window.last.extensions, customer, at_end.proof)
+            start_proof, before = None, None
+            if first is not None and window.first is not None:
+                start_proof = sealed.subject_proof(customer, first.size).proof
+                before = _entry(window.first.extensions, customer, start_proof)
+        except (MapMissing, MapProofError, ValueError) as exc:
+            raise ExportError(f"the subject map does not prove a customer: {exc}") from exc
+        steps = [(seq, digest) for seq, digest in at_end.chain if seq >= bounds.start]
+        why = fold_window(before, after, steps, window)
+        if why is not None:
+            raise ExportError(
+                f"a customer's chain does not prove the window ({why}); run `ledger verify`"
+            )
+        lines.append(window_line_of(customer, start_proof, at_end.proof, steps) + b"\n")
+    return b"".join(lines)
+
+
+def _entry(extensions: tuple[str, ...], customer: str, proof: MapProof) -> Entry | None:
+    signed = signed_map(extensions)
+    if signed is None:
+        raise ValueError("a window checkpoint signs no subject map")
+    salt, root = signed
+    return verify_proof(root, map_key(salt, customer), proof)
