@@ -2,8 +2,9 @@
 
 A window `[since, until)` is bounded by log time, which signed checkpoints fix: `from`
 is the latest checkpoint recorded at or before `since` (none: the window starts at
-the beginning of the log), `to` the first recorded at or after `until` (none yet, or
-no `until`: the bundle's own checkpoint). Every event that entered the log between
+the beginning of the log), `to` the one after the first recorded at or after `until`
+(its seal began after `until`; none yet, or no `until`: the bundle's own
+checkpoint, sealed by the export itself). Every event that entered the log between
 them has a seq in [from.size, to.size), so the bundle discloses every event of its
 scope in that range, and proves it: window.json carries both notes (with the
 witnesses' cosignatures, which carry their own signed times) and the consistency
@@ -103,14 +104,21 @@ def log_range(
             first = None  # sealed before the map: every earlier one is too
     last = bundle
     if scope.until is not None:
+        low = 0 if first is None else first.size
         found = _one(
             ledger,
             "created_at >= ? AND size >= ? AND size <= ?",
             "ASC",
-            (_stamp(scope.until), 0 if first is None else first.size, bundle.size),
+            (_stamp(scope.until), low, bundle.size),
         )
-        if found is not None and (not maps or _maps(found)):
-            last = found
+        # the seal that recorded `found` may have read the events before `until` (on
+        # PostgreSQL, events commit while a seal runs): the next seal began after it
+        # committed, so it holds every event committed before `until`
+        after = None
+        if found is not None:
+            after = _one(ledger, "size > ? AND size <= ?", "ASC", (found.size, bundle.size))
+        if after is not None and (not maps or _maps(after)):
+            last = after
     return LogRange(first, last)
 
 

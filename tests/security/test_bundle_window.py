@@ -68,8 +68,9 @@ def write_line(bundle: Path, obj: dict[str, Any]) -> None:
 
 def three_periods(store: Store) -> dict[str, Any]:
     """Events before, inside and after a window, sealed at each boundary: seqs 0-2
-    before (checkpoint 3), 3-5 inside (checkpoint 6), 6 after (checkpoint 7), and 7
-    about no one, sealed by the first export."""
+    before (checkpoint 3), 3-5 inside (checkpoint 6), 6 after (checkpoint 7, the first
+    recorded after the window), 7 about no one (checkpoint 8, the first whose seal
+    began after the window: the window's `to`), 8 sealed by the first export."""
     app, ledger = store.ledger.app, store.ledger
     alice = app.register("Alice", "13700000001")  # 0
     bob = app.register("Bob", "13700000002")  # 1
@@ -83,7 +84,9 @@ def three_periods(store: Store) -> dict[str, Any]:
     until = pause()
     app.rename(alice, "Alice E")  # 6: after the window, before the next checkpoint
     ledger.seal()
-    app.note("later")  # 7: sealed by the export
+    app.note("later")  # 7
+    ledger.seal()
+    app.note("later still")  # 8: sealed by the export
     return {"alice": alice, "bob": bob, "since": since, "until": until}
 
 
@@ -92,11 +95,12 @@ def test_a_customer_window_proves_every_event_of_its_log_range(store: Store) -> 
     bundle = store.export(given["alice"], since=given["since"], until=given["until"])
     report = verify_bundle(bundle)
     assert report.ok, summary(report)
-    # from: the checkpoint recorded before `since` (3); to: the first after `until` (7)
-    assert sizes(bundle) == (3, 7) and report.window == (3, 7)
+    # from: the checkpoint recorded before `since` (3); to: the one after the first
+    # recorded after `until` (8)
+    assert sizes(bundle) == (3, 8) and report.window == (3, 8)
     assert seqs(bundle) == [3, 5, 6]  # 6: in the log range, though after the window
     assert [seq for seq, _ in line(bundle)["chain"]] == [3, 5, 6]
-    assert "every event of its scope with a seq in [3, 7)" in summary(report)
+    assert "every event of its scope with a seq in [3, 8)" in summary(report)
     bobs = store.export(given["bob"], since=given["since"], until=given["until"])
     assert verify_bundle(bobs).ok and seqs(bobs) == [4]
     # a customer with no event before the window: the `from` proof shows them absent
@@ -113,7 +117,7 @@ def test_open_windows_reach_the_log_start_or_the_bundle_checkpoint(store: Store)
     assert sizes(later) == (3, size) and seqs(later) == [3, 5, 6]
     earlier = store.export(given["alice"], until=given["until"])
     assert verify_bundle(earlier).ok
-    assert window(earlier)["from"] is None and sizes(earlier) == (0, 7)
+    assert window(earlier)["from"] is None and sizes(earlier) == (0, 8)
     assert seqs(earlier) == [0, 2, 3, 5, 6]
 
 
@@ -141,10 +145,10 @@ def test_a_map_proof_of_another_subject_or_an_older_size_fails(store: Store) -> 
         write_line(swapped, obj)
         forge(swapped, store.signer)
         assert f"the customer's '{end}' map proof fails" in failures(swapped)
-    # the proof of an older size: alice's entry at checkpoint 6 offered as her entry
-    # at the window's end (7)
+    # the proof of an older size: alice's entry at checkpoint 7 offered as her entry
+    # at the window's end (8)
     older = store.export(alice, until=given["since"])
-    assert sizes(older) == (0, 6)
+    assert sizes(older) == (0, 7)
     stale = bundle.parent / "stale"
     shutil.copytree(bundle, stale)
     obj = line(stale)
@@ -176,9 +180,9 @@ def test_a_window_without_customers_holds_its_whole_log_range(store: Store) -> N
     bundle = store.export(since=given["since"], until=given["until"])
     report = verify_bundle(bundle)
     assert report.ok, summary(report)
-    assert seqs(bundle) == [3, 4, 5, 6] and report.window == (3, 7)
+    assert seqs(bundle) == [3, 4, 5, 6, 7] and report.window == (3, 8)
     withhold(bundle, 4, store.signer)
-    assert "leaves.jsonl seq 4: missing: the window's log range [3, 7)" in failures(bundle)
+    assert "leaves.jsonl seq 4: missing: the window's log range [3, 8)" in failures(bundle)
 
 
 def test_window_bounds_that_do_not_bound_the_window_fail(store: Store) -> None:
@@ -202,7 +206,7 @@ def test_window_bounds_that_do_not_bound_the_window_fail(store: Store) -> None:
         bounds["to"]["recorded_at"] = given["since"].isoformat()
 
     def foreign_to(bounds: dict[str, Any]) -> None:
-        bounds["to"]["checkpoint"] = bounds["to"]["checkpoint"].replace("\n7\n", "\n8\n")
+        bounds["to"]["checkpoint"] = bounds["to"]["checkpoint"].replace("\n8\n", "\n9\n")
 
     def no_proof(bounds: dict[str, Any]) -> None:
         bounds["from"]["consistency"] = []
