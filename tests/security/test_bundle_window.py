@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger_verify.bundle.report import BundleReport
 from ledger_verify.bundle.subject_chains import COMPLETENESS
 from ledger_verify.bundle.verify import summary, verify_bundle
 from ledger_verify.bundle.window import WINDOW
 from ledger_verify.checkpoints import parse_checkpoint
+from ledger_verify.cosignature import append_signature_lines, cosign, cosigner_vkey
 from security.bootstrap import Settings, build_ledger
 from tests.security.test_bundle_completeness import Store, failures, forge, seqs, withhold
 from tests.support.sample import SampleApp
@@ -220,3 +223,33 @@ def test_window_bounds_that_do_not_bound_the_window_fail(store: Store) -> None:
     (gone / WINDOW).unlink()
     forge(gone, store.signer)
     assert "window.json: missing" in failures(gone)
+
+
+def test_a_witness_cosignature_of_from_by_the_window_start_attests_it(store: Store) -> None:
+    given = three_periods(store)
+    bundle = store.export(given["alice"], since=given["since"], until=given["until"])
+    witness = Ed25519PrivateKey.generate()
+    vkey = cosigner_vkey("witness.example/w1", witness.public_key())
+    start = int(given["since"].timestamp())
+
+    def cosigned_at(name: str, when: int) -> BundleReport:
+        copy = bundle.parent / name
+        shutil.copytree(bundle, copy)
+        bounds = window(copy)
+        note = bounds["from"]["checkpoint"]
+        line = cosign(note, witness, "witness.example/w1", when)
+        bounds["from"]["checkpoint"] = append_signature_lines(note, [line])
+        text = json.dumps(bounds, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        (copy / WINDOW).write_text(text + "\n", "utf-8")
+        forge(copy, store.signer)
+        report = verify_bundle(copy, witness_vkeys=[vkey], witness_quorum=0)
+        assert report.ok, summary(report)
+        return report
+
+    attested = cosigned_at("on-time", start - 1)
+    assert attested.window_attested == [
+        f"witness.example/w1+{vkey.split('+')[1]} at "
+        f"{datetime.fromtimestamp(start - 1, UTC).isoformat()}"
+    ]
+    assert "the window's start is attested by trusted witness(es)" in summary(attested)
+    assert cosigned_at("late", start + 60).window_attested == []  # seen only later

@@ -87,7 +87,7 @@ def _verify_directory(
     leaf_seqs = check_events(root, report, listing.header, anchor, progress)
     check_unlisted(root, report, listing, leaf_seqs)
     check_counts(report, listing.header)
-    window = check_window(root, report, listing.header, anchor)
+    window = check_window(root, report, listing.header, anchor, witnesses)
     if window is not None and customers_in_scope(listing.header) is None:
         check_range(report, window, leaf_seqs)
     check_completeness(root, report, listing.header, anchor, window)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from ledger_verify.bundle.checkpoint import BundleCheckpoint
 from ledger_verify.bundle.layout import open_regular
 from ledger_verify.bundle.report import BundleReport, SeqSet
 from ledger_verify.checkpoints import Checkpoint, CheckpointError, verify_checkpoint
+from ledger_verify.cosignature import Cosigner, verify_cosignatures
 from ledger_verify.merkle import ProofError, verify_consistency
 from ledger_verify.smt import canonical_b64decode
 
@@ -126,11 +128,17 @@ def parse_window(raw: bytes) -> tuple[Bound | None, Bound]:
 
 
 def check_window(
-    root: Path, report: BundleReport, header: dict[str, Any], anchor: BundleCheckpoint
+    root: Path,
+    report: BundleReport,
+    header: dict[str, Any],
+    anchor: BundleCheckpoint,
+    witnesses: Sequence[Cosigner] = (),
 ) -> Window | None:
     """Check window.json of a window bundle (see the module docstring) and return the
     proven log range; None (with the failures recorded) if it does not hold, or the
-    scope has no window."""
+    scope has no window. A trusted witness's cosignature of `from` at or before
+    `since` is recorded in `report.window_attested`: the window's start then rests on
+    that witness's clock, not only on the firm's."""
     present = (root / WINDOW).exists()
     try:
         times = window_of(header)
@@ -184,7 +192,22 @@ def check_window(
         return None
     window = Window(0 if first_cp is None else first_cp.size, last_cp.size, first_cp, last_cp)
     report.window = (window.start, window.end)
+    if first is not None and since is not None and witnesses:
+        report.window_attested = _attested(first.note, witnesses, since)
     return window
+
+
+def _attested(note: str, witnesses: Sequence[Cosigner], since: datetime) -> list[str]:
+    """The trusted witnesses that cosigned `note` at or before `since`, with when."""
+    try:
+        valid = verify_cosignatures(note, witnesses)
+    except CheckpointError:
+        return []  # a bad cosignature attests nothing (the quorum check is the bundle's)
+    return sorted(
+        f"{v.cosigner} at {datetime.fromtimestamp(v.timestamp, UTC).isoformat()}"
+        for v in valid
+        if v.timestamp <= since.timestamp()
+    )
 
 
 def _verified(bound: Bound, name: str, anchor: BundleCheckpoint, bundle: Checkpoint) -> Checkpoint:
