@@ -1,10 +1,12 @@
 """Which events of the sealed log an export discloses, read in batches.
 
 Customers select the events under their data keys. A window `[since, until)`
-selects every readable event whose `occurred_at` (else `timestamp`) lies in it; an
-erased event's time cannot be read, so it is placed between the record times of its
-nearest readable neighbours and selected when that interval meets the window. Memory
-holds one byte per leaf for a window's selection.
+selects every event of the scope in its log range (`security.export.window`: the
+seqs between the checkpoints recorded around it, whose completeness the bundle
+proves), and elsewhere every readable event whose `occurred_at` (else `timestamp`)
+lies in it; an erased event's time cannot be read, so outside the range it is placed
+between the record times of its nearest readable neighbours and selected when that
+interval meets the window. Memory holds one byte per leaf for a window's selection.
 
 A customer selection without a window does not read the log: the store's subject
 index (`security.subject_streams`) names the customers' streams and the log position

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger_verify.bundle.report import BundleReport
@@ -28,6 +29,7 @@ from ledger_verify.cosignature import append_signature_lines, cosign, cosigner_v
 from security.bootstrap import Settings, build_ledger
 from tests.security.test_bundle_completeness import Store, failures, forge, seqs, withhold
 from tests.support.sample import SampleApp
+from web.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -131,6 +133,9 @@ def test_an_in_window_event_withheld_consistently_is_named(store: Store) -> None
     shutil.copytree(bundle, cut)
     withhold(bundle, 5, store.signer)
     assert "leaves.jsonl seq 5: missing: the customer's chain" in failures(bundle)
+    ledger_cli = CliRunner().invoke(main, ["verify-bundle", str(bundle)])
+    assert ledger_cli.exit_code == 1
+    assert "leaves.jsonl seq 5: missing" in ledger_cli.output
     withhold(cut, 5, store.signer, from_chain=True)
     assert "does not lead from the 'from' head to the signed 'to' head" in failures(cut)
 
