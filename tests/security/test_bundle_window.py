@@ -12,7 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,12 @@ def test_open_windows_reach_the_log_start_or_the_bundle_checkpoint(store: Store)
     assert verify_bundle(earlier).ok
     assert window(earlier)["from"] is None and sizes(earlier) == (0, 8)
     assert seqs(earlier) == [0, 2, 3, 5, 6]
+    # a window that has not begun: an empty log range, proven empty
+    future = store.export(given["alice"], since=datetime.now(UTC) + timedelta(days=1))
+    report = verify_bundle(future)
+    assert report.ok, summary(report)
+    assert seqs(future) == [] and line(future)["chain"] == []
+    assert report.window is not None and report.window[0] == report.window[1]
 
 
 def test_an_in_window_event_withheld_consistently_is_named(store: Store) -> None:

@@ -148,3 +148,24 @@ def test_a_window_without_customers_names_each_missing_seq(
     complete = BundleReport()
     check_range(complete, window, held)
     assert complete.ok
+
+
+@FAST
+@given(st.data())
+def test_a_damaged_window_line_is_a_failure_never_a_crash(data: st.DataObject) -> None:
+    log = [0, 1, 0, 2, 0, 1]
+    first, first_store = signed_at(log, 2)
+    last, last_store = signed_at(log, 5)
+    window = Window(2, 5, first, last)
+    chain = [step for step in chains_of(log, 5)["s0"] if step[0] >= 2]
+    key = map_key(SALT, "s0")
+    line = window_line_of("s0", prove(first_store, key), prove(last_store, key), chain)
+    at = data.draw(st.integers(0, len(line) - 1))
+    damaged = line[:at] + bytes([data.draw(st.integers(0, 255))]) + line[at + 1 :]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "leaves.jsonl").write_bytes(b"".join(leaf_line(s) + b"\n" for s, _ in chain))
+        (root / COMPLETENESS).write_bytes(damaged + b"\n")
+        report = BundleReport()
+        match_leaves(root, report, window_chains(root, report, ["s0"], window))
+    assert report.ok == (damaged == line)

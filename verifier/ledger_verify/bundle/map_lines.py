@@ -29,6 +29,8 @@ def proof_of(siblings: Any, terminal: Any) -> MapProof:
         if not isinstance(terminal, dict) or set(terminal) != {"key", "value"}:
             raise ValueError("terminal is null or {key, value}")
         leaf = Leaf(canonical_b64decode(terminal["key"]), canonical_b64decode(terminal["value"]))
+        if len(leaf.key) != 32:
+            raise ValueError("a terminal key is 32 bytes")
     return MapProof(tuple(canonical_b64decode(s) for s in siblings), leaf)
 
 
