@@ -58,10 +58,9 @@ class LogRange:
         return self.last.size
 
 
-def _stamp(moment: datetime) -> str:
-    # the checkpoints table records `datetime.now(UTC).isoformat()`: text in one zone
-    # and format compares as the times do ("…:20+00:00" < "…:20.5+00:00")
-    return moment.astimezone(UTC).isoformat()
+def _recorded(checkpoint: StoredCheckpoint) -> datetime:
+    moment = datetime.fromisoformat(checkpoint.created_at)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _maps(checkpoint: StoredCheckpoint) -> bool:
@@ -70,16 +69,17 @@ def _maps(checkpoint: StoredCheckpoint) -> bool:
     )
 
 
-def _one(
-    ledger: Ledger, where: str, order: str, params: tuple[object, ...]
-) -> StoredCheckpoint | None:
+def _nearest(ledger: Ledger, size: int, *, below: bool) -> StoredCheckpoint | None:
+    """The checkpoint of the largest size at most `size` (`below`), or of the smallest
+    size at least `size`: one primary-key seek."""
     sealed = ledger.sealed_log
+    where, order = ("size <= ?", "DESC") if below else ("size >= ?", "ASC")
     with sealed.datastore.transaction(commit=False) as cursor:
         sealed.dialect.execute(
             cursor,
             f"SELECT size, root, note, created_at FROM {sealed.checkpoints_table} "
             f"WHERE {where} ORDER BY size {order} LIMIT 1",
-            params,
+            (size,),
         )
         row = cursor.fetchone()
     if row is None:
@@ -87,6 +87,39 @@ def _one(
     return StoredCheckpoint(
         int(row["size"]), sealed.dialect.to_bytes(row["root"]), row["note"], row["created_at"]
     )
+
+
+def _last_recorded_by(ledger: Ledger, moment: datetime, top: int) -> StoredCheckpoint | None:
+    """The largest checkpoint of size at most `top` recorded at or before `moment`:
+    a binary search over sizes, O(log size) seeks (recorded times grow with size; if
+    the clock stepped back, the one found is still recorded by `moment`)."""
+    low, high, best = 1, top, None
+    while low <= high:
+        found = _nearest(ledger, (low + high) // 2, below=True)
+        if found is None or found.size < low:
+            low = (low + high) // 2 + 1
+        elif _recorded(found) <= moment:
+            best, low = found, (low + high) // 2 + 1
+        else:
+            high = found.size - 1
+    return best
+
+
+def _first_recorded_from(
+    ledger: Ledger, moment: datetime, bottom: int, top: int
+) -> StoredCheckpoint | None:
+    """The smallest checkpoint of size in [bottom, top] recorded at or after `moment`
+    (binary search, as `_last_recorded_by`)."""
+    low, high, best = max(bottom, 1), top, None
+    while low <= high:
+        found = _nearest(ledger, (low + high) // 2, below=False)
+        if found is None or found.size > high:
+            high = (low + high) // 2 - 1
+        elif _recorded(found) >= moment:
+            best, high = found, (low + high) // 2 - 1
+        else:
+            low = found.size + 1
+    return best
 
 
 def log_range(
@@ -97,27 +130,20 @@ def log_range(
     map covered the log widens to the log's beginning or to `bundle`."""
     first = None
     if scope.since is not None:
-        first = _one(
-            ledger, "created_at <= ? AND size <= ?", "DESC", (_stamp(scope.since), bundle.size)
-        )
+        first = _last_recorded_by(ledger, scope.since, bundle.size)
         if first is not None and maps and not _maps(first):
             first = None  # sealed before the map: every earlier one is too
     last = bundle
     if scope.until is not None:
         low = 0 if first is None else first.size
-        found = _one(
-            ledger,
-            "created_at >= ? AND size >= ? AND size <= ?",
-            "ASC",
-            (_stamp(scope.until), low, bundle.size),
-        )
+        found = _first_recorded_from(ledger, scope.until, low, bundle.size)
         # the seal that recorded `found` may have read the events before `until` (on
         # PostgreSQL, events commit while a seal runs): the next seal began after it
         # committed, so it holds every event committed before `until`
         after = None
-        if found is not None:
-            after = _one(ledger, "size > ? AND size <= ?", "ASC", (found.size, bundle.size))
-        if after is not None and (not maps or _maps(after)):
+        if found is not None and found.size < bundle.size:
+            after = _nearest(ledger, found.size + 1, below=False)
+        if after is not None and after.size <= bundle.size and (not maps or _maps(after)):
             last = after
     return LogRange(first, last)
 
