@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -264,3 +265,30 @@ def test_a_witness_cosignature_of_from_by_the_window_start_attests_it(store: Sto
     ]
     assert "the window's start is attested by trusted witness(es)" in summary(attested)
     assert cosigned_at("late", start + 60).window_attested == []  # seen only later
+
+
+def test_the_window_notes_verify_with_openssl_as_documented(store: Store) -> None:
+    given = three_periods(store)
+    bundle = store.export(given["alice"], since=given["since"], until=given["until"])
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "export-format.md").read_text("utf-8")
+    for end in ("from", "to"):
+        extract = (
+            'python3 -c \'import json,sys;sys.stdout.write(json.load(open("window.json"))'
+            f'["{end}"]["checkpoint"])\' > /tmp/{end}.checkpoint'
+        )
+        if end == "to":
+            assert extract in doc  # the page's own command
+        script = f"""
+        set -euo pipefail
+        {extract.replace("/tmp/", "./")}
+        NAME=$(cut -d+ -f1 log.vkey)
+        sed '/^$/,$d' {end}.checkpoint > {end}.body
+        grep "^— $NAME " {end}.checkpoint | head -1 | cut -d' ' -f3 | base64 -d \
+            | tail -c 64 > {end}.sig
+        openssl pkeyutl -verify -pubin -inkey log.pub -rawin -in {end}.body -sigfile {end}.sig
+        """
+        done = subprocess.run(
+            ["bash", "-c", script], cwd=bundle, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Signature Verified Successfully" in done.stdout
