@@ -107,6 +107,8 @@ def test_a_customer_window_proves_every_event_of_its_log_range(store: Store) -> 
     assert seqs(bundle) == [3, 5, 6]  # 6: in the log range, though after the window
     assert [seq for seq, _ in line(bundle)["chain"]] == [3, 5, 6]
     assert "every event of its scope with a seq in [3, 8)" in summary(report)
+    recorded = window(bundle)["from"]["recorded_at"]
+    assert f"between the checkpoints 'from' (recorded {recorded})" in summary(report)
     bobs = store.export(given["bob"], since=given["since"], until=given["until"])
     assert verify_bundle(bobs).ok and seqs(bobs) == [4]
     # a customer with no event before the window: the `from` proof shows them absent

@@ -32,6 +32,8 @@ class BundleReport:
     cosigned_by: list[str] = field(default_factory=list)
     window: tuple[int, int] | None = None
     """A window bundle's proven log range [start, end) (window.json)."""
+    window_recorded: tuple[str, str] = ("", "")
+    """When the firm's log recorded the window's two checkpoints (window.json)."""
     window_attested: list[str] = field(default_factory=list)
     """Trusted witnesses that cosigned the window's `from` checkpoint by its start."""
     failures: list[Failure] = field(default_factory=list)
@@ -84,7 +86,9 @@ def summary(report: BundleReport) -> str:
             )
             + (
                 f"complete for the window's log range: every event of its scope with a seq "
-                f"in [{report.window[0]}, {report.window[1]})\n"
+                f"in [{report.window[0]}, {report.window[1]}), between the checkpoints "
+                f"'from' ({report.window_recorded[0]}) and 'to' ({report.window_recorded[1]}, "
+                "by the firm's clock)\n"
                 if report.window is not None
                 else ""
             )

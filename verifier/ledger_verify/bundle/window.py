@@ -192,6 +192,10 @@ def check_window(
         return None
     window = Window(0 if first_cp is None else first_cp.size, last_cp.size, first_cp, last_cp)
     report.window = (window.start, window.end)
+    report.window_recorded = (
+        "the log's beginning" if first is None else f"recorded {first.recorded_at.isoformat()}",
+        f"recorded {last.recorded_at.isoformat()}",
+    )
     if first is not None and since is not None and witnesses:
         report.window_attested = _attested(first.note, witnesses, since)
     return window
