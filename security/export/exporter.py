@@ -11,11 +11,13 @@ Scope:
 - customers: every event encrypted under one of the customers' data keys (the key
   reference joined to `ledger_keys.subject_id`), whatever aggregate it belongs to;
   this still works after shredding, which keeps the key rows;
-- a window `[since, until)`: every readable event whose `occurred_at` (else the
-  library's `timestamp`) lies in it. An erased event's time cannot be read, so it is
+- a window `[since, until)`: every event of the scope that entered the log between
+  the checkpoints recorded around it (`security.export.window`: proven complete
+  through window.json and, for customers, the subject map at both ends), and every
+  readable event elsewhere whose `occurred_at` (else the library's `timestamp`) lies
+  in it. An erased event's time cannot be read, so outside that log range it is
   placed between the record times (`timestamp`) of its nearest readable neighbours
-  in the log and included when that interval meets the window: the bundle may hold
-  an erased event just outside the window, never leave out one that may be inside;
+  in the log and included when that interval meets the window;
 - both: the customers' events in the window; `everything`: the whole log.
 
 The bundle is built in a temporary directory beside the target, the export is
@@ -52,9 +54,10 @@ from domain.audit_export import AuditExport
 from ledger_verify.bundle.layout import FORMAT
 from ledger_verify.bundle.signature import sign_manifest
 from ledger_verify.bundle.tar import pack
+from ledger_verify.bundle.window import WINDOW
 from ledger_verify.checkpoints import public_key_pem, verifier_key
 from security.bootstrap import Ledger
-from security.export.completeness import COMPLETENESS, completeness_lines, customers_in_scope
+from security.export.completeness import COMPLETENESS, completeness_lines
 from security.export.disclosed_keys import KeyDirectory
 from security.export.errors import ExportError, ExportScopeError
 from security.export.scope import ExportScope
@@ -67,6 +70,7 @@ from security.export.selection import (
     write_events,
     write_indexed,
 )
+from security.export.window import log_range, window_completeness, window_file
 from security.export.writer import FILE_MODE, BundleWriter, owner_only, write_manifest
 from security.integrity.sealed_log import SealedLogInconsistent
 
@@ -186,9 +190,13 @@ def export_bundle(
         work = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
         try:
             bundle, digests = work / name, work / "proof-digests"
-            selected = indexed = None
+            selected = indexed = bounds = None
             if scope.windowed:
-                selected = select_window(ledger, scope, keys, wanted, size, last_nid, progress)
+                bounds = log_range(ledger, scope, checkpoint, maps=bool(scope.customers))
+                span = (bounds.start, bounds.end)
+                selected = select_window(
+                    ledger, scope, keys, wanted, size, last_nid, progress, span
+                )
             elif wanted is not None:
                 try:
                     indexed = indexed_events(ledger, scope.customers, wanted, size)
@@ -240,7 +248,11 @@ def export_bundle(
                     }
                 ).encode("utf-8"),
             }
-            if customers_in_scope({"scope": scope.as_dict()}) is not None:
+            if bounds is not None:
+                statics[WINDOW] = window_file(ledger, bounds, checkpoint)
+                if scope.customers:
+                    statics[COMPLETENESS] = window_completeness(ledger, scope.customers, bounds)
+            elif scope.customers:
                 statics[COMPLETENESS] = completeness_lines(ledger, scope.customers, size, note)
             for file_name, data in statics.items():
                 (bundle / file_name).write_bytes(data)

@@ -1,10 +1,12 @@
 """Which events of the sealed log an export discloses, read in batches.
 
 Customers select the events under their data keys. A window `[since, until)`
-selects every readable event whose `occurred_at` (else `timestamp`) lies in it; an
-erased event's time cannot be read, so it is placed between the record times of its
-nearest readable neighbours and selected when that interval meets the window. Memory
-holds one byte per leaf for a window's selection.
+selects every event of the scope in its log range (`security.export.window`: the
+seqs between the checkpoints recorded around it, whose completeness the bundle
+proves), and elsewhere every readable event whose `occurred_at` (else `timestamp`)
+lies in it; an erased event's time cannot be read, so outside the range it is placed
+between the record times of its nearest readable neighbours and selected when that
+interval meets the window. Memory holds one byte per leaf for a window's selection.
 
 A customer selection without a window does not read the log: the store's subject
 index (`security.subject_streams`) names the customers' streams and the log position
@@ -126,8 +128,11 @@ def select_window(
     size: int,
     last_nid: int,
     progress: Progress | None,
+    span: tuple[int, int] = (0, 0),
 ) -> bytearray:
-    """One byte per leaf, 1 where the leaf is in the window (see the module docstring)."""
+    """One byte per leaf, 1 where the leaf is in the window (see the module docstring),
+    and for every candidate (an event of the customers, or any event without
+    customers) with a seq in the window's log range `span` [start, end)."""
     selected = bytearray(size)
     run_start: int | None = None  # first erased candidate still waiting for its next neighbour
     low: datetime | None = None  # record time of the readable event before that run
@@ -144,17 +149,19 @@ def select_window(
         for note, ref in zip(batch, refs, strict=True):
             key = keys.get(ref, seq)
             candidate = wanted is None or ref in wanted
+            ranged = span[0] <= seq < span[1]  # proven complete: always disclosed
             if key.dek is None:
                 if candidate:
                     if run_start is None:
                         run_start = seq
                         low = record_time(*previous) if previous is not None else None
-                    selected[seq] = 2
+                    selected[seq] = 3 if ranged else 2
             else:
                 if candidate:
                     state = event_state(note, key, seq)
                     moment = event_times(state)[0] if state is not None else None
-                    selected[seq] = 1 if moment is not None and scope.contains(moment) else 0
+                    inside = moment is not None and scope.contains(moment)
+                    selected[seq] = 1 if ranged or inside else 0
                 if run_start is not None:
                     verdict = 1 if scope.meets(low, record_time(note, key, seq)) else 0
                     selected[run_start:seq] = selected[run_start:seq].replace(
@@ -168,7 +175,7 @@ def select_window(
     if run_start is not None:
         verdict = 1 if scope.meets(low, None) else 0
         selected[run_start:seq] = selected[run_start:seq].replace(b"\x02", bytes([verdict]))
-    return selected
+    return selected.replace(b"\x03", b"\x01")
 
 
 def write_events(

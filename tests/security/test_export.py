@@ -319,16 +319,24 @@ def test_a_time_window_places_erased_events_by_their_readable_neighbours(
     hidden_before = app.register("A1")  # erased, both neighbours before the window
     app.register("A2")
     edge = app.register("A3")  # erased, between the last event before and the first inside
+    ledger.seal()  # the window's log range starts here
     since = pause()
     inside = [app.register("B0"), app.register("B1"), app.register("B2")]
     until = pause()
+    ledger.seal()  # the first checkpoint recorded after `until`...
+    margin = app.note("after the window")  # in the log range: disclosed
+    ledger.seal()  # ...and the next, whose seal began after it: the log range ends here
     app.register("C0")
     for erased in (hidden_before, edge, inside[1]):
         ledger.keystore.shred(erased)
     result = export(ledger, tmp_path, ExportScope(since=since, until=until))
     records = lines(result.path / "events.jsonl")
-    assert [r["originator_id"] for r in records] == [str(edge)] + [str(i) for i in inside]
-    assert [r["erased"] for r in records] == [True, False, True, False]
+    assert [r["originator_id"] for r in records] == [
+        str(edge),
+        *(str(i) for i in inside),
+        str(margin),
+    ]
+    assert [r["erased"] for r in records] == [True, False, True, False, False]
     assert str(before) not in {r["originator_id"] for r in records}
     assert verify_bundle(result.path).ok
     # a window and a customer: that customer's events in the window only

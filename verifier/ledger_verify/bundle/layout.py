@@ -24,8 +24,9 @@ TOP_FILES: Final = (
     "log.pub",
     "log.vkey",
 )
-OPTIONAL_FILES: Final = ("completeness.jsonl",)
-"""Top-level files only some bundles hold (a customer scope's completeness proof)."""
+OPTIONAL_FILES: Final = ("completeness.jsonl", "window.json")
+"""Top-level files only some bundles hold (a customer scope's completeness proof, a
+time window's log range)."""
 PROOF_NAME: Final = re.compile(r"proofs/(0|[1-9][0-9]*)\.tlog-proof")
 HEX64: Final = re.compile(r"[0-9a-f]{64}")
 

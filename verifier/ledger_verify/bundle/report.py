@@ -30,6 +30,12 @@ class BundleReport:
     key: str = ""
     bundle_digest: str = ""
     cosigned_by: list[str] = field(default_factory=list)
+    window: tuple[int, int] | None = None
+    """A window bundle's proven log range [start, end) (window.json)."""
+    window_recorded: tuple[str, str] = ("", "")
+    """When the firm's log recorded the window's two checkpoints (window.json)."""
+    window_attested: list[str] = field(default_factory=list)
+    """Trusted witnesses that cosigned the window's `from` checkpoint by its start."""
     failures: list[Failure] = field(default_factory=list)
     failure_count: int = 0
     max_failures: int = 200
@@ -76,6 +82,20 @@ def summary(report: BundleReport) -> str:
                 f"cosigned by {len(report.cosigned_by)} trusted witness(es): "
                 f"{', '.join(report.cosigned_by)}\n"
                 if report.cosigned_by
+                else ""
+            )
+            + (
+                f"complete for the window's log range: every event of its scope with a seq "
+                f"in [{report.window[0]}, {report.window[1]}), between the checkpoints "
+                f"'from' ({report.window_recorded[0]}) and 'to' ({report.window_recorded[1]}, "
+                "by the firm's clock)\n"
+                if report.window is not None
+                else ""
+            )
+            + (
+                "the window's start is attested by trusted witness(es) that cosigned its "
+                f"'from' checkpoint by then: {', '.join(report.window_attested)}\n"
+                if report.window_attested
                 else ""
             )
             + f"bundle digest (SHA-256 of manifest.json): {report.bundle_digest}"

@@ -16,108 +16,82 @@ is named by its seq or fails the head.
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from ledger_verify.bundle.checkpoint import BundleCheckpoint
 from ledger_verify.bundle.layout import open_regular
+from ledger_verify.bundle.map_lines import (
+    COMPLETENESS,
+    canonical_line,
+    chain_json,
+    proof_json,
+    proof_of,
+    steps_of,
+)
 from ledger_verify.bundle.report import BundleReport
+from ledger_verify.bundle.window import Window, window_of
+from ledger_verify.bundle.window_chains import window_chains
 from ledger_verify.merkle import leaf_hash
 from ledger_verify.smt import (
     EMPTY,
     Entry,
-    Leaf,
     MapProof,
     MapProofError,
-    canonical_b64decode,
     chain_head,
     map_key,
     signed_map,
     verify_proof,
 )
 
-COMPLETENESS: Final = "completeness.jsonl"
-
-
-def _seq(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError("a chain seq is not a non-negative integer")
-    return value
+__all__ = [
+    "COMPLETENESS",
+    "check_completeness",
+    "customers_in_scope",
+    "line_of",
+    "match_leaves",
+    "parse_line",
+]
 
 
 def parse_line(raw: bytes) -> tuple[str, MapProof, list[tuple[int, bytes]]]:
     """(subject, map proof, chain) of one completeness.jsonl line; ValueError if it
     is not the format's."""
-    obj = json.loads(raw)
-    if not isinstance(obj, dict) or set(obj) != {"subject", "siblings", "terminal", "chain"}:
-        raise ValueError("needs exactly subject, siblings, terminal and chain")
-    if json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() != raw:
-        raise ValueError("is not canonical JSON")
-    subject, siblings, terminal, chain = (
-        obj["subject"],
-        obj["siblings"],
-        obj["terminal"],
-        obj["chain"],
-    )
-    if (
-        not isinstance(subject, str)
-        or not isinstance(siblings, list)
-        or not isinstance(chain, list)
-    ):
-        raise ValueError("subject is a string, siblings and chain are lists")
-    leaf = None
-    if terminal is not None:
-        if not isinstance(terminal, dict) or set(terminal) != {"key", "value"}:
-            raise ValueError("terminal is null or {key, value}")
-        leaf = Leaf(canonical_b64decode(terminal["key"]), canonical_b64decode(terminal["value"]))
-    steps = []
-    for step in chain:
-        if not isinstance(step, list) or len(step) != 2:
-            raise ValueError("a chain step is [seq, leaf hash]")
-        steps.append((_seq(step[0]), canonical_b64decode(step[1])))
-    return subject, MapProof(tuple(canonical_b64decode(s) for s in siblings), leaf), steps
+    obj = canonical_line(raw, {"subject", "siblings", "terminal", "chain"})
+    return obj["subject"], proof_of(obj["siblings"], obj["terminal"]), steps_of(obj["chain"])
 
 
 def line_of(subject: str, proof: MapProof, chain: list[tuple[int, bytes]]) -> bytes:
     """The completeness.jsonl line (without newline) of a subject: what the exporter
     writes and `parse_line` reads."""
-
-    def b64(raw: bytes) -> str:
-        return base64.b64encode(raw).decode("ascii")
-
-    terminal = proof.terminal
-    obj = {
-        "subject": subject,
-        "siblings": [b64(s) for s in proof.siblings],
-        "terminal": None
-        if terminal is None
-        else {"key": b64(terminal.key), "value": b64(terminal.value)},
-        "chain": [[seq, b64(digest)] for seq, digest in chain],
-    }
+    obj = {"subject": subject, **proof_json(proof), "chain": chain_json(chain)}
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def customers_in_scope(header: dict[str, Any]) -> list[str] | None:
     """The customers whose completeness the bundle must prove: those of a customer
-    scope without a time window; None for other scopes."""
+    scope, with or without a time window; None for other scopes."""
     scope = header.get("scope")
     if not isinstance(scope, dict) or scope.get("all") is True:
         return None
     customers = scope.get("customers")
     if not isinstance(customers, list) or not customers:
         return None
-    if scope.get("since") is not None or scope.get("until") is not None:
-        return None
     return [c for c in customers if isinstance(c, str)]
 
 
 def check_completeness(
-    root: Path, report: BundleReport, header: dict[str, Any], anchor: BundleCheckpoint
+    root: Path,
+    report: BundleReport,
+    header: dict[str, Any],
+    anchor: BundleCheckpoint,
+    window: Window | None = None,
 ) -> None:
     """Check that the bundle holds every event of each customer in scope up to its
-    checkpoint (see the module docstring); failures name the missing seq."""
+    checkpoint, or, for a window bundle (`window`: its verified log range), every
+    event of each customer in that range (see the module docstring); failures name
+    the missing seq."""
     customers = customers_in_scope(header)
     present = (root / COMPLETENESS).exists()
     if customers is None:
@@ -127,6 +101,18 @@ def check_completeness(
     checkpoint = anchor.checkpoint
     if checkpoint is None:
         return  # the checkpoint check has failed already
+    try:
+        windowed = window_of(header) is not None
+    except ValueError:
+        return  # the window check has named it
+    if windowed:
+        if window is None:
+            return  # the window check has failed already
+        if not present:
+            report.fail(COMPLETENESS, None, "missing: the customers' completeness is not proven")
+            return
+        match_leaves(root, report, window_chains(root, report, customers, window))
+        return
     try:
         signed = signed_map(checkpoint.extensions)
     except ValueError as exc:
@@ -144,7 +130,7 @@ def check_completeness(
         report.fail(COMPLETENESS, None, "missing: the customers' completeness is not proven")
         return
     expected = _read_chains(root, report, customers, signed, checkpoint.size)
-    _match_leaves(root, report, expected)
+    match_leaves(root, report, expected)
 
 
 def _read_chains(
@@ -221,7 +207,7 @@ def _chain_matches(
     return True
 
 
-def _match_leaves(root: Path, report: BundleReport, expected: dict[int, tuple[bytes, int]]) -> None:
+def match_leaves(root: Path, report: BundleReport, expected: dict[int, tuple[bytes, int]]) -> None:
     """Every chain step must be a line of leaves.jsonl with the chain's leaf hash."""
     held: set[int] = set()
     fh = open_regular(root / "leaves.jsonl")

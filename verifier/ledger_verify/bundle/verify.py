@@ -15,7 +15,10 @@ it standalone (`ledger-verify BUNDLE`, see `ledger_verify.cli`). `verify_bundle`
    stated associated data), and every leaf without a key is marked erased;
 5. `events.jsonl` and `events.csv` are exactly what the decrypted state renders to;
 6. for a customer scope, `completeness.jsonl` proves each customer's entry in the
-   subject map the checkpoint signs, and the bundle holds every event of its chain.
+   subject map the checkpoint signs, and the bundle holds every event of its chain;
+7. for a time window, `window.json` proves the log range [nA, nB) between two signed
+   checkpoints recorded around the window, and the bundle holds every event of its
+   scope in that range (each customer's, through the subject map at both ends).
 
 Each step lives in its own module of `ledger_verify.bundle` (`manifest`, `checkpoint`,
 `proofs`, `event_check`, `completeness`); this one runs them in order. The rendering
@@ -41,8 +44,9 @@ from ledger_verify.bundle.layout import FORMAT, TOP_FILES, proof_path
 from ledger_verify.bundle.manifest import ManifestError, check_manifest, parse_manifest
 from ledger_verify.bundle.report import BundleReport, Failure, summary
 from ledger_verify.bundle.signature import check_manifest_signature
-from ledger_verify.bundle.subject_chains import check_completeness
+from ledger_verify.bundle.subject_chains import check_completeness, customers_in_scope
 from ledger_verify.bundle.tar import bundle_root, extract, is_archive
+from ledger_verify.bundle.window import check_range, check_window
 from ledger_verify.checkpoints import CheckpointError, parse_verifier_key
 from ledger_verify.cosignature import Cosigner, parse_cosigner_vkey
 from ledger_verify.leaf import LEAF_FIELDS, associated_data, decrypt_leaf
@@ -83,7 +87,10 @@ def _verify_directory(
     leaf_seqs = check_events(root, report, listing.header, anchor, progress)
     check_unlisted(root, report, listing, leaf_seqs)
     check_counts(report, listing.header)
-    check_completeness(root, report, listing.header, anchor)
+    window = check_window(root, report, listing.header, anchor, witnesses)
+    if window is not None and customers_in_scope(listing.header) is None:
+        check_range(report, window, leaf_seqs)
+    check_completeness(root, report, listing.header, anchor, window)
 
 
 def witness_policy(vkeys: Sequence[str], quorum: int | None) -> tuple[tuple[Cosigner, ...], int]:
