@@ -332,6 +332,11 @@ def _ms(text: str) -> float:
     return float(text)
 
 
+def load_average(figures: tuple[float, float, float] | None = None) -> str:
+    """The 1-, 5- and 15-minute load averages (now, or `figures`), as `uptime` shows them."""
+    return " ".join(f"{x:.2f}" for x in (figures or os.getloadavg()))
+
+
 def worker_class() -> str:
     """The worker class and threads `ledger serve` runs with here, as its options say."""
     from web.cli.serving import gunicorn_options, threads_from_env
@@ -461,6 +466,7 @@ def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) 
     p50s: dict[str, list[float]] = {t.label: [] for t in targets}
     p99s: dict[str, list[float]] = {t.label: [] for t in targets}
     errors = Errors()
+    before = os.getloadavg()
     context = multiprocessing.get_context("spawn")
     with context.Pool(CLIENT_PROCESSES) as pool:
         # every client process started and imported before the first timed round
@@ -477,6 +483,7 @@ def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) 
                 p99s[target.label].append(figures.p99_ms)
                 for code, n in figures.errors.items():
                     errors.add(target.label, code, n)
+    print(f"  load average: {load_average(before)} before the rounds, {load_average()} after")
     columns = ("req/s", "p50 ms", "p99 ms", "errors", "of ceiling (median, min-max)")
     print(
         f"  {'endpoint':<36} {columns[0]:>7} {columns[1]:>7} {columns[2]:>7}  "

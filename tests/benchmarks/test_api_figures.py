@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.api import NON_2XX, latency_columns, parse_wrk
+from benchmarks.api import NON_2XX, latency_columns, load_average, parse_wrk
 
 pytestmark = pytest.mark.unit
 
@@ -50,3 +50,8 @@ def test_the_columns_of_timed_requests_come_from_every_latency() -> None:
     p50, p99 = latency_columns(latencies, [0.0], [0.0])
     assert p50 == pytest.approx(100.5)
     assert p99 == pytest.approx(199.0)
+
+
+def test_the_load_average_reads_as_uptime_shows_it() -> None:
+    assert load_average((1.5, 2.25, 10.0)) == "1.50 2.25 10.00"
+    assert len(load_average().split()) == 3
