@@ -16,7 +16,8 @@ from web.cli.group import LedgerCommand
     default=None,
     type=click.IntRange(min=1),
     help="Request threads per worker: 1 is gunicorn's sync worker, more its gthread worker "
-    "[default: LEDGER_WEB_THREADS, else the measured default of docs/api.md].",
+    "(keep-alive; threads share the worker's ledger) [default: LEDGER_WEB_THREADS, else 4, "
+    'chosen by measurement: docs/api.md "Performance"].',
 )
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, threads: int | None, dev: bool) -> None:

@@ -31,8 +31,8 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
         return app
 
 
-# Threads per worker by default (docs/api.md "Performance": chosen by measurement).
-DEFAULT_THREADS = 1
+# Threads per worker by default: gthread, chosen by measurement (docs/api.md "Performance").
+DEFAULT_THREADS = 4
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> None:

@@ -35,3 +35,12 @@ def test_a_bad_thread_count_in_the_environment_is_refused(
     monkeypatch.setenv("LEDGER_WEB_THREADS", value)
     with pytest.raises(click.UsageError, match="LEDGER_WEB_THREADS"):
         threads_from_env()
+
+
+def test_the_help_of_serve_names_the_default_thread_count() -> None:
+    from click.testing import CliRunner
+
+    from web.cli.serve import serve
+
+    shown = CliRunner().invoke(serve, ["--help"]).output
+    assert f"else {DEFAULT_THREADS}," in " ".join(shown.split())
