@@ -22,7 +22,10 @@ Python processes holding the connections between them. Settings: BENCH_API_STORE
 (`sqlite`, `postgres` or `both`, default both; or `python -m benchmarks api --store X`),
 BENCH_API_SECONDS (default 3 per endpoint per round), BENCH_API_ROUNDS (default 5),
 BENCH_API_CONNECTIONS (default 16), BENCH_API_DEMO_CUSTOMERS (default 30),
-BENCH_API_CLIENT_PROCESSES.
+BENCH_API_CLIENT_PROCESSES, BENCH_API_THREADS (request threads per worker, passed to
+`ledger serve --threads`; default: what `ledger serve` chooses, LEDGER_WEB_THREADS or its
+measured default). The p50 and p99 columns are from every latency the Python clients
+saw, or the median of wrk's per-round percentiles.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ TARGETS = {"POST /api/v1/customers": 0.25, "GET /api/v1/customers/<id>": 0.50}
 P99_TARGET_MS = 100.0
 DEMO_CUSTOMERS = int(os.environ.get("BENCH_API_DEMO_CUSTOMERS", "30"))
 WORKERS = 2  # as `ledger serve` is started below
+THREADS = os.environ.get("BENCH_API_THREADS", "").strip()  # "" : ledger serve's default
 READ_IDS = 50
 
 # One person holds one document number (a second registration of it is a 409
@@ -309,11 +313,37 @@ def parse_wrk(output: str) -> Figures:
     )
 
 
+def latency_columns(
+    latencies: list[float], p50s: list[float], p99s: list[float]
+) -> tuple[float, float]:
+    """The p50 and p99 columns in ms: from every latency (seconds) when the Python
+    clients timed each request, else (wrk) the median of the per-round percentiles."""
+    every = sorted(latencies)
+    if every:
+        p50 = statistics.median(every) * 1000
+        return p50, every[min(len(every) - 1, int(len(every) * 0.99))] * 1000
+    return statistics.median(p50s), statistics.median(p99s)
+
+
 def _ms(text: str) -> float:
     for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0), ("m", 60_000.0)):
         if text.endswith(unit):
             return float(text[: -len(unit)]) * factor
     return float(text)
+
+
+def load_average(figures: tuple[float, float, float] | None = None) -> str:
+    """The 1-, 5- and 15-minute load averages (now, or `figures`), as `uptime` shows them."""
+    return " ".join(f"{x:.2f}" for x in (figures or os.getloadavg()))
+
+
+def worker_class() -> str:
+    """The worker class and threads `ledger serve` runs with here, as its options say."""
+    from web.cli.serving import gunicorn_options, threads_from_env
+
+    threads = int(THREADS) if THREADS else threads_from_env()
+    options = gunicorn_options("127.0.0.1", 0, WORKERS, threads)
+    return f"{options['worker_class']}, {options['threads']} thread(s) each"
 
 
 # --- the run --------------------------------------------------------------------------
@@ -373,8 +403,11 @@ def run_store(store: str) -> list[str]:
                 env, "token", "issue", "--role", "compliance_officer", "--subject", "co"
             )
             port = free_port()
+            serve = ["serve", "--port", str(port), "--workers", str(WORKERS)]
+            if THREADS:
+                serve += ["--threads", THREADS]
             proc = subprocess.Popen(
-                [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"],
+                [sys.executable, "-m", "web.cli", *serve],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,
@@ -421,15 +454,19 @@ def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) 
         else f"{CLIENT_PROCESSES} Python client processes, {CONNECTIONS} connections in all "
         "(wrk not installed)"
     )
-    print(f"{store}: gunicorn, {WORKERS} workers, {DEMO_CUSTOMERS} demo customers")
+    print(
+        f"{store}: gunicorn, {WORKERS} workers ({worker_class()}), {DEMO_CUSTOMERS} demo customers"
+    )
     print(
         f"  load: {how}; {ROUNDS} interleaved rounds x {SECONDS:.0f} s per endpoint; "
         "same machine as the server"
     )
     rates: dict[str, list[float]] = {t.label: [] for t in targets}
     latencies: dict[str, list[float]] = {t.label: [] for t in targets}
+    p50s: dict[str, list[float]] = {t.label: [] for t in targets}
     p99s: dict[str, list[float]] = {t.label: [] for t in targets}
     errors = Errors()
+    before = os.getloadavg()
     context = multiprocessing.get_context("spawn")
     with context.Pool(CLIENT_PROCESSES) as pool:
         # every client process started and imported before the first timed round
@@ -442,9 +479,11 @@ def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) 
                 )
                 rates[target.label].append(figures.rate)
                 latencies[target.label].extend(figures.latencies)
+                p50s[target.label].append(figures.p50_ms)
                 p99s[target.label].append(figures.p99_ms)
                 for code, n in figures.errors.items():
                     errors.add(target.label, code, n)
+    print(f"  load average: {load_average(before)} before the rounds, {load_average()} after")
     columns = ("req/s", "p50 ms", "p99 ms", "errors", "of ceiling (median, min-max)")
     print(
         f"  {'endpoint':<36} {columns[0]:>7} {columns[1]:>7} {columns[2]:>7}  "
@@ -453,12 +492,7 @@ def _measure(store: str, port: int, front: str, compliance: str, workdir: Path) 
     problems = [f"{store}: {line.removeprefix('FAIL: ')}" for line in errors.lines()]
     for target in targets:
         label = target.label
-        every = sorted(latencies[label])
-        if every:
-            p50 = statistics.median(every) * 1000
-            p99 = every[min(len(every) - 1, int(len(every) * 0.99))] * 1000
-        else:  # wrk: the median of its per-round percentiles
-            p50, p99 = 0.0, statistics.median(p99s[label])
+        p50, p99 = latency_columns(latencies[label], p50s[label], p99s[label])
         share = ""
         if label != ceiling:
             shares = Spread(

@@ -133,8 +133,36 @@ def issue_token(
     return jwt.encode(claims, settings.secret, algorithm="HS256")
 
 
+# Tokens already verified, with the times they are valid between: a client sends the
+# same token with every request, and verifying it again (base64, JSON, HMAC, claims)
+# is the same work each time. The key holds the whole token (its signature too) and
+# the settings it was verified under; the validity window is checked on every use.
+VERIFIED_CACHE_SIZE = 1024
+_verified: dict[tuple[TokenSettings, str], tuple[Principal, float, float]] = {}
+
+
 def decode_token(settings: TokenSettings, token: str) -> Principal:
-    """Verify signature, issuer, audience and expiry; raise Unauthenticated otherwise."""
+    """Verify signature, issuer, audience and expiry; raise Unauthenticated otherwise.
+
+    A token verified before under the same settings is not verified again; it is
+    accepted only while now is inside its `nbf`..`exp` window, as on first use."""
+    known = _verified.get((settings, token))
+    if known is not None:
+        principal, not_before, expires = known
+        now = time.time()
+        if not_before <= now < expires:
+            return principal
+        if now >= expires:
+            _verified.pop((settings, token), None)
+    principal, not_before, expires = _verify_token(settings, token)
+    if len(_verified) >= VERIFIED_CACHE_SIZE:
+        _verified.clear()  # a bounded memory; tokens are verified afresh
+    _verified[(settings, token)] = (principal, not_before, expires)
+    return principal
+
+
+def _verify_token(settings: TokenSettings, token: str) -> tuple[Principal, float, float]:
+    """The token's principal and validity window (`nbf` or `iat`, `exp`), verified."""
     try:
         claims = jwt.decode(
             token,
@@ -160,7 +188,9 @@ def decode_token(settings: TokenSettings, token: str) -> Principal:
     branch = claims.get("branch")
     if branch is not None and _branch_error(branch):
         raise Unauthenticated("the bearer token's branch is not valid")
-    return Principal(subject, frozenset(roles), branch)
+    # as PyJWT checks them: valid from `iat` (and `nbf`, if any) until before `exp`
+    not_before = max(claims["iat"], claims.get("nbf", claims["iat"]))
+    return Principal(subject, frozenset(roles), branch), float(not_before), float(claims["exp"])
 
 
 def current_principal() -> Principal:

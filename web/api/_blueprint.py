@@ -35,6 +35,13 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         self.before_request(refuse_unknown_parameters)
         self.before_request(refuse_unexpected_body)
 
+    def arguments(self, schema: Any, **kwargs: Any) -> Any:
+        """flask-smorest's, with a schema class made an instance once, here: webargs
+        builds a new instance of a class (and of its nested schemas) for every request."""
+        if isinstance(schema, type) and issubclass(schema, ma.Schema):
+            schema = schema()
+        return super().arguments(schema, **kwargs)
+
 
 def declared_query_parameters(view: Any) -> frozenset[str]:
     """The query parameter names an endpoint declares (`@blp.arguments(..., location=

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 
 from domain.errors import ValidationFailed
+from domain.records import CustomerRecord
 from projections.book import EVERYONE, Book
 from security.integrity.access_log import EMERGENCY_PURPOSE, NO_PURPOSE, PURPOSES
 from web.auth import Principal, acting_role, current_principal
@@ -86,8 +87,19 @@ def caller_book() -> Book:
 # --- rules: which customers an endpoint touches -----------------------------------------
 
 
+def customer_record(customer_id: UUID) -> CustomerRecord:
+    """The customer's current state, read once per request (404 unknown, 410 erased):
+    the book check and an endpoint that only reads share one replay, and so one version.
+    An endpoint that writes reads through the application, never from here."""
+    records: dict[UUID, CustomerRecord] = g.setdefault("customer_records", {})
+    record = records.get(customer_id)
+    if record is None:
+        record = records[customer_id] = get_ledger().app.get_customer(customer_id)
+    return record
+
+
 def _holding(customer_id: UUID) -> Holding:
-    view = get_ledger().app.get_customer(customer_id)  # 404 unknown, 410 erased
+    view = customer_record(customer_id)
     return Holding(view.id, view.branch, view.relationship_manager)
 
 

@@ -11,8 +11,16 @@ from web.cli.group import LedgerCommand
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Request threads per worker: 1 is gunicorn's sync worker, more its gthread worker "
+    "(keep-alive; threads share the worker's ledger) [default: LEDGER_WEB_THREADS, else 4, "
+    'chosen by measurement: docs/api.md "Performance"].',
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
-def serve(host: str, port: int, workers: int, dev: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int | None, dev: bool) -> None:
     """Serve the web app and the API (gunicorn; one ledger per worker, built after fork).
 
     Seals continuously too, as `ledger sealer` does: each worker runs a sealer thread,
@@ -42,9 +50,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
         finally:
             sealer.stop()
         return
-    from web.cli.serving import run_gunicorn
+    from web.cli.serving import run_gunicorn, threads_from_env
 
-    run_gunicorn(host, port, workers)
+    run_gunicorn(host, port, workers, threads or threads_from_env())
 
 
 COMMANDS: tuple[click.Command, ...] = (serve,)

@@ -31,19 +31,43 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
         return app
 
 
-def run_gunicorn(host: str, port: int, workers: int) -> None:
-    """Serve on host:port with `workers` processes (no preload: one ledger per worker)."""
-    LedgerServer(gunicorn_options(host, port, workers)).run()
+# Threads per worker by default: gthread, chosen by measurement (docs/api.md "Performance").
+DEFAULT_THREADS = 4
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    """The gunicorn settings of `ledger serve`."""
+def run_gunicorn(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> None:
+    """Serve on host:port with `workers` processes (no preload: one ledger per worker),
+    each with `threads` request threads."""
+    LedgerServer(gunicorn_options(host, port, workers, threads)).run()
+
+
+def gunicorn_options(
+    host: str, port: int, workers: int, threads: int = DEFAULT_THREADS
+) -> dict[str, Any]:
+    """The gunicorn settings of `ledger serve`: the `sync` worker class for one thread a
+    worker, `gthread` (threads sharing the worker's ledger, keep-alive) for more."""
     return {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "worker_class": "gthread" if threads > 1 else "sync",
+        "threads": threads,
         "preload_app": False,
         "accesslog": None,
         # should an operator turn the access log on: paths, never query strings
         "access_log_format": GUNICORN_ACCESS_FORMAT,
         "timeout": 60,
     }
+
+
+def threads_from_env() -> int:
+    """LEDGER_WEB_THREADS (a whole number from 1), else DEFAULT_THREADS."""
+    import os
+
+    import click
+
+    value = os.environ.get("LEDGER_WEB_THREADS", "").strip()
+    if not value:
+        return DEFAULT_THREADS
+    if not value.isdigit() or int(value) < 1:
+        raise click.UsageError("LEDGER_WEB_THREADS must be a whole number from 1")
+    return int(value)
