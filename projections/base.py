@@ -132,6 +132,10 @@ class ViewProjection(ABC):
         """Logical table name -> primary key columns."""
         return {t.name: t.key for t in self.tables}
 
+    def defaults(self) -> dict[str, dict[str, Any]]:
+        """Logical table name -> each column's value in a row inserted without it."""
+        return {t.name: t.defaults() for t in self.tables}
+
     def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
         """CREATE statements of every table (live or shadow)."""
         return [

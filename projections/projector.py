@@ -98,6 +98,8 @@ class Projector:
         self.index = BlindIndex(ledger.keyring.index_key())
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
         self._topics = {p.name: frozenset(p.topics) for p in self.projections}
+        self._keys = {p.name: p.keys() for p in self.projections}
+        self._defaults = {p.name: p.defaults() for p in self.projections}
         self.reads = 0  # queries the views' handlers made of the store (prefetches included)
         self._last_sync_mark = 0.0
 
@@ -185,39 +187,50 @@ class Projector:
     ) -> int:
         """Apply a consecutive batch in one transaction (see the module docstring)."""
         decoded = self._decode(batch, positions)
+        # the batch's decoded events in order, once (each view takes those past its position)
+        ready = [
+            (notification.id, notification.topic, item.event, item.context)
+            for notification in batch
+            if (item := decoded.get(notification.id)) is not None
+            and item.event is not None
+            and item.context is not None
+        ]
+        erased_ids = [number for number, item in decoded.items() if item.event is None]
+        moving = [
+            (projection, positions[projection.name])
+            for projection in self.projections
+            if batch[-1].id > positions[projection.name].position
+        ]
         applied = 0
         with self.store.transaction(commit=True) as cursor:
-            for projection in self.projections:
-                seen = positions[projection.name]
-                todo = [n for n in batch if n.id > seen.position]
-                if not todo:
-                    continue
-                erased = [n.id for n in todo if n.id in decoded and decoded[n.id].event is None]
+            # every view's compare-and-set first (each needs its answer), then the views'
+            # statements, on PostgreSQL in one pipeline for the whole batch
+            for _, seen in moving:
+                erased = [number for number in erased_ids if number > seen.position]
                 self.tracking.advance(
                     cursor,
                     seen,
-                    todo[-1].id,
+                    batch[-1].id,
                     skipped=len(erased),
                     last_skipped=max(erased) if erased else None,
                     synced=synced,
                 )
-                tx = Tx(
-                    cursor,
-                    self.store.dialect,
-                    self._names[projection.name],
-                    setwise=self.setwise,
-                    keys=projection.keys(),
-                )
-                topics = self._topics[projection.name]
-                items = [
-                    (notification.id, item.event, item.context)
-                    for notification in todo
-                    if notification.topic in topics
-                    and (item := decoded.get(notification.id)) is not None
-                    and item.event is not None
-                    and item.context is not None
-                ]
-                with self._pipelined(cursor):
+            with self._pipelined(cursor):
+                for projection, seen in moving:
+                    tx = Tx(
+                        cursor,
+                        self.store.dialect,
+                        self._names[projection.name],
+                        setwise=self.setwise,
+                        keys=self._keys[projection.name],
+                        defaults=self._defaults[projection.name],
+                    )
+                    topics = self._topics[projection.name]
+                    items = [
+                        (position, event, context)
+                        for position, topic, event, context in ready
+                        if position > seen.position and topic in topics
+                    ]
                     if self.setwise:
                         projection.prefetch(tx, [event for _, event, _ in items])
                     for position, event, context in items:
@@ -227,8 +240,8 @@ class Projector:
                                 self.fault("applied", projection.name, position)
                     tx.flush()
                     if self.fault is not None:
-                        self.fault("flushed", projection.name, todo[-1].id)
-                self.reads += tx.reads
+                        self.fault("flushed", projection.name, batch[-1].id)
+                    self.reads += tx.reads
         if self.fault is not None:
             self.fault("committed", ",".join(positions), batch[-1].id)
         if any(isinstance(item.event, CustomerErased) for item in decoded.values()):

@@ -27,6 +27,7 @@ from security.dialect import Dialect
 from security.recorders import secure_delete_datastore
 
 SHADOW_SUFFIX = "__next"
+_DEFAULT = re.compile(r"\bDEFAULT\s+(?:'((?:[^']|'')*)'|(-?\d+))\s*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
 
@@ -42,6 +43,21 @@ class Table:
     columns: tuple[str, ...]
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
+
+    def defaults(self) -> dict[str, Any]:
+        """Each column's value in a row inserted without it: its `DEFAULT` literal (an
+        integer or a quoted text), else NULL (None)."""
+        found: dict[str, Any] = {}
+        for column in self.columns:
+            name, _, rest = column.partition(" ")
+            literal = _DEFAULT.search(rest)
+            if literal is None:
+                found[name] = None
+            elif literal.group(1) is not None:
+                found[name] = literal.group(1).replace("''", "'")
+            else:
+                found[name] = int(literal.group(2))
+        return found
 
     def physical(self, shadow: bool) -> str:
         """The unqualified table name: live, or the shadow a rebuild writes."""

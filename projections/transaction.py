@@ -47,6 +47,7 @@ class Tx:
         *,
         setwise: bool = False,
         keys: Mapping[str, tuple[str, ...]] | None = None,
+        defaults: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.cursor = cursor
         self.dialect = dialect
@@ -56,7 +57,7 @@ class Tx:
         self.merged = 0  # updates merged into the update of the same row before them
         self.reads = 0  # queries of the store (`all`, `one`, `row` when not known, `prefetch`)
         # the rows this transaction knows (set-wise, with the tables' primary keys)
-        self.rows = BatchRows(keys) if setwise and keys is not None else None
+        self.rows = BatchRows(keys, defaults) if setwise and keys is not None else None
         self._keys = dict(keys or {})
         # queued: (statement, parameters, the row it writes or None when not known)
         self._queued: list[tuple[str, tuple[Any, ...], Footprint]] = []
