@@ -42,6 +42,7 @@ from eventsourcing.persistence import Notification
 from domain.customer import CustomerErased
 from domain.errors import SubjectErased
 from projections.base import EventContext, Tx, ViewProjection
+from projections.decoding import batch_mapper
 from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import ViewStore
 from projections.tracking import Position, Tracking, tracking_ddl
@@ -99,6 +100,8 @@ class Projector:
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
         self._topics = {p.name: frozenset(p.topics) for p in self.projections}
         self._keys = {p.name: p.keys() for p in self.projections}
+        # the ledger's mapper, rebuilding the values of a batch's events once each
+        self._mapper, self._transcoder = batch_mapper(ledger.app.mapper)
         self._defaults = {p.name: p.defaults() for p in self.projections}
         self.reads = 0  # queries the views' handlers made of the store (prefetches included)
         self._last_sync_mark = 0.0
@@ -272,19 +275,31 @@ class Projector:
             behind.setdefault(positions[projection.name].position, set()).update(
                 self._topics[projection.name]
             )
-        wanted: list[tuple[Notification, Envelope]] = []
-        for notification in batch:
-            if any(
-                notification.id > position and notification.topic in topics
-                for position, topics in behind.items()
-            ):
-                wanted.append((notification, Envelope.unpack(notification.state)))
+        unpack = Envelope.unpack
+        if len(behind) == 1:
+            ((position, topics),) = behind.items()
+            wanted = [
+                (notification, unpack(notification.state))
+                for notification in batch
+                if notification.topic in topics and notification.id > position
+            ]
+        else:
+            wanted = [
+                (notification, unpack(notification.state))
+                for notification in batch
+                if any(
+                    notification.id > position and notification.topic in topics
+                    for position, topics in behind.items()
+                )
+            ]
         if self.setwise:
             # each subject's data key fetched and unwrapped once for the batch (one
             # query); shredded keys are never preloaded: their events still raise
             # SubjectErased
             self.ledger.keystore.preload(envelope.key_ref for _, envelope in wanted)
-        mapper = self.ledger.app.mapper
+        mapper = self._mapper
+        if self._transcoder is not None:
+            self._transcoder.forget()  # values shared within one batch only
         result: dict[int, Decoded] = {}
         for notification, envelope in wanted:
             try:
