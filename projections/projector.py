@@ -95,7 +95,7 @@ class Projector:
         self.fault = fault
         self.setwise = setwise
         self.tracking = Tracking(store)
-        self.cipher = FieldCipher(ledger.keystore)
+        self.cipher = FieldCipher(ledger.keystore, remember=True)
         self.index = BlindIndex(ledger.keyring.index_key())
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
         self._topics = {p.name: frozenset(p.topics) for p in self.projections}
@@ -110,11 +110,13 @@ class Projector:
         """The tracking row of a view: its name, or `<name>@next` for a rebuild."""
         return projection.name + (SHADOW_MARK if self.shadow else "")
 
-    def install(self, generation: int | None = None) -> None:
+    def install(self, generation: int | None = None, *, indexes: bool = True) -> None:
         """Create the tracking table, the views' tables and their tracking rows.
 
         Idempotent. A live view whose tracked schema differs from the code's keeps
         its tables untouched (it must be rebuilt; `run_once` refuses it).
+        `indexes=False` leaves out the tables' secondary indexes (a rebuild creates them
+        once its shadow tables are filled: `create_indexes`).
         """
         with self.store.transaction(commit=True) as cursor:
             if self.store.kind == "postgres":
@@ -132,6 +134,22 @@ class Projector:
                 if seen.schema_hash != projection.schema_hash():
                     continue
                 for statement in projection.ddl(
+                    self.store.dialect,
+                    shadow=self.shadow,
+                    generation=seen.generation,
+                    indexes=indexes,
+                ):
+                    self.store.dialect.execute(cursor, statement)
+
+    def create_indexes(self) -> None:
+        """Create the views' secondary indexes that do not exist yet (idempotent)."""
+        found = self.tracking.positions()
+        with self.store.transaction(commit=True) as cursor:
+            for projection in self.projections:
+                seen = found.get(self.tracking_name(projection))
+                if seen is None:
+                    raise LookupError(f"view {projection.name} is not installed")
+                for statement in projection.index_ddl(
                     self.store.dialect, shadow=self.shadow, generation=seen.generation
                 ):
                     self.store.dialect.execute(cursor, statement)
@@ -189,6 +207,14 @@ class Projector:
         self, batch: Sequence[Notification], positions: dict[str, Position], *, synced: bool
     ) -> int:
         """Apply a consecutive batch in one transaction (see the module docstring)."""
+        try:
+            return self._apply_batch(batch, positions, synced=synced)
+        finally:
+            self.cipher.forget()  # what it sealed is remembered for one batch at most
+
+    def _apply_batch(
+        self, batch: Sequence[Notification], positions: dict[str, Position], *, synced: bool
+    ) -> int:
         decoded = self._decode(batch, positions)
         # the batch's decoded events in order, once (each view takes those past its position)
         ready = [

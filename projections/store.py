@@ -63,8 +63,11 @@ class Table:
         """The unqualified table name: live, or the shadow a rebuild writes."""
         return self.name + (SHADOW_SUFFIX if shadow else "")
 
-    def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
-        """CREATE statements; index names carry the generation so a swap never clashes."""
+    def ddl(
+        self, dialect: Dialect, *, shadow: bool, generation: int, indexes: bool = True
+    ) -> list[str]:
+        """CREATE statements; index names carry the generation so a swap never clashes.
+        `indexes=False`: the table alone (`index_ddl` gives its secondary indexes)."""
         spelled = [
             column.replace(" INT", " " + dialect.bigint).replace(" BLOB", " " + dialect.blob)
             for column in self.columns
@@ -74,6 +77,14 @@ class Table:
             f"CREATE TABLE IF NOT EXISTS {table} "
             f"({', '.join(spelled)}, PRIMARY KEY ({', '.join(self.key)}))"
         ]
+        if indexes:
+            statements += self.index_ddl(dialect, shadow=shadow, generation=generation)
+        return statements
+
+    def index_ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
+        """CREATE statements of the secondary indexes."""
+        table = dialect.table(self.physical(shadow))
+        statements = []
         for number, columns in enumerate(self.indexes):
             index = f"{self.name}_ix{number}_g{generation}"
             statements.append(
