@@ -24,7 +24,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from security.bootstrap import Ledger
 from security.dialect import Dialect
-from security.recorders import secure_delete_datastore
+from security.recorders import SecureDeleteConnectionPool, secure_delete_datastore
 
 SHADOW_SUFFIX = "__next"
 _DEFAULT = re.compile(r"\bDEFAULT\s+(?:'((?:[^']|'')*)'|(-?\d+))\s*$")
@@ -104,6 +104,38 @@ def views_schema(database_url: str | None) -> str:
     return schema
 
 
+class ViewsConnectionPool(SecureDeleteConnectionPool):
+    """The views file's connections: secure_delete as the log's, and `PRAGMA
+    synchronous=NORMAL`. In WAL mode that drops the fsync of each commit (the WAL is
+    synced at checkpoints): a commit stays atomic and survives a crash of the process;
+    an operating-system crash or power loss may undo the last commits, each whole, its
+    tracked position with its rows, so the projector applies those batches again and
+    exactly-once holds. The log itself keeps the library's setting."""
+
+    def _create_connection(self) -> Any:
+        made = super()._create_connection()
+        cursor = made.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.fetchall()
+        return made
+
+
+def views_datastore(datastore: SQLiteDatastore) -> SQLiteDatastore:
+    """`datastore` (still unused) with its pool replaced by a ViewsConnectionPool."""
+    old = datastore.pool
+    datastore.pool = ViewsConnectionPool(
+        db_name=old.db_name,
+        lock_timeout=old.lock_timeout,
+        pool_size=old.pool_size,
+        max_overflow=old.max_overflow,
+        pool_timeout=old.pool_timeout,
+        max_age=old.max_age,
+        pre_ping=old.pre_ping,
+    )
+    old.close()
+    return datastore
+
+
 class ViewStore:
     """The views' datastore and dialect, with small helpers for portable statements.
 
@@ -124,8 +156,10 @@ class ViewStore:
             path = config.data_dir / "views.sqlite3"
             # secure_delete: an erased customer's deleted rows (blind indexes included)
             # are zeroed, not left in free pages (the projector truncates the WAL after)
-            datastore = secure_delete_datastore(
-                SQLiteDatastore(str(path), lock_timeout=30, pool_size=5, max_overflow=10)
+            datastore = views_datastore(
+                secure_delete_datastore(
+                    SQLiteDatastore(str(path), lock_timeout=30, pool_size=5, max_overflow=10)
+                )
             )
             return cls(datastore, Dialect("sqlite"), owns_datastore=True)
         schema = views_schema(config.database_url) or ledger.keystore.dialect.schema
