@@ -127,10 +127,12 @@ class Tx:
         self.statements += 1
         self.reads += 1
         cursor = self.cursor
-        if self.setwise and self.dialect.name == "postgres":
+        if self.dialect.name == "postgres":
             # a cursor of its own on the transaction's connection, so its fetch can only
-            # see its own result: in psycopg's pipeline mode a cursor that also ran an
-            # `executemany` was seen (rarely, under load) to fetch a queued write's result
+            # see its own result: in psycopg's pipeline mode a cursor that also ran
+            # writes was seen (rarely, under load) to fetch a queued write's result (set-wise
+            # after an `executemany`; one-by-one after an UPDATE, once the pipeline
+            # spanned every view of the batch)
             cursor = cursor.connection.cursor()
         self.dialect.execute(cursor, self._resolve(statement), tuple(params))
         return [dict(row) for row in cursor.fetchall()]
