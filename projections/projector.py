@@ -281,7 +281,7 @@ class Projector:
 
     @contextmanager
     def _pipelined(self, cursor: Any) -> Iterator[None]:
-        """On PostgreSQL, send a view's statements without waiting for each answer
+        """On PostgreSQL, send the batch's view statements without waiting for each answer
         (psycopg pipeline mode; a read in a handler syncs first, so it sees every
         earlier write). Still inside the batch's one transaction: an error, raised at
         the latest when the pipeline syncs, rolls the whole batch back."""
