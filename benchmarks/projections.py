@@ -5,7 +5,9 @@ customer) are written once into a SQLite ledger and kept under
 BENCH_PROJECTION_CACHE (default `var/bench/projections-<events>`), since writing
 them through the application takes minutes; later runs copy that ledger. The same
 stored events and data keys are then loaded into a fresh PostgreSQL schema. On each
-store: every view is built from zero (events/s), then each kind of view query runs
+store: every view is built from zero (events/s, and events per CPU-second of this
+process, the steadier figure on a shared machine) in batches of BENCH_PROJECTION_BATCH
+(default: the rebuild's, 5,000), then each kind of view query runs
 BENCH_PROJECTION_QUERIES times (default 300) on random customers: p50 and p99.
 
 Then set-wise against one-by-one, in interleaved rounds (BENCH_PROJECTION_ROUNDS,
@@ -35,7 +37,7 @@ from eventsourcing.persistence import StoredEvent
 
 from benchmarks.rounds import MIN_ROUNDS, Spread, interleave, ratio
 from demo.year import generate_demo
-from projections.rebuild import rebuild
+from projections.rebuild import REBUILD_BATCH, rebuild
 from projections.runtime import ReadModels, close_read_models, read_models
 from security.bootstrap import Ledger, Settings, build_ledger
 
@@ -46,6 +48,7 @@ CACHE = Path(os.environ.get("BENCH_PROJECTION_CACHE", f"var/bench/projections-{E
 PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 EVENTS_PER_CUSTOMER = 16.5  # what the demo writes per customer at this scale
 COPY_BATCH = 5000
+BATCH = int(os.environ.get("BENCH_PROJECTION_BATCH", str(REBUILD_BATCH)))  # events per batch
 
 
 def demo_ledger() -> Path:
@@ -131,11 +134,19 @@ def measure(kind: str, ledger: Ledger) -> None:
     models = read_models(ledger)
     try:
         head = ledger.app.recorder.max_notification_id() or 0
-        started = time.perf_counter()
-        read = models.projector(batch_size=1000).catch_up()
+        ledger.keystore.drop_cache()
+        load = os.getloadavg()[0]
+        started, cpu = time.perf_counter(), time.process_time()
+        read = models.projector(batch_size=BATCH).catch_up()
         seconds = time.perf_counter() - started
+        cpu_seconds = max(time.process_time() - cpu, 1e-9)
         print(f"{kind}: {head} events, views built from zero in {seconds:.1f} s")
-        print(f"  catch-up rate                 : {read / seconds:9.0f} events/s", flush=True)
+        print(
+            f"  catch-up rate                 : {read / seconds:9.0f} events/s "
+            f"({read / cpu_seconds:.0f} per CPU-second of this process; batches of {BATCH}; "
+            f"load average {load:.1f}-{os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
         rng = random.Random(5)
         for name, query in query_mix(models, rng).items():
             times = []
@@ -159,7 +170,7 @@ def compare_setwise(ledger: Ledger, models: ReadModels, head: int) -> None:
         def once() -> float:
             ledger.keystore.drop_cache()  # each round starts as a new process would
             started, cpu = time.perf_counter(), time.process_time()
-            rebuild(ledger, models.store, models.projections, batch_size=1000, setwise=setwise)
+            rebuild(ledger, models.store, models.projections, batch_size=BATCH, setwise=setwise)
             seconds = time.perf_counter() - started
             per_cpu["set-wise" if setwise else "one-by-one"].append(
                 head / max(time.process_time() - cpu, 1e-9)

@@ -132,10 +132,27 @@ class ViewProjection(ABC):
         """Logical table name -> primary key columns."""
         return {t.name: t.key for t in self.tables}
 
-    def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
-        """CREATE statements of every table (live or shadow)."""
+    def defaults(self) -> dict[str, dict[str, Any]]:
+        """Logical table name -> each column's value in a row inserted without it."""
+        return {t.name: t.defaults() for t in self.tables}
+
+    def ddl(
+        self, dialect: Dialect, *, shadow: bool, generation: int, indexes: bool = True
+    ) -> list[str]:
+        """CREATE statements of every table (live or shadow); `indexes=False`: without
+        their secondary indexes (`index_ddl`)."""
         return [
-            s for t in self.tables for s in t.ddl(dialect, shadow=shadow, generation=generation)
+            s
+            for t in self.tables
+            for s in t.ddl(dialect, shadow=shadow, generation=generation, indexes=indexes)
+        ]
+
+    def index_ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
+        """CREATE statements of every table's secondary indexes."""
+        return [
+            s
+            for t in self.tables
+            for s in t.index_ddl(dialect, shadow=shadow, generation=generation)
         ]
 
     def schema_hash(self) -> str:

@@ -77,8 +77,14 @@ class TableRows:
 class BatchRows:
     """Rows known to one transaction (see the module docstring)."""
 
-    def __init__(self, keys: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, tuple[str, ...]],
+        defaults: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.keys = dict(keys)
+        # table -> column -> its value in a row inserted without it (None: not known)
+        self.defaults = {name: dict(values) for name, values in (defaults or {}).items()}
         self.tables: dict[str, TableRows] = {}
         self.hits = 0  # reads answered from memory
         self.misses = 0  # reads that had to query the store
@@ -180,7 +186,16 @@ class BatchRows:
         known, found = table.known(identity)
         if found is not None:
             return  # the insert was ignored
-        table.rows[identity] = {c: values[c] for c in table.watched if c in values} if known else {}
+        if not known:
+            table.rows[identity] = {}
+            return
+        # a new row: a watched column not given holds its default, when that is known
+        defaults = self.defaults.get(name, {})
+        table.rows[identity] = {
+            c: values[c] if c in values else defaults[c]
+            for c in table.watched
+            if c in values or c in defaults
+        }
 
     def upserted(self, name: str, key: Sequence[str], values: Mapping[str, Any]) -> None:
         """INSERT ... ON CONFLICT (key) DO UPDATE SET every given non-key column."""

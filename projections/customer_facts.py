@@ -21,6 +21,14 @@ from projections.base import EventContext, Handler, Tx, as_json, day, plain, whe
 from projections.schema import CUSTOMER, INTERACTION
 
 PERSONAL_COLUMNS = ("personal_ref", "encrypted")  # what `reencrypt` reads of a row
+# what the handlers read of a customer's row: a batch prefetches them all at once
+READ_COLUMNS = (
+    *PERSONAL_COLUMNS,
+    "interactions",
+    "review_state",
+    "retention_actions",
+    "legal_holds",
+)
 
 
 def prefetch_customers(tx: Tx, events: Sequence[Any]) -> None:
@@ -30,8 +38,19 @@ def prefetch_customers(tx: Tx, events: Sequence[Any]) -> None:
         CUSTOMER,
         "customer_id",
         {str(getattr(event, "customer_id", None) or event.originator_id) for event in events},
-        PERSONAL_COLUMNS,
+        READ_COLUMNS,
     )
+
+
+def count(
+    tx: Tx, customer_id: Any, event: Any, ctx: EventContext, column: str, step: int = 1
+) -> None:
+    """Add `step` to a counter of the customer's row (if it exists) and stamp the change:
+    the row's value read (set-wise: once per batch) and written by its key, so the write
+    joins the batch's grouped writes (`SET column=column+1` would end a group)."""
+    row = tx.row(CUSTOMER, {"customer_id": str(customer_id)}, (column,))
+    if row is not None:
+        touch(tx, customer_id, event, ctx, **{column: row[column] + step})
 
 
 def touch(tx: Tx, customer_id: Any, event: Any, ctx: EventContext, **values: Any) -> None:
@@ -109,10 +128,8 @@ def fact_handlers() -> dict[type, Handler]:
             churn_signals=as_json(sorted(e.signals)),
             churn_since=day(e.as_of),
         ),
-        v.RetentionActionTaken: lambda tx, e, x: tx.execute(
-            "UPDATE {pv_customer} SET retention_actions=retention_actions+1, "
-            "updated_at=?, position=? WHERE customer_id=?",
-            [when(e.occurred_at), x.position, str(e.customer_id)],
+        v.RetentionActionTaken: lambda tx, e, x: count(
+            tx, e.customer_id, e, x, "retention_actions"
         ),
         v.ChurnRiskCleared: lambda tx, e, x: touch(
             tx, e.customer_id, e, x, churn_state="cleared", churn_signals="[]", churn_since=None
@@ -151,19 +168,20 @@ def document_recorded(tx: Tx, event: k.IdentityDocumentRecorded, ctx: EventConte
 def rated(tx: Tx, event: k.RiskRatingAssigned, ctx: EventContext) -> None:
     """A first rating makes a pending re-verification current (and ends the warning of
     a rating overdue)."""
-    tx.execute(
-        "UPDATE {pv_customer} SET risk_level=?, last_verified_on=?, next_review_due=?, "
-        "rating_overdue=0, "
-        "review_state=CASE WHEN review_state='pending_rating' OR review_state IS NULL "
-        "THEN 'current' ELSE review_state END, updated_at=?, position=? WHERE customer_id=?",
-        [
-            event.risk_level,
-            day(event.verified_on),
-            day(event.next_review_due),
-            when(event.occurred_at),
-            ctx.position,
-            str(event.customer_id),
-        ],
+    row = tx.row(CUSTOMER, {"customer_id": str(event.customer_id)}, ("review_state",))
+    if row is None:
+        return
+    state = row["review_state"]
+    touch(
+        tx,
+        event.customer_id,
+        event,
+        ctx,
+        risk_level=event.risk_level,
+        last_verified_on=day(event.verified_on),
+        next_review_due=day(event.next_review_due),
+        rating_overdue=0,
+        review_state="current" if state in (None, "pending_rating") else state,
     )
 
 
@@ -193,7 +211,8 @@ def contact(tx: Tx, event: Any, ctx: EventContext, kind: str, *fields: Any) -> N
     encrypted under the customer's key; never the content); ignored for a customer not
     in the view."""
     cid = str(event.customer_id)
-    if tx.row(CUSTOMER, {"customer_id": cid}) is None:
+    row = tx.row(CUSTOMER, {"customer_id": cid}, ("interactions",))
+    if row is None:
         return
     channel, direction, purpose, topic = fields
     at = when(event.occurred_at)
@@ -214,10 +233,15 @@ def contact(tx: Tx, event: Any, ctx: EventContext, kind: str, *fields: Any) -> N
             "actor_id": event.actor_id,
         },
     )
-    tx.execute(
-        "UPDATE {pv_customer} SET interactions=interactions+1, last_contact_at=?, "
-        "updated_at=?, position=? WHERE customer_id=?",
-        [at, at, ctx.position, cid],
+    tx.update(
+        CUSTOMER,
+        {"customer_id": cid},
+        {
+            "interactions": row["interactions"] + 1,
+            "last_contact_at": at,
+            "updated_at": at,
+            "position": ctx.position,
+        },
     )
 
 

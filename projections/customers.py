@@ -19,7 +19,7 @@ from typing import Any
 from domain import customer as c
 from domain.personal_data import PROFILE_FIELDS
 from projections.base import EventContext, Handler, Tx, ViewProjection, as_json, day, plain, when
-from projections.customer_facts import fact_handlers, prefetch_customers, reencrypt, touch
+from projections.customer_facts import count, fact_handlers, prefetch_customers, reencrypt, touch
 from projections.schema import CUSTOMER, CUSTOMER_TABLE, INTERACTION_TABLE
 
 PERSONAL = tuple(name for name, field in PROFILE_FIELDS.items() if field.personal)
@@ -147,11 +147,7 @@ class CustomersProjection(ViewProjection):
 
     def count_hold(self, tx: Tx, event: Any, ctx: EventContext, step: int) -> None:
         """Count legal holds up (placed) or down (lifted)."""
-        tx.execute(
-            "UPDATE {pv_customer} SET legal_holds=legal_holds+?, updated_at=?, position=? "
-            "WHERE customer_id=?",
-            [step, when(event.occurred_at), ctx.position, str(event.originator_id)],
-        )
+        count(tx, event.originator_id, event, ctx, "legal_holds", step)
 
     def erased(self, tx: Tx, event: c.CustomerErased, ctx: EventContext) -> None:
         """Delete everything about the customer; leave a tombstone saying only `erased`."""

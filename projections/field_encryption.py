@@ -39,6 +39,7 @@ SEALED_MAGIC = b"CLV1"
 NONCE_SIZE = 12
 INDEX_INFO = b"crm-ledger/blind-index/v1|"
 AUDIT_INFO = b"crm-ledger/search-audit/v1|"
+SEALED_LIMIT = 20_000  # sealed fields remembered at most (remember=True)
 INDEXED_FIELDS = ("name", "phone", "email", "id_number", "account_number", "segment")
 _SEPARATORS = re.compile(r"[\s\-()./]")
 
@@ -64,11 +65,25 @@ def forget_view_keys(_subject: str) -> None:
 class FieldCipher:
     """Seals and opens the personal fields of one view row under its subject's key."""
 
-    def __init__(self, keystore: KeyStore) -> None:
+    def __init__(self, keystore: KeyStore, *, remember: bool = False) -> None:
         self.keystore = keystore
+        # remember=True (the projector, for one batch): what this cipher sealed, so that
+        # opening it again (a handler merging a change into a row's fields it sealed
+        # earlier in the batch) skips the decryption; `forget()` drops it, as a shred does
+        self._sealed: dict[tuple[str, str, str, bytes], str] | None = {} if remember else None
         register = getattr(keystore, "on_shred", None)
         if register is not None:  # test doubles of the key store have no shredding
             register(forget_view_keys)
+            if remember:
+                register(self._forget_on_shred)
+
+    def forget(self) -> None:
+        """Drop what this cipher remembers of what it sealed."""
+        if self._sealed is not None:
+            self._sealed.clear()
+
+    def _forget_on_shred(self, _subject: str) -> None:
+        self.forget()
 
     def encrypt(self, key_ref: str, subject_id: str, table: str, data: Mapping[str, Any]) -> bytes:
         """Encrypt `data` (JSON-serialisable) for the row of `subject_id` in `table`.
@@ -82,7 +97,12 @@ class FieldCipher:
         aad = f"{table}|{subject_id}".encode()
         nonce = hmac.new(nonce_key, aad + b"\x00" + plaintext, hashlib.sha256).digest()
         nonce = nonce[:NONCE_SIZE]
-        return SEALED_MAGIC + nonce + AESGCM(enc_key).encrypt(nonce, plaintext, aad)
+        sealed = SEALED_MAGIC + nonce + AESGCM(enc_key).encrypt(nonce, plaintext, aad)
+        if self._sealed is not None:
+            if len(self._sealed) >= SEALED_LIMIT:
+                self._sealed.clear()
+            self._sealed[(key_ref, subject_id, table, sealed)] = plaintext.decode("utf-8")
+        return sealed
 
     def decrypt(
         self, key_ref: str, subject_id: str, table: str, encrypted: bytes
@@ -92,6 +112,13 @@ class FieldCipher:
         if blob[:4] != SEALED_MAGIC or len(blob) < 4 + NONCE_SIZE + 16:
             raise EventAuthenticationFailed("a encrypted view field is malformed")
         enc_key, _ = _view_keys(self.keystore.dek_by_ref(key_ref), subject_id)
+        if self._sealed is not None:
+            # sealed by this cipher in this batch: the same key (still live, as the line
+            # above checked), subject, table and bytes, so the same plaintext
+            known = self._sealed.get((key_ref, subject_id, table, blob))
+            if known is not None:
+                opened_again: dict[str, Any] = json.loads(known)
+                return opened_again
         aad = f"{table}|{subject_id}".encode()
         nonce = blob[4 : 4 + NONCE_SIZE]
         try:

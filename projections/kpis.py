@@ -141,16 +141,13 @@ class KpisProjection(ViewProjection):
 
     def case_resolved(self, tx: Tx, event: f.Resolved, ctx: EventContext) -> None:
         """Month resolved, in time, first contact."""
-        tx.execute(
-            "UPDATE {pv_kpi_case} SET resolved_period=?, in_time=?, first_contact=?, "
-            "position=? WHERE case_id=?",
-            [
-                month(event.occurred_at),
-                None if event.in_time is None else int(event.in_time),
-                int(event.first_contact),
-                ctx.position,
-                str(event.originator_id),
-            ],
+        self.case(
+            tx,
+            event,
+            ctx,
+            resolved_period=month(event.occurred_at),
+            in_time=None if event.in_time is None else int(event.in_time),
+            first_contact=int(event.first_contact),
         )
 
     # --- surveys and evaluations ---------------------------------------------------------

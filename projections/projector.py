@@ -42,6 +42,7 @@ from eventsourcing.persistence import Notification
 from domain.customer import CustomerErased
 from domain.errors import SubjectErased
 from projections.base import EventContext, Tx, ViewProjection
+from projections.decoding import batch_mapper
 from projections.field_encryption import BlindIndex, FieldCipher
 from projections.store import ViewStore
 from projections.tracking import Position, Tracking, tracking_ddl
@@ -94,10 +95,14 @@ class Projector:
         self.fault = fault
         self.setwise = setwise
         self.tracking = Tracking(store)
-        self.cipher = FieldCipher(ledger.keystore)
+        self.cipher = FieldCipher(ledger.keystore, remember=True)
         self.index = BlindIndex(ledger.keyring.index_key())
         self._names = {p.name: p.names(store, shadow=shadow) for p in self.projections}
         self._topics = {p.name: frozenset(p.topics) for p in self.projections}
+        self._keys = {p.name: p.keys() for p in self.projections}
+        # the ledger's mapper, rebuilding the values of a batch's events once each
+        self._mapper, self._transcoder = batch_mapper(ledger.app.mapper)
+        self._defaults = {p.name: p.defaults() for p in self.projections}
         self.reads = 0  # queries the views' handlers made of the store (prefetches included)
         self._last_sync_mark = 0.0
 
@@ -105,11 +110,13 @@ class Projector:
         """The tracking row of a view: its name, or `<name>@next` for a rebuild."""
         return projection.name + (SHADOW_MARK if self.shadow else "")
 
-    def install(self, generation: int | None = None) -> None:
+    def install(self, generation: int | None = None, *, indexes: bool = True) -> None:
         """Create the tracking table, the views' tables and their tracking rows.
 
         Idempotent. A live view whose tracked schema differs from the code's keeps
         its tables untouched (it must be rebuilt; `run_once` refuses it).
+        `indexes=False` leaves out the tables' secondary indexes (a rebuild creates them
+        once its shadow tables are filled: `create_indexes`).
         """
         with self.store.transaction(commit=True) as cursor:
             if self.store.kind == "postgres":
@@ -127,6 +134,22 @@ class Projector:
                 if seen.schema_hash != projection.schema_hash():
                     continue
                 for statement in projection.ddl(
+                    self.store.dialect,
+                    shadow=self.shadow,
+                    generation=seen.generation,
+                    indexes=indexes,
+                ):
+                    self.store.dialect.execute(cursor, statement)
+
+    def create_indexes(self) -> None:
+        """Create the views' secondary indexes that do not exist yet (idempotent)."""
+        found = self.tracking.positions()
+        with self.store.transaction(commit=True) as cursor:
+            for projection in self.projections:
+                seen = found.get(self.tracking_name(projection))
+                if seen is None:
+                    raise LookupError(f"view {projection.name} is not installed")
+                for statement in projection.index_ddl(
                     self.store.dialect, shadow=self.shadow, generation=seen.generation
                 ):
                     self.store.dialect.execute(cursor, statement)
@@ -184,40 +207,59 @@ class Projector:
         self, batch: Sequence[Notification], positions: dict[str, Position], *, synced: bool
     ) -> int:
         """Apply a consecutive batch in one transaction (see the module docstring)."""
+        try:
+            return self._apply_batch(batch, positions, synced=synced)
+        finally:
+            self.cipher.forget()  # what it sealed is remembered for one batch at most
+
+    def _apply_batch(
+        self, batch: Sequence[Notification], positions: dict[str, Position], *, synced: bool
+    ) -> int:
         decoded = self._decode(batch, positions)
+        # the batch's decoded events in order, once (each view takes those past its position)
+        ready = [
+            (notification.id, notification.topic, item.event, item.context)
+            for notification in batch
+            if (item := decoded.get(notification.id)) is not None
+            and item.event is not None
+            and item.context is not None
+        ]
+        erased_ids = [number for number, item in decoded.items() if item.event is None]
+        moving = [
+            (projection, positions[projection.name])
+            for projection in self.projections
+            if batch[-1].id > positions[projection.name].position
+        ]
         applied = 0
         with self.store.transaction(commit=True) as cursor:
-            for projection in self.projections:
-                seen = positions[projection.name]
-                todo = [n for n in batch if n.id > seen.position]
-                if not todo:
-                    continue
-                erased = [n.id for n in todo if n.id in decoded and decoded[n.id].event is None]
+            # every view's compare-and-set first (each needs its answer), then the views'
+            # statements, on PostgreSQL in one pipeline for the whole batch
+            for _, seen in moving:
+                erased = [number for number in erased_ids if number > seen.position]
                 self.tracking.advance(
                     cursor,
                     seen,
-                    todo[-1].id,
+                    batch[-1].id,
                     skipped=len(erased),
                     last_skipped=max(erased) if erased else None,
                     synced=synced,
                 )
-                tx = Tx(
-                    cursor,
-                    self.store.dialect,
-                    self._names[projection.name],
-                    setwise=self.setwise,
-                    keys=projection.keys(),
-                )
-                topics = self._topics[projection.name]
-                items = [
-                    (notification.id, item.event, item.context)
-                    for notification in todo
-                    if notification.topic in topics
-                    and (item := decoded.get(notification.id)) is not None
-                    and item.event is not None
-                    and item.context is not None
-                ]
-                with self._pipelined(cursor):
+            with self._pipelined(cursor):
+                for projection, seen in moving:
+                    tx = Tx(
+                        cursor,
+                        self.store.dialect,
+                        self._names[projection.name],
+                        setwise=self.setwise,
+                        keys=self._keys[projection.name],
+                        defaults=self._defaults[projection.name],
+                    )
+                    topics = self._topics[projection.name]
+                    items = [
+                        (position, event, context)
+                        for position, topic, event, context in ready
+                        if position > seen.position and topic in topics
+                    ]
                     if self.setwise:
                         projection.prefetch(tx, [event for _, event, _ in items])
                     for position, event, context in items:
@@ -227,8 +269,8 @@ class Projector:
                                 self.fault("applied", projection.name, position)
                     tx.flush()
                     if self.fault is not None:
-                        self.fault("flushed", projection.name, todo[-1].id)
-                self.reads += tx.reads
+                        self.fault("flushed", projection.name, batch[-1].id)
+                    self.reads += tx.reads
         if self.fault is not None:
             self.fault("committed", ",".join(positions), batch[-1].id)
         if any(isinstance(item.event, CustomerErased) for item in decoded.values()):
@@ -239,7 +281,7 @@ class Projector:
 
     @contextmanager
     def _pipelined(self, cursor: Any) -> Iterator[None]:
-        """On PostgreSQL, send a view's statements without waiting for each answer
+        """On PostgreSQL, send the batch's view statements without waiting for each answer
         (psycopg pipeline mode; a read in a handler syncs first, so it sees every
         earlier write). Still inside the batch's one transaction: an error, raised at
         the latest when the pipeline syncs, rolls the whole batch back."""
@@ -259,19 +301,31 @@ class Projector:
             behind.setdefault(positions[projection.name].position, set()).update(
                 self._topics[projection.name]
             )
-        wanted: list[tuple[Notification, Envelope]] = []
-        for notification in batch:
-            if any(
-                notification.id > position and notification.topic in topics
-                for position, topics in behind.items()
-            ):
-                wanted.append((notification, Envelope.unpack(notification.state)))
+        unpack = Envelope.unpack
+        if len(behind) == 1:
+            ((position, topics),) = behind.items()
+            wanted = [
+                (notification, unpack(notification.state))
+                for notification in batch
+                if notification.topic in topics and notification.id > position
+            ]
+        else:
+            wanted = [
+                (notification, unpack(notification.state))
+                for notification in batch
+                if any(
+                    notification.id > position and notification.topic in topics
+                    for position, topics in behind.items()
+                )
+            ]
         if self.setwise:
             # each subject's data key fetched and unwrapped once for the batch (one
             # query); shredded keys are never preloaded: their events still raise
             # SubjectErased
             self.ledger.keystore.preload(envelope.key_ref for _, envelope in wanted)
-        mapper = self.ledger.app.mapper
+        mapper = self._mapper
+        if self._transcoder is not None:
+            self._transcoder.forget()  # values shared within one batch only
         result: dict[int, Decoded] = {}
         for notification, envelope in wanted:
             try:

@@ -28,7 +28,7 @@ from projections.kpi_queries import KpiQueries
 from projections.kpis import KpisProjection
 from projections.projector import Fault, Projector
 from projections.quality import QualityProjection, QualityQueries
-from projections.rebuild import Progress, Rebuilt, rebuild
+from projections.rebuild import REBUILD_BATCH, Progress, Rebuilt, rebuild
 from projections.satisfaction import SatisfactionProjection, SatisfactionQueries
 from projections.status import (
     MAX_LAG_EVENTS,
@@ -179,7 +179,7 @@ class ReadModels:
         names: Sequence[str] | None = None,
         *,
         progress: Progress | None = None,
-        batch_size: int = 1000,
+        batch_size: int = REBUILD_BATCH,
     ) -> Rebuilt:
         """Rebuild views from zero while the old ones serve (projections.rebuild)."""
         return rebuild(

@@ -24,9 +24,10 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from security.bootstrap import Ledger
 from security.dialect import Dialect
-from security.recorders import secure_delete_datastore
+from security.recorders import SecureDeleteConnectionPool, secure_delete_datastore
 
 SHADOW_SUFFIX = "__next"
+_DEFAULT = re.compile(r"\bDEFAULT\s+(?:'((?:[^']|'')*)'|(-?\d+))\s*$")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
 
 
@@ -43,12 +44,30 @@ class Table:
     key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
 
+    def defaults(self) -> dict[str, Any]:
+        """Each column's value in a row inserted without it: its `DEFAULT` literal (an
+        integer or a quoted text), else NULL (None)."""
+        found: dict[str, Any] = {}
+        for column in self.columns:
+            name, _, rest = column.partition(" ")
+            literal = _DEFAULT.search(rest)
+            if literal is None:
+                found[name] = None
+            elif literal.group(1) is not None:
+                found[name] = literal.group(1).replace("''", "'")
+            else:
+                found[name] = int(literal.group(2))
+        return found
+
     def physical(self, shadow: bool) -> str:
         """The unqualified table name: live, or the shadow a rebuild writes."""
         return self.name + (SHADOW_SUFFIX if shadow else "")
 
-    def ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
-        """CREATE statements; index names carry the generation so a swap never clashes."""
+    def ddl(
+        self, dialect: Dialect, *, shadow: bool, generation: int, indexes: bool = True
+    ) -> list[str]:
+        """CREATE statements; index names carry the generation so a swap never clashes.
+        `indexes=False`: the table alone (`index_ddl` gives its secondary indexes)."""
         spelled = [
             column.replace(" INT", " " + dialect.bigint).replace(" BLOB", " " + dialect.blob)
             for column in self.columns
@@ -58,6 +77,14 @@ class Table:
             f"CREATE TABLE IF NOT EXISTS {table} "
             f"({', '.join(spelled)}, PRIMARY KEY ({', '.join(self.key)}))"
         ]
+        if indexes:
+            statements += self.index_ddl(dialect, shadow=shadow, generation=generation)
+        return statements
+
+    def index_ddl(self, dialect: Dialect, *, shadow: bool, generation: int) -> list[str]:
+        """CREATE statements of the secondary indexes."""
+        table = dialect.table(self.physical(shadow))
+        statements = []
         for number, columns in enumerate(self.indexes):
             index = f"{self.name}_ix{number}_g{generation}"
             statements.append(
@@ -75,6 +102,38 @@ def views_schema(database_url: str | None) -> str:
     if schema and not _IDENTIFIER.match(schema):
         raise ValueError("views_schema must be a plain SQL identifier")
     return schema
+
+
+class ViewsConnectionPool(SecureDeleteConnectionPool):
+    """The views file's connections: secure_delete as the log's, and `PRAGMA
+    synchronous=NORMAL`. In WAL mode that drops the fsync of each commit (the WAL is
+    synced at checkpoints): a commit stays atomic and survives a crash of the process;
+    an operating-system crash or power loss may undo the last commits, each whole, its
+    tracked position with its rows, so the projector applies those batches again and
+    exactly-once holds. The log itself keeps the library's setting."""
+
+    def _create_connection(self) -> Any:
+        made = super()._create_connection()
+        cursor = made.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.fetchall()
+        return made
+
+
+def views_datastore(datastore: SQLiteDatastore) -> SQLiteDatastore:
+    """`datastore` (still unused) with its pool replaced by a ViewsConnectionPool."""
+    old = datastore.pool
+    datastore.pool = ViewsConnectionPool(
+        db_name=old.db_name,
+        lock_timeout=old.lock_timeout,
+        pool_size=old.pool_size,
+        max_overflow=old.max_overflow,
+        pool_timeout=old.pool_timeout,
+        max_age=old.max_age,
+        pre_ping=old.pre_ping,
+    )
+    old.close()
+    return datastore
 
 
 class ViewStore:
@@ -97,8 +156,10 @@ class ViewStore:
             path = config.data_dir / "views.sqlite3"
             # secure_delete: an erased customer's deleted rows (blind indexes included)
             # are zeroed, not left in free pages (the projector truncates the WAL after)
-            datastore = secure_delete_datastore(
-                SQLiteDatastore(str(path), lock_timeout=30, pool_size=5, max_overflow=10)
+            datastore = views_datastore(
+                secure_delete_datastore(
+                    SQLiteDatastore(str(path), lock_timeout=30, pool_size=5, max_overflow=10)
+                )
             )
             return cls(datastore, Dialect("sqlite"), owns_datastore=True)
         schema = views_schema(config.database_url) or ledger.keystore.dialect.schema

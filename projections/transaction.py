@@ -47,6 +47,7 @@ class Tx:
         *,
         setwise: bool = False,
         keys: Mapping[str, tuple[str, ...]] | None = None,
+        defaults: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.cursor = cursor
         self.dialect = dialect
@@ -56,7 +57,7 @@ class Tx:
         self.merged = 0  # updates merged into the update of the same row before them
         self.reads = 0  # queries of the store (`all`, `one`, `row` when not known, `prefetch`)
         # the rows this transaction knows (set-wise, with the tables' primary keys)
-        self.rows = BatchRows(keys) if setwise and keys is not None else None
+        self.rows = BatchRows(keys, defaults) if setwise and keys is not None else None
         self._keys = dict(keys or {})
         # queued: (statement, parameters, the row it writes or None when not known)
         self._queued: list[tuple[str, tuple[Any, ...], Footprint]] = []
@@ -126,10 +127,12 @@ class Tx:
         self.statements += 1
         self.reads += 1
         cursor = self.cursor
-        if self.setwise and self.dialect.name == "postgres":
+        if self.dialect.name == "postgres":
             # a cursor of its own on the transaction's connection, so its fetch can only
-            # see its own result: in psycopg's pipeline mode a cursor that also ran an
-            # `executemany` was seen (rarely, under load) to fetch a queued write's result
+            # see its own result: in psycopg's pipeline mode a cursor that also ran
+            # writes was seen (rarely, under load) to fetch a queued write's result (set-wise
+            # after an `executemany`; one-by-one after an UPDATE, once the pipeline
+            # spanned every view of the batch)
             cursor = cursor.connection.cursor()
         self.dialect.execute(cursor, self._resolve(statement), tuple(params))
         return [dict(row) for row in cursor.fetchall()]

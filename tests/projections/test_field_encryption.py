@@ -103,3 +103,25 @@ def test_kpi_periods_are_calendar_months() -> None:
         months("2026-03", "2026-02")
     with pytest.raises(ValidationFailed):
         months("March", "2026-02")
+
+
+def test_a_remembering_cipher_opens_what_it_sealed_as_the_plain_one_and_still_refuses(
+    keys: Keys,
+) -> None:
+    plain = FieldCipher(keys)  # type: ignore[arg-type]
+    remembering = FieldCipher(keys, remember=True)  # type: ignore[arg-type]
+    data = {"name": "Wenjing Quillborough", "needs": ["a", "b"]}
+    sealed = remembering.encrypt("dek-a", "c-1", "pv_customer", data)
+    assert sealed == plain.encrypt("dek-a", "c-1", "pv_customer", data)
+    opened = remembering.decrypt("dek-a", "c-1", "pv_customer", sealed)
+    assert opened == data
+    opened["name"] = "changed"  # a handler merging into what it opened changes no copy
+    assert remembering.decrypt("dek-a", "c-1", "pv_customer", sealed) == data
+    for ref, subject, table in [("dek-a", "c-2", "pv_customer"), ("dek-b", "c-1", "pv_customer")]:
+        with pytest.raises(EventAuthenticationFailed):
+            remembering.decrypt(ref, subject, table, sealed)
+    del keys.deks["dek-a"]  # shredded: what it remembers does not open it
+    with pytest.raises(SubjectErased):
+        remembering.decrypt("dek-a", "c-1", "pv_customer", sealed)
+    remembering.forget()
+    assert remembering._sealed == {}
