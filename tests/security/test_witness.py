@@ -135,8 +135,12 @@ def test_the_witness_refuses_another_body_at_its_latest_size(
     url = witness.url + "/add-checkpoint"
     tree = MerkleTree(leaves(6))
     root = tree.root(6)
-    honest = sign_checkpoint(ORIGIN, 6, root, log_key, extensions=["crm-ledger/subject-map/v1 AAAA BBBB"])
-    forged = sign_checkpoint(ORIGIN, 6, root, log_key, extensions=["crm-ledger/subject-map/v1 AAAA CCCC"])
+    honest = sign_checkpoint(
+        ORIGIN, 6, root, log_key, extensions=["crm-ledger/subject-map/v1 AAAA BBBB"]
+    )
+    forged = sign_checkpoint(
+        ORIGIN, 6, root, log_key, extensions=["crm-ledger/subject-map/v1 AAAA CCCC"]
+    )
     bare = sign_checkpoint(ORIGIN, 6, root, log_key)
     post_checkpoint(url, 0, [], honest)
     post_checkpoint(url, 6, [], honest)  # the same checkpoint again: cosigned again
