@@ -56,7 +56,7 @@ def aware_time(text: object) -> datetime:
 def check_customer(value: object) -> str:
     """`value` if it is a canonical lowercase hyphenated UUID string; ScopeError if not."""
     if not isinstance(value, str) or not CANONICAL_UUID.fullmatch(value):
-        raise ScopeError(f"customer {value!r} is not a canonical lowercase UUID")
+        raise ScopeError(f"customer {repr(value)[:60]} is not a canonical lowercase UUID")
     return value
 
 
