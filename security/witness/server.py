@@ -6,7 +6,8 @@ handler only maps it onto status, content type and body. Status codes follow the
 spec: 400 malformed request or old size above the checkpoint's, 403 no valid
 signature of the log's key, 404 unknown origin, 409 old size is not the latest
 cosigned size (body: that size, `text/x.tlog.size`), 422 a consistency failure
-(bad proof, same size with another root, non-empty proof from size 0), 200 the
+(bad proof, same size with another checkpoint body: another root or extension
+lines, non-empty proof from size 0), 200 the
 cosignature line. A refused checkpoint never changes the state.
 """
 
@@ -21,7 +22,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ledger_verify.checkpoints import CheckpointError, parse_checkpoint, verify_checkpoint
+from ledger_verify.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    parse_checkpoint,
+    verify_checkpoint,
+)
 from ledger_verify.checkpoints import parse_verifier_key as parse_log_vkey
 from ledger_verify.cosignature import append_signature_lines, cosign
 from ledger_verify.merkle import ProofError, verify_consistency
@@ -61,6 +67,19 @@ def _parse_request(body: bytes) -> tuple[int, list[bytes], str]:
     return int(match.group(1)), proof, note
 
 
+def _same_body(cosigned: str, checkpoint: Checkpoint) -> bool:
+    """Whether `checkpoint` is the checkpoint last cosigned (its note `cosigned`): the
+    same size must be the same checkpoint, extension lines included (C2SP
+    tlog-witness), else the log shows two signed states at one size (two subject-map
+    roots, say). A state written before notes were kept compares the root only."""
+    if not cosigned:
+        return True
+    try:
+        return parse_checkpoint(cosigned).body == checkpoint.body
+    except CheckpointError:
+        return False
+
+
 def add_checkpoint(state: WitnessState, body: bytes) -> Response:
     """Handle one add-checkpoint request body (see the module docstring)."""
     try:
@@ -92,9 +111,9 @@ def add_checkpoint(state: WitnessState, body: bytes) -> Response:
         if old == 0 and proof:
             return Response(422, "a consistency proof from size 0 must be empty\n")
         if old == checkpoint.size and old > 0:
-            if checkpoint.root != known.root or proof:
+            if checkpoint.root != known.root or proof or not _same_body(known.note, checkpoint):
                 log.error("witness: %s forked at size %d", checkpoint.origin, old)
-                return Response(422, "another root at the latest cosigned size (a fork)\n")
+                return Response(422, "another checkpoint at the latest cosigned size (a fork)\n")
         elif old > 0:
             try:
                 verify_consistency(old, checkpoint.size, proof, known.root, checkpoint.root)

@@ -124,6 +124,34 @@ def test_the_witness_cosigns_extensions_and_refuses_forks_and_rollbacks(
     assert latest.startswith(cp10) and verify_cosignatures(latest, [cosigner])
 
 
+def test_the_witness_refuses_another_body_at_its_latest_size(
+    witness: Witness, log_key: Ed25519PrivateKey
+) -> None:
+    """C2SP tlog-witness: the same size must be the same checkpoint. A second note at
+    the latest cosigned size with the same log root but another extension line (a
+    second subject-map root) is a fork, not something to cosign."""
+    state = WitnessState(witness.directory)
+    state.add_log(verifier_key(ORIGIN, log_key.public_key()))
+    url = witness.url + "/add-checkpoint"
+    tree = MerkleTree(leaves(6))
+    root = tree.root(6)
+    honest = sign_checkpoint(
+        ORIGIN, 6, root, log_key, extensions=["crm-ledger/subject-map/v1 AAAA BBBB"]
+    )
+    forged = sign_checkpoint(
+        ORIGIN, 6, root, log_key, extensions=["crm-ledger/subject-map/v1 AAAA CCCC"]
+    )
+    bare = sign_checkpoint(ORIGIN, 6, root, log_key)
+    post_checkpoint(url, 0, [], honest)
+    post_checkpoint(url, 6, [], honest)  # the same checkpoint again: cosigned again
+    for other in (forged, bare):
+        with pytest.raises(WitnessRefused) as refused:
+            post_checkpoint(url, 6, [], other)
+        assert refused.value.status == 422
+        assert "a fork" in refused.value.body
+    assert state.logs()[0].note.startswith(honest)  # nothing refused changed the state
+
+
 def test_witness_state_files(tmp_path: Path) -> None:
     with pytest.raises(WitnessStateError):
         WitnessState(tmp_path)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from ledger_verify.bundle.checkpoint import BundleCheckpoint
 from ledger_verify.bundle.report import BundleReport
+from ledger_verify.bundle.scope import Scope
 from ledger_verify.bundle.subject_chains import COMPLETENESS, check_completeness, line_of
 from ledger_verify.checkpoints import Checkpoint
 from ledger_verify.merkle import leaf_hash
@@ -68,8 +69,8 @@ def verify(
         proof = prove(store, map_key(SALT, subject))
         (root / COMPLETENESS).write_bytes(line_of(subject, proof, chain) + b"\n")
         report = BundleReport()
-        header = {"scope": {"all": False, "customers": [subject], "since": None, "until": None}}
-        check_completeness(root, report, header, BundleCheckpoint(checkpoint=checkpoint))
+        scope = Scope(everything=False, customers=(subject,), since=None, until=None)
+        check_completeness(root, report, scope, BundleCheckpoint(checkpoint=checkpoint))
         return report
 
 
@@ -108,8 +109,8 @@ def test_another_subjects_proof_or_a_changed_leaf_is_caught(
             proof = prove(store, map_key(SALT, other))  # the other subject's entry
             (root / COMPLETENESS).write_bytes(line_of(subject, proof, chains[other]) + b"\n")
             report = BundleReport()
-            header = {"scope": {"all": False, "customers": [subject], "since": None, "until": None}}
-            check_completeness(root, report, header, BundleCheckpoint(checkpoint=checkpoint))
+            scope = Scope(everything=False, customers=(subject,), since=None, until=None)
+            check_completeness(root, report, scope, BundleCheckpoint(checkpoint=checkpoint))
             assert "the customer's map proof fails" in report.failures[0].message
     chain = chains[subject]
     forged = [(seq, bytes(32) if i == 0 else digest) for i, (seq, digest) in enumerate(chain)]

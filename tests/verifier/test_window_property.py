@@ -80,7 +80,9 @@ def check(
         line = window_line_of(subject, first, prove(stores[1], key), chain)
         (root / COMPLETENESS).write_bytes(line + b"\n")
         report = BundleReport()
-        match_leaves(root, report, window_chains(root, report, [subject], window))
+        match_leaves(
+            root, report, window_chains(root, report, [subject], window), (window.start, window.end)
+        )
         return report
 
 
@@ -167,5 +169,7 @@ def test_a_damaged_window_line_is_a_failure_never_a_crash(data: st.DataObject) -
         (root / "leaves.jsonl").write_bytes(b"".join(leaf_line(s) + b"\n" for s, _ in chain))
         (root / COMPLETENESS).write_bytes(damaged + b"\n")
         report = BundleReport()
-        match_leaves(root, report, window_chains(root, report, ["s0"], window))
+        match_leaves(
+            root, report, window_chains(root, report, ["s0"], window), (window.start, window.end)
+        )
     assert report.ok == (damaged == line)

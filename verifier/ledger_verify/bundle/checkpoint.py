@@ -35,6 +35,7 @@ class BundleCheckpoint:
     note_bytes: bytes = b""
     key: Ed25519PublicKey | None = None
     key_name: str = ""
+    key_id: bytes = b""
 
 
 def _read(root: Path, report: BundleReport, name: str) -> bytes | None:
@@ -47,10 +48,12 @@ def _read(root: Path, report: BundleReport, name: str) -> bytes | None:
 
 
 def check_checkpoint(
-    root: Path, report: BundleReport, header: dict[str, Any], trusted: TrustedKey | None
+    root: Path, report: BundleReport, trusted: TrustedKey | None
 ) -> BundleCheckpoint:
     """Check log.pub, log.vkey and checkpoint; records the key, origin and size and
-    each failure in `report`, and returns the checkpoint the proofs must reach."""
+    each failure in `report`, and returns the checkpoint the proofs must reach
+    (read before manifest.json, so that every seq the manifest states is bounded by
+    its size; `check_log_member` then compares the manifest's `log`)."""
     pub: Ed25519PublicKey | None = None
     pem = _read(root, report, "log.pub")
     if pem is not None:
@@ -82,7 +85,7 @@ def check_checkpoint(
     report.key = f"{name}+{kid.hex()}" if name else ""
     raw = _read(root, report, "checkpoint")
     if raw is None:
-        return BundleCheckpoint(key=pub, key_name=name)
+        return BundleCheckpoint(key=pub, key_name=name, key_id=kid)
     note = raw.decode("utf-8", errors="replace")
     try:
         if pub is None or not name:
@@ -93,8 +96,19 @@ def check_checkpoint(
         try:
             cp = parse_checkpoint(raw)
         except CheckpointError:
-            return BundleCheckpoint(None, note, raw, pub, name)
+            return BundleCheckpoint(None, note, raw, pub, name, kid)
     report.origin, report.checkpoint_size = cp.origin, cp.size
+    return BundleCheckpoint(cp, note, raw, pub, name, kid)
+
+
+def check_log_member(
+    report: BundleReport, header: dict[str, Any], anchor: BundleCheckpoint
+) -> None:
+    """manifest.json's `log` member states the checkpoint and key of the bundle."""
+    cp, name = anchor.checkpoint, anchor.key_name
+    if cp is None:
+        return  # the checkpoint check has failed already
+    kid = anchor.key_id
     log = header.get("log")
     stated = {
         "origin": cp.origin,
@@ -105,4 +119,3 @@ def check_checkpoint(
     }
     if not isinstance(log, dict) or any(log.get(k) != v for k, v in stated.items()):
         report.fail("manifest.json", None, "its 'log' member does not match the checkpoint")
-    return BundleCheckpoint(cp, note, raw, pub, name)

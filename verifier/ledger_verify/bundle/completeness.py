@@ -11,6 +11,7 @@ from typing import Any
 from ledger_verify.bundle.layout import PROOF_NAME
 from ledger_verify.bundle.manifest import ManifestListing
 from ledger_verify.bundle.report import BundleReport, SeqSet
+from ledger_verify.bundle.scope import Scope
 from ledger_verify.bundle.signature import MANIFEST_SIG
 
 
@@ -47,10 +48,10 @@ def _check_proof_dir(
                 report.fail(name, seq, "proves a leaf that leaves.jsonl does not contain")
 
 
-def check_counts(report: BundleReport, header: dict[str, Any]) -> None:
+def check_counts(report: BundleReport, header: dict[str, Any], scope: Scope | None) -> None:
     """Check manifest.json's counts, and that a whole-log bundle holds every event."""
-    scope, size = header.get("scope"), report.checkpoint_size
-    if isinstance(scope, dict) and scope.get("all") is True and report.events != size:
+    size = report.checkpoint_size
+    if scope is not None and scope.everything and report.events != size:
         # a whole-log bundle must disclose every seq below the checkpoint size
         report.fail(
             "leaves.jsonl",

@@ -5,7 +5,6 @@ decrypted state renders to. Messages name file and seq, never a decrypted value.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from cryptography.exceptions import InvalidTag
 
 from ledger_verify.bundle.checkpoint import BundleCheckpoint
 from ledger_verify.bundle.events import CSV_HEADER, csv_cells, event_record
+from ledger_verify.bundle.layout import load_json
 from ledger_verify.bundle.lines import (
     FILES,
     jcs,
@@ -44,7 +44,8 @@ def check_events(
     progress: Callable[[int, int], None] | None,
 ) -> SeqSet:
     """Check every event of the bundle; returns the seqs leaves.jsonl holds."""
-    leaf_seqs = SeqSet()
+    size = 0 if anchor.checkpoint is None else anchor.checkpoint.size
+    leaf_seqs = SeqSet(size)
     streams: dict[str, Iterator[tuple[int, Any]]] = {
         "leaves": read_lines(root, report, "leaves", parse_leaf),
         "keys": read_lines(root, report, "keys", parse_key),
@@ -84,13 +85,14 @@ def check_event(
         return
     raw, leaf = items["leaves"]
     report.events += 1
-    leaf_seqs.add(seq)
+    if seq < leaf_seqs.limit:  # check_proof names a seq beyond the checkpoint
+        leaf_seqs.add(seq)
     check_proof(root, report, anchor, seq, raw)
     state: dict[str, Any] | None = None
     if "keys" in items:
         report.decrypted += 1  # counts events with a key line, decryptable or not
         try:
-            state = json.loads(decrypt_leaf(leaf, items["keys"]))
+            state = load_json(decrypt_leaf(leaf, items["keys"]))
         except InvalidTag:
             report.fail(
                 "keys.jsonl",

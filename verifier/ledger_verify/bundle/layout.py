@@ -7,11 +7,12 @@ which reads it; needs nothing but the standard library.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 
 FORMAT: Final = "crm-ledger-bundle/v1"
 TOP_FILES: Final = (
@@ -27,8 +28,17 @@ TOP_FILES: Final = (
 OPTIONAL_FILES: Final = ("completeness.jsonl", "window.json")
 """Top-level files only some bundles hold (a customer scope's completeness proof, a
 time window's log range)."""
-PROOF_NAME: Final = re.compile(r"proofs/(0|[1-9][0-9]*)\.tlog-proof")
+PROOF_NAME: Final = re.compile(r"proofs/(0|[1-9][0-9]{0,19})\.tlog-proof")
 HEX64: Final = re.compile(r"[0-9a-f]{64}")
+
+
+def load_json(raw: bytes | str) -> Any:
+    """`json.loads` of untrusted text, with nesting too deep for the parser
+    (RecursionError) a ValueError like any other malformed JSON."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("is nested too deeply to be the format's JSON") from None
 
 
 def proof_path(seq: int) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger_verify.bundle.events import CSV_HEADER
+from ledger_verify.bundle.layout import load_json
 from ledger_verify.bundle.report import BundleReport
 from ledger_verify.leaf import LEAF_FIELDS
 
@@ -38,7 +39,7 @@ def jcs(obj: Any) -> bytes:
 
 def parse_leaf(raw: bytes) -> tuple[int, Any]:
     """(seq, (raw, leaf object)) of a leaves.jsonl line; ValueError if not canonical."""
-    obj = json.loads(raw)
+    obj = load_json(raw)
     if not isinstance(obj, dict) or set(obj) != LEAF_FIELDS:
         raise ValueError("is not a leaf object with exactly the nine leaf fields")
     for name in ("notification_id", "originator_version"):
@@ -55,7 +56,7 @@ def parse_leaf(raw: bytes) -> tuple[int, Any]:
 
 def parse_key(raw: bytes) -> tuple[int, Any]:
     """(seq, 32-byte key) of a keys.jsonl line; ValueError if malformed."""
-    obj = json.loads(raw)
+    obj = load_json(raw)
     if not isinstance(obj, dict) or set(obj) != {"seq", "key"} or not isinstance(obj["key"], str):
         raise ValueError('is not an object {"seq", "key"}')
     try:
@@ -69,7 +70,7 @@ def parse_key(raw: bytes) -> tuple[int, Any]:
 
 def parse_event(raw: bytes) -> tuple[int, Any]:
     """(seq, object) of an events.jsonl line; ValueError if it is not an object."""
-    obj = json.loads(raw)
+    obj = load_json(raw)
     if not isinstance(obj, dict):
         raise ValueError("is not a JSON object")
     return _seq(obj.get("seq")), obj
@@ -117,7 +118,7 @@ def read_csv_rows(root: Path, report: BundleReport) -> Iterator[tuple[int, Any]]
             if next(rows, None) != list(CSV_HEADER):
                 report.fail("events.csv", None, "the header row is not the format's")
             for row in rows:
-                seq = int(row[0]) if row and re.fullmatch(r"0|[1-9][0-9]*", row[0]) else -1
+                seq = int(row[0]) if row and re.fullmatch(r"0|[1-9][0-9]{0,19}", row[0]) else -1
                 if seq <= last:
                     report.fail("events.csv", None, f"row {rows.line_num}: bad seq")
                     continue

@@ -75,6 +75,8 @@ class _JsonStream:
                 if self._fill():
                     continue
                 raise ManifestError(f"not valid JSON: {exc.msg}") from exc
+            except RecursionError:
+                raise ManifestError("a value is nested too deeply") from None
             # a number or literal ending at the buffer's end may go on in the next chunk
             if end == len(self.buf) and not self.eof and self._fill():
                 continue
@@ -137,10 +139,12 @@ class ManifestListing:
     proofs: SeqSet = field(default_factory=SeqSet)
 
 
-def check_manifest(root: Path, report: BundleReport) -> ManifestListing:
+def check_manifest(root: Path, report: BundleReport, size: int | None) -> ManifestListing:
     """Check that manifest.json lists every top-level file and each listed file with
-    its SHA-256; records the bundle digest and each failure in `report`."""
-    listing = ManifestListing()
+    its SHA-256; records the bundle digest and each failure in `report`. `size`: the
+    checkpoint's size, which every listed proof's seq must be below (None: the
+    checkpoint does not parse, and has failed already)."""
+    listing = ManifestListing(proofs=SeqSet(size or 0))
 
     def on_file(path: str, digest: str) -> None:
         match = PROOF_NAME.fullmatch(path)
@@ -150,7 +154,11 @@ def check_manifest(root: Path, report: BundleReport) -> ManifestListing:
                 report.fail("manifest.json", None, f"lists {path} twice")
             listing.top.add(path)
         elif seq is not None:
-            if not listing.proofs.add(seq):
+            if size is None:
+                pass  # no checkpoint: nothing to bound the seq by, so nothing kept
+            elif seq >= size:
+                report.fail("manifest.json", seq, f"lists {path}, beyond the checkpoint's size")
+            elif not listing.proofs.add(seq):
                 report.fail("manifest.json", seq, f"lists {path} twice")
         else:
             report.fail("manifest.json", None, f"lists an unexpected file {path!r}")

@@ -8,6 +8,7 @@ import base64
 import json
 from typing import Any, Final
 
+from ledger_verify.bundle.layout import load_json
 from ledger_verify.smt import Leaf, MapProof, canonical_b64decode
 
 COMPLETENESS: Final = "completeness.jsonl"
@@ -49,7 +50,7 @@ def steps_of(chain: Any) -> list[tuple[int, bytes]]:
 def canonical_line(raw: bytes, members: set[str]) -> dict[str, Any]:
     """The object of an RFC 8785 line with exactly `members` and a string `subject`;
     ValueError otherwise."""
-    obj = json.loads(raw)
+    obj = load_json(raw)
     if not isinstance(obj, dict) or set(obj) != members:
         raise ValueError(f"needs exactly {', '.join(sorted(members))}")
     if json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() != raw:

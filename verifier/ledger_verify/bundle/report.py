@@ -30,6 +30,9 @@ class BundleReport:
     key: str = ""
     bundle_digest: str = ""
     cosigned_by: list[str] = field(default_factory=list)
+    scope: str = ""
+    """What the bundle was proven complete for: the whole log, its customers (by id),
+    or "" (a window alone: every event of its log range)."""
     window: tuple[int, int] | None = None
     """A window bundle's proven log range [start, end) (window.json)."""
     window_recorded: tuple[str, str] = ("", "")
@@ -51,13 +54,19 @@ class BundleReport:
 
 
 class SeqSet:
-    """A set of non-negative ints as a bitmap: one bit per possible seq."""
+    """A set of ints in [0, limit) as a bitmap: one bit per possible seq, so memory
+    is bounded by the limit (the checkpoint's size), never by a number a bundle
+    states."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 1 << 40) -> None:
         self.bits = bytearray()
+        self.limit = limit
 
     def add(self, seq: int) -> bool:
-        """Add `seq`; False if it was already there."""
+        """Add `seq`; False if it was already there; ValueError if it is not in
+        [0, limit) (callers check against the checkpoint's size first)."""
+        if not 0 <= seq < self.limit:
+            raise ValueError(f"seq {seq} is not below {self.limit}")
         byte, bit = divmod(seq, 8)
         if byte >= len(self.bits):
             self.bits.extend(bytes(byte + 1 - len(self.bits)))
@@ -85,7 +94,19 @@ def summary(report: BundleReport) -> str:
                 else ""
             )
             + (
-                f"complete for the window's log range: every event of its scope with a seq "
+                f"complete for {report.scope}: every event of "
+                + (
+                    "the log below the checkpoint size\n"
+                    if report.scope == "the whole log"
+                    else "each up to the checkpoint (through the subject map it signs)\n"
+                )
+                if report.scope and report.window is None
+                else ""
+            )
+            + (
+                "complete for the window's log range"
+                + (f" and {report.scope}" if report.scope else "")
+                + ": every event of its scope with a seq "
                 f"in [{report.window[0]}, {report.window[1]}), between the checkpoints "
                 f"'from' ({report.window_recorded[0]}) and 'to' ({report.window_recorded[1]}, "
                 "by the firm's clock)\n"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger_verify.bundle.checkpoint import BundleCheckpoint
-from ledger_verify.bundle.layout import open_regular
+from ledger_verify.bundle.layout import load_json, open_regular
 from ledger_verify.bundle.map_lines import (
     COMPLETENESS,
     canonical_line,
@@ -31,7 +31,8 @@ from ledger_verify.bundle.map_lines import (
     steps_of,
 )
 from ledger_verify.bundle.report import BundleReport
-from ledger_verify.bundle.window import Window, window_of
+from ledger_verify.bundle.scope import Scope, ScopeError, parse_scope
+from ledger_verify.bundle.window import Window
 from ledger_verify.bundle.window_chains import window_chains
 from ledger_verify.merkle import leaf_hash
 from ledger_verify.smt import (
@@ -71,47 +72,47 @@ def line_of(subject: str, proof: MapProof, chain: list[tuple[int, bytes]]) -> by
 
 def customers_in_scope(header: dict[str, Any]) -> list[str] | None:
     """The customers whose completeness the bundle must prove: those of a customer
-    scope, with or without a time window; None for other scopes."""
-    scope = header.get("scope")
-    if not isinstance(scope, dict) or scope.get("all") is True:
+    scope, with or without a time window; None for other scopes (or a scope that is
+    not the documented shape, which `ledger_verify.bundle.scope` fails)."""
+    try:
+        scope = parse_scope(header)
+    except ScopeError:
         return None
-    customers = scope.get("customers")
-    if not isinstance(customers, list) or not customers:
-        return None
-    return [c for c in customers if isinstance(c, str)]
+    return list(scope.customers) or None
 
 
 def check_completeness(
     root: Path,
     report: BundleReport,
-    header: dict[str, Any],
+    scope: Scope | None,
     anchor: BundleCheckpoint,
     window: Window | None = None,
 ) -> None:
     """Check that the bundle holds every event of each customer in scope up to its
     checkpoint, or, for a window bundle (`window`: its verified log range), every
-    event of each customer in that range (see the module docstring); failures name
-    the missing seq."""
-    customers = customers_in_scope(header)
+    event of each customer in that range (see the module docstring), and that each
+    event is labelled as the customer whose chain proves it; failures name the seq.
+    `scope` None: the scope check has failed already."""
+    customers = None if scope is None else list(scope.customers) or None
     present = (root / COMPLETENESS).exists()
     if customers is None:
-        if present:
+        if present and scope is not None:
             report.fail(COMPLETENESS, None, "this scope proves no completeness: remove it")
         return
+    assert scope is not None
     checkpoint = anchor.checkpoint
     if checkpoint is None:
         return  # the checkpoint check has failed already
-    try:
-        windowed = window_of(header) is not None
-    except ValueError:
-        return  # the window check has named it
-    if windowed:
+    if scope.windowed:
         if window is None:
             return  # the window check has failed already
         if not present:
             report.fail(COMPLETENESS, None, "missing: the customers' completeness is not proven")
             return
-        match_leaves(root, report, window_chains(root, report, customers, window))
+        before = report.failure_count
+        chains = window_chains(root, report, customers, window)
+        proven = (window.start, window.end) if report.failure_count == before else None
+        match_leaves(root, report, chains, proven)
         return
     try:
         signed = signed_map(checkpoint.extensions)
@@ -129,8 +130,10 @@ def check_completeness(
     if not present:
         report.fail(COMPLETENESS, None, "missing: the customers' completeness is not proven")
         return
+    before = report.failure_count
     expected = _read_chains(root, report, customers, signed, checkpoint.size)
-    match_leaves(root, report, expected)
+    proven = (0, checkpoint.size) if report.failure_count == before else None
+    match_leaves(root, report, expected, proven)
 
 
 def _read_chains(
@@ -139,10 +142,10 @@ def _read_chains(
     customers: list[str],
     signed: tuple[bytes, bytes],
     size: int,
-) -> dict[int, tuple[bytes, int]]:
-    """seq → (leaf hash, line number) of every chain step of a proven entry."""
+) -> dict[int, tuple[bytes, int, str]]:
+    """seq → (leaf hash, line number, subject) of every chain step of a proven entry."""
     salt, map_root = signed
-    expected: dict[int, tuple[bytes, int]] = {}
+    expected: dict[int, tuple[bytes, int, str]] = {}
     seen: set[str] = set()
     fh = open_regular(root / COMPLETENESS)
     if fh is None:
@@ -168,7 +171,7 @@ def _read_chains(
             if not _chain_matches(report, where, entry, chain, size):
                 continue
             for seq, digest in chain:
-                expected[seq] = (digest, number)
+                expected[seq] = (digest, number, subject)
     for customer in customers:
         if customer not in seen:
             report.fail(COMPLETENESS, None, f"holds no proof for customer {customer}")
@@ -182,6 +185,10 @@ def _chain_matches(
     chain: list[tuple[int, bytes]],
     size: int,
 ) -> bool:
+    beyond = [seq for seq, _ in chain if seq >= size]
+    if beyond:
+        report.fail(COMPLETENESS, beyond[0], f"{where}: the chain goes past the checkpoint")
+        return False
     if entry is None:
         if chain:
             report.fail(COMPLETENESS, None, f"{where}: a chain for a subject the map lacks")
@@ -207,20 +214,27 @@ def _chain_matches(
     return True
 
 
-def match_leaves(root: Path, report: BundleReport, expected: dict[int, tuple[bytes, int]]) -> None:
-    """Every chain step must be a line of leaves.jsonl with the chain's leaf hash."""
+def match_leaves(
+    root: Path,
+    report: BundleReport,
+    expected: dict[int, tuple[bytes, int, str]],
+    proven: tuple[int, int] | None,
+) -> None:
+    """Every chain step must be a line of leaves.jsonl with the chain's leaf hash,
+    labelled in events.jsonl as the chain's subject; every other event of the bundle
+    with a seq in the `proven` range [start, end) (where the chains name every event
+    of the scope's customers) is on no scope customer's chain and has no place in it.
+    `proven` None: a customer's line failed, so the chains do not name every event
+    (that failure stands; events off the chains are not named again)."""
     held: set[int] = set()
     fh = open_regular(root / "leaves.jsonl")
     if fh is not None:
         with fh:
             for line in fh:
                 raw = line.removesuffix(b"\n")
-                try:
-                    seq = json.loads(raw).get("seq")
-                except (ValueError, AttributeError):
-                    continue  # the leaf check names it
-                step = expected.get(seq) if isinstance(seq, int) else None
-                if step is None:
+                seq = _seq_of(raw)
+                step = expected.get(seq) if seq is not None else None
+                if seq is None or step is None:
                     continue
                 held.add(seq)
                 if leaf_hash(raw) != step[0]:
@@ -237,3 +251,52 @@ def match_leaves(root: Path, report: BundleReport, expected: dict[int, tuple[byt
             f"missing: the customer's chain ({COMPLETENESS} line {expected[seq][1]}) names "
             "this event of the customer, which the bundle does not hold",
         )
+    _match_labels(root, report, expected, proven)
+
+
+def _seq_of(raw: bytes) -> int | None:
+    try:
+        obj = load_json(raw)
+    except ValueError:
+        return None  # the line's own check names it
+    seq = obj.get("seq") if isinstance(obj, dict) else None
+    return seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+
+
+def _match_labels(
+    root: Path,
+    report: BundleReport,
+    expected: dict[int, tuple[bytes, int, str]],
+    proven: tuple[int, int] | None,
+) -> None:
+    """events.jsonl's `customer` of each chain step is the chain's subject, and no
+    event in the proven range is off every chain (see `match_leaves`)."""
+    fh = open_regular(root / "events.jsonl")
+    if fh is None:
+        return  # the manifest check has named it
+    start, end = proven or (0, 0)
+    with fh:
+        for line in fh:
+            try:
+                obj = load_json(line.removesuffix(b"\n"))
+            except ValueError:
+                continue  # the event check names it
+            seq = obj.get("seq") if isinstance(obj, dict) else None
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                continue
+            step = expected.get(seq)
+            if step is not None:
+                if obj.get("customer") != step[2]:
+                    report.fail(
+                        "events.jsonl",
+                        seq,
+                        f"'customer' is not the subject of the chain ({COMPLETENESS} line "
+                        f"{step[1]}) that proves this event",
+                    )
+            elif start <= seq < end:
+                report.fail(
+                    "events.jsonl",
+                    seq,
+                    "is on no scope customer's chain: an event of another subject in a "
+                    "customer bundle",
+                )

@@ -34,8 +34,9 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from ledger_verify.bundle.checkpoint import TrustedKey, check_checkpoint
+from ledger_verify.bundle.checkpoint import TrustedKey, check_checkpoint, check_log_member
 from ledger_verify.bundle.completeness import check_counts, check_unlisted
 from ledger_verify.bundle.cosignatures import check_quorum
 from ledger_verify.bundle.event_check import check_events
@@ -43,8 +44,9 @@ from ledger_verify.bundle.events import CSV_HEADER, csv_cells, event_record, hum
 from ledger_verify.bundle.layout import FORMAT, TOP_FILES, proof_path
 from ledger_verify.bundle.manifest import ManifestError, check_manifest, parse_manifest
 from ledger_verify.bundle.report import BundleReport, Failure, summary
+from ledger_verify.bundle.scope import Scope, ScopeError, parse_scope
 from ledger_verify.bundle.signature import check_manifest_signature
-from ledger_verify.bundle.subject_chains import check_completeness, customers_in_scope
+from ledger_verify.bundle.subject_chains import check_completeness
 from ledger_verify.bundle.tar import bundle_root, extract, is_archive
 from ledger_verify.bundle.window import check_range, check_window
 from ledger_verify.checkpoints import CheckpointError, parse_verifier_key
@@ -80,17 +82,40 @@ def _verify_directory(
     witnesses: Sequence[Cosigner] = (),
     quorum: int = 0,
 ) -> None:
-    listing = check_manifest(root, report)
-    anchor = check_checkpoint(root, report, listing.header, trusted)
+    anchor = check_checkpoint(root, report, trusted)
+    size = None if anchor.checkpoint is None else anchor.checkpoint.size
+    listing = check_manifest(root, report, size)
+    check_log_member(report, listing.header, anchor)
     check_quorum(report, anchor, witnesses, quorum)
     check_manifest_signature(root, report, anchor)
     leaf_seqs = check_events(root, report, listing.header, anchor, progress)
     check_unlisted(root, report, listing, leaf_seqs)
-    check_counts(report, listing.header)
-    window = check_window(root, report, listing.header, anchor, witnesses)
-    if window is not None and customers_in_scope(listing.header) is None:
+    scope = read_scope(report, listing.header)
+    check_counts(report, listing.header, scope)
+    window = check_window(root, report, listing.header, scope, anchor, witnesses, quorum)
+    if window is not None and scope is not None and not scope.customers:
         check_range(report, window, leaf_seqs)
-    check_completeness(root, report, listing.header, anchor, window)
+    check_completeness(root, report, scope, anchor, window)
+
+
+def read_scope(report: BundleReport, header: dict[str, Any]) -> Scope | None:
+    """manifest.json's scope, checked strictly; None (a failure recorded) if it is not
+    the documented shape, so that no weaker check stands in for the right one."""
+    if not header:
+        return None  # the manifest check has failed already
+    try:
+        scope = parse_scope(header)
+    except ScopeError as exc:
+        report.fail("manifest.json", None, f"its scope is malformed: {exc}")
+        return None
+    report.scope = (
+        "the whole log"
+        if scope.everything
+        else ""
+        if not scope.customers
+        else f"{len(scope.customers)} customer(s): {', '.join(scope.customers)}"
+    )
+    return scope
 
 
 def witness_policy(vkeys: Sequence[str], quorum: int | None) -> tuple[tuple[Cosigner, ...], int]:

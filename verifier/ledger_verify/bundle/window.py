@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from ledger_verify.bundle.checkpoint import BundleCheckpoint
-from ledger_verify.bundle.layout import open_regular
+from ledger_verify.bundle.layout import load_json, open_regular
 from ledger_verify.bundle.report import BundleReport, SeqSet
+from ledger_verify.bundle.scope import Scope, aware_time
 from ledger_verify.checkpoints import Checkpoint, CheckpointError, verify_checkpoint
 from ledger_verify.cosignature import Cosigner, verify_cosignatures
 from ledger_verify.merkle import ProofError, verify_consistency
@@ -65,30 +66,6 @@ def _jcs(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
-def aware_time(text: object) -> datetime:
-    """An ISO 8601 date-time string as an aware datetime (no zone: UTC); ValueError
-    otherwise."""
-    if not isinstance(text, str):
-        raise ValueError("a time is an ISO 8601 string")
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def window_of(header: dict[str, Any]) -> tuple[datetime | None, datetime | None] | None:
-    """(since, until) of a windowed scope of manifest.json; None for a scope without
-    a window (or the whole log); ValueError if a time is malformed."""
-    scope = header.get("scope")
-    if not isinstance(scope, dict) or scope.get("all") is True:
-        return None
-    since, until = scope.get("since"), scope.get("until")
-    if since is None and until is None:
-        return None
-    return (
-        None if since is None else aware_time(since),
-        None if until is None else aware_time(until),
-    )
-
-
 def bound_json(note: str, recorded_at: str, consistency: list[bytes]) -> dict[str, Any]:
     """One BOUND object of window.json."""
     return {
@@ -119,7 +96,7 @@ def parse_window(raw: bytes) -> tuple[Bound | None, Bound]:
     """(from, to) of window.json's bytes; ValueError if they are not the format's."""
     if not raw.endswith(b"\n") or b"\n" in raw[:-1]:
         raise ValueError("is not one line ending in a newline")
-    obj = json.loads(raw)
+    obj = load_json(raw)
     if not isinstance(obj, dict) or set(obj) != {"from", "to"}:
         raise ValueError("needs exactly from and to")
     if _jcs(obj) + b"\n" != raw:
@@ -127,25 +104,33 @@ def parse_window(raw: bytes) -> tuple[Bound | None, Bound]:
     return (None if obj["from"] is None else _bound(obj["from"])), _bound(obj["to"])
 
 
+CLOCK_SKEW: Final = 1
+"""Seconds a trusted witness's clock may lag the firm's before a cosignature timed
+before a note's recorded_at refutes it (beyond the one-second granularity of a
+cosignature's time)."""
+
+
 def check_window(
     root: Path,
     report: BundleReport,
     header: dict[str, Any],
+    scope: Scope | None,
     anchor: BundleCheckpoint,
     witnesses: Sequence[Cosigner] = (),
+    quorum: int = 0,
 ) -> Window | None:
     """Check window.json of a window bundle (see the module docstring) and return the
     proven log range; None (with the failures recorded) if it does not hold, or the
-    scope has no window. A trusted witness's cosignature of `from` at or before
-    `since` is recorded in `report.window_attested`: the window's start then rests on
-    that witness's clock, not only on the firm's."""
+    scope has no window (or is malformed: `scope` None). With trusted `witnesses`,
+    each note's cosignatures by them must verify, `quorum` of them must be there (as
+    for the bundle's checkpoint), and none may be timed before the note's
+    recorded_at, nor (for `to`) before the window's end. A trusted witness's
+    cosignature of `from` at or before `since` is recorded in `report.window_attested`:
+    the window's start then rests on that witness's clock, not only on the firm's."""
     present = (root / WINDOW).exists()
-    try:
-        times = window_of(header)
-    except ValueError as exc:
-        report.fail("manifest.json", None, f"its scope's window is malformed: {exc}")
-        return None
-    if times is None:
+    if scope is None:
+        return None  # the scope check has failed already
+    if not scope.windowed:
         if present:
             report.fail(WINDOW, None, "this scope has no time window: remove it")
         return None
@@ -166,10 +151,11 @@ def check_window(
         first_cp = None if first is None else _verified(first, "from", anchor, bundle)
         last_cp = _verified(last, "to", anchor, bundle)
         _check_consistency(first, first_cp, last, last_cp, bundle)
+        _check_claims(first, first_cp, last, last_cp)
     except (ValueError, CheckpointError, ProofError, UnicodeDecodeError) as exc:
         report.fail(WINDOW, None, str(exc))
         return None
-    since, until = times
+    since, until = scope.since, scope.until
     if first is not None and since is None:
         report.fail(WINDOW, None, "a window without a start begins with the log: 'from' is null")
         return None
@@ -190,6 +176,14 @@ def check_window(
             "bundle's checkpoint: the window's last events may lie above it",
         )
         return None
+    held = True
+    if witnesses:
+        if first is not None:
+            held &= _check_witnessed(report, "from", first, witnesses, quorum, None)
+        if not is_bundle:
+            held &= _check_witnessed(report, "to", last, witnesses, quorum, until)
+    if not held:
+        return None
     window = Window(0 if first_cp is None else first_cp.size, last_cp.size, first_cp, last_cp)
     report.window = (window.start, window.end)
     report.window_recorded = (
@@ -201,12 +195,80 @@ def check_window(
     return window
 
 
+def _check_claims(
+    first: Bound | None,
+    first_cp: Checkpoint | None,
+    last: Bound,
+    last_cp: Checkpoint,
+) -> None:
+    """The window's claims agree with each other: one checkpoint has one recorded
+    time, and `from` was recorded no later than `to`; ValueError otherwise. (Both are
+    the firm's clock; manifest.json's created_at is taken before the export's own
+    seal, so it bounds no recorded time.)"""
+    if first is None or first_cp is None:
+        return
+    if first_cp.body == last_cp.body and first.recorded_at != last.recorded_at:
+        raise ValueError("'from' and 'to' are the same checkpoint with two recorded times")
+    if first.recorded_at > last.recorded_at:
+        raise ValueError("its 'from' checkpoint is claimed recorded after its 'to' checkpoint")
+
+
+def _check_witnessed(
+    report: BundleReport,
+    name: str,
+    bound: Bound,
+    witnesses: Sequence[Cosigner],
+    quorum: int,
+    until: datetime | None,
+) -> bool:
+    """The trusted witnesses' cosignatures of one window note: each verifies, `quorum`
+    are there, and none refutes the note's recorded_at (nor, with `until`, shows the
+    note existed before the window's end); failures recorded."""
+    where = f"its '{name}' checkpoint"
+    try:
+        valid = verify_cosignatures(bound.note, witnesses)
+    except CheckpointError as exc:
+        report.fail(WINDOW, None, f"{where}: a trusted witness's cosignature is bad: {exc}")
+        return False
+    held = True
+    if len(valid) < quorum:
+        report.fail(
+            WINDOW,
+            None,
+            f"{where} carries valid cosignatures from {len(valid)} trusted witness(es), "
+            f"the quorum is {quorum}",
+        )
+        held = False
+    for v in valid:
+        # a cosignature's time is whole seconds: the witness saw the note before
+        # timestamp + 1
+        seen = datetime.fromtimestamp(v.timestamp, UTC).isoformat()
+        if v.timestamp + 1 + CLOCK_SKEW <= bound.recorded_at.timestamp():
+            report.fail(
+                WINDOW,
+                None,
+                f"{where} was cosigned by a trusted witness at {seen}, before its "
+                f"recorded_at {bound.recorded_at.isoformat()}: the recorded time is false",
+            )
+            held = False
+        if until is not None and v.timestamp + 1 <= until.timestamp():
+            report.fail(
+                WINDOW,
+                None,
+                f"{where} was cosigned by a trusted witness at {seen}, before the window's "
+                f"end {until.isoformat()}: it was recorded before the end and does not "
+                "bound the window's last events",
+            )
+            held = False
+    return held
+
+
 def _attested(note: str, witnesses: Sequence[Cosigner], since: datetime) -> list[str]:
     """The trusted witnesses that cosigned `note` at or before `since`, with when."""
     try:
         valid = verify_cosignatures(note, witnesses)
     except CheckpointError:
-        return []  # a bad cosignature attests nothing (the quorum check is the bundle's)
+        return []  # a bad cosignature attests nothing (_check_witnessed names it)
     return sorted(
         f"{v.cosigner} at {datetime.fromtimestamp(v.timestamp, UTC).isoformat()}"
         for v in valid

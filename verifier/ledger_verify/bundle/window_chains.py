@@ -143,10 +143,10 @@ def _check_line(
 
 def window_chains(
     root: Path, report: BundleReport, customers: list[str], window: Window
-) -> dict[int, tuple[bytes, int]]:
-    """seq -> (leaf hash, line number) of every proven chain step of the window lines
+) -> dict[int, tuple[bytes, int, str]]:
+    """seq -> (leaf hash, line number, subject) of every proven chain step of the window lines
     of completeness.jsonl; each failure recorded in `report`."""
-    expected: dict[int, tuple[bytes, int]] = {}
+    expected: dict[int, tuple[bytes, int, str]] = {}
     try:
         salt, last_root = _signed(window.last, "to")
         first_salt, first_root = (
@@ -181,7 +181,7 @@ def window_chains(
                 report.fail(COMPLETENESS, None, f"{where}: {why}")
                 continue
             for seq, digest in chain:
-                expected[seq] = (digest, number)
+                expected[seq] = (digest, number, subject)
     for customer in customers:
         if customer not in seen:
             report.fail(COMPLETENESS, None, f"holds no proof for customer {customer}")
