@@ -195,6 +195,18 @@ class KeyStore:
             return row["dek_id"], dek
         return self._create(subject, now)
 
+    def prk_for_subject(self, subject_id: UUID | str | None) -> tuple[str, bytes]:
+        """(dek_id, HKDF extract of the DEK) to encrypt a new event about the subject: as
+        `dek_for_subject` (creates a key if none, raises SubjectErased after a shred),
+        with the extract cached beside the DEK (`CachedKey.prk`, dropped with it), so an
+        event key is one HKDF expand (`ledger_verify.leaf.event_key_from_prk`)."""
+        dek_id, dek = self.dek_for_subject(subject_id)
+        with self._lock:
+            cached = self._by_ref.get(dek_id)
+        if cached is not None and cached.dek == dek:
+            return dek_id, cached.prk
+        return dek_id, hkdf_extract(dek)
+
     def _create(self, subject: str, now: float) -> tuple[str, bytes]:
         with self._lock:
             cached = self._by_subject.get(subject)
