@@ -53,7 +53,13 @@ def stream_pairs(events: Sequence[Any]) -> list[tuple[str, str]]:
     for event in events:
         try:
             key_ref = Envelope.unpack(event.state).key_ref
-            stream = str(UUID(str(event.originator_id)))
+            originator_id = event.originator_id
+            # a UUID's str() is already the canonical form: no round trip through UUID()
+            stream = (
+                str(originator_id)
+                if type(originator_id) is UUID
+                else str(UUID(str(originator_id)))
+            )
         except (EventAuthenticationFailed, ValueError):
             continue
         found.add((key_ref, stream))
