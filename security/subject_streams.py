@@ -56,9 +56,7 @@ def stream_pairs(events: Sequence[Any]) -> list[tuple[str, str]]:
             originator_id = event.originator_id
             # a UUID's str() is already the canonical form: no round trip through UUID()
             stream = (
-                str(originator_id)
-                if type(originator_id) is UUID
-                else str(UUID(str(originator_id)))
+                str(originator_id) if type(originator_id) is UUID else str(UUID(str(originator_id)))
             )
         except (EventAuthenticationFailed, ValueError):
             continue

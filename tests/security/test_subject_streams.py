@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.actor import Actor
 from domain.ids import consent_id, kyc_file_id
-from security import recorders
+from security import recorders, subject_streams
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.keys.envelope import Envelope
 from security.subject_streams import TABLE, stream_pairs
@@ -153,7 +153,7 @@ def test_a_failure_after_the_index_insert_rolls_it_back_and_remembers_nothing(
         subject = uuid4()
         recorder = ledger.app.recorder
         event = stored(ledger, subject)
-        real = recorders.insert_pairs
+        real = subject_streams.insert_pairs
         calls: list[int] = []
 
         def insert_then_fail(dialect: Any, cursor: Any, pairs: Any) -> None:
