@@ -61,7 +61,8 @@ class PooledConnectionCheck:
         with self._lock:
             last = self._handed_out.get(conn)
         if last is None or now - last >= self.idle_seconds or not self._quiet(conn):
-            self.round_trips += 1
+            with self._lock:
+                self.round_trips += 1
             ConnectionPool.check_connection(conn)
         with self._lock:
             self._handed_out[conn] = now
