@@ -37,6 +37,8 @@ from eventsourcing.sqlite import (
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
+from security.connection_check import PooledConnectionCheck
+from security.connection_check import install as install_connection_check
 from security.dialect import Dialect
 from security.errors import ConfigurationError
 from security.integrity.access_log import AccessLog
@@ -46,10 +48,11 @@ from security.keys.data_keys import KeyStore, PendingKey
 from security.keys.envelope import EnvelopeMapper
 from security.keys.keyring import Keyring, load_keyring
 from security.store_faults import classify, retry_busy
+from security.subject_streams import IndexedPairs, insert_pairs, stream_pairs
 from security.subject_streams import create_table_statements as subject_streams_ddl
-from security.subject_streams import record_streams
 
 PENDING_KEYS = "ledger_pending_keys"
+STREAM_PAIRS = "ledger_stream_pairs"  # the subject-index pairs a write still inserts
 # the library's PostgreSQL insert without its retry decorator, and that retry's figures
 _INSERT_ONCE: Callable[..., Sequence[int] | None] = (
     PostgresApplicationRecorder.insert_events.__wrapped__
@@ -125,6 +128,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     ) -> None:
         self.keystore = keystore
         self.extra_ddl = list(extra_ddl)
+        self.indexed = IndexedPairs()
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -135,27 +139,33 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         """Insert in one transaction; one that met a busy store (rolled back) is tried
         again with backoff (`retry_busy`). PostgreSQL's recorder needs no such wrapper:
-        the library retries its insert on OperationalError (10 times, 0.2 s apart)."""
+        the library retries its insert on OperationalError (10 times, 0.2 s apart).
+        The subject index's pairs this recorder has not committed before are inserted
+        with the events, and remembered once the transaction committed."""
+        pairs = self.indexed.missing(stream_pairs(stored_events))
 
         def attempt() -> Sequence[int] | None:
             pending = self.keystore.pending() if self.keystore else []
             ids = super(LedgerSQLiteApplicationRecorder, self).insert_events(
-                stored_events, **{PENDING_KEYS: pending}, **kwargs
+                stored_events, **{PENDING_KEYS: pending, STREAM_PAIRS: pairs}, **kwargs
             )
             if self.keystore and pending:
                 self.keystore.mark_persisted(pending)
             return ids
 
-        return retry_busy(attempt)
+        ids = retry_busy(attempt)
+        self.indexed.committed(pairs)
+        return ids
 
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         pending: list[PendingKey] = kwargs.pop(PENDING_KEYS, None) or []
+        pairs: list[tuple[str, str]] | None = kwargs.pop(STREAM_PAIRS, None)
         if self.keystore and pending:
             self.keystore.insert_pending(c, pending)
         ids = super()._insert_events(c, stored_events, **kwargs)
-        record_streams(Dialect("sqlite"), c, stored_events)
+        insert_pairs(Dialect("sqlite"), c, stream_pairs(stored_events) if pairs is None else pairs)
         return ids
 
 
@@ -172,6 +182,7 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.keystore = keystore
+        self.indexed = IndexedPairs()
         self.sql_create_statements.extend(SQL(ddl).format() for ddl in extra_ddl)
 
     def create_table(self) -> None:
@@ -189,9 +200,13 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         pending = self.keystore.pending() if self.keystore else []
-        ids = self._insert_retrying(stored_events, **{PENDING_KEYS: pending}, **kwargs)
+        pairs = self.indexed.missing(stream_pairs(stored_events))
+        ids = self._insert_retrying(
+            stored_events, **{PENDING_KEYS: pending, STREAM_PAIRS: pairs}, **kwargs
+        )
         if self.keystore and pending:
             self.keystore.mark_persisted(pending)
+        self.indexed.committed(pairs)
         return ids
 
     def _insert_retrying(
@@ -245,10 +260,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         pending: list[PendingKey] = kwargs.pop(PENDING_KEYS, None) or []
+        pairs: list[tuple[str, str]] | None = kwargs.pop(STREAM_PAIRS, None)
         if self.keystore and pending:
             self.keystore.insert_pending(curs, pending)
         super()._insert_events(curs, stored_events, **kwargs)
-        record_streams(Dialect("postgres", self.datastore.schema), curs, stored_events)
+        insert_pairs(
+            Dialect("postgres", self.datastore.schema),
+            curs,
+            stream_pairs(stored_events) if pairs is None else pairs,
+        )
 
 
 def _data_dir(env: Environment) -> Path:
@@ -318,6 +338,11 @@ class LedgerPostgresFactory(_LedgerFactoryMixin, PostgresFactory):
             raise ConfigurationError(
                 "POSTGRES_ENABLE_DB_FUNCTIONS must be off: the Merkle log needs the table lock"
             )
+        # the pre-ping without a round trip for a connection in use moments ago
+        # (security.connection_check)
+        self.connection_check: PooledConnectionCheck | None = None
+        if self.datastore.pre_ping:
+            self.connection_check = install_connection_check(self.datastore.pool)
         self._init_ledger(Dialect("postgres", self.datastore.schema))
 
     def application_recorder(self) -> ApplicationRecorder:

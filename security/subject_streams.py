@@ -15,7 +15,8 @@ written before this table existed is indexed once, on first start (`backfill`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from security.keys.envelope import Envelope
 
 TABLE = "ledger_subject_streams"
 BATCH = 2000
+INDEXED_PAIRS_LIMIT = 50_000  # pairs a recorder remembers as indexed (about 10 MB at most)
 
 
 def create_table_statements(dialect: Dialect) -> list[str]:
@@ -40,7 +42,7 @@ def create_table_statements(dialect: Dialect) -> list[str]:
     ]
 
 
-def _pairs(events: Sequence[Any]) -> list[tuple[str, str]]:
+def stream_pairs(events: Sequence[Any]) -> list[tuple[str, str]]:
     """(key_ref, canonical originator id) of each distinct stream and key of `events`.
 
     State that is not a ledger envelope names no key, nor does an id that is no UUID,
@@ -51,17 +53,20 @@ def _pairs(events: Sequence[Any]) -> list[tuple[str, str]]:
     for event in events:
         try:
             key_ref = Envelope.unpack(event.state).key_ref
-            stream = str(UUID(str(event.originator_id)))
+            originator_id = event.originator_id
+            # a UUID's str() is already the canonical form: no round trip through UUID()
+            stream = (
+                str(originator_id) if type(originator_id) is UUID else str(UUID(str(originator_id)))
+            )
         except (EventAuthenticationFailed, ValueError):
             continue
         found.add((key_ref, stream))
     return sorted(found)
 
 
-def record_streams(dialect: Dialect, cursor: Any, events: Sequence[StoredEvent]) -> None:
-    """Index the streams of `events` in the writer's transaction (a pair seen before is
-    skipped)."""
-    pairs = _pairs(events)
+def insert_pairs(dialect: Dialect, cursor: Any, pairs: Sequence[tuple[str, str]]) -> None:
+    """Insert (key_ref, stream) pairs in the caller's transaction; a pair already in the
+    index is left as it is."""
     if not pairs:
         return
     table = dialect.table(TABLE)
@@ -71,7 +76,57 @@ def record_streams(dialect: Dialect, cursor: Any, events: Sequence[StoredEvent])
         statement = (
             f"INSERT INTO {table} (key_ref, originator_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
         )
-    dialect.executemany(cursor, statement, pairs)
+    dialect.executemany(cursor, statement, list(pairs))
+
+
+def record_streams(dialect: Dialect, cursor: Any, events: Sequence[StoredEvent]) -> None:
+    """Index the streams of `events` in the writer's transaction (a pair seen before is
+    skipped)."""
+    insert_pairs(dialect, cursor, stream_pairs(events))
+
+
+class IndexedPairs:
+    """The (key_ref, stream) pairs one recorder knows to be in the index: each was
+    inserted by a transaction of this recorder that committed. A writer skips them
+    (most saves append to a stream already indexed under the same key) and inserts
+    the rest, with ON CONFLICT DO NOTHING as without this cache.
+
+    Guarantees: a pair is added only by `committed`, which the recorder calls after
+    the transaction that inserted it committed, so a rolled-back or failed insert
+    leaves nothing here and its pairs are inserted again by the next write. Rows of the
+    index are never deleted (they outlive a shred), so a remembered pair stays true.
+    Another process has its own (empty at start) set and inserts what it has not seen.
+    At most `limit` pairs are kept: past it the older half is forgotten (a forgotten
+    pair is merely inserted again). Thread-safe."""
+
+    def __init__(self, limit: int = INDEXED_PAIRS_LIMIT) -> None:
+        self.limit = limit
+        self._known: dict[tuple[str, str], None] = {}
+        self._lock = threading.Lock()
+
+    def missing(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The pairs of `pairs` not known to be indexed (to insert with the events)."""
+        known = self._known
+        return [pair for pair in pairs if pair not in known]
+
+    def committed(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remember `pairs` as indexed: call only once their insert has committed."""
+        with self._lock:
+            for pair in pairs:
+                self._known[pair] = None
+            if len(self._known) > self.limit:  # keep the newer half (insertion order)
+                self._known = dict.fromkeys(list(self._known)[-(self.limit // 2) :])
+
+    def clear(self) -> None:
+        """Forget every pair (what a new process starts with)."""
+        with self._lock:
+            self._known.clear()
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+    def __contains__(self, pair: object) -> bool:
+        return pair in self._known
 
 
 class SubjectStreams:

@@ -195,6 +195,18 @@ class KeyStore:
             return row["dek_id"], dek
         return self._create(subject, now)
 
+    def prk_for_subject(self, subject_id: UUID | str | None) -> tuple[str, bytes]:
+        """(dek_id, HKDF extract of the DEK) to encrypt a new event about the subject: as
+        `dek_for_subject` (creates a key if none, raises SubjectErased after a shred),
+        with the extract cached beside the DEK (`CachedKey.prk`, dropped with it), so an
+        event key is one HKDF expand (`ledger_verify.leaf.event_key_from_prk`)."""
+        dek_id, dek = self.dek_for_subject(subject_id)
+        with self._lock:
+            cached = self._by_ref.get(dek_id)
+        if cached is not None and cached.dek == dek:
+            return dek_id, cached.prk
+        return dek_id, hkdf_extract(dek)
+
     def _create(self, subject: str, now: float) -> tuple[str, bytes]:
         with self._lock:
             cached = self._by_subject.get(subject)
@@ -575,8 +587,17 @@ class KeyStore:
                 yield str(row["dek_id"])
 
     def _select(self, statement: str, params: tuple[Any, ...]) -> list[Any]:
+        """The rows of one read statement. On PostgreSQL it runs on its own (the pool's
+        connections are in autocommit: one statement reads one snapshot), not between
+        BEGIN and ROLLBACK: two round trips fewer, e.g. on the first save of each new
+        subject. Errors are the library's, as from `datastore.transaction`."""
+        sql = statement.format(t=self.table)
+        if self.dialect.name == "postgres" and hasattr(self.datastore, "get_connection"):
+            with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+                self.dialect.execute(cursor, sql, params)
+                return list(cursor.fetchall())
         with self.datastore.transaction(commit=False) as cursor:
-            self.dialect.execute(cursor, statement.format(t=self.table), params)
+            self.dialect.execute(cursor, sql, params)
             return list(cursor.fetchall())
 
 

@@ -35,7 +35,6 @@ from eventsourcing.utils import get_topic, resolve_topic
 from ledger_verify.leaf import (
     associated_data,
     decrypt_payload,
-    event_key,
     event_key_from_prk,
     leaf_object,
 )
@@ -157,11 +156,17 @@ class EnvelopeMapper(Mapper[UUID]):
             packed = zlib.compress(plaintext)
             if len(packed) < len(plaintext):
                 plaintext, compression = packed, "zlib"
-        dek_id, dek = self.keystore.dek_for_subject(getattr(domain_event, "subject_id", None))
-        key = event_key(dek, originator_id, originator_version)
+        subject_id = getattr(domain_event, "subject_id", None)
+        # the event key from the data key's cached HKDF extract: the same key as
+        # event_key(dek, ...), one HMAC instead of two; the id's string form made once
+        dek_id, prk = self.keystore.prk_for_subject(
+            str(subject_id) if isinstance(subject_id, UUID) else subject_id
+        )
+        originator = str(originator_id)
+        key = event_key_from_prk(prk, originator, originator_version)
         nonce = secrets.token_bytes(NONCE_SIZE)
         ciphertext = AESGCM(key).encrypt(
-            nonce, plaintext, associated_data(originator_id, originator_version, topic)
+            nonce, plaintext, associated_data(originator, originator_version, topic)
         )
         return StoredEvent(
             originator_id=originator_id,
