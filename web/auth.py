@@ -179,8 +179,11 @@ def _verify_token(settings: TokenSettings, token: str) -> tuple[Principal, float
     subject = claims["sub"]
     if not isinstance(subject, str) or not subject.strip():
         raise Unauthenticated("the bearer token names no subject")
+    times = {name: claims[name] for name in ("exp", "iat", "nbf") if name in claims}
+    if not all(_is_number(value) for value in times.values()):
+        raise Unauthenticated("the bearer token's times are not numbers")
     lifetime = claims["exp"] - claims["iat"]
-    if not isinstance(lifetime, int | float) or lifetime > settings.max_lifetime:
+    if lifetime > settings.max_lifetime:
         raise Unauthenticated("the bearer token lives longer than this server allows")
     roles = claims.get("roles")
     if not isinstance(roles, list) or not roles or not set(roles) <= ALL_ROLES:
@@ -188,9 +191,19 @@ def _verify_token(settings: TokenSettings, token: str) -> tuple[Principal, float
     branch = claims.get("branch")
     if branch is not None and _branch_error(branch):
         raise Unauthenticated("the bearer token's branch is not valid")
-    # as PyJWT checks them: valid from `iat` (and `nbf`, if any) until before `exp`
-    not_before = max(claims["iat"], claims.get("nbf", claims["iat"]))
-    return Principal(subject, frozenset(roles), branch), float(not_before), float(claims["exp"])
+    # as PyJWT checks them (whole seconds: it takes int() of each): valid from `iat`
+    # (and `nbf`, if any) until before `exp`
+    not_before = max(int(claims["iat"]), int(claims.get("nbf", claims["iat"])))
+    return (
+        Principal(subject, frozenset(roles), branch),
+        float(not_before),
+        float(int(claims["exp"])),
+    )
+
+
+def _is_number(value: object) -> bool:
+    """A JSON number (PyJWT also takes a numeric string, which this server refuses)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def current_principal() -> Principal:

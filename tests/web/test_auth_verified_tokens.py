@@ -110,3 +110,42 @@ def test_the_memory_of_verified_tokens_is_bounded(monkeypatch: pytest.MonkeyPatc
     for token in tokens:
         assert decode_token(SETTINGS, token).actor_id.startswith("co-")
         assert len(auth._verified) <= 3
+
+
+def _signed(clock: Clock, **times: object) -> str:
+    claims = {
+        "iss": SETTINGS.issuer,
+        "aud": SETTINGS.audience,
+        "sub": "co-1",
+        "iat": int(clock.now),
+        "exp": int(clock.now) + 60,
+        "roles": ["compliance_officer"],
+        **times,
+    }
+    return jwt.encode(claims, SETTINGS.secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+def test_a_time_that_is_not_a_number_is_refused_not_a_crash(clock: Clock, claim: str) -> None:
+    """PyJWT takes a numeric string for a time; this server refuses it with a 401
+    (it was a TypeError, a 500, once the token was checked)."""
+    token = _signed(clock, **{claim: str(int(clock.now) + (60 if claim == "exp" else 0))})
+    with pytest.raises(Unauthenticated):
+        decode_token(SETTINGS, token)
+    token = _signed(clock, **{claim: True})
+    with pytest.raises(Unauthenticated):
+        decode_token(SETTINGS, token)
+
+
+def test_a_fractional_expiry_ends_on_its_whole_second_from_the_memory_too(clock: Clock) -> None:
+    """PyJWT counts `exp` in whole seconds (int()): a remembered token ends at the same
+    moment as a token checked afresh."""
+    expires = int(clock.now) + 60
+    token = _signed(clock, exp=expires + 0.5)
+    assert decode_token(SETTINGS, token).actor_id == "co-1"  # remembered
+    clock.now = expires + 0.1
+    fresh = _signed(clock, exp=expires + 0.5, iat=int(clock.now) - 60)
+    with pytest.raises(Unauthenticated):
+        decode_token(SETTINGS, fresh)
+    with pytest.raises(Unauthenticated):
+        decode_token(SETTINGS, token)

@@ -14,7 +14,7 @@ from web.cli.group import LedgerCommand
 @click.option(
     "--threads",
     default=None,
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 256),
     help="Request threads per worker: 1 is gunicorn's sync worker, more its gthread worker "
     "(keep-alive; threads share the worker's ledger) [default: LEDGER_WEB_THREADS, else 4, "
     'chosen by measurement: docs/api.md "Performance"].',

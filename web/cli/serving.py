@@ -33,6 +33,7 @@ class LedgerServer(BaseApplication):  # type: ignore[misc]
 
 # Threads per worker by default: gthread, chosen by measurement (docs/api.md "Performance").
 DEFAULT_THREADS = 4
+MAX_THREADS = 256  # a thread a request; far more than one worker's store connections serve
 
 
 def run_gunicorn(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> None:
@@ -60,7 +61,7 @@ def gunicorn_options(
 
 
 def threads_from_env() -> int:
-    """LEDGER_WEB_THREADS (a whole number from 1), else DEFAULT_THREADS."""
+    """LEDGER_WEB_THREADS (a whole number from 1 to MAX_THREADS), else DEFAULT_THREADS."""
     import os
 
     import click
@@ -68,6 +69,7 @@ def threads_from_env() -> int:
     value = os.environ.get("LEDGER_WEB_THREADS", "").strip()
     if not value:
         return DEFAULT_THREADS
-    if not value.isdigit() or int(value) < 1:
-        raise click.UsageError("LEDGER_WEB_THREADS must be a whole number from 1")
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_THREADS:
+        raise click.UsageError(f"LEDGER_WEB_THREADS must be a whole number from 1 to {MAX_THREADS}")
     return int(value)

@@ -28,7 +28,7 @@ def test_threads_come_from_the_environment_or_the_measured_default(
     assert threads_from_env() == 6
 
 
-@pytest.mark.parametrize("value", ["0", "-2", "four", "2.5"])
+@pytest.mark.parametrize("value", ["0", "-2", "four", "2.5", "²", "257", "9" * 30])
 def test_a_bad_thread_count_in_the_environment_is_refused(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
