@@ -116,6 +116,15 @@ def new_subject_keys(keystore: KeyStore) -> Callable[[Sequence[UUID]], None]:
     return make
 
 
+def _warm(config: Settings) -> None:
+    """In a worker process: build its ledger now, so the first append's rate does not
+    include starting the workers (the pause lets every worker take one)."""
+    global _worker_ledger
+    if _worker_ledger is None:
+        _worker_ledger = build_ledger(config)
+    time.sleep(0.5)
+
+
 def _load_chunk(config: Settings, first_index: int, customers: int) -> tuple[int, UUID]:
     """In a worker process: save `customers` bulk customers from `first_index` on."""
     global _worker_ledger
@@ -144,6 +153,8 @@ class Grower:
         self.next_index = 0
         self.sample: UUID | None = None
         self.pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        for future in [self.pool.submit(_warm, config) for _ in range(WORKERS)]:
+            future.result()
 
     def append(self, events: int) -> tuple[int, float]:
         """Append about `events` events; returns (events written, seconds)."""
@@ -201,7 +212,8 @@ def mirror_statements(table: Callable[[str], str], source: str, target: str) -> 
         # a node (level, idx) is complete once (idx + 1) << level leaves are covered
         f"INSERT INTO {nodes} (level, idx, hash) "
         f"SELECT level, idx, hash FROM {table(source + '_tree_nodes')} "
-        f"WHERE ((idx + 1) << CAST(level AS INTEGER)) > (SELECT COALESCE(MAX(covered), 0) FROM {state})",
+        f"WHERE ((idx + 1) << CAST(level AS INTEGER)) > "
+        f"(SELECT COALESCE(MAX(covered), 0) FROM {state})",
         f"DELETE FROM {state}",
         f"INSERT INTO {state} (id, covered) "
         f"SELECT id, covered FROM {table(source + '_tree_state')}",
