@@ -250,6 +250,23 @@ def seal_round(ledger: Ledger, plain: SealedLog, number: int) -> tuple[float, fl
     return seconds["with"], seconds["without"]
 
 
+def analyze(ledger: Ledger) -> None:
+    """Refresh the planner's statistics of the store's tables, as autovacuum does on a
+    server that runs it (the test server here does not) and as a DBA does after a
+    bulk load. Without them every table looks as it did when empty, and the planner
+    picks whole-table scans for the indexed lookups of an export and of sealing
+    (measured: exporting one customer grew 0.21 -> 0.57 s from 100k to 300k events)."""
+    dialect = ledger.sealed_log.dialect
+    if dialect.name != "postgres":
+        return
+    schema = dialect.schema or "public"
+    with ledger.datastore.transaction(commit=True) as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+        tables = [str(row["tablename"]) for row in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f'ANALYZE "{schema}"."{table}"')
+
+
 def verify_kept(ledger: Ledger) -> float:
     """A full verify of the event log whose end is kept as the verified state, as an
     ok `ledger verify` keeps it, so the next incremental run starts there."""
@@ -339,13 +356,16 @@ def measure(
     written, seconds = grower.append(wanted) if wanted > 0 else (0, 0.0)
     figures["append_rate"] = written / seconds if seconds else None
     figures["bulk_seconds"] = seconds
+    analyzed, _ = timed(lambda: analyze(ledger))  # the events' tables, before sealing them
     figures["seal_backlog_seconds"], _ = timed(ledger.seal)
     figures["mirror_seconds"], _ = timed(lambda: mirror(ledger, plain))
+    figures["analyze_seconds"], _ = timed(lambda: analyze(ledger))  # and the log's
+    figures["analyze_seconds"] += analyzed
     print(
         f"   bulk load {written:,} events in {seconds:.0f} s "
         f"({figures['append_rate'] or 0:,.0f} events/s); sealed them in "
         f"{figures['seal_backlog_seconds']:.1f} s; plain log mirrored in "
-        f"{figures['mirror_seconds']:.1f} s",
+        f"{figures['mirror_seconds']:.1f} s; ANALYZE {figures['analyze_seconds']:.1f} s",
         flush=True,
     )
     with_map: list[float] = []

@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 
 from benchmarks.scale import (
+    analyze,
     incremental_verify,
     mirror,
     new_subject_keys,
@@ -139,3 +140,19 @@ def test_a_plain_log_is_a_sealed_log_of_its_own_tables(ledger: Ledger) -> None:
     assert plain.subject_map is None and plain.anchors is None
     assert plain.leaves_table != ledger.sealed_log.leaves_table
     assert Path(ledger.config.anchor_file).name  # the ledger's anchors are untouched
+
+
+def test_analyze_refreshes_the_statistics_of_every_table_of_the_store(ledger: Ledger) -> None:
+    load(ledger, 3, 0)
+    ledger.seal()
+    analyze(ledger)  # on SQLite: nothing to do (no planner statistics kept apart)
+    if ledger.sealed_log.dialect.name != "postgres":
+        return
+    schema = ledger.sealed_log.dialect.schema
+    with ledger.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s "
+            "AND last_analyze IS NULL",
+            (schema,),
+        )
+        assert [row["relname"] for row in cursor.fetchall()] == []
