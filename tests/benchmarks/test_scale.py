@@ -23,6 +23,7 @@ from demo.bulk import bulk_customers
 from ledger_verify.smt import MAP_LINE
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.integrity.sealed_log import SealedLog
+from tests.conftest import make_config
 
 pytestmark = pytest.mark.integration
 
@@ -142,17 +143,22 @@ def test_a_plain_log_is_a_sealed_log_of_its_own_tables(ledger: Ledger) -> None:
     assert Path(ledger.config.anchor_file).name  # the ledger's anchors are untouched
 
 
-def test_analyze_refreshes_the_statistics_of_every_table_of_the_store(ledger: Ledger) -> None:
-    load(ledger, 3, 0)
-    ledger.seal()
-    analyze(ledger)  # on SQLite: nothing to do (no planner statistics kept apart)
-    if ledger.sealed_log.dialect.name != "postgres":
-        return
-    schema = ledger.sealed_log.dialect.schema
-    with ledger.datastore.transaction(commit=False) as cursor:
-        cursor.execute(
-            "SELECT relname FROM pg_stat_user_tables WHERE schemaname = %s "
-            "AND last_analyze IS NULL",
-            (schema,),
-        )
-        assert [row["relname"] for row in cursor.fetchall()] == []
+@pytest.mark.postgres
+def test_analyze_refreshes_the_statistics_of_every_table_of_the_store(
+    pg_schema: str, tmp_path: Path
+) -> None:
+    built = build_ledger(make_config("postgres", tmp_path, pg_schema))
+    try:
+        load(built, 3, 0)
+        built.seal()
+        analyze(built)
+        with built.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE schemaname = %s",
+                (pg_schema,),
+            )
+            rows = cursor.fetchall()
+    finally:
+        built.close()
+    assert len(rows) > 10
+    assert [row["relname"] for row in rows if row["last_analyze"] is None] == []
