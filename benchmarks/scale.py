@@ -7,11 +7,22 @@ events are genuine: demo customers (demo.bulk: a registration and contacts, ten
 events each) saved through the ledger's own encrypting mapper, a batch of
 aggregates per transaction.
 
+The loader (LEDGER_SCALE_WORKERS processes, LEDGER_SCALE_BATCH events a transaction,
+default 10,000) makes each batch's data keys in one step before the save (the new
+customers have none: `new_subject_keys`) instead of one key-store query per customer,
+and the store seals the whole bulk load as one backlog.
+
 At each size, after bulk-loading up to it:
 - append rate of the bulk load (events/s);
-- seal: 10,000 new events appended, then one seal covering them (seconds);
-- incremental verify of those 10,000 new events, where `Ledger.verify` offers it,
-  else labelled as the full pass it is;
+- seal with and without the subject map (issue 16): LEDGER_SCALE_MAP_ROUNDS rounds
+  (default 5) each append 10,000 new events, then seal them twice in alternating
+  order: the ledger's own seal (leaves, tree nodes, subject map, map line) and a
+  second sealed log without a map (prefix `bench_plain`, leaves and tree nodes only).
+  That log starts each size as a copy of the ledger's leaves, tree nodes and latest
+  checkpoint (the same bytes; copying is SQL, not timed as sealing), so both seal the
+  same new events on top of the same tree. Median (min-max) of each, and the ratio;
+- incremental verify of the last round's 10,000 new events, from the state the full
+  verify (after the other rounds) kept; labelled as a full pass if it fell back;
 - full verify of the event log (events/s);
 - projections: the views' catch-up rate over the next LEDGER_SCALE_VIEW_SAMPLE
   events (default 10,000) from where they stopped (events/s; LEDGER_SCALE_VIEWS=0
@@ -29,7 +40,6 @@ partition simulation of benchmarks.partitions runs (docs/scaling.md).
 
 from __future__ import annotations
 
-import inspect
 import json
 import multiprocessing
 import os
@@ -37,7 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -46,12 +56,15 @@ from uuid import UUID
 import psycopg
 
 from benchmarks import scale_report
+from benchmarks.rounds import Spread, ratio
 from demo.bulk import bulk_customers, long_history
 from ledger_verify.merkle import verify_inclusion
 from projections.runtime import close_read_models, read_models
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.export.exporter import ExportActor, export_bundle
 from security.export.scope import ExportScope
+from security.integrity.sealed_log import SealedLog
+from security.keys.data_keys import KeyStore
 
 PG_DSN = os.environ.get("LEDGER_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SIZES = [
@@ -65,6 +78,9 @@ HISTORY = 1_000
 VIEWS = os.environ.get("LEDGER_SCALE_VIEWS", "1") != "0"
 WORKERS = int(os.environ.get("LEDGER_SCALE_WORKERS", str(os.cpu_count() or 1)))
 CHUNK = 2_000  # customers (20,000 events) per task of a loading worker
+BATCH_EVENTS = int(os.environ.get("LEDGER_SCALE_BATCH", "10000"))  # events a transaction
+MAP_ROUNDS = max(1, int(os.environ.get("LEDGER_SCALE_MAP_ROUNDS", "5")))
+PLAIN = "bench_plain"  # the sealed log without a subject map
 VIEW_SAMPLE = int(os.environ.get("LEDGER_SCALE_VIEW_SAMPLE", "10000"))
 RESULTS = Path(os.environ.get("LEDGER_SCALE_RESULTS", "var/bench/scale.json"))
 
@@ -84,13 +100,44 @@ def head(ledger: Ledger) -> int:
 _worker_ledger: Ledger | None = None
 
 
+def new_subject_keys(keystore: KeyStore) -> Callable[[Sequence[UUID]], None]:
+    """What the loader calls before saving a batch of brand-new customers: make each
+    one's data key at once, as `KeyStore.dek_for_subject` does after its query finds
+    none, without that query (a round trip a customer, half the loader's time). The
+    keys stay pending and are inserted in the events' transaction as any new key is,
+    where the key store still refuses a shredded subject."""
+
+    def make(customer_ids: Sequence[UUID]) -> None:
+        now = time.monotonic()
+        for customer_id in customer_ids:
+            # the key store has no public "these subjects are new" call (reported)
+            keystore._create(str(customer_id), now)
+
+    return make
+
+
+def _warm(config: Settings) -> None:
+    """In a worker process: build its ledger now, so the first append's rate does not
+    include starting the workers (the pause lets every worker take one)."""
+    global _worker_ledger
+    if _worker_ledger is None:
+        _worker_ledger = build_ledger(config)
+    time.sleep(0.5)
+
+
 def _load_chunk(config: Settings, first_index: int, customers: int) -> tuple[int, UUID]:
     """In a worker process: save `customers` bulk customers from `first_index` on."""
     global _worker_ledger
     if _worker_ledger is None:
         _worker_ledger = build_ledger(config)
     written, first = 0, None
-    for batch in bulk_customers(_worker_ledger.app, customers, first_index=first_index):
+    for batch in bulk_customers(
+        _worker_ledger.app,
+        customers,
+        first_index=first_index,
+        batch_events=BATCH_EVENTS,
+        before_save=new_subject_keys(_worker_ledger.keystore),
+    ):
         written += batch.events
         first = first or batch.customer_ids[0]
     assert first is not None
@@ -106,6 +153,8 @@ class Grower:
         self.next_index = 0
         self.sample: UUID | None = None
         self.pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        for future in [self.pool.submit(_warm, config) for _ in range(WORKERS)]:
+            future.result()
 
     def append(self, events: int) -> tuple[int, float]:
         """Append about `events` events; returns (events written, seconds)."""
@@ -131,35 +180,113 @@ class Grower:
         self.pool.shutdown()
 
 
-def incremental_verify(ledger: Ledger) -> tuple[float, str]:
-    """Verify the events sealed since the last verification if `Ledger.verify` can
-    (an `incremental` or `full` parameter), else run the full pass and say so."""
-    parameters = inspect.signature(ledger.verify).parameters
-    if "incremental" in parameters:
-        seconds, report = timed(lambda: ledger.verify(incremental=True))  # type: ignore[call-arg]
-        label = "incremental"
-    elif "full" in parameters:
-        seconds, report = timed(lambda: ledger.verify(full=False))  # type: ignore[call-arg]
-        label = "incremental"
-    else:
-        seconds, report = timed(ledger.verify)
-        label = "full pass (incremental verify not built)"
-    if not report.ok:
-        raise SystemExit(f"FAIL: verification found problems: {report}")
-    return seconds, label
+def plain_log(ledger: Ledger) -> SealedLog:
+    """A second sealed log over the ledger's events without a subject map (prefix
+    PLAIN; no anchor file: it is never verified, only timed)."""
+    sealed = ledger.sealed_log
+    sealed.dialect.create_tables(
+        sealed.datastore, SealedLog.create_table_statements(sealed.dialect, PLAIN)
+    )
+    return SealedLog(
+        sealed.source,
+        sealed.datastore,
+        sealed.dialect,
+        sealed.signing_key,
+        sealed.origin + "/bench-plain",
+        prefix=PLAIN,
+    )
 
 
-def full_verify(ledger: Ledger) -> float:
-    parameters = inspect.signature(ledger.verify).parameters
-    if "full" in parameters:
-        seconds, report = timed(lambda: ledger.verify(full=True))  # type: ignore[call-arg]
-    elif "incremental" in parameters:
-        seconds, report = timed(lambda: ledger.verify(incremental=False))  # type: ignore[call-arg]
-    else:
-        seconds, report = timed(ledger.verify)
+def mirror_statements(table: Callable[[str], str], source: str, target: str) -> list[str]:
+    """SQL that brings log `target` up to log `source`'s latest checkpoint: the leaves,
+    the tree nodes those leaves complete and the nodes' coverage, and that checkpoint's
+    row (its frontier is what the next seal of `target` continues from). Run after a
+    seal of `source` and before one of `target`, both being extensions of the same
+    leaves; `target`'s own checkpoints below stay as they are."""
+    leaves, nodes = table(f"{target}_leaves"), table(f"{target}_tree_nodes")
+    state, checkpoints = table(f"{target}_tree_state"), table(f"{target}_checkpoints")
+    return [
+        f"INSERT INTO {leaves} (seq, notification_id, leaf_hash) "
+        f"SELECT seq, notification_id, leaf_hash FROM {table(source + '_leaves')} "
+        f"WHERE seq >= (SELECT COALESCE(MAX(seq) + 1, 0) FROM {leaves}) ORDER BY seq",
+        # a node (level, idx) is complete once (idx + 1) << level leaves are covered
+        f"INSERT INTO {nodes} (level, idx, hash) "
+        f"SELECT level, idx, hash FROM {table(source + '_tree_nodes')} "
+        f"WHERE ((idx + 1) << CAST(level AS INTEGER)) > "
+        f"(SELECT COALESCE(MAX(covered), 0) FROM {state})",
+        f"DELETE FROM {state}",
+        f"INSERT INTO {state} (id, covered) "
+        f"SELECT id, covered FROM {table(source + '_tree_state')}",
+        f"INSERT INTO {checkpoints} (size, root, note, frontier, created_at) "
+        f"SELECT size, root, note, frontier, created_at FROM {table(source + '_checkpoints')} "
+        f"WHERE size = (SELECT MAX(size) FROM {table(source + '_checkpoints')}) "
+        f"AND size > (SELECT COALESCE(MAX(size), 0) FROM {checkpoints})",
+    ]
+
+
+def mirror(ledger: Ledger, plain: SealedLog) -> None:
+    """Bring the plain log up to the ledger's latest checkpoint (mirror_statements)."""
+    sealed = ledger.sealed_log
+    with sealed.datastore.transaction(commit=True) as cursor:
+        for statement in mirror_statements(sealed.dialect.table, sealed.prefix, plain.prefix):
+            sealed.dialect.execute(cursor, statement)
+    if plain.sizes() != sealed.sizes():
+        raise SystemExit(
+            f"FAIL: the plain log {plain.sizes()} is not the ledger's {sealed.sizes()}"
+        )
+
+
+def seal_round(ledger: Ledger, plain: SealedLog, number: int) -> tuple[float, float]:
+    """Seal the same new events with the subject map and without it, the first of
+    the two alternating by round; (with, without) seconds. Both must reach one size."""
+    sides = [("with", ledger.seal), ("without", plain.seal)]
+    if number % 2:
+        sides.reverse()
+    seconds: dict[str, float] = {}
+    for name, seal in sides:
+        seconds[name], _ = timed(seal)
+    if plain.sizes() != ledger.sealed_log.sizes():
+        raise SystemExit("FAIL: the two logs sealed different sizes")
+    return seconds["with"], seconds["without"]
+
+
+def analyze(ledger: Ledger) -> None:
+    """Refresh the planner's statistics of the store's tables, as autovacuum does on a
+    server that runs it (the test server here does not) and as a DBA does after a
+    bulk load. Without them every table looks as it did when empty, and the planner
+    picks whole-table scans for the indexed lookups of an export and of sealing
+    (measured: exporting one customer grew 0.21 -> 0.57 s from 100k to 300k events)."""
+    dialect = ledger.sealed_log.dialect
+    if dialect.name != "postgres":
+        return
+    schema = dialect.schema or "public"
+    with ledger.datastore.transaction(commit=True) as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
+        tables = [str(row["tablename"]) for row in cursor.fetchall()]
+        for table in tables:
+            cursor.execute(f'ANALYZE "{schema}"."{table}"')
+
+
+def verify_kept(ledger: Ledger) -> float:
+    """A full verify of the event log whose end is kept as the verified state, as an
+    ok `ledger verify` keeps it, so the next incremental run starts there."""
+    seconds, report = timed(lambda: ledger.verify(full=True))
     if not report.ok:
         raise SystemExit(f"FAIL: full verification found problems: {report}")
+    if ledger.verified_states is not None and report.state is not None:
+        ledger.verified_states.save(report.state)
     return float(seconds)
+
+
+def incremental_verify(ledger: Ledger) -> tuple[float, str]:
+    """Verify the events sealed since the kept state (`full=False`); labelled as the
+    full pass it was if the run fell back to one."""
+    seconds, report = timed(lambda: ledger.verify(full=False))
+    if not report.ok:
+        raise SystemExit(f"FAIL: verification found problems: {report}")
+    if report.mode == "incremental":
+        return seconds, "incremental"
+    return seconds, f"full pass ({report.fallback or 'no incremental mode'})"
 
 
 def views_catch_up(ledger: Ledger) -> tuple[int, float]:
@@ -218,37 +345,53 @@ def measure(
     size: int,
     config: Settings,
     ledger: Ledger,
+    plain: SealedLog,
     grower: Grower,
     history: tuple[UUID, Any],
     tmp: Path,
 ) -> dict[str, Any]:
-    figures: dict[str, Any] = {"target": size}
+    figures: dict[str, Any] = {"target": size, "load_average": os.getloadavg()}
     print(f"-- growing to {size:,} events", flush=True)
-    wanted = size - NEW - head(ledger)
+    wanted = size - NEW * MAP_ROUNDS - head(ledger)
     written, seconds = grower.append(wanted) if wanted > 0 else (0, 0.0)
     figures["append_rate"] = written / seconds if seconds else None
     figures["bulk_seconds"] = seconds
+    analyzed, _ = timed(lambda: analyze(ledger))  # the events' tables, before sealing them
     figures["seal_backlog_seconds"], _ = timed(ledger.seal)
+    figures["mirror_seconds"], _ = timed(lambda: mirror(ledger, plain))
+    figures["analyze_seconds"], _ = timed(lambda: analyze(ledger))  # and the log's
+    figures["analyze_seconds"] += analyzed
     print(
         f"   bulk load {written:,} events in {seconds:.0f} s "
         f"({figures['append_rate'] or 0:,.0f} events/s); sealed them in "
-        f"{figures['seal_backlog_seconds']:.1f} s",
+        f"{figures['seal_backlog_seconds']:.1f} s; plain log mirrored in "
+        f"{figures['mirror_seconds']:.1f} s; ANALYZE {figures['analyze_seconds']:.1f} s",
         flush=True,
     )
-    if {"incremental", "full"} & set(inspect.signature(ledger.verify).parameters):
-        figures["previous_verify_seconds"] = full_verify(ledger)  # what the new 10k extend
-    grower.append(NEW)
-    figures["seal_new_seconds"], _ = timed(ledger.seal)
+    with_map: list[float] = []
+    without: list[float] = []
+    for number in range(MAP_ROUNDS):
+        if number == MAP_ROUNDS - 1:  # the last round's 10k are the incremental verify's
+            figures["full_verify_seconds"] = verify_kept(ledger)
+            figures["full_verify_events"] = ledger.sealed_log.sealed_size()
+        grower.append(NEW)
+        seconds_with, seconds_without = seal_round(ledger, plain, number)
+        with_map.append(seconds_with)
+        without.append(seconds_without)
+    a, b = Spread(tuple(with_map)), Spread(tuple(without))
+    figures["seal_new_rounds"] = with_map
+    figures["seal_plain_rounds"] = without
+    figures["seal_new_seconds"] = a.median
+    figures["seal_plain_seconds"] = b.median
+    figures["seal_map_ratio"] = ratio(a, b).median
+    figures["seal_map_ratio_range"] = [ratio(a, b).low, ratio(a, b).high]
     figures["incremental_verify_seconds"], figures["incremental_verify_kind"] = incremental_verify(
         ledger
     )
     events = ledger.sealed_log.sealed_size()
     figures["events"] = events
-    if figures["incremental_verify_kind"] == "incremental":
-        figures["full_verify_seconds"] = full_verify(ledger)
-    else:  # that pass was the full one already
-        figures["full_verify_seconds"] = figures["incremental_verify_seconds"]
-    figures["full_verify_rate"] = events / figures["full_verify_seconds"]
+    figures["subjects"] = subjects(ledger)
+    figures["full_verify_rate"] = figures["full_verify_events"] / figures["full_verify_seconds"]
     if VIEWS:
         figures["views_events"], figures["views_rate"] = views_catch_up(ledger)
     assert grower.sample is not None
@@ -259,13 +402,35 @@ def measure(
     customer, middle = history
     figures["as_of_seconds"], record = timed(lambda: ledger.app.customer_as_of(customer, middle))
     assert record.address is not None
+    figures["load_average_end"] = os.getloadavg()
     return figures
+
+
+def subjects(ledger: Ledger) -> int:
+    """Subjects with a data key: the subject map's entries, give or take `system`."""
+    with ledger.datastore.transaction(commit=False) as cursor:
+        ledger.sealed_log.dialect.execute(
+            cursor, f"SELECT COUNT(DISTINCT subject_id) AS n FROM {ledger.keystore.table}"
+        )
+        return int(cursor.fetchone()["n"])
 
 
 def show(figures: dict[str, Any]) -> None:
     rate = figures.get("views_rate")
+    low, high = figures["seal_map_ratio_range"]
     print(f"   events in the store           : {figures['events']:,}")
-    print(f"   seal 10k new events           : {figures['seal_new_seconds']:8.2f} s")
+    print(f"   subjects (data keys)          : {figures['subjects']:,}")
+    print(
+        f"   seal 10k new, with map        : {figures['seal_new_seconds']:8.2f} s"
+        f"  (median of {len(figures['seal_new_rounds'])}: "
+        + ", ".join(f"{x:.2f}" for x in figures["seal_new_rounds"])
+        + ")"
+    )
+    print(
+        f"   seal 10k new, without map     : {figures['seal_plain_seconds']:8.2f} s  ("
+        + ", ".join(f"{x:.2f}" for x in figures["seal_plain_rounds"])
+        + f"); with/without {figures['seal_map_ratio']:.2f} ({low:.2f}-{high:.2f})"
+    )
     print(
         f"   verify 10k new events         : {figures['incremental_verify_seconds']:8.2f} s"
         f"  ({figures['incremental_verify_kind']})"
@@ -288,11 +453,17 @@ def show(figures: dict[str, Any]) -> None:
         f"{figures['proof_warm_seconds'] * 1000:.1f} ms warm"
     )
     print(f"   customer of {HISTORY:,} events as of: {figures['as_of_seconds'] * 1000:8.1f} ms")
+    print(
+        "   load average start / end      : "
+        + " ".join(f"{x:.1f}" for x in figures["load_average"])
+        + " / "
+        + " ".join(f"{x:.1f}" for x in figures["load_average_end"])
+    )
     print(flush=True)
 
 
 def run() -> None:
-    schema = f"bench_scale_{uuid.uuid4().hex[:8]}"
+    schema = os.environ.get("LEDGER_SCALE_SCHEMA") or f"bench_scale_{uuid.uuid4().hex[:8]}"
     try:
         with psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -309,11 +480,12 @@ def run() -> None:
             ledger = build_ledger(config)
             try:
                 history = long_history(ledger.app, HISTORY)
+                plain = plain_log(ledger)
                 grower = Grower(config)
                 try:
                     for size in sorted(SIZES):
                         started = time.perf_counter()
-                        figures = measure(size, config, ledger, grower, history, Path(tmp))
+                        figures = measure(size, config, ledger, plain, grower, history, Path(tmp))
                         figures["step_seconds"] = time.perf_counter() - started
                         results.append(figures)
                         show(figures)

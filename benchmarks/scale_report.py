@@ -20,6 +20,7 @@ END = "<!-- scale:end -->"
 # (key, label, colour) of each curve in the plot
 CURVES = (
     ("seal_new_seconds", "seal 10k new events", "#1f77b4"),
+    ("seal_plain_seconds", "seal 10k new, no subject map", "#17becf"),
     ("incremental_verify_seconds", "verify 10k new events", "#ff7f0e"),
     ("full_verify_seconds", "full verify", "#2ca02c"),
     ("export_one_seconds", "export one customer", "#d62728"),
@@ -37,18 +38,33 @@ def _num(value: Any, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def _seal(r: dict[str, Any]) -> str:
+    """`with map` seconds, and `/ without (ratio min-max)` when the run measured both."""
+    cell = _num(r["seal_new_seconds"])
+    if r.get("seal_plain_seconds") is not None:
+        low, high = r.get("seal_map_ratio_range") or (r["seal_map_ratio"], r["seal_map_ratio"])
+        cell += (
+            f" / {_num(r['seal_plain_seconds'])} "
+            f"(ratio {r['seal_map_ratio']:.2f}, {low:.2f}-{high:.2f})"
+        )
+    return cell
+
+
 def table(results: Sequence[dict[str, Any]]) -> str:
     """The markdown table: one row per size."""
     lines = [
-        "| events | append (events/s) | seal 10k new (s) | verify 10k new (s) | "
-        "full verify (s) | views catch-up (events/s) | export 1 customer (s) | "
-        "prove 1 event cold / warm (s) | 1,000-event customer as of (ms) | step took (s) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| events | subjects | append (events/s) | seal 10k new: with map / without (s) | "
+        "verify 10k new (s) | full verify (s) | views catch-up (events/s) | "
+        "export 1 customer (s) | prove 1 event cold / warm (s) | "
+        "1,000-event customer as of (ms) | step took (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         kind = "" if r["incremental_verify_kind"] == "incremental" else " ‡"
+        subjects = r.get("subjects")
         lines.append(
-            f"| {r['events']:,} | {_num(r.get('append_rate'))} | {_num(r['seal_new_seconds'])} | "
+            f"| {r['events']:,} | {'n/a' if subjects is None else f'{subjects:,}'} | "
+            f"{_num(r.get('append_rate'))} | {_seal(r)} | "
             f"{_num(r['incremental_verify_seconds'])}{kind} | {_num(r['full_verify_seconds'])} | "
             f"{_num(r.get('views_rate'))} | {_num(r['export_one_seconds'])} | "
             f"{_num(r['proof_cold_seconds'])} / {_num(r['proof_warm_seconds'], 4)} | "
@@ -57,7 +73,7 @@ def table(results: Sequence[dict[str, Any]]) -> str:
     if any(r["incremental_verify_kind"] != "incremental" for r in results):
         lines.append("")
         lines.append(
-            "‡ `Ledger.verify` had no incremental mode in this run: the figure is a full pass."
+            "‡ the incremental verify fell back to a full pass in this run (no kept state)."
         )
     return "\n".join(lines)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -62,3 +63,17 @@ def test_a_long_history_reads_as_of_its_middle(ledger: Ledger) -> None:
     record = ledger.app.customer_as_of(customer_id, middle)
     assert record.address == "Flat 20, 1 Harbour Road, Hong Kong"
     assert record.version == 21
+
+
+def test_before_save_sees_each_batchs_customers_before_any_of_them_is_stored(
+    ledger: Ledger,
+) -> None:
+    seen: list[tuple[list[str], int]] = []
+
+    def before_save(customer_ids: Sequence[UUID]) -> None:
+        stored = ledger.app.recorder.max_notification_id() or 0
+        seen.append(([str(c) for c in customer_ids], stored))
+
+    batches = list(bulk_customers(ledger.app, 5, batch_events=20, before_save=before_save))
+    assert [ids for ids, _ in seen] == [[str(c) for c in b.customer_ids] for b in batches]
+    assert [stored for _, stored in seen] == [0, 20, 40]
