@@ -21,7 +21,7 @@ not lead to the signed root.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -104,22 +104,39 @@ class _Nodes:
 
     def _load(self, depth: int, positions: Sequence[bytes]) -> None:
         dialect = self.owner.dialect
-        for start in range(0, len(positions), IN_LIST):
-            chunk = positions[start : start + IN_LIST]
+        for chunk in _chunks(dialect, positions):
             for position in chunk:
                 self.cache[(depth, position)] = None
-            marks = ",".join("?" * len(chunk))
-            dialect.execute(
-                self.cursor,
-                # only the newest version at or below ours: one index seek per position,
-                # however many seals rewrote it (the root is rewritten by every seal)
-                f"SELECT n.position AS position, n.leaf_key AS leaf_key, "
-                f"n.leaf_value AS leaf_value, n.hash AS hash FROM {self.owner.nodes} n "
-                f"WHERE n.depth=? AND n.position IN ({marks}) AND n.version = ("
-                f"SELECT MAX(m.version) FROM {self.owner.nodes} m WHERE m.depth=n.depth "
-                "AND m.position=n.position AND m.version<=?)",
-                (depth, *chunk, self.version),
-            )
+            # only the newest version at or below ours: one seek of the primary key
+            # (depth, position, version) backwards per position, however many seals
+            # rewrote it (every seal rewrites the root and the nodes under it)
+            if dialect.name == "postgres":
+                newest = (
+                    f"SELECT m.leaf_key, m.leaf_value, m.hash FROM {self.owner.nodes} m "
+                    "WHERE m.depth=? AND m.position=p.position AND m.version<=? "
+                    "ORDER BY m.version DESC LIMIT 1"
+                )
+                statement = (
+                    "SELECT p.position AS position, n.leaf_key AS leaf_key, "
+                    "n.leaf_value AS leaf_value, n.hash AS hash "
+                    f"FROM unnest(?::bytea[]) AS p(position) CROSS JOIN LATERAL ({newest}) n"
+                )
+                params: tuple[Any, ...] = (list(chunk), depth, self.version)
+            else:
+                # SQLite has no LATERAL: the newest row's rowid per position, then the row
+                # by rowid (CROSS JOIN keeps the positions as the outer loop)
+                values = ",".join(["(?)"] * len(chunk))
+                statement = (
+                    f"WITH p(position) AS (VALUES {values}) "
+                    "SELECT p.position AS position, n.leaf_key AS leaf_key, "
+                    "n.leaf_value AS leaf_value, n.hash AS hash "
+                    f"FROM p CROSS JOIN {self.owner.nodes} n ON n.rowid = ("
+                    f"SELECT m.rowid FROM {self.owner.nodes} m WHERE m.depth=? "
+                    "AND m.position=p.position AND m.version<=? "
+                    "ORDER BY m.version DESC LIMIT 1)"
+                )
+                params = (*chunk, depth, self.version)
+            dialect.execute(self.cursor, statement, params)
             for row in self.cursor.fetchall():
                 position = dialect.to_bytes(row["position"])
                 if row["leaf_key"] is None:
@@ -164,6 +181,14 @@ class _Nodes:
                 rows,
             )
         self.written.clear()
+
+
+def _chunks(dialect: Dialect, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`values` in the lists one statement takes: all at once as an array on
+    PostgreSQL, IN_LIST placeholders at a time on SQLite."""
+    step = max(len(values), 1) if dialect.name == "postgres" else IN_LIST
+    for start in range(0, len(values), step):
+        yield values[start : start + step]
 
 
 def _flip(position: bytes, bit: int) -> bytes:
