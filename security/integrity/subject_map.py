@@ -31,6 +31,7 @@ from ledger_verify.smt import (
     Interior,
     Leaf,
     MapProof,
+    MapProofError,
     Node,
     chain_step,
     encode_value,
@@ -191,6 +192,13 @@ def _chunks(dialect: Dialect, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + step]
 
 
+def _member(dialect: Dialect, column: str, chunk: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """`column` is one of `chunk` (from `_chunks`): the condition and its parameters."""
+    if dialect.name == "postgres":
+        return f"{column} = ANY(?)", (list(chunk),)
+    return f"{column} IN ({','.join('?' * len(chunk))})", tuple(chunk)
+
+
 def _flip(position: bytes, bit: int) -> bytes:
     raw = bytearray(position)
     raw[bit >> 3] ^= 0x80 >> (bit & 7)
@@ -320,26 +328,64 @@ class SubjectMap:
     ) -> SubjectProof:
         """The map proof of `subject` at checkpoint size `size` and the (seq, leaf
         hash) of its events below `size`."""
+        proven = self.subject_proofs(cursor, [subject], size, leaves_table)[subject]
+        if isinstance(proven, Exception):
+            raise proven
+        return proven
+
+    def subject_proofs(
+        self, cursor: Any, subjects: Sequence[str], size: int, leaves_table: str
+    ) -> dict[str, SubjectProof | MapMissing | MapProofError]:
+        """`subject_proof` of each of `subjects`, or why it has none (its chain names a
+        missing leaf, or the stored map is corrupt on its path), read together: one
+        node query per depth of the map, shared by all of them, and one chain query (on
+        SQLite IN_LIST subjects a query), not a proof's queries per subject. Raises
+        MapMissing if the store holds no map."""
         self.dialect.execute(cursor, f"SELECT salt FROM {self.state} WHERE id=1", ())
         row = cursor.fetchone()
         if row is None:
             raise MapMissing("the log has no subject map yet: seal it first")
-        key = map_key(self.dialect.to_bytes(row["salt"]), subject)
+        salt = self.dialect.to_bytes(row["salt"])
+        keys = {subject: map_key(salt, subject) for subject in subjects}
         nodes = _Nodes(self, cursor, size)
-        nodes.prefetch([key])
-        proof = prove(nodes, key)
+        nodes.prefetch(keys.values())
         root = nodes.get(0, EMPTY)
-        self.dialect.execute(
-            cursor,
-            f"SELECT c.seq AS seq, l.leaf_hash AS leaf_hash FROM {self.chain} c "
-            f"LEFT JOIN {leaves_table} l ON l.seq = c.seq "
-            "WHERE c.subject_key=? AND c.seq<? ORDER BY c.seq",
-            (key, size),
-        )
-        chain = []
-        for row in cursor.fetchall():
-            if row["leaf_hash"] is None:
-                raise MapMissing(f"the chain names leaf {row['seq']}, which is missing")
-            chain.append((int(row["seq"]), self.dialect.to_bytes(row["leaf_hash"])))
         root_hash = EMPTY if root is None else root.hash
-        return SubjectProof(subject, key, root_hash, proof, tuple(chain))
+        chains = self._chains(cursor, sorted(set(keys.values())), size, leaves_table)
+        proofs: dict[str, SubjectProof | MapMissing | MapProofError] = {}
+        for subject, key in keys.items():
+            try:
+                proof = prove(nodes, key)
+            except MapProofError as exc:
+                proofs[subject] = exc
+                continue
+            chain = chains.get(key, [])
+            gone = [seq for seq, leaf in chain if leaf is None]
+            if gone:
+                proofs[subject] = MapMissing(f"the chain names leaf {gone[0]}, which is missing")
+                continue
+            steps = tuple((seq, leaf) for seq, leaf in chain if leaf is not None)
+            proofs[subject] = SubjectProof(subject, key, root_hash, proof, steps)
+        return proofs
+
+    def _chains(
+        self, cursor: Any, keys: Sequence[bytes], size: int, leaves_table: str
+    ) -> dict[bytes, list[tuple[int, bytes | None]]]:
+        """key -> (seq, leaf hash or None if the leaf row is missing) of its chain's
+        events below `size`, oldest first."""
+        chains: dict[bytes, list[tuple[int, bytes | None]]] = {}
+        for chunk in _chunks(self.dialect, keys):
+            where, params = _member(self.dialect, "c.subject_key", chunk)
+            self.dialect.execute(
+                cursor,
+                f"SELECT c.subject_key AS k, c.seq AS seq, l.leaf_hash AS leaf_hash "
+                f"FROM {self.chain} c LEFT JOIN {leaves_table} l ON l.seq = c.seq "
+                f"WHERE {where} AND c.seq<? ORDER BY c.subject_key, c.seq",
+                (*params, size),
+            )
+            for row in cursor.fetchall():
+                leaf = row["leaf_hash"]
+                chains.setdefault(self.dialect.to_bytes(row["k"]), []).append(
+                    (int(row["seq"]), None if leaf is None else self.dialect.to_bytes(leaf))
+                )
+        return chains

@@ -14,14 +14,23 @@ import pytest
 
 from domain.actor import Actor
 from ledger_verify.smt import (
+    EMPTY,
+    Entry,
     Interior,
     Leaf,
+    MemoryStore,
     Node,
+    chain_head,
+    encode_value,
+    map_key,
+    prove,
+    update,
 )
 from security.bootstrap import Ledger, Settings, build_ledger
 from security.dialect import Dialect
-from security.integrity.subject_map import SubjectMap, _Nodes, table_statements
-from tests.domain.factories import Clock
+from security.integrity.map_verification import check_new_subjects
+from security.integrity.subject_map import SubjectMap, SubjectProof, _Nodes, table_statements
+from tests.domain.factories import Clock, individual
 from tests.support.store import run_sql, select
 
 pytestmark = pytest.mark.integration
@@ -112,3 +121,110 @@ def test_node_reads_are_the_newest_version_at_or_below_the_size(ledger: Ledger) 
         read = {where: node for where, node in nodes.cache.items() if node is not None}
         assert read == expected, version
         assert nodes.cache[(0, unknown)] is None
+
+
+def test_proofs_read_together_equal_proofs_read_one_by_one(ledger: Ledger) -> None:
+    smap = scratch_map(ledger)
+    rng = random.Random(7)
+    subjects = [f"subject-{i}" for i in range(50)]
+    batches = [rng.choices(subjects, k=rng.randint(1, 15)) for _ in range(30)]
+    sizes = grow(ledger, smap, batches)
+    asked = [*subjects, "never-seen"]
+    for size in (sizes[4], sizes[17], sizes[-1]):
+        # the map by definition at `size`
+        chains: dict[str, list[tuple[int, bytes]]] = {}
+        seq = 0
+        for batch in batches:
+            for i, subject in enumerate(batch):
+                if seq + i < size:
+                    chains.setdefault(subject, []).append((seq + i, bytes([i % 256]) * 32))
+            seq += len(batch)
+        with ledger.datastore.transaction(commit=False) as cursor:
+            leaves = smap.dialect.table("scratch_leaves")
+            together = smap.subject_proofs(cursor, asked, size, leaves)
+            alone = {s: smap.subject_proof(cursor, s, size, leaves) for s in asked}
+        assert together == alone
+        memory = MemoryStore()
+        root = update(
+            memory,
+            {map_key(SALT, s): encode_value(Entry(*chain_head(c))) for s, c in chains.items()},
+        )
+        for subject in asked:
+            proven = together[subject]
+            assert isinstance(proven, SubjectProof)
+            assert proven.root == root
+            assert proven.chain == tuple(chains.get(subject, []))
+            assert proven.proof == prove(memory, map_key(SALT, subject))
+        assert root != EMPTY
+
+
+class Counting:
+    """Counts the statements run through the dialect (`Dialect.execute`)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.statements: list[str] = []
+        real = Dialect.execute
+
+        def execute(dialect: Dialect, cursor: Any, statement: str, params: Any = ()) -> None:
+            self.statements.append(statement)
+            real(dialect, cursor, statement, params)
+
+        monkeypatch.setattr(Dialect, "execute", execute)
+
+
+class Problems:
+    def __init__(self) -> None:
+        self.problems: list[tuple[int | None, str]] = []
+
+    def add(self, seq: int | None, message: str) -> None:
+        self.problems.append((seq, message))
+
+
+def verify_new(ledger: Ledger, base: int, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements `check_new_subjects` runs for the events sealed from `base` on."""
+    sealed = ledger.sealed_log
+    (last,) = list(sealed.leaf_rows(base - 1, base))
+    report = Problems()
+    with monkeypatch.context() as patch:
+        counting = Counting(patch)
+        check_new_subjects(report, sealed, sealed.checkpoints(), base, last.notification_id)
+    assert report.problems == []
+    return counting.statements
+
+
+def test_incremental_verify_reads_the_new_subjects_in_queries_per_depth(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = ledger.app
+    customers = [individual(app) for _ in range(48)]
+    assert ledger.seal() is not None
+    base = ledger.sealed_log.sealed_size()
+    counts = {}
+    for touched in (2, 40):
+        for customer in customers[:touched]:
+            app.receive_feedback(customer, "complaint", "fees", "Charged twice", FRONT)
+        latest = ledger.seal()
+        assert latest is not None
+        statements = verify_new(ledger, base, monkeypatch)
+        nodes = [s for s in statements if "_map_nodes" in s]
+        chains = [s for s in statements if "_map_chain" in s]
+        # one node query per depth down to the deepest of the subjects' proofs (all
+        # subjects' nodes of a depth in one), one chain query
+        smap = ledger.sealed_log.subject_map
+        assert smap is not None
+        with ledger.datastore.transaction(commit=False) as cursor:
+            proofs = smap.subject_proofs(
+                cursor,
+                [str(c) for c in customers[:touched]],
+                latest.size,
+                ledger.sealed_log.leaves_table,
+            )
+        assert all(isinstance(p, SubjectProof) for p in proofs.values())
+        deepest = max(len(p.proof.siblings) for p in proofs.values() if isinstance(p, SubjectProof))
+        assert len(nodes) == deepest + 1, (len(nodes), deepest)
+        assert len(chains) == 1
+        counts[touched] = len(statements)
+        base = latest.size
+    # a proof a subject took about 17 statements: 40 subjects took about 680; now only
+    # the depths the paths of more subjects reach are more
+    assert counts[40] <= counts[2] + 12, counts
