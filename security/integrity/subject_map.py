@@ -248,13 +248,12 @@ class SubjectMap:
                 refs.append(None)
         known: dict[str, str] = {}
         distinct = sorted({ref for ref in refs if ref is not None})
-        for start in range(0, len(distinct), IN_LIST):
-            chunk = distinct[start : start + IN_LIST]
-            marks = ",".join("?" * len(chunk))
+        for chunk in _chunks(self.dialect, distinct):
+            where, params = _member(self.dialect, "dek_id", chunk)
             self.dialect.execute(
                 cursor,
-                f"SELECT dek_id, subject_id FROM {self.keys_table} WHERE dek_id IN ({marks})",
-                tuple(chunk),
+                f"SELECT dek_id, subject_id FROM {self.keys_table} WHERE {where}",
+                params,
             )
             known.update((str(r["dek_id"]), str(r["subject_id"])) for r in cursor.fetchall())
         return [None if ref is None else known.get(ref) for ref in refs]
@@ -302,16 +301,15 @@ class SubjectMap:
         """(count, latest seq, head) of each key's chain as stored."""
         found: dict[bytes, tuple[int, int, bytes]] = {}
         ordered = sorted(keys)
-        for start in range(0, len(ordered), IN_LIST):
-            chunk = ordered[start : start + IN_LIST]
-            marks = ",".join("?" * len(chunk))
+        for chunk in _chunks(self.dialect, ordered):
+            where, params = _member(self.dialect, "subject_key", chunk)
             self.dialect.execute(
                 cursor,
                 f"SELECT c.subject_key AS k, c.seq AS seq, c.count AS n, c.head AS head "
                 f"FROM {self.chain} c JOIN (SELECT subject_key, MAX(seq) AS m FROM {self.chain} "
-                f"WHERE subject_key IN ({marks}) GROUP BY subject_key) t "
+                f"WHERE {where} GROUP BY subject_key) t "
                 "ON c.subject_key = t.subject_key AND c.seq = t.m",
-                tuple(chunk),
+                params,
             )
             for row in cursor.fetchall():
                 found[self.dialect.to_bytes(row["k"])] = (
