@@ -30,7 +30,7 @@ from ledger_verify.smt import (
 )
 from security.errors import EventAuthenticationFailed
 from security.integrity.sealed_log import BATCH, SealedLog, StoredCheckpoint
-from security.integrity.subject_map import MapMissing
+from security.integrity.subject_map import MapMissing, SubjectProof
 from security.keys.envelope import Envelope
 
 
@@ -136,9 +136,11 @@ def check_new_subjects(
     (the event after notification `last_id` is the one at `base`). The entry's proof
     must fold to the signed root, the subject's stored chain must fold to the entry,
     and the chain's steps from `base` on must be exactly the subject's new events with
-    their recomputed leaf hashes. Cost grows with the new events' subjects times (log2 of the
-    subjects + their events). Subjects without a new event are not read: the full run
-    recomputes the whole map (see docs/ledger-format.md §4)."""
+    their recomputed leaf hashes. The proofs are read together (one node query per
+    depth of the map, shared by all the subjects), so the queries grow with log2 of the
+    log's subjects, not with the new subjects; the rows read grow with the new subjects
+    times (log2 of the subjects + their events). Subjects without a new event are not
+    read: the full run recomputes the whole map (see docs/ledger-format.md §4)."""
     if sealed.subject_map is None:
         return
     newest = _newest_signed(report, checkpoints)
@@ -153,22 +155,35 @@ def check_new_subjects(
             steps.setdefault(subject, []).append((seq, digest))
     except _KeyGone:
         return  # a key row is gone: the key store check names its events
+    if not steps:
+        return
+    # one read of all their proofs: the map's nodes a query per depth, shared
+    proofs: dict[str, SubjectProof | MapMissing | MapProofError]
+    assert sealed.subject_map is not None
+    try:
+        with sealed.datastore.transaction(commit=False) as cursor:
+            proofs = sealed.subject_map.subject_proofs(
+                cursor, list(steps), size, sealed.leaves_table
+            )
+    except MapMissing as exc:
+        proofs = dict.fromkeys(steps, exc)
     for subject, new in steps.items():
-        _check_subject(report, sealed, (size, salt, root), base, subject, new)
+        _check_subject(report, (size, salt, root), base, subject, new, proofs[subject])
 
 
 def _check_subject(
     report: Reported,
-    sealed: SealedLog,
     signed: tuple[int, bytes, bytes],
     base: int,
     subject: str,
     new: list[tuple[int, bytes]],
+    proven: SubjectProof | MapMissing | MapProofError,
 ) -> None:
     size, salt, root = signed
     where = f"checkpoint at size {size}: the subject map entry of the subject of seq {new[0][0]}"
     try:
-        proven = sealed.subject_proof(subject, size)
+        if isinstance(proven, Exception):
+            raise proven
         entry = verify_proof(root, map_key(salt, subject), proven.proof)
         chained = Entry(*chain_head(proven.chain)) if proven.chain else None
     except (MapMissing, MapProofError) as exc:

@@ -21,7 +21,7 @@ not lead to the signed root.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,6 +31,7 @@ from ledger_verify.smt import (
     Interior,
     Leaf,
     MapProof,
+    MapProofError,
     Node,
     chain_step,
     encode_value,
@@ -104,22 +105,39 @@ class _Nodes:
 
     def _load(self, depth: int, positions: Sequence[bytes]) -> None:
         dialect = self.owner.dialect
-        for start in range(0, len(positions), IN_LIST):
-            chunk = positions[start : start + IN_LIST]
+        for chunk in _chunks(dialect, positions):
             for position in chunk:
                 self.cache[(depth, position)] = None
-            marks = ",".join("?" * len(chunk))
-            dialect.execute(
-                self.cursor,
-                # only the newest version at or below ours: one index seek per position,
-                # however many seals rewrote it (the root is rewritten by every seal)
-                f"SELECT n.position AS position, n.leaf_key AS leaf_key, "
-                f"n.leaf_value AS leaf_value, n.hash AS hash FROM {self.owner.nodes} n "
-                f"WHERE n.depth=? AND n.position IN ({marks}) AND n.version = ("
-                f"SELECT MAX(m.version) FROM {self.owner.nodes} m WHERE m.depth=n.depth "
-                "AND m.position=n.position AND m.version<=?)",
-                (depth, *chunk, self.version),
-            )
+            # only the newest version at or below ours: one seek of the primary key
+            # (depth, position, version) backwards per position, however many seals
+            # rewrote it (every seal rewrites the root and the nodes under it)
+            if dialect.name == "postgres":
+                newest = (
+                    f"SELECT m.leaf_key, m.leaf_value, m.hash FROM {self.owner.nodes} m "
+                    "WHERE m.depth=? AND m.position=p.position AND m.version<=? "
+                    "ORDER BY m.version DESC LIMIT 1"
+                )
+                statement = (
+                    "SELECT p.position AS position, n.leaf_key AS leaf_key, "
+                    "n.leaf_value AS leaf_value, n.hash AS hash "
+                    f"FROM unnest(?::bytea[]) AS p(position) CROSS JOIN LATERAL ({newest}) n"
+                )
+                params: tuple[Any, ...] = (list(chunk), depth, self.version)
+            else:
+                # SQLite has no LATERAL: the newest row's rowid per position, then the row
+                # by rowid (CROSS JOIN keeps the positions as the outer loop)
+                values = ",".join(["(?)"] * len(chunk))
+                statement = (
+                    f"WITH p(position) AS (VALUES {values}) "
+                    "SELECT p.position AS position, n.leaf_key AS leaf_key, "
+                    "n.leaf_value AS leaf_value, n.hash AS hash "
+                    f"FROM p CROSS JOIN {self.owner.nodes} n ON n.rowid = ("
+                    f"SELECT m.rowid FROM {self.owner.nodes} m WHERE m.depth=? "
+                    "AND m.position=p.position AND m.version<=? "
+                    "ORDER BY m.version DESC LIMIT 1)"
+                )
+                params = (*chunk, depth, self.version)
+            dialect.execute(self.cursor, statement, params)
             for row in self.cursor.fetchall():
                 position = dialect.to_bytes(row["position"])
                 if row["leaf_key"] is None:
@@ -164,6 +182,21 @@ class _Nodes:
                 rows,
             )
         self.written.clear()
+
+
+def _chunks(dialect: Dialect, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """`values` in the lists one statement takes: all at once as an array on
+    PostgreSQL, IN_LIST placeholders at a time on SQLite."""
+    step = max(len(values), 1) if dialect.name == "postgres" else IN_LIST
+    for start in range(0, len(values), step):
+        yield values[start : start + step]
+
+
+def _member(dialect: Dialect, column: str, chunk: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
+    """`column` is one of `chunk` (from `_chunks`): the condition and its parameters."""
+    if dialect.name == "postgres":
+        return f"{column} = ANY(?)", (list(chunk),)
+    return f"{column} IN ({','.join('?' * len(chunk))})", tuple(chunk)
 
 
 def _flip(position: bytes, bit: int) -> bytes:
@@ -215,13 +248,12 @@ class SubjectMap:
                 refs.append(None)
         known: dict[str, str] = {}
         distinct = sorted({ref for ref in refs if ref is not None})
-        for start in range(0, len(distinct), IN_LIST):
-            chunk = distinct[start : start + IN_LIST]
-            marks = ",".join("?" * len(chunk))
+        for chunk in _chunks(self.dialect, distinct):
+            where, params = _member(self.dialect, "dek_id", chunk)
             self.dialect.execute(
                 cursor,
-                f"SELECT dek_id, subject_id FROM {self.keys_table} WHERE dek_id IN ({marks})",
-                tuple(chunk),
+                f"SELECT dek_id, subject_id FROM {self.keys_table} WHERE {where}",
+                params,
             )
             known.update((str(r["dek_id"]), str(r["subject_id"])) for r in cursor.fetchall())
         return [None if ref is None else known.get(ref) for ref in refs]
@@ -269,16 +301,15 @@ class SubjectMap:
         """(count, latest seq, head) of each key's chain as stored."""
         found: dict[bytes, tuple[int, int, bytes]] = {}
         ordered = sorted(keys)
-        for start in range(0, len(ordered), IN_LIST):
-            chunk = ordered[start : start + IN_LIST]
-            marks = ",".join("?" * len(chunk))
+        for chunk in _chunks(self.dialect, ordered):
+            where, params = _member(self.dialect, "subject_key", chunk)
             self.dialect.execute(
                 cursor,
                 f"SELECT c.subject_key AS k, c.seq AS seq, c.count AS n, c.head AS head "
                 f"FROM {self.chain} c JOIN (SELECT subject_key, MAX(seq) AS m FROM {self.chain} "
-                f"WHERE subject_key IN ({marks}) GROUP BY subject_key) t "
+                f"WHERE {where} GROUP BY subject_key) t "
                 "ON c.subject_key = t.subject_key AND c.seq = t.m",
-                tuple(chunk),
+                params,
             )
             for row in cursor.fetchall():
                 found[self.dialect.to_bytes(row["k"])] = (
@@ -295,26 +326,64 @@ class SubjectMap:
     ) -> SubjectProof:
         """The map proof of `subject` at checkpoint size `size` and the (seq, leaf
         hash) of its events below `size`."""
+        proven = self.subject_proofs(cursor, [subject], size, leaves_table)[subject]
+        if isinstance(proven, Exception):
+            raise proven
+        return proven
+
+    def subject_proofs(
+        self, cursor: Any, subjects: Sequence[str], size: int, leaves_table: str
+    ) -> dict[str, SubjectProof | MapMissing | MapProofError]:
+        """`subject_proof` of each of `subjects`, or why it has none (its chain names a
+        missing leaf, or the stored map is corrupt on its path), read together: one
+        node query per depth of the map, shared by all of them, and one chain query (on
+        SQLite IN_LIST subjects a query), not a proof's queries per subject. Raises
+        MapMissing if the store holds no map."""
         self.dialect.execute(cursor, f"SELECT salt FROM {self.state} WHERE id=1", ())
         row = cursor.fetchone()
         if row is None:
             raise MapMissing("the log has no subject map yet: seal it first")
-        key = map_key(self.dialect.to_bytes(row["salt"]), subject)
+        salt = self.dialect.to_bytes(row["salt"])
+        keys = {subject: map_key(salt, subject) for subject in subjects}
         nodes = _Nodes(self, cursor, size)
-        nodes.prefetch([key])
-        proof = prove(nodes, key)
+        nodes.prefetch(keys.values())
         root = nodes.get(0, EMPTY)
-        self.dialect.execute(
-            cursor,
-            f"SELECT c.seq AS seq, l.leaf_hash AS leaf_hash FROM {self.chain} c "
-            f"LEFT JOIN {leaves_table} l ON l.seq = c.seq "
-            "WHERE c.subject_key=? AND c.seq<? ORDER BY c.seq",
-            (key, size),
-        )
-        chain = []
-        for row in cursor.fetchall():
-            if row["leaf_hash"] is None:
-                raise MapMissing(f"the chain names leaf {row['seq']}, which is missing")
-            chain.append((int(row["seq"]), self.dialect.to_bytes(row["leaf_hash"])))
         root_hash = EMPTY if root is None else root.hash
-        return SubjectProof(subject, key, root_hash, proof, tuple(chain))
+        chains = self._chains(cursor, sorted(set(keys.values())), size, leaves_table)
+        proofs: dict[str, SubjectProof | MapMissing | MapProofError] = {}
+        for subject, key in keys.items():
+            try:
+                proof = prove(nodes, key)
+            except MapProofError as exc:
+                proofs[subject] = exc
+                continue
+            chain = chains.get(key, [])
+            gone = [seq for seq, leaf in chain if leaf is None]
+            if gone:
+                proofs[subject] = MapMissing(f"the chain names leaf {gone[0]}, which is missing")
+                continue
+            steps = tuple((seq, leaf) for seq, leaf in chain if leaf is not None)
+            proofs[subject] = SubjectProof(subject, key, root_hash, proof, steps)
+        return proofs
+
+    def _chains(
+        self, cursor: Any, keys: Sequence[bytes], size: int, leaves_table: str
+    ) -> dict[bytes, list[tuple[int, bytes | None]]]:
+        """key -> (seq, leaf hash or None if the leaf row is missing) of its chain's
+        events below `size`, oldest first."""
+        chains: dict[bytes, list[tuple[int, bytes | None]]] = {}
+        for chunk in _chunks(self.dialect, keys):
+            where, params = _member(self.dialect, "c.subject_key", chunk)
+            self.dialect.execute(
+                cursor,
+                f"SELECT c.subject_key AS k, c.seq AS seq, l.leaf_hash AS leaf_hash "
+                f"FROM {self.chain} c LEFT JOIN {leaves_table} l ON l.seq = c.seq "
+                f"WHERE {where} AND c.seq<? ORDER BY c.subject_key, c.seq",
+                (*params, size),
+            )
+            for row in cursor.fetchall():
+                leaf = row["leaf_hash"]
+                chains.setdefault(self.dialect.to_bytes(row["k"]), []).append(
+                    (int(row["seq"]), None if leaf is None else self.dialect.to_bytes(leaf))
+                )
+        return chains
