@@ -21,10 +21,19 @@ there is reason to:
 
 Under load every pooled connection is reused within milliseconds, so the round trip is
 left out almost always; an idle server checks each connection as before.
+
+A connection that fails its check is seldom alone: a `pg_terminate_backend` of the
+app's sessions, a failover or a restart cuts every pooled one at once. psycopg_pool
+checks one connection per attempt and waits 1 s, 2 s, 4 s... between attempts, so with
+three dead connections a request ran past the pool's 5 s timeout (a 503 made *after*
+the cut). The first failed check therefore has the pool check all its idle connections
+(`ConnectionPool.check`, one sweep at a time): the dead ones are dropped and replaced
+together, and the request's next attempt gets a new session.
 """
 
 from __future__ import annotations
 
+import logging
 import select
 import threading
 import time
@@ -36,6 +45,7 @@ from psycopg import pq
 from psycopg_pool import ConnectionPool
 
 IDLE_SECONDS = 1.0
+log = logging.getLogger(__name__)
 _WATCHED = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
 
 
@@ -55,6 +65,8 @@ class PooledConnectionCheck:
         self.round_trips = 0  # how many checks asked the server (for tests and profiles)
         self._handed_out: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._sweeping = threading.Lock()
+        self.pool: weakref.ref[Any] | None = None  # set by `install`
 
     def __call__(self, conn: Any) -> None:
         now = time.monotonic()
@@ -63,9 +75,26 @@ class PooledConnectionCheck:
         if last is None or now - last >= self.idle_seconds or not self._quiet(conn):
             with self._lock:
                 self.round_trips += 1
-            ConnectionPool.check_connection(conn)
+            try:
+                ConnectionPool.check_connection(conn)
+            except Exception:
+                self._sweep()
+                raise
         with self._lock:
             self._handed_out[conn] = now
+
+    def _sweep(self) -> None:
+        """Have the pool check every idle connection now (see the module docstring); one
+        sweep at a time, and never one that fails the caller's own check."""
+        pool = self.pool() if self.pool is not None else None
+        if pool is None or not self._sweeping.acquire(blocking=False):
+            return
+        try:
+            pool.check()
+        except Exception:  # the caller's failed check is what it reports
+            log.warning("checking the pool's idle connections failed", exc_info=True)
+        finally:
+            self._sweeping.release()
 
     @staticmethod
     def _quiet(conn: Any) -> bool:
@@ -87,5 +116,6 @@ def install(pool: Any, check: PooledConnectionCheck | None = None) -> PooledConn
     if not hasattr(pool, "_check"):
         raise TypeError("not a psycopg_pool ConnectionPool: it has no check callback")
     check = check or PooledConnectionCheck()
+    check.pool = weakref.ref(pool)
     pool._check = check
     return check

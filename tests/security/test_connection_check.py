@@ -65,3 +65,34 @@ def test_a_quiet_connection_used_moments_ago_skips_the_round_trip_an_idle_one_do
             assert check.round_trips == 3
     finally:
         ledger.close()
+
+
+def test_every_pooled_session_cut_at_once_the_next_use_succeeds(
+    pg_schema: str, tmp_path: Path
+) -> None:
+    """A pg_terminate_backend of all the pool's sessions (a failover, an operator's cut):
+    psycopg_pool checks one pooled connection at a time and waits 1 s, 2 s, 4 s... after
+    each failed check, so with three dead ones the next use ran past the pool's 5 s
+    timeout (a 503 for a request made after the cut). The first failed check now has the
+    pool check all its idle connections, so the dead ones go at once and the next use
+    gets a new session."""
+    ledger = build_ledger(make_config("postgres", tmp_path, pg_schema))
+    try:
+        pool = ledger.datastore.pool
+        pool.open(wait=True)
+        held = [pool.getconn() for _ in range(pool.get_stats()["pool_size"])]
+        pids = {conn.info.backend_pid for conn in held}
+        for conn in held:
+            pool.putconn(conn)
+        assert len(pids) >= 3
+        for pid in pids:
+            terminate(pid)
+        time.sleep(0.2)  # the server's notices reach the sockets
+        with pool.connection() as conn:  # PoolTimeout before: 1 + 2 + 4 s of waits > 5 s
+            conn.execute("SELECT 1")
+            assert conn.info.backend_pid not in pids
+        assert pool.get_stats()["connections_lost"] == len(pids)  # all dropped, at once
+        with pool.connection() as conn:
+            conn.execute("SELECT 1")
+    finally:
+        ledger.close()
