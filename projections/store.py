@@ -24,7 +24,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from security.bootstrap import Ledger
 from security.dialect import Dialect
-from security.recorders import SecureDeleteConnectionPool, secure_delete_datastore
+from security.recorders import SecureDeleteConnectionPool, replace_pool, secure_delete_datastore
 
 SHADOW_SUFFIX = "__next"
 _DEFAULT = re.compile(r"\bDEFAULT\s+(?:'((?:[^']|'')*)'|(-?\d+))\s*$")
@@ -122,18 +122,7 @@ class ViewsConnectionPool(SecureDeleteConnectionPool):
 
 def views_datastore(datastore: SQLiteDatastore) -> SQLiteDatastore:
     """`datastore` (still unused) with its pool replaced by a ViewsConnectionPool."""
-    old = datastore.pool
-    datastore.pool = ViewsConnectionPool(
-        db_name=old.db_name,
-        lock_timeout=old.lock_timeout,
-        pool_size=old.pool_size,
-        max_overflow=old.max_overflow,
-        pool_timeout=old.pool_timeout,
-        max_age=old.max_age,
-        pre_ping=old.pre_ping,
-    )
-    old.close()
-    return datastore
+    return replace_pool(datastore, ViewsConnectionPool)
 
 
 class ViewStore:

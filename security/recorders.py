@@ -101,8 +101,16 @@ class SecureDeleteConnectionPool(SQLiteConnectionPool):
 
 def secure_delete_datastore(datastore: SQLiteDatastore) -> SQLiteDatastore:
     """`datastore` with its (still unused) pool replaced by a SecureDeleteConnectionPool."""
+    return replace_pool(datastore, SecureDeleteConnectionPool)
+
+
+def replace_pool(
+    datastore: SQLiteDatastore, pool_class: type[SQLiteConnectionPool]
+) -> SQLiteDatastore:
+    """`datastore` with its (still unused) pool replaced by a `pool_class` of the same
+    settings."""
     old = datastore.pool
-    datastore.pool = SecureDeleteConnectionPool(
+    datastore.pool = pool_class(
         db_name=old.db_name,
         lock_timeout=old.lock_timeout,
         pool_size=old.pool_size,
