@@ -2,15 +2,27 @@
 
 `web_exports` holds each job's state (any worker can report it); `web_export_approvals`
 the four-eyes part of a job that needs a second compliance officer: the request's
-reason until the job runs, who approved it and when.
+reason until the job runs, who approved it and when; `web_export_runs` the heartbeat
+of a running job's thread.
+
+A job runs in a thread of the worker that started it. If that worker stops (a
+restart, a crash, a kill) the thread dies with it and nothing would ever finish the
+job: a job `running` whose heartbeat (or, before its first one, its creation) is older
+than STALE_SECONDS is therefore settled as `failed` (INTERRUPTED) the next time
+anyone reads it, so that a client polling it learns to request it again instead of
+waiting forever.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +30,18 @@ from security.bootstrap import Ledger
 from security.dialect import Dialect
 from security.export.exporter import ExportScope
 
+log = logging.getLogger(__name__)
+
 PENDING = "pending_approval"
+RUNNING = "running"
+STALE_SECONDS = 60.0  # no heartbeat for this long: the job's worker stopped
+HEARTBEAT_SECONDS = 10.0
+INTERRUPTED = "interrupted: the server stopped while the export ran; request it again"
+
+
+def _stamp(moment: datetime) -> str:
+    """A time as text that sorts as time does (always with microseconds)."""
+    return moment.isoformat(timespec="microseconds")
 
 
 def scope_of(recorded: dict[str, Any]) -> ExportScope:
@@ -39,6 +62,7 @@ class ExportJobs:
         self.dialect: Dialect = ledger.keystore.dialect
         self.table = self.dialect.table("web_exports")
         self.approvals = self.dialect.table("web_export_approvals")
+        self.runs = self.dialect.table("web_export_runs")
         self.folder = Path(ledger.config.data_dir) / "exports"
         self.dialect.create_tables(
             ledger.datastore,
@@ -49,6 +73,8 @@ class ExportJobs:
                 "bundle_digest TEXT, events INTEGER, error TEXT)",
                 f"CREATE TABLE IF NOT EXISTS {self.approvals} (export_id TEXT PRIMARY KEY, "
                 "reason TEXT, approved_by TEXT, approved_at TEXT)",
+                f"CREATE TABLE IF NOT EXISTS {self.runs} (export_id TEXT PRIMARY KEY, "
+                "heartbeat_at TEXT NOT NULL)",
             ],
         )
 
@@ -74,7 +100,7 @@ class ExportJobs:
                     requested_by,
                     addressed_to,
                     json.dumps(scope.as_dict()),
-                    PENDING if pending else "running",
+                    PENDING if pending else RUNNING,
                     datetime.now(UTC).isoformat(),
                 ),
             )
@@ -110,15 +136,56 @@ class ExportJobs:
             )
         return True, None if row is None else row["reason"]
 
-    def finish(self, job_id: str, **fields: Any) -> None:
+    def finish(self, job_id: str, **fields: Any) -> bool:
+        """Record a running job's outcome; False if it was no longer running (settled as
+        interrupted meanwhile: it stays failed)."""
         fields["finished_at"] = datetime.now(UTC).isoformat()
         columns = ", ".join(f"{name}=?" for name in fields)
         with self.ledger.datastore.transaction(commit=True) as cursor:
             self.dialect.execute(
                 cursor,
-                f"UPDATE {self.table} SET {columns} WHERE id=?",
-                (*fields.values(), job_id),
+                f"UPDATE {self.table} SET {columns} WHERE id=? AND status=?",
+                (*fields.values(), job_id, RUNNING),
             )
+            finished = self.dialect.rowcount(cursor) == 1
+            self.dialect.execute(cursor, f"DELETE FROM {self.runs} WHERE export_id=?", (job_id,))
+        return finished
+
+    def beat(self, job_id: str) -> None:
+        """Record that the job's thread is alive now."""
+        with self.ledger.datastore.transaction(commit=True) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"INSERT INTO {self.runs} (export_id, heartbeat_at) VALUES (?,?) "
+                "ON CONFLICT (export_id) DO UPDATE SET heartbeat_at=excluded.heartbeat_at",
+                (job_id, _stamp(datetime.now(UTC))),
+            )
+
+    @contextmanager
+    def heartbeat(self, job_id: str, every: float | None = None) -> Iterator[None]:
+        """Beat now and every `every` seconds (HEARTBEAT_SECONDS) until the block ends."""
+        period = HEARTBEAT_SECONDS if every is None else every
+        stop = threading.Event()
+
+        def beat() -> None:
+            try:
+                self.beat(job_id)
+            except Exception:  # a closed or busy store: the next beat may succeed
+                log.warning("export %s: heartbeat not recorded", job_id)
+
+        def loop() -> None:
+            while not stop.wait(period):
+                beat()
+
+        beat()
+
+        beating = threading.Thread(target=loop, name=f"export-heartbeat-{job_id}", daemon=True)
+        beating.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            beating.join()
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         rows = self._select("WHERE e.id=?", (job_id,))
@@ -130,6 +197,30 @@ class ExportJobs:
         return self._select(
             "WHERE e.addressed_to=? ORDER BY e.created_at DESC LIMIT 200", (addressed_to,)
         )
+
+    def settle_interrupted(self, row: dict[str, Any], now: datetime | None = None) -> None:
+        """If `row` is a running job not heard of for STALE_SECONDS, record it as failed
+        (INTERRUPTED) and update `row`. The update is conditional: a heartbeat or an
+        outcome recorded meanwhile wins."""
+        if row["status"] != RUNNING:
+            return
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(seconds=STALE_SECONDS)
+        heard = row.get("heartbeat_at") or row["created_at"]
+        if datetime.fromisoformat(heard) >= cutoff:
+            return
+        finished_at = now.isoformat()
+        with self.ledger.datastore.transaction(commit=True) as cursor:
+            self.dialect.execute(
+                cursor,
+                f"UPDATE {self.table} SET status='failed', error=?, finished_at=? "
+                f"WHERE id=? AND status=? AND NOT EXISTS (SELECT 1 FROM {self.runs} "
+                "WHERE export_id=? AND heartbeat_at >= ?)",
+                (INTERRUPTED, finished_at, row["id"], RUNNING, row["id"], _stamp(cutoff)),
+            )
+            settled = self.dialect.rowcount(cursor) == 1
+        if settled:
+            row.update(status="failed", error=INTERRUPTED, finished_at=finished_at)
 
     def bundle_path(self, job_id: str) -> Path:
         return self.folder / f"{job_id}.tar.gz"
@@ -151,11 +242,14 @@ class ExportJobs:
         with self.ledger.datastore.transaction(commit=False) as cursor:
             self.dialect.execute(
                 cursor,
-                f"SELECT e.*, a.approved_by, a.approved_at FROM {self.table} e "
-                f"LEFT JOIN {self.approvals} a ON a.export_id=e.id {where}",
+                f"SELECT e.*, a.approved_by, a.approved_at, r.heartbeat_at FROM {self.table} e "
+                f"LEFT JOIN {self.approvals} a ON a.export_id=e.id "
+                f"LEFT JOIN {self.runs} r ON r.export_id=e.id {where}",
                 params,
             )
             rows = [dict(row) for row in cursor.fetchall()]
         for row in rows:
             row["scope"] = json.loads(row["scope"])
+            self.settle_interrupted(row)
+            row.pop("heartbeat_at", None)
         return rows

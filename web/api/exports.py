@@ -91,21 +91,35 @@ def jobs() -> ExportJobs:
 
 
 def run_export(store: ExportJobs, job_id: str, scope: ExportScope, actor: ExportActor) -> None:
-    """Write the bundle and record the outcome; never raises (it runs in a thread)."""
+    """Write the bundle and record the outcome, beating the job's heartbeat meanwhile;
+    never raises (it runs in a thread). If the outcome cannot be recorded (the store is
+    closing or gone), the job's missing heartbeat settles it as interrupted later."""
+    try:
+        with store.heartbeat(job_id):
+            outcome = _export(store, job_id, scope, actor)
+        if not store.finish(job_id, **outcome) and outcome["status"] == "done":
+            # settled as interrupted meanwhile: it stays failed, its bundle goes
+            store.bundle_path(job_id).unlink(missing_ok=True)
+    except Exception as exc:  # the message may hold anything: keep only its type
+        log.error("export %s: its outcome was not recorded: %s", job_id, type(exc).__name__)
+
+
+def _export(
+    store: ExportJobs, job_id: str, scope: ExportScope, actor: ExportActor
+) -> dict[str, Any]:
+    """Write the bundle; the job's outcome as the fields to record."""
     try:
         store.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         store.purge()
         result = export_bundle(store.ledger, store.bundle_path(job_id), scope, actor, tar=True)
         # the bundle holds decrypted personal data and keys: owner-only
         store.bundle_path(job_id).chmod(0o600)
-        store.finish(
-            job_id, status="done", bundle_digest=result.bundle_digest, events=result.events
-        )
+        return {"status": "done", "bundle_digest": result.bundle_digest, "events": result.events}
     except DomainError as exc:
-        store.finish(job_id, status="failed", error=exc.message)
+        return {"status": "failed", "error": exc.message}
     except Exception as exc:  # the message may hold anything: keep only its type
         log.error("export %s failed: %s", job_id, type(exc).__name__)
-        store.finish(job_id, status="failed", error="internal error; see the server log")
+        return {"status": "failed", "error": "internal error; see the server log"}
 
 
 def visible(job: dict[str, Any] | None) -> dict[str, Any]:
