@@ -158,7 +158,6 @@ def export_bundle(
     match its sealed log. `progress(done, total)` is called after each batch.
     """
     started = time.perf_counter()
-    now = (clock or (lambda: datetime.now(UTC)))()
     target = _target(Path(out), tar)
     name = target.name.removesuffix(".tar.gz")
     with KeyDirectory(ledger.keystore) as keys:  # listens to shreds until the end
@@ -172,6 +171,8 @@ def export_bundle(
         checkpoint = ledger.seal()
         if checkpoint is None:
             raise ExportScopeError("the log is empty: there is nothing to export")
+        # dated once sealed: never before the checkpoint the bundle carries
+        now = (clock or (lambda: datetime.now(UTC)))()
         size = checkpoint.size
         if ledger.witnesses is not None:
             ledger.witnesses.drain()  # the witnesses' answers on this checkpoint, if any

@@ -458,3 +458,19 @@ def test_a_closed_key_directory_no_longer_hears_shreds(ledger: Ledger) -> None:
     closed = open_one
     ledger.keystore.shred(bob)
     assert closed.get(refs[str(bob)], 1).dek is not None  # cached before, no longer told
+
+
+def test_the_manifest_is_not_dated_before_the_checkpoint_it_carries(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The export seals first and dates the bundle after: a bundle created before its own
+    checkpoint was recorded would contradict itself."""
+    populate(ledger)
+    result = export(ledger, tmp_path, ExportScope(everything=True))
+    manifest = json.loads((result.path / "manifest.json").read_text("utf-8"))
+    checkpoint = ledger.sealed_log.checkpoint(result.checkpoint_size)
+    assert checkpoint is not None
+    created = datetime.fromisoformat(manifest["created_at"])
+    assert created >= datetime.fromisoformat(checkpoint.created_at)
+    readme = (result.path / "README.txt").read_text("utf-8")
+    assert manifest["created_at"] in readme
