@@ -324,8 +324,8 @@ class Settings:
             "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
             # a writer waits at most this long (seconds) for the events table's lock,
             # per attempt (the recorder's 10): behind a holder that never ends (a
-            # session stuck in its transaction, which no server timeout ends) a write
-            # fails as busy (503 store_busy) within about 32 s, under gunicorn's 60 s,
-            # instead of every writer hanging (docs/operations.md)
+            # session stuck in its transaction, which PostgreSQL 15's timeouts do not
+            # end) a write fails as busy (503 store_busy) within about 32 s, under
+            # gunicorn's 60 s, instead of every writer hanging (docs/operations.md)
             "POSTGRES_LOCK_TIMEOUT": str(PG_LOCK_TIMEOUT),
         }
