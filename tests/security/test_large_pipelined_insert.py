@@ -71,7 +71,7 @@ def waiting_for_lock(conn: psycopg.Connection, table: str) -> bool:
 def stuck_sessions(conn: psycopg.Connection, table: str) -> list[int]:
     """Sessions that hold `table`'s lock and wait for their client (ClientRead)."""
     rows = conn.execute(
-        "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+        "SELECT DISTINCT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
         "WHERE l.relation = %s::regclass AND l.granted AND a.wait_event = 'ClientRead'",
         (table,),
     ).fetchall()
