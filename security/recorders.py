@@ -35,6 +35,8 @@ from eventsourcing.sqlite import (
     SQLiteTransaction,
 )
 from eventsourcing.utils import Environment
+from psycopg import Connection
+from psycopg.generators import send as psycopg_send
 from psycopg.sql import SQL, Identifier
 
 from security.connection_check import PooledConnectionCheck
@@ -264,6 +266,15 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ids.append(int(row["notification_id"]))
         return ids
 
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's lock, notify and INSERT, queued in its pipeline, then the whole
+        pipeline sent to the server before the library's `sync()` waits for the results
+        (`send_pipeline`)."""
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        send_pipeline(curs.connection)
+
     def _insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
@@ -277,6 +288,26 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
             curs,
             stream_pairs(stored_events) if pairs is None else pairs,
         )
+
+
+def send_pipeline(conn: Connection[Any]) -> None:
+    """Send everything `conn` has queued for the server (libpq's output buffer), waiting
+    while the socket is full; input that arrives meanwhile is read (so a server writing
+    to us is never blocked by it).
+
+    psycopg's `Pipeline.sync()` (3.3.9, and upstream since) sends what the socket takes
+    and then waits for the server's answer; what the socket did not take stays in libpq's
+    buffer, and only goes out when the socket becomes readable. If the server was not
+    reading at that moment (waiting for the events table's lock, or still executing the
+    statements before), the rest of a large INSERT is never sent: the server waits for
+    it in `ClientRead` holding the table lock, the client waits for an answer, and every
+    other writer waits on the lock (psycopg issue #685 fixed the same at the pipeline's
+    exit, not at `sync()`). With the buffer empty, the sync that follows is a few bytes
+    into a writable socket. `statement_timeout` and `idle_in_transaction_session_timeout`
+    do not end such a session: the server is reading a message, not running one, and no
+    Sync has been sent (docs/operations.md)."""
+    with conn.lock:
+        conn.wait(psycopg_send(conn.pgconn))
 
 
 def _data_dir(env: Environment) -> Path:

@@ -57,6 +57,7 @@ SCHEDULER_PREFIXES = ("LEDGER_SCHEDULER_", "LEDGER_JOB_")
 MIN_JWT_SECRET_BYTES = 32
 DEFAULT_TOKEN_MAX_LIFETIME = 12 * 3600
 MAX_TOKEN_MAX_LIFETIME = 30 * 86400
+PG_LOCK_TIMEOUT = 3  # seconds a PostgreSQL writer waits for the events table's lock, per attempt
 
 
 def refuse_shared_secret_file(path: Path, what: str) -> None:
@@ -321,4 +322,10 @@ class Settings:
             # pinned: with the library's insert functions, writers skip the table lock
             # and notification ids can interleave, so a seal could pass an event by
             "POSTGRES_ENABLE_DB_FUNCTIONS": "no",
+            # a writer waits at most this long (seconds) for the events table's lock,
+            # per attempt (the recorder's 10): behind a holder that never ends (a
+            # session stuck in its transaction, which PostgreSQL 15's timeouts do not
+            # end) a write fails as busy (503 store_busy) within about 32 s, under
+            # gunicorn's 60 s, instead of every writer hanging (docs/operations.md)
+            "POSTGRES_LOCK_TIMEOUT": str(PG_LOCK_TIMEOUT),
         }
