@@ -15,6 +15,7 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, Response, abort, jsonify, request, send_from_directory
+from werkzeug.datastructures import Headers
 
 from security.store_faults import as_store_fault
 from web import auth, console, idempotency, logs
@@ -42,6 +43,28 @@ DOCS_ASSETS = frozenset(
     {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"}
 )
 DEFAULT_CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+# the headers an answer gets where its view set none: the API's, its docs page's, pages'
+API_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": DEFAULT_CSP,
+    "Cache-Control": "no-store",
+}
+DOCS_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": DOCS_CSP,
+    "Cache-Control": "no-store",
+}
+PAGE_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": DEFAULT_CSP}
+
+
+def add_missing(headers: Headers, defaults: Mapping[str, str]) -> None:
+    """Add each of `defaults` that `headers` lacks (names compared without case); one
+    that is there stays as its view set it. One pass over the headers: werkzeug's
+    `setdefault` scans them for each name (about 5% of a masked customer read's CPU)."""
+    present = {name.lower() for name, _ in headers}
+    for name, value in defaults.items():
+        if name.lower() not in present:
+            headers.add(name, value)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -118,12 +141,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        docs = request.path.startswith("/api/v1/docs")
-        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else DEFAULT_CSP)
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        path = request.path
+        if path.startswith("/api/v1/docs"):
+            add_missing(response.headers, DOCS_HEADERS)
+        else:
+            add_missing(response.headers, API_HEADERS if path.startswith("/api/") else PAGE_HEADERS)
         return response
 
     return app
