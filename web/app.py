@@ -6,10 +6,13 @@ in `web.context`; nothing imports this module but its callers (the CLI, tests).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
+from inspect import iscoroutinefunction
 from pathlib import Path
 from typing import Any
 
@@ -67,12 +70,34 @@ def add_missing(headers: Headers, defaults: Mapping[str, str]) -> None:
             headers.add(name, value)
 
 
+class LedgerFlask(Flask):
+    """Flask, asking once per function whether it is a coroutine function: Flask asks
+    `inspect.iscoroutinefunction` for every hook and view of every request (about 5%
+    of a masked customer read's CPU). What is remembered is only that answer, weakly
+    keyed by the function (a function's code does not change from sync to async)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain: weakref.WeakKeyDictionary[Callable[..., Any], bool] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            plain = self._plain[func]
+        except (KeyError, TypeError):  # not seen yet, or not weakly referenceable
+            plain = not iscoroutinefunction(func)
+            with contextlib.suppress(TypeError):
+                self._plain[func] = plain
+        return func if plain else self.async_to_sync(func)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; `config` may carry LEDGER (a built Ledger) or LEDGER_CONFIG.
 
     The console's settings come from the environment (web.console.settings: its session
     key, the cookie's Secure flag, its time zone); `config` wins over them."""
-    app = Flask(__name__)
+    app = LedgerFlask(__name__)
     app.config.update(
         API_TITLE="crm-ledger",
         API_VERSION="v1",
