@@ -43,6 +43,7 @@ from security.connection_check import PooledConnectionCheck
 from security.connection_check import install as install_connection_check
 from security.dialect import Dialect
 from security.errors import ConfigurationError
+from security.event_reads import StreamReadingRecorder
 from security.integrity.access_log import AccessLog
 from security.integrity.sealed_log import SealedLog
 from security.integrity.subject_map import table_statements as subject_map_ddl
@@ -179,8 +180,9 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         return ids
 
 
-class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder, inserting pending data keys with the events."""
+class LedgerPostgresApplicationRecorder(StreamReadingRecorder):
+    """The library's PostgreSQL recorder, inserting pending data keys with the events
+    (and reading whole streams with a statement made once: security/event_reads.py)."""
 
     def __init__(
         self,

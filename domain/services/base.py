@@ -8,7 +8,7 @@ write; if anything is refused, nothing is saved.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -25,6 +25,17 @@ from domain.settings import RuleSettings
 from domain.transcodings import register_domain_transcodings
 
 A = TypeVar("A", bound=LedgerAggregate)
+
+
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its per-event `isinstance` check
+    against the runtime-checkable `CanMutateProtocol`: a Protocol check walks the
+    protocol's attributes on every call (about 6% of a masked customer read's CPU), and
+    every stored event is one of ours (the mapper resolves only their topics), which
+    all have `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def utc_now() -> datetime:
@@ -68,7 +79,7 @@ class LedgerServices(Application[UUID]):
     def _load(self, cls: type[A], aggregate_id: UUID) -> A:
         """The aggregate, or NotFound; SubjectErased from the mapper passes through."""
         try:
-            aggregate: object = self.repository.get(aggregate_id)
+            aggregate: object = self.repository.get(aggregate_id, projector_func=replay)
         except AggregateNotFoundError:
             raise NotFound(f"{cls.__name__} not found") from None
         if not isinstance(aggregate, cls):
