@@ -312,9 +312,7 @@ class Projector:
                         keys=self._keys[projection.name],
                         defaults=self._defaults[projection.name],
                     )
-                    items = [
-                        item for item in followed[projection.name] if item[0] > seen.position
-                    ]
+                    items = [item for item in followed[projection.name] if item[0] > seen.position]
                     if self.setwise:
                         projection.prefetch(tx, [event for _, event, _ in items])
                     for position, event, context in items:

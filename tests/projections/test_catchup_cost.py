@@ -112,9 +112,7 @@ def test_a_remembering_cipher_sets_a_subjects_key_up_once_until_it_forgets() -> 
     keys = Keys()
     cipher = FieldCipher(keys, remember=True)  # type: ignore[arg-type]
     sealed = [cipher.encrypt("dek-a", "c-1", "pv_customer", {"n": n}) for n in range(5)]
-    assert [cipher.decrypt("dek-a", "c-1", "pv_customer", s)["n"] for s in sealed] == list(
-        range(5)
-    )
+    assert [cipher.decrypt("dek-a", "c-1", "pv_customer", s)["n"] for s in sealed] == list(range(5))
     assert keys.asked == 1
     assert sealed[0] == FieldCipher(keys).encrypt("dek-a", "c-1", "pv_customer", {"n": 0})  # type: ignore[arg-type]
     del keys.deks["dek-a"]
