@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eventsourcing.persistence import Notification
 
@@ -390,8 +390,10 @@ class Projector:
             originator = str(notification.originator_id)
             event: Any | None = None
             if isinstance(mapper, EnvelopeMapper):  # each envelope parsed once
-                prk = prks.get(key_ref, UNKNOWN)  # one lookup: a shred may empty it meanwhile
-                if prk is UNKNOWN:
+                found = prks.get(key_ref, UNKNOWN)  # one lookup: a shred may empty it meanwhile
+                if found is not UNKNOWN:
+                    prk = cast(bytes | None, found)
+                else:
                     try:
                         prk = self.ledger.keystore.prk_by_ref(key_ref)
                     except SubjectErased:
