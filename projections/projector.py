@@ -303,6 +303,7 @@ class Projector:
                     synced=synced,
                 )
             with self._pipelined(cursor):
+                work = []
                 for projection, seen in moving:
                     tx = Tx(
                         cursor,
@@ -314,7 +315,13 @@ class Projector:
                     )
                     items = [item for item in followed[projection.name] if item[0] > seen.position]
                     if self.setwise:
+                        # every view's prefetch before any view's writes: a view reads only
+                        # its own tables, so it reads what it would read after the other
+                        # views' writes, and on PostgreSQL the pipeline then carries the
+                        # batch's writes without waiting for the server between two views
                         projection.prefetch(tx, [event for _, event, _ in items])
+                    work.append((projection, tx, items))
+                for projection, tx, items in work:
                     for position, event, context in items:
                         if projection.apply(tx, event, context):
                             applied += 1
