@@ -21,6 +21,7 @@ import hmac
 import json
 import re
 import unicodedata
+import weakref
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -42,6 +43,7 @@ AUDIT_INFO = b"crm-ledger/search-audit/v1|"
 SEALED_LIMIT = 20_000  # sealed fields remembered at most (remember=True)
 INDEXED_FIELDS = ("name", "phone", "email", "id_number", "account_number", "segment")
 _SEPARATORS = re.compile(r"[\s\-()./]")
+_REMEMBERING: weakref.WeakSet[FieldCipher] = weakref.WeakSet()  # see FieldCipher.__init__
 
 
 @lru_cache(maxsize=8192)
@@ -60,6 +62,12 @@ def forget_view_keys(_subject: str) -> None:
     """Drop every memoised view key (the cache's arguments are DEKs): called when a
     subject is shredded, so no copy of its DEK stays in this process."""
     _view_keys.cache_clear()
+
+
+def _forget_remembered(_subject: str) -> None:
+    """The key stores' shred listener for the remembering ciphers: each forgets."""
+    for cipher in list(_REMEMBERING):
+        cipher.forget()
 
 
 class FieldCipher:
@@ -81,7 +89,10 @@ class FieldCipher:
         if register is not None:  # test doubles of the key store have no shredding
             register(forget_view_keys)
             if remember:
-                register(self._forget_on_shred)
+                # one listener for every remembering cipher (a projector made per request
+                # adds none), forgetting what each live one remembers
+                _REMEMBERING.add(self)
+                register(_forget_remembered)
 
     def forget(self) -> None:
         """Drop what this cipher remembers of what it sealed, and the keys it set up."""
@@ -104,9 +115,6 @@ class FieldCipher:
                 memo.clear()
             memo[(key_ref, subject_id)] = made
         return made
-
-    def _forget_on_shred(self, _subject: str) -> None:
-        self.forget()
 
     def encrypt(self, key_ref: str, subject_id: str, table: str, data: Mapping[str, Any]) -> bytes:
         """Encrypt `data` (JSON-serialisable) for the row of `subject_id` in `table`.

@@ -34,6 +34,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -92,14 +93,19 @@ def gc_paused() -> Iterator[None]:
                 gc.enable()
 
 
-class KeyMemo(dict[str, bytes | None]):
-    """The HKDF extracts of the data keys a batch looked up (None: the subject was erased).
-    A shred empties it: the batch then looks every key up again in the key store, which
-    knows the shredded one is gone, so its later events read as erased, as without it."""
+_REMEMBERING: weakref.WeakSet[Projector] = weakref.WeakSet()  # projectors with a key memo
 
-    def forget(self, _subject: str) -> None:
-        """The key store's shred listener."""
-        self.clear()
+
+def _forget_key_memos(_subject: str) -> None:
+    """The key stores' shred listener for every projector's key memo (see `_decode`):
+    one function, registered once per key store, so projectors made per request add no
+    listener each. A shred empties every live projector's memo: its batch then looks
+    every key up again in the key store, which knows the shredded one is gone, so the
+    subject's later events read as erased, as without the memo."""
+    for projector in list(_REMEMBERING):
+        memo = projector._prks
+        if memo is not None:
+            memo.clear()
 
 
 class SchemaChanged(Exception):
@@ -152,11 +158,12 @@ class Projector:
         self.reads = 0  # queries the views' handlers made of the store (prefetches included)
         self._last_sync_mark = 0.0
         # see _decode: only with a key store that tells of shreds (test doubles do not)
-        self._prks: KeyMemo | None = None
+        self._prks: dict[str, bytes | None] | None = None
         register = getattr(ledger.keystore, "on_shred", None)
         if register is not None:
-            self._prks = KeyMemo()
-            register(self._prks.forget)
+            self._prks = {}
+            _REMEMBERING.add(self)
+            register(_forget_key_memos)
 
     def tracking_name(self, projection: ViewProjection) -> str:
         """The tracking row of a view: its name, or `<name>@next` for a rebuild."""
@@ -389,7 +396,7 @@ class Projector:
         # each data key's HKDF extract looked up once for the batch, not per event (None:
         # the subject was erased); dropped with the batch, and at once by a shred
         memo = self._prks is not None
-        prks = self._prks if self._prks is not None else KeyMemo()
+        prks: dict[str, bytes | None] = self._prks if self._prks is not None else {}
         prks.clear()
         result: dict[int, Decoded] = {}
         for notification, envelope in wanted:

@@ -153,3 +153,17 @@ def test_no_two_views_share_a_table() -> None:
             assert table.name not in owner, f"{table.name}: {view.name} and {owner[table.name]}"
             owner[table.name] = view.name
     assert len({owner[name] for name in owner}) == len(VIEW_CLASSES)
+
+
+@pytest.mark.integration
+def test_projectors_made_per_request_add_no_shred_listener_each(
+    ledger: Ledger, models: ReadModels
+) -> None:
+    # a read-your-writes wait without a follower makes a projector per request: each
+    # must not leave a listener (and itself) with the key store for good
+    keystore = ledger.keystore
+    models.projector()
+    before = len(keystore._shred_listeners) + len(keystore._local_listeners)
+    for _ in range(5):
+        models.projector(batch_size=200)
+    assert len(keystore._shred_listeners) + len(keystore._local_listeners) == before
