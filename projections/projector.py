@@ -276,8 +276,8 @@ class Projector:
         self, batch: Sequence[Notification], positions: dict[str, Position], *, synced: bool
     ) -> int:
         decoded = self._decode(batch, positions)
-        # the batch's decoded events in order, once (each view takes those past its position)
-        # each view's events of the batch, in order, in one pass (by topic)
+        # each view's decoded events of the batch, in order, in one pass (by topic); each
+        # view then takes those past its position
         followed: dict[str, list[tuple[int, Any, EventContext]]] = {
             p.name: [] for p in self.projections
         }
