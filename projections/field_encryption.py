@@ -21,6 +21,7 @@ import hmac
 import json
 import re
 import unicodedata
+import weakref
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -42,6 +43,7 @@ AUDIT_INFO = b"crm-ledger/search-audit/v1|"
 SEALED_LIMIT = 20_000  # sealed fields remembered at most (remember=True)
 INDEXED_FIELDS = ("name", "phone", "email", "id_number", "account_number", "segment")
 _SEPARATORS = re.compile(r"[\s\-()./]")
+_REMEMBERING: weakref.WeakSet[FieldCipher] = weakref.WeakSet()  # see FieldCipher.__init__
 
 
 @lru_cache(maxsize=8192)
@@ -62,6 +64,12 @@ def forget_view_keys(_subject: str) -> None:
     _view_keys.cache_clear()
 
 
+def _forget_remembered(_subject: str) -> None:
+    """The key stores' shred listener for the remembering ciphers: each forgets."""
+    for cipher in list(_REMEMBERING):
+        cipher.forget()
+
+
 class FieldCipher:
     """Seals and opens the personal fields of one view row under its subject's key."""
 
@@ -72,32 +80,55 @@ class FieldCipher:
         # earlier in the batch) skips the decryption; `forget()` drops it, as a shred does
         self._sealed: dict[tuple[str, str, str, bytes], str] | None = {} if remember else None
         register = getattr(keystore, "on_shred", None)
+        # remember=True, with a key store that tells of shreds: each (key_ref, subject)'s
+        # ciphers, set up once per batch instead of per field (a DEK lookup, an HKDF and an
+        # AES key schedule each); dropped by `forget`, so by a shred too
+        self._ciphers: dict[tuple[str, str], tuple[AESGCM, bytes]] | None = (
+            {} if remember and register is not None else None
+        )
         if register is not None:  # test doubles of the key store have no shredding
             register(forget_view_keys)
             if remember:
-                register(self._forget_on_shred)
+                # one listener for every remembering cipher (a projector made per request
+                # adds none), forgetting what each live one remembers
+                _REMEMBERING.add(self)
+                register(_forget_remembered)
 
     def forget(self) -> None:
-        """Drop what this cipher remembers of what it sealed."""
+        """Drop what this cipher remembers of what it sealed, and the keys it set up."""
         if self._sealed is not None:
             self._sealed.clear()
+        if self._ciphers is not None:
+            self._ciphers.clear()
 
-    def _forget_on_shred(self, _subject: str) -> None:
-        self.forget()
+    def _cipher(self, key_ref: str, subject_id: str) -> tuple[AESGCM, bytes]:
+        """(AES-GCM under the subject's view key, nonce key); SubjectErased once shredded."""
+        memo = self._ciphers
+        if memo is not None:
+            found = memo.get((key_ref, subject_id))
+            if found is not None:
+                return found
+        enc_key, nonce_key = _view_keys(self.keystore.dek_by_ref(key_ref), subject_id)
+        made = (AESGCM(enc_key), nonce_key)
+        if memo is not None:
+            if len(memo) >= SEALED_LIMIT:
+                memo.clear()
+            memo[(key_ref, subject_id)] = made
+        return made
 
     def encrypt(self, key_ref: str, subject_id: str, table: str, data: Mapping[str, Any]) -> bytes:
         """Encrypt `data` (JSON-serialisable) for the row of `subject_id` in `table`.
 
         Raises SubjectErased when the key was shredded. Deterministic in its inputs.
         """
-        enc_key, nonce_key = _view_keys(self.keystore.dek_by_ref(key_ref), subject_id)
+        aead, nonce_key = self._cipher(key_ref, subject_id)
         plaintext = json.dumps(
             dict(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode("utf-8")
         aad = f"{table}|{subject_id}".encode()
         nonce = hmac.new(nonce_key, aad + b"\x00" + plaintext, hashlib.sha256).digest()
         nonce = nonce[:NONCE_SIZE]
-        sealed = SEALED_MAGIC + nonce + AESGCM(enc_key).encrypt(nonce, plaintext, aad)
+        sealed = SEALED_MAGIC + nonce + aead.encrypt(nonce, plaintext, aad)
         if self._sealed is not None:
             if len(self._sealed) >= SEALED_LIMIT:
                 self._sealed.clear()
@@ -111,7 +142,7 @@ class FieldCipher:
         blob = bytes(encrypted)
         if blob[:4] != SEALED_MAGIC or len(blob) < 4 + NONCE_SIZE + 16:
             raise EventAuthenticationFailed("a encrypted view field is malformed")
-        enc_key, _ = _view_keys(self.keystore.dek_by_ref(key_ref), subject_id)
+        aead, _ = self._cipher(key_ref, subject_id)
         if self._sealed is not None:
             # sealed by this cipher in this batch: the same key (still live, as the line
             # above checked), subject, table and bytes, so the same plaintext
@@ -122,7 +153,7 @@ class FieldCipher:
         aad = f"{table}|{subject_id}".encode()
         nonce = blob[4 : 4 + NONCE_SIZE]
         try:
-            plaintext = AESGCM(enc_key).decrypt(nonce, blob[4 + NONCE_SIZE :], aad)
+            plaintext = aead.decrypt(nonce, blob[4 + NONCE_SIZE :], aad)
         except InvalidTag as exc:
             raise EventAuthenticationFailed("a encrypted view field failed authentication") from exc
         opened: dict[str, Any] = json.loads(plaintext)

@@ -185,13 +185,26 @@ class EnvelopeMapper(Mapper[UUID]):
         """`to_domain_event` of a stored event whose state the caller already unpacked
         (`envelope` must be `Envelope.unpack(stored_event.state)`): a batch reader that
         needs the key reference first parses each envelope once."""
+        return self.open_with_prk(
+            stored_event, envelope, self.keystore.prk_by_ref(envelope.key_ref)
+        )
+
+    def open_with_prk(
+        self,
+        stored_event: StoredEvent,
+        envelope: Envelope,
+        prk: bytes,
+        originator: str | None = None,
+    ) -> DomainEventProtocol[UUID]:
+        """`open_event` given `self.keystore.prk_by_ref(envelope.key_ref)`, which the
+        caller looked up (a batch reader: once per data key and batch, not per event),
+        and `originator`, `str(stored_event.originator_id)` when the caller has it."""
         cls = resolve_topic(stored_event.topic)
-        originator = str(stored_event.originator_id)
+        if originator is None:
+            originator = str(stored_event.originator_id)
         # the event key from the data key's cached HKDF extract: the same key as
         # event_key(dek, ...), one HMAC instead of two
-        key = event_key_from_prk(
-            self.keystore.prk_by_ref(envelope.key_ref), originator, stored_event.originator_version
-        )
+        key = event_key_from_prk(prk, originator, stored_event.originator_version)
         plaintext = decrypt_with_event_key(
             key, envelope, originator, stored_event.originator_version, stored_event.topic
         )
