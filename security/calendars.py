@@ -39,6 +39,7 @@ OVERRIDES_VARIABLE = "LEDGER_CALENDAR_OVERRIDES"
 # The lowest package releases the ledger is built against (pyproject.toml says the same):
 # chinese-calendar 1.11.0 is the first release with the 2026 arrangement.
 CHINESE_CALENDAR_MIN = "1.11.0"
+MEMO_DAYS = 40_000  # package answers a calendar remembers (about a century of days)
 
 _log = logging.getLogger("security.calendars")
 
@@ -51,6 +52,10 @@ class DataCalendar:
     package_years: frozenset[int]
     package_is_business_day: Callable[[date], bool]
     overrides: Mapping[int, TableCalendar] = field(default_factory=dict)
+    # the package's answers, per day: its data is fixed for the life of the process,
+    # and a lookup costs (chinese-calendar scans its tables each time; a registration's
+    # risk-rating deadline walks ten or more days)
+    _answers: dict[date, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def covers(self, year: int) -> bool:
         """True when the override file or the package has `year`."""
@@ -62,9 +67,16 @@ class DataCalendar:
         table = self.overrides.get(day.year)
         if table is not None:
             return table.is_business_day(day)
+        answer = self._answers.get(day)
+        if answer is not None:
+            return answer
         if day.year not in self.package_years:
             raise CalendarNotCovered(self.name, day.year)
-        return self.package_is_business_day(day)
+        answer = bool(self.package_is_business_day(day))
+        if len(self._answers) >= MEMO_DAYS:
+            self._answers.clear()
+        self._answers[day] = answer  # a dict's item assignment is atomic: thread-safe
+        return answer
 
 
 def _chinese(overrides: Mapping[int, TableCalendar]) -> DataCalendar:

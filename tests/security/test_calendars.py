@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from domain.calendars import CalendarNotCovered
+from domain.calendars import CalendarNotCovered, TableCalendar
 from domain.rules.complaints import complaint_deadline
 from domain.rules.kyc import risk_rating_deadline
 from domain.settings import RuleSettings
 from security.calendars import (
+    DataCalendar,
     check_at_startup,
     load_calendars,
     read_overrides,
@@ -170,3 +171,24 @@ def test_the_rule_settings_tables_are_refused_for_the_ledger() -> None:
     with pytest.raises(ConfigurationError, match=r"'uk_holidays' is not used.*CALENDAR_OVERRIDES"):
         refuse_table_settings(RuleSettings(uk_holidays=(date(2027, 1, 1),)))
     refuse_table_settings(RuleSettings())
+
+
+def test_a_package_answer_is_asked_once_per_day_and_process() -> None:
+    """The package's data is fixed for the life of the process: a day's answer is
+    remembered (a registration walks ten or more days, each a package lookup), the
+    override years still answer from the override table, an uncovered year still fails."""
+    asked: list[date] = []
+
+    def package(day: date) -> bool:
+        asked.append(day)
+        return day.weekday() < 5
+
+    override = TableCalendar("CN", frozenset({2027}), frozenset({date(2027, 1, 4)}))
+    calendar = DataCalendar("CN", frozenset({2026}), package, {2027: override})
+    for _ in range(3):
+        assert calendar.is_business_day(date(2026, 3, 2)) is True
+        assert calendar.is_business_day(date(2026, 3, 7)) is False
+        assert calendar.is_business_day(date(2027, 1, 4)) is False  # the override's holiday
+    assert asked == [date(2026, 3, 2), date(2026, 3, 7)]
+    with pytest.raises(CalendarNotCovered):
+        calendar.is_business_day(date(2028, 1, 3))
