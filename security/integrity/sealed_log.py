@@ -457,15 +457,20 @@ class SealedLog:
             log.info("%s tree nodes backfilled up to leaf %d", self.prefix, builder.size)
 
     def node_rows(self) -> Iterator[tuple[int, int, bytes]]:
-        """Every stored tree node as (level, idx, hash), by level then idx, in batches."""
+        """Every stored tree node as (level, idx, hash), by level then idx, in batches.
+
+        Each batch starts after the last row read with a row-value comparison, which
+        both stores turn into a range of the primary key's index; the equivalent
+        `level>? OR (level=? AND idx>?)` is not one (each batch scanned the index
+        from its start: rows read grew with the square of the log)."""
         level, idx = 0, -1
         while True:
             with self.datastore.transaction(commit=False) as cursor:
                 self.dialect.execute(
                     cursor,
                     f"SELECT level, idx, hash FROM {self.nodes.nodes_table} "
-                    "WHERE level>? OR (level=? AND idx>?) ORDER BY level, idx LIMIT ?",
-                    (level, level, idx, BATCH),
+                    "WHERE (level, idx) > (?, ?) ORDER BY level, idx LIMIT ?",
+                    (level, idx, BATCH),
                 )
                 rows = cursor.fetchall()
             if not rows:
