@@ -17,6 +17,7 @@ import http
 import logging
 import traceback
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
@@ -194,14 +195,47 @@ def register_problem_handlers(app: Flask) -> None:
             return app.extensions["ledger_api"].handle_http_exception(exc)  # type: ignore[no-any-return]
         # the message may hold anything, personal data included: log the type and
         # where it happened, never str(exc)
-        frames = traceback.extract_tb(exc.__traceback__)[-3:]
-        where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}" for f in frames)
+        where = fault_location(exc)
         fault = as_store_fault(exc)
         if fault is not None:
             log.warning("store %s (%s) at %s", fault.fault, type(exc).__name__, where)
             return store_fault_problem(fault)
         log.error("unhandled %s at %s", type(exc).__name__, where)
         return problem(500, "internal_error", "an internal error occurred; it was logged")
+
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+OWN_CODE = tuple(
+    f"{_ROOT}/{package}/" for package in ("domain", "security", "web", "projections", "scheduler")
+)
+
+
+def fault_location(exc: BaseException) -> str:
+    """Where an unexpected exception happened, for the log (never its message): the
+    innermost three frames, and, when none of them is ours, the innermost frame of our
+    own code in it or in the exceptions it was raised from (a driver's error re-raised by
+    the library's `get_connection` shows only library frames otherwise)."""
+
+    def name(frame: traceback.FrameSummary) -> str:
+        return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}:{frame.name}"
+
+    def ours(frame: traceback.FrameSummary) -> bool:
+        return frame.filename.startswith(OWN_CODE)
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = " <- ".join(name(f) for f in frames[-3:])
+    if any(ours(f) for f in frames[-3:]):
+        return where
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    for link in reversed(chain):  # the innermost exception first
+        own = [f for f in traceback.extract_tb(link.__traceback__) if ours(f)]
+        if own:
+            return f"{where} (in {' <- '.join(name(f) for f in own[-2:])})"
+    return where
 
 
 def store_fault_problem(fault: StoreFault) -> Response:
