@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from security.store_faults import retry_busy
+
 CHECKPOINT_ATTEMPTS = 5
 CHECKPOINT_BUSY_MS = 100  # per attempt: a shred waits at most about half a second
 
@@ -48,12 +50,18 @@ class Dialect:
 
     def create_tables(self, datastore: Any, statements: list[str]) -> None:
         """Run DDL in one transaction, on PostgreSQL under the ledger's DDL lock
-        (concurrent CREATE TABLE/TYPE collide in PostgreSQL's catalogue)."""
-        with datastore.transaction(commit=True) as cursor:
-            if self.name == "postgres":
-                cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm-ledger/ddl'))")
-            for statement in statements:
-                self.execute(cursor, statement)
+        (concurrent CREATE TABLE/TYPE collide in PostgreSQL's catalogue). A busy store (a
+        deadlock with writers: `CREATE INDEX IF NOT EXISTS` locks its table even when the
+        index exists) rolls it back and runs it again with backoff."""
+
+        def apply() -> None:
+            with datastore.transaction(commit=True) as cursor:
+                if self.name == "postgres":
+                    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('crm-ledger/ddl'))")
+                for statement in statements:
+                    self.execute(cursor, statement)
+
+        retry_busy(apply, attempts=8, base_delay=0.1)
 
     def executemany(self, cursor: Any, statement: str, rows: list[tuple[Any, ...]]) -> None:
         """Run one statement for many parameter rows."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import random
 import sqlite3
@@ -68,6 +69,7 @@ _INSERT_ONCE: Callable[..., Sequence[int] | None] = (
     PostgresApplicationRecorder.insert_events.__wrapped__
 )
 INSERT_ATTEMPTS = 10
+DDL_ATTEMPTS = 8  # start-up DDL that met a busy store (0.1 ... 6.4 s apart)
 INSERT_RETRY_WAIT = 0.2
 
 
@@ -491,13 +493,63 @@ class LedgerPostgresApplicationRecorder(StreamReadingRecorder):
     def create_table(self) -> None:
         """Create tables under a session advisory lock: PostgreSQL's DDL is not safe
         against itself, and several processes (gunicorn workers, schedulers) start at once.
+
+        Skipped when this schema already holds exactly this DDL (`ledger_ddl` records the
+        digest of the statements last applied, and the events table exists): a worker
+        starting while others write must not run it, because `CREATE INDEX IF NOT EXISTS`
+        takes a SHARE lock on its table even when the index exists, and one DDL
+        transaction locking the events, keys and subject-index tables in its own order
+        deadlocks with writers locking them in theirs (seen: a 503 `store_busy` on the
+        request that built a worker's ledger under 32 writers). When it must run (a new
+        schema, new DDL), a busy store (a deadlock victim) runs it again with backoff.
         """
+        digest = hashlib.sha256(
+            "\n".join(statement.as_string() for statement in self.sql_create_statements).encode()
+        ).hexdigest()
+        if self._ddl_applied(digest):
+            self.datastore.register_type_adapters()
+            return
+
+        def apply() -> None:
+            with self.datastore.get_connection() as conn:
+                conn.execute("SELECT pg_advisory_lock(hashtext('crm-ledger/ddl'))")
+                try:
+                    super(LedgerPostgresApplicationRecorder, self).create_table()
+                    with conn.transaction():
+                        conn.execute(
+                            SQL(
+                                "CREATE TABLE IF NOT EXISTS {0}.ledger_ddl "
+                                "(digest TEXT PRIMARY KEY)"
+                            ).format(Identifier(self.datastore.schema))
+                        )
+                        conn.execute(
+                            SQL(
+                                "INSERT INTO {0}.ledger_ddl (digest) VALUES (%s) "
+                                "ON CONFLICT DO NOTHING"
+                            ).format(Identifier(self.datastore.schema)),
+                            (digest,),
+                        )
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(hashtext('crm-ledger/ddl'))")
+
+        retry_busy(apply, attempts=DDL_ATTEMPTS, base_delay=0.1)
+
+    def _ddl_applied(self, digest: str) -> bool:
+        """Whether this schema's `ledger_ddl` records `digest` and its events table exists
+        (catalogue reads: no lock on any ledger table)."""
+        schema = self.datastore.schema
         with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(hashtext('crm-ledger/ddl'))")
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext('crm-ledger/ddl'))")
+            row = conn.execute(
+                "SELECT to_regclass(%s) AS marker, to_regclass(%s) AS events",
+                (f'"{schema}".ledger_ddl', f'"{schema}".{self.events_table_name}'),
+            ).fetchone()
+            if row is None or row["marker"] is None or row["events"] is None:
+                return False
+            found = conn.execute(
+                SQL("SELECT 1 FROM {0}.ledger_ddl WHERE digest = %s").format(Identifier(schema)),
+                (digest,),
+            ).fetchone()
+            return found is not None
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
