@@ -404,6 +404,15 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         erased: then forgotten) they are not. Returns those stored."""
         pending = {key.dek_id: key for key in self.keystore.pending()} if self.keystore else {}
         refs = [_key_refs(member.events) for member in group]
+        if len(group) == 1 and (refs[0] is None or set(pending) <= refs[0]):
+            # alone, and every pending key is its own: no savepoint (any error of its
+            # insert is its own, and rolls the transaction back)
+            (member,) = group
+            keys = list(pending.values())
+            extra = {PENDING_KEYS: keys, STREAM_PAIRS: member.pairs, **member.kwargs}
+            member.ids = self._insert_events(cursor, member.events, **extra)
+            member.keys = keys
+            return []
         stray: list[PendingKey] = []
         if pending and all(r is not None for r in refs):
             known = set().union(*(r for r in refs if r is not None))
