@@ -124,7 +124,12 @@ def test_an_old_kek_and_an_unfinished_rotation_are_alerted_once_a_day(
     old = ledger.keyring.active_kek_id()
     ledger.keyring.add_kek()  # rotated, but the data keys were not re-wrapped
     created = ledger.keyring.kek(ledger.keyring.active_kek_id()).created_at
-    clock.set(created + timedelta(days=91))
+    # 91 days later, at 06:00 UTC (14:00 in Shanghai): both runs on one day whatever the
+    # time of day the test runs (from 23:00 UTC the hour after was the next day: 4 alerts)
+    start = (created + timedelta(days=91)).replace(hour=6, minute=0, second=0, microsecond=0)
+    if start < created + timedelta(days=91):
+        start += timedelta(days=1)
+    clock.set(start)
     runner.run("security_checks")
     clock.advance(hours=1)
     runner.run("security_checks")
