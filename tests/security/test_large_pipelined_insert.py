@@ -25,9 +25,9 @@ import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from security.bootstrap import Ledger, build_ledger
-from tests.conftest import PG_DSN, make_config
-from tests.support.sample import SampleApp
+from security.bootstrap import Ledger
+from tests.conftest import PG_DSN
+from tests.support.sample import sample_ledger_on_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -40,11 +40,7 @@ HUNG_AFTER = 120.0
 
 @pytest.fixture
 def ledger(tmp_path: Path, pg_schema: str) -> Iterator[Ledger]:
-    built = build_ledger(make_config("postgres", tmp_path, pg_schema), app_class=SampleApp)
-    try:
-        yield built
-    finally:
-        built.close()
+    yield from sample_ledger_on_postgres(tmp_path, pg_schema)
 
 
 def big_batch() -> list[StoredEvent]:

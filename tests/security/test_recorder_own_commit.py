@@ -15,20 +15,15 @@ import pytest
 from eventsourcing.persistence import IntegrityError, OperationalError
 
 from security import recorders
-from security.bootstrap import Ledger, build_ledger
-from tests.conftest import make_config
-from tests.support.sample import SampleApp
+from security.bootstrap import Ledger
+from tests.support.sample import sample_ledger_on_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 
 @pytest.fixture
 def ledger(tmp_path: Path, pg_schema: str) -> Iterator[Ledger]:
-    built = build_ledger(make_config("postgres", tmp_path, pg_schema), app_class=SampleApp)
-    try:
-        yield built
-    finally:
-        built.close()
+    yield from sample_ledger_on_postgres(tmp_path, pg_schema)
 
 
 def connection_cut_once(monkeypatch: pytest.MonkeyPatch, *, after_commit: bool) -> list[str]:

@@ -8,7 +8,6 @@ during it is retried."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -22,20 +21,14 @@ from security.integrity.sealed_log import SealedLog
 from security.keys.data_keys import KeyStore
 from security.keys.keyring import LocalKeyring
 from security.recorders import LedgerPostgresApplicationRecorder
-from tests.conftest import PG_DSN, require_postgres
+from tests.conftest import PG_DSN
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
 
 @pytest.fixture
-def schema() -> Iterator[str]:
-    require_postgres()
-    name = f"ddl_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{name}"')
-    yield name
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+def schema(pg_schema: str) -> str:
+    return pg_schema
 
 
 def recorder(schema: str, extra: tuple[str, ...] = ()) -> LedgerPostgresApplicationRecorder:

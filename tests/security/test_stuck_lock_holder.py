@@ -21,10 +21,10 @@ import psycopg
 import pytest
 
 from security import recorders
-from security.bootstrap import Ledger, build_ledger
+from security.bootstrap import Ledger
 from security.store_faults import classify
-from tests.conftest import PG_DSN, make_config
-from tests.support.sample import SampleApp
+from tests.conftest import PG_DSN
+from tests.support.sample import sample_ledger_on_postgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 
@@ -35,11 +35,7 @@ BOUND = 60.0
 
 @pytest.fixture
 def ledger(tmp_path: Path, pg_schema: str) -> Iterator[Ledger]:
-    built = build_ledger(make_config("postgres", tmp_path, pg_schema), app_class=SampleApp)
-    try:
-        yield built
-    finally:
-        built.close()
+    yield from sample_ledger_on_postgres(tmp_path, pg_schema)
 
 
 def session_state(watch: psycopg.Connection, pid: int) -> tuple[str, str] | None:

@@ -57,3 +57,16 @@ class SampleApp(Application[UUID]):
         n = Note(text)
         self.save(n)
         return n.id
+
+
+def sample_ledger_on_postgres(tmp_path: Any, schema: str) -> Any:
+    """A SampleApp ledger on PostgreSQL in `schema`, closed afterwards (for a fixture:
+    `yield from sample_ledger_on_postgres(tmp_path, pg_schema)`)."""
+    from security.bootstrap import build_ledger
+    from tests.conftest import make_config
+
+    built = build_ledger(make_config("postgres", tmp_path, schema), app_class=SampleApp)
+    try:
+        yield built
+    finally:
+        built.close()
